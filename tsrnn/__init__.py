@@ -1,0 +1,12 @@
+"""tsrnn: recurrent neural networks for time-series forecasting.
+
+Numba-jitted CPU (and optional CUDA) kernels for Elman RNN, LSTM and GRU cells behind a
+scikit-learn estimator API, with pandas forecasting workflows and classical baselines.
+"""
+
+from . import functional
+from ._layout import CELLS
+
+__version__ = "0.1.0"
+
+__all__ = ["CELLS", "__version__", "functional"]

@@ -1,0 +1,103 @@
+"""The one table of recurrent cells: gates, parameter names, shapes and flat packing.
+
+Every other module asks this table what a cell looks like instead of hard-coding it.
+The layout is PyTorch's, so a ``torch.nn.RNN/LSTM/GRU`` state dict maps onto it 1:1:
+
+===========  =====  =========================  ==========================================
+cell         gates  gate order (row blocks)    recurrence
+===========  =====  =========================  ==========================================
+rnn_tanh     1      h                          h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
+rnn_relu     1      h                          h' = relu(W_ih x + b_ih + W_hh h + b_hh)
+lstm         4      i, f, g, o                 c' = f*c + i*g,  h' = o*tanh(c')
+gru          3      r, z, n                    n = tanh(W_in x + b_in + r*(W_hn h + b_hn)),
+                                               h' = (1-z)*n + z*h
+===========  =====  =========================  ==========================================
+
+Parameter shapes for a layer with input size ``D`` and hidden size ``H`` (``G`` gates):
+``weight_ih (G*H, D)``, ``weight_hh (G*H, H)``, ``bias_ih (G*H,)``, ``bias_hh (G*H,)``.
+Gate ``k`` occupies rows ``k*H:(k+1)*H`` of each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+PARAM_NAMES: tuple[str, ...] = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """Static description of one recurrent cell type."""
+
+    name: str
+    gate_names: tuple[str, ...]
+    has_cell_state: bool
+    torch_module: str
+    torch_nonlinearity: str | None = None
+
+    @property
+    def n_gates(self) -> int:
+        return len(self.gate_names)
+
+
+CELLS: dict[str, CellSpec] = {
+    "rnn_tanh": CellSpec("rnn_tanh", ("h",), False, "RNN", "tanh"),
+    "rnn_relu": CellSpec("rnn_relu", ("h",), False, "RNN", "relu"),
+    "lstm": CellSpec("lstm", ("i", "f", "g", "o"), True, "LSTM"),
+    "gru": CellSpec("gru", ("r", "z", "n"), False, "GRU"),
+}
+
+
+def cell_spec(cell: str) -> CellSpec:
+    """Return the :class:`CellSpec` of ``cell``, with an error listing the valid names."""
+    try:
+        return CELLS[cell]
+    except (KeyError, TypeError):
+        raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}.") from None
+
+
+def param_shapes(cell: str, input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
+    """Shapes of the four parameters of one layer, keyed by PyTorch's names."""
+    gh = cell_spec(cell).n_gates * hidden_size
+    return {
+        "weight_ih": (gh, input_size),
+        "weight_hh": (gh, hidden_size),
+        "bias_ih": (gh,),
+        "bias_hh": (gh,),
+    }
+
+
+def n_params(cell: str, input_size: int, hidden_size: int) -> int:
+    """Number of scalar parameters of one layer."""
+    return sum(int(np.prod(s)) for s in param_shapes(cell, input_size, hidden_size).values())
+
+
+def pack(weights: dict[str, np.ndarray]) -> np.ndarray:
+    """Concatenate one layer's parameters into a flat vector in ``PARAM_NAMES`` order."""
+    return np.concatenate([np.asarray(weights[name]).ravel() for name in PARAM_NAMES])
+
+
+def unpack(flat: np.ndarray, cell: str, input_size: int, hidden_size: int) -> dict[str, np.ndarray]:
+    """Split a flat vector made by :func:`pack` back into named parameters (views, no copy)."""
+    shapes = param_shapes(cell, input_size, hidden_size)
+    expected = n_params(cell, input_size, hidden_size)
+    if flat.ndim != 1 or flat.size != expected:
+        raise ValueError(
+            f"flat parameter vector for {cell} (input_size={input_size}, "
+            f"hidden_size={hidden_size}) must have {expected} elements, got shape {flat.shape}."
+        )
+    out, start = {}, 0
+    for name in PARAM_NAMES:
+        size = int(np.prod(shapes[name]))
+        out[name] = flat[start : start + size].reshape(shapes[name])
+        start += size
+    return out
+
+
+def torch_param_name(name: str, layer: int = 0, reverse: bool = False) -> str:
+    """PyTorch's state-dict key for parameter ``name`` of ``layer`` (``weight_ih_l0_reverse``)."""
+    if name not in PARAM_NAMES:
+        raise ValueError(f"name must be one of {PARAM_NAMES}, got {name!r}.")
+    return f"{name}_l{layer}" + ("_reverse" if reverse else "")

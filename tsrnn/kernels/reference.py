@@ -1,0 +1,290 @@
+"""Plain NumPy forward and backward (BPTT) of one recurrent layer: the specification.
+
+This module is the readable definition of every cell and the oracle the compiled kernels
+(:mod:`tsrnn.kernels.cpu`, :mod:`tsrnn.kernels.cuda`) are tested against. It favours clarity
+over speed: one time step at a time, one gate at a time.
+
+Kernel contract (shared by every backend)
+-----------------------------------------
+All arrays are time-major and C-contiguous, of one float dtype::
+
+    x      (L, N, D)   input sequence
+    w_ih   (G*H, D)    input weights, gate blocks in the order of tsrnn._layout.CELLS
+    w_hh   (G*H, H)    recurrent weights
+    b_ih   (G*H,)      input bias
+    b_hh   (G*H,)      recurrent bias
+    h0     (N, H)      initial hidden state
+    c0     (N, H)      initial cell state (LSTM only; any array for the other cells)
+
+``<cell>_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates)`` fills
+
+    out    (L, N, H)   hidden state after every step (the layer's output)
+    aux    (L, N, H)   LSTM: cell state c_t.  GRU: W_hn h_{t-1} + b_hn.  RNN: unused.
+    gates  (L, N, G*H) LSTM/GRU: gate activations (after the nonlinearity). RNN: unused.
+
+``out``, ``aux`` and ``gates`` together are what backward needs. The final state is
+``out[-1]`` (and ``aux[-1]`` for the LSTM cell state).
+
+``<cell>_backward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates,
+d_out, d_hn, d_cn, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0)`` takes the loss gradient of
+every output step ``d_out (L, N, H)`` and of the final state ``d_hn, d_cn (N, H)`` and
+overwrites the gradient arrays ``dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0`` (shapes of the
+matching inputs). Unused arguments of a cell (``aux``/``gates`` for RNN, ``c0``/``d_cn``/
+``dc0`` outside LSTM) may be any array of the right dtype and rank, e.g. zero-size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sigmoid(v: np.ndarray) -> np.ndarray:
+    """Logistic function, written to avoid overflow warnings for large negative inputs."""
+    return 0.5 * (1.0 + np.tanh(0.5 * v))
+
+
+# --------------------------------------------------------------------------- Elman RNN
+
+
+def _rnn_forward(x, w_ih, w_hh, b_ih, b_hh, h0, out, relu):
+    h = h0
+    for t in range(x.shape[0]):
+        pre = x[t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+        h = np.maximum(pre, 0.0) if relu else np.tanh(pre)
+        out[t] = h
+
+
+def _rnn_backward(x, w_ih, w_hh, h0, out, d_out, d_hn, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, relu):
+    dw_ih[...] = 0.0
+    dw_hh[...] = 0.0
+    db_ih[...] = 0.0
+    dh = d_hn.copy()
+    for t in range(x.shape[0] - 1, -1, -1):
+        h = out[t]
+        h_prev = out[t - 1] if t > 0 else h0
+        dh = dh + d_out[t]
+        # derivative of the nonlinearity, expressed through its output
+        dpre = dh * (h > 0.0) if relu else dh * (1.0 - h * h)
+        dw_ih += dpre.T @ x[t]
+        dw_hh += dpre.T @ h_prev
+        db_ih += dpre.sum(axis=0)
+        dx[t] = dpre @ w_ih
+        dh = dpre @ w_hh
+    db_hh[...] = db_ih
+    dh0[...] = dh
+
+
+def rnn_tanh_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates):
+    """Elman RNN with tanh: ``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``."""
+    _rnn_forward(x, w_ih, w_hh, b_ih, b_hh, h0, out, relu=False)
+
+
+def rnn_relu_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates):
+    """Elman RNN with ReLU: ``h_t = max(0, W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``."""
+    _rnn_forward(x, w_ih, w_hh, b_ih, b_hh, h0, out, relu=True)
+
+
+def rnn_tanh_backward(
+    x,
+    w_ih,
+    w_hh,
+    b_ih,
+    b_hh,
+    h0,
+    c0,
+    out,
+    aux,
+    gates,
+    d_out,
+    d_hn,
+    d_cn,
+    dx,
+    dw_ih,
+    dw_hh,
+    db_ih,
+    db_hh,
+    dh0,
+    dc0,
+):
+    """BPTT of :func:`rnn_tanh_forward`."""
+    _rnn_backward(x, w_ih, w_hh, h0, out, d_out, d_hn, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, relu=False)
+
+
+def rnn_relu_backward(
+    x,
+    w_ih,
+    w_hh,
+    b_ih,
+    b_hh,
+    h0,
+    c0,
+    out,
+    aux,
+    gates,
+    d_out,
+    d_hn,
+    d_cn,
+    dx,
+    dw_ih,
+    dw_hh,
+    db_ih,
+    db_hh,
+    dh0,
+    dc0,
+):
+    """BPTT of :func:`rnn_relu_forward`."""
+    _rnn_backward(x, w_ih, w_hh, h0, out, d_out, d_hn, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, relu=True)
+
+
+# --------------------------------------------------------------------------- LSTM
+
+
+def lstm_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates):
+    """LSTM, PyTorch gate order ``i, f, g, o``.
+
+    ``i, f, o = sigmoid(.)``, ``g = tanh(.)``, ``c_t = f*c_{t-1} + i*g``,
+    ``h_t = o*tanh(c_t)``; ``aux`` receives ``c_t``, ``gates`` the activated ``[i, f, g, o]``.
+    """
+    H = w_hh.shape[1]
+    h, c = h0, c0
+    for t in range(x.shape[0]):
+        pre = x[t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+        i = sigmoid(pre[:, 0 * H : 1 * H])
+        f = sigmoid(pre[:, 1 * H : 2 * H])
+        g = np.tanh(pre[:, 2 * H : 3 * H])
+        o = sigmoid(pre[:, 3 * H : 4 * H])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        gates[t] = np.concatenate([i, f, g, o], axis=1)
+        aux[t] = c
+        out[t] = h
+
+
+def lstm_backward(
+    x,
+    w_ih,
+    w_hh,
+    b_ih,
+    b_hh,
+    h0,
+    c0,
+    out,
+    aux,
+    gates,
+    d_out,
+    d_hn,
+    d_cn,
+    dx,
+    dw_ih,
+    dw_hh,
+    db_ih,
+    db_hh,
+    dh0,
+    dc0,
+):
+    """BPTT of :func:`lstm_forward`."""
+    H = w_hh.shape[1]
+    dw_ih[...] = 0.0
+    dw_hh[...] = 0.0
+    db_ih[...] = 0.0
+    dh = d_hn.copy()
+    dc = d_cn.copy()
+    for t in range(x.shape[0] - 1, -1, -1):
+        i, f, g, o = (gates[t][:, k * H : (k + 1) * H] for k in range(4))
+        c = aux[t]
+        c_prev = aux[t - 1] if t > 0 else c0
+        h_prev = out[t - 1] if t > 0 else h0
+        dh = dh + d_out[t]
+        tanh_c = np.tanh(c)
+        dc = dc + dh * o * (1.0 - tanh_c**2)
+        d_i = dc * g * i * (1.0 - i)
+        d_f = dc * c_prev * f * (1.0 - f)
+        d_g = dc * i * (1.0 - g**2)
+        d_o = dh * tanh_c * o * (1.0 - o)
+        dpre = np.concatenate([d_i, d_f, d_g, d_o], axis=1)
+        dw_ih += dpre.T @ x[t]
+        dw_hh += dpre.T @ h_prev
+        db_ih += dpre.sum(axis=0)
+        dx[t] = dpre @ w_ih
+        dh = dpre @ w_hh
+        dc = dc * f
+    db_hh[...] = db_ih
+    dh0[...] = dh
+    dc0[...] = dc
+
+
+# --------------------------------------------------------------------------- GRU
+
+
+def gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates):
+    """GRU, PyTorch gate order ``r, z, n``.
+
+    ``r, z = sigmoid(.)``, ``n = tanh(W_in x + b_in + r*(W_hn h + b_hn))``,
+    ``h_t = (1-z)*n + z*h_{t-1}``; ``aux`` receives ``W_hn h_{t-1} + b_hn``.
+    """
+    H = w_hh.shape[1]
+    h = h0
+    for t in range(x.shape[0]):
+        gi = x[t] @ w_ih.T + b_ih
+        gh = h @ w_hh.T + b_hh
+        r = sigmoid(gi[:, 0:H] + gh[:, 0:H])
+        z = sigmoid(gi[:, H : 2 * H] + gh[:, H : 2 * H])
+        hn = gh[:, 2 * H : 3 * H]
+        n = np.tanh(gi[:, 2 * H : 3 * H] + r * hn)
+        h = (1.0 - z) * n + z * h
+        gates[t] = np.concatenate([r, z, n], axis=1)
+        aux[t] = hn
+        out[t] = h
+
+
+def gru_backward(
+    x,
+    w_ih,
+    w_hh,
+    b_ih,
+    b_hh,
+    h0,
+    c0,
+    out,
+    aux,
+    gates,
+    d_out,
+    d_hn,
+    d_cn,
+    dx,
+    dw_ih,
+    dw_hh,
+    db_ih,
+    db_hh,
+    dh0,
+    dc0,
+):
+    """BPTT of :func:`gru_forward`.
+
+    The input and recurrent pre-activation gradients differ only in the ``n`` block:
+    the input side sees ``dn_pre``, the recurrent side ``dn_pre * r`` (the reset gate
+    multiplies ``W_hn h + b_hn``).
+    """
+    H = w_hh.shape[1]
+    dw_ih[...] = 0.0
+    dw_hh[...] = 0.0
+    db_ih[...] = 0.0
+    db_hh[...] = 0.0
+    dh = d_hn.copy()
+    for t in range(x.shape[0] - 1, -1, -1):
+        r, z, n = (gates[t][:, k * H : (k + 1) * H] for k in range(3))
+        hn = aux[t]
+        h_prev = out[t - 1] if t > 0 else h0
+        dh = dh + d_out[t]
+        dn_pre = dh * (1.0 - z) * (1.0 - n**2)
+        dz_pre = dh * (h_prev - n) * z * (1.0 - z)
+        dr_pre = dn_pre * hn * r * (1.0 - r)
+        d_gi = np.concatenate([dr_pre, dz_pre, dn_pre], axis=1)
+        d_gh = np.concatenate([dr_pre, dz_pre, dn_pre * r], axis=1)
+        dw_ih += d_gi.T @ x[t]
+        dw_hh += d_gh.T @ h_prev
+        db_ih += d_gi.sum(axis=0)
+        db_hh += d_gh.sum(axis=0)
+        dx[t] = d_gi @ w_ih
+        dh = dh * z + d_gh @ w_hh
+    dh0[...] = dh
