@@ -31,11 +31,15 @@ def _selftest(args: argparse.Namespace) -> int:
             grads_ref = F.backward(cache_ref, np.ones_like(out_ref))
             err = max(
                 float(np.abs(out - out_ref).max()),
-                *(float(np.abs(grads[k] - grads_ref[k]).max() / max(np.abs(grads_ref[k]).max(), 1e-3))
-                  for k in grads),
+                *(
+                    float(np.abs(grads[k] - grads_ref[k]).max() / max(np.abs(grads_ref[k]).max(), 1e-3))
+                    for k in grads
+                ),
             )
             worst = max(worst, err / (1e-4 if dtype == np.float32 else 1e-9))
-            print(f"{cell:<9} {np.dtype(dtype).name:<8} {err:>22.2e} {timings[0]:>10.2f}s {timings[1] * 1e3:>8.2f}ms")
+            print(
+                f"{cell:<9} {np.dtype(dtype).name:<8} {err:>22.2e} {timings[0]:>10.2f}s {timings[1] * 1e3:>8.2f}ms"
+            )
     ok = worst < 1.0
     print("all kernels agree with the reference" if ok else "MISMATCH: see the table above")
     return 0 if ok else 1

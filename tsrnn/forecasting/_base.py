@@ -1,0 +1,321 @@
+"""The interface every forecaster shares, and the pandas plumbing behind it.
+
+Recurrent forecasters, ARIMA, the hidden-Markov-model baseline and the naive forecasts all
+subclass :class:`BaseForecaster`, so :func:`tsrnn.backtest` and :func:`tsrnn.compare` treat
+them alike:
+
+- ``fit(y, X=None)``: ``y`` a Series (one series) or a DataFrame (one column per series or
+  target), indexed by time; ``X`` optional exogenous columns on the same index.
+- ``predict(horizon, X=None)``: the same kind of pandas object as ``y``, indexed by the
+  ``horizon`` timestamps that follow the training index.
+- ``predict_interval(horizon, coverage=0.9, X=None)``: a DataFrame with columns ``lower`` and
+  ``upper`` (for a DataFrame ``y``: a column MultiIndex ``(target, "lower"|"upper")``).
+- ``update(y_new, X_new=None)``: append observations that follow the training data and move
+  the forecast origin to their end, without refitting.
+
+Subclasses implement ``_fit(values, X)``, ``_predict(horizon, X)`` and optionally
+``_predict_interval(horizon, coverage, X)`` and ``_update(values, X)`` on float64 NumPy arrays
+``(n_timesteps, n_series)``; this base class converts from and to pandas and checks inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["BaseForecaster", "TargetInfo", "check_series", "future_index", "to_pandas"]
+
+
+@dataclass
+class TargetInfo:
+    """What ``fit`` learned about the shape of ``y``: enough to rebuild pandas outputs."""
+
+    is_series: bool
+    columns: pd.Index
+    name: object
+    index: pd.Index  # the full index seen so far (training data plus updates)
+    freq: object  # frequency used to extend the index, or None for integer indexes
+
+
+def _first_bad_label(index: pd.Index, mask: np.ndarray) -> object:
+    return index[int(np.argmax(mask))]
+
+
+def check_series(y, name: str = "y", allow_nan: bool = False) -> tuple[np.ndarray, pd.Index]:
+    """Validate a Series/DataFrame of numbers indexed by time; return ``(values 2-D, index)``.
+
+    Raises ``TypeError`` for non-pandas input or non-numeric columns and ``ValueError`` for an
+    empty input, duplicated or unsorted timestamps and (unless ``allow_nan``) NaN/inf, with a
+    message that names the first offending position and what to do about it.
+    """
+    if isinstance(y, pd.Series):
+        frame = y.to_frame()
+    elif isinstance(y, pd.DataFrame):
+        frame = y
+    else:
+        raise TypeError(
+            f"{name} must be a pandas Series or DataFrame indexed by time, got {type(y).__name__}; "
+            f"wrap an array with pd.Series(values, index=pd.RangeIndex(len(values)))."
+        )
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {frame.shape}); it needs at least one observation.")
+    bad_cols = [
+        c
+        for c in frame.columns
+        if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
+    ]
+    if bad_cols:
+        raise TypeError(
+            f"{name} has non-numeric column(s) {bad_cols} (dtypes "
+            f"{[str(frame[c].dtype) for c in bad_cols]}); convert them with pd.to_numeric or drop them."
+        )
+    index = frame.index
+    if index.has_duplicates:
+        dup = index[index.duplicated()][0]
+        raise ValueError(
+            f"{name} has duplicated timestamps (first: {dup!r}); aggregate them first, "
+            f"e.g. {name}.groupby(level=0).mean()."
+        )
+    if not index.is_monotonic_increasing:
+        raise ValueError(f"{name}'s index is not sorted in time; call {name}.sort_index() first.")
+    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not allow_nan:
+        bad = ~np.isfinite(values)
+        if bad.any():
+            rows = bad.any(axis=1)
+            raise ValueError(
+                f"{name} contains {int(bad.sum())} NaN or infinite value(s), the first at "
+                f"{_first_bad_label(index, rows)!r}; fill or drop them first, e.g. "
+                f"{name}.interpolate() or {name}.dropna() (for a gappy regular series, "
+                f"{name}.resample(freq).mean().interpolate())."
+            )
+    return values, index
+
+
+def _index_freq(index: pd.Index, freq=None):
+    """The step that extends ``index``: a pandas offset, or an int for integer indexes."""
+    if isinstance(index, pd.PeriodIndex):
+        return index.freq if freq is None else pd.tseries.frequencies.to_offset(freq)
+    if isinstance(index, pd.DatetimeIndex):
+        if freq is not None:
+            return pd.tseries.frequencies.to_offset(freq)
+        if index.freq is not None:
+            return index.freq
+        inferred = pd.infer_freq(index) if len(index) >= 3 else None
+        if inferred is None:
+            raise ValueError(
+                "the DatetimeIndex has no regular frequency (index.freq is None and none can be "
+                "inferred), so future timestamps are undefined; resample to a regular grid "
+                "(y.resample('MS').mean()) or pass freq=..., e.g. freq='D'."
+            )
+        return pd.tseries.frequencies.to_offset(inferred)
+    if pd.api.types.is_integer_dtype(index.dtype):
+        if isinstance(index, pd.RangeIndex):
+            return index.step
+        steps = np.diff(index.to_numpy())
+        if len(steps) == 0:
+            return 1
+        if np.all(steps == steps[0]) and steps[0] > 0:
+            return int(steps[0])
+        raise ValueError(
+            "the integer index is not evenly spaced, so future positions are undefined; "
+            "use a RangeIndex or a DatetimeIndex/PeriodIndex with a frequency."
+        )
+    raise TypeError(
+        f"the index must be a DatetimeIndex, PeriodIndex or integer index, got {type(index).__name__}; "
+        "convert it with pd.to_datetime(...) or reset it with .reset_index(drop=True)."
+    )
+
+
+def future_index(index: pd.Index, horizon: int, freq=None) -> pd.Index:
+    """The ``horizon`` labels that follow ``index`` at its frequency.
+
+    A ``DatetimeIndex`` without ``freq`` uses :func:`pandas.infer_freq`, or ``freq`` when given.
+    """
+    step = _index_freq(index, freq)
+    if isinstance(index, pd.PeriodIndex):
+        return pd.period_range(start=index[-1] + 1 * step, periods=horizon, freq=step)
+    if isinstance(index, pd.DatetimeIndex):
+        return pd.date_range(start=index[-1] + step, periods=horizon, freq=step, tz=index.tz, name=index.name)
+    start = int(index[-1]) + step
+    return pd.RangeIndex(start, start + horizon * step, step, name=index.name)
+
+
+def to_pandas(values: np.ndarray, index: pd.Index, info: TargetInfo):
+    """Wrap forecasts ``(horizon, n_series)`` as the same kind of pandas object as ``y``."""
+    if info.is_series:
+        return pd.Series(values[:, 0], index=index, name=info.name)
+    return pd.DataFrame(values, index=index, columns=info.columns)
+
+
+def check_horizon(horizon) -> int:
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise ValueError(f"horizon must be a positive integer number of steps, got {horizon!r}.")
+    return int(horizon)
+
+
+class BaseForecaster(BaseEstimator):
+    """Base class of all forecasters (see the module docstring for the interface).
+
+    Parameters of subclasses are stored by ``__init__`` only (scikit-learn convention), so
+    ``clone``, ``get_params`` and ``set_params`` work on every forecaster.
+    """
+
+    #: whether the forecaster can use exogenous regressors ``X``
+    _supports_exog: bool = False
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def fit(self, y, X=None):
+        """Fit to the series ``y`` (Series or DataFrame) with optional exogenous ``X``."""
+        values, index = check_series(y, "y")
+        freq = getattr(self, "freq", None)
+        step = _index_freq(index, freq)
+        x_values = self._check_exog_fit(X, index)
+        self.target_info_ = TargetInfo(
+            is_series=isinstance(y, pd.Series),
+            columns=y.columns if isinstance(y, pd.DataFrame) else pd.Index([y.name]),
+            name=y.name if isinstance(y, pd.Series) else None,
+            index=index,
+            freq=step,
+        )
+        self.n_series_ = values.shape[1]
+        self._fit(values, x_values)
+        return self
+
+    def predict(self, horizon: int, X=None):
+        """Point forecasts for the next ``horizon`` steps, indexed by future timestamps."""
+        check_is_fitted(self, "target_info_")
+        horizon = check_horizon(horizon)
+        x_future = self._check_exog_future(X, horizon)
+        values = np.asarray(self._predict(horizon, x_future), dtype=np.float64)
+        return to_pandas(values.reshape(horizon, -1), self._future_index(horizon), self.target_info_)
+
+    def predict_interval(self, horizon: int, coverage: float = 0.9, X=None) -> pd.DataFrame:
+        """Prediction intervals with nominal ``coverage`` for the next ``horizon`` steps."""
+        check_is_fitted(self, "target_info_")
+        horizon = check_horizon(horizon)
+        if not (isinstance(coverage, (float, int, np.floating)) and 0.0 < coverage < 1.0):
+            raise ValueError(f"coverage must be a probability strictly between 0 and 1, got {coverage!r}.")
+        x_future = self._check_exog_future(X, horizon)
+        lower, upper = self._predict_interval(horizon, float(coverage), x_future)
+        lower = np.asarray(lower, dtype=np.float64).reshape(horizon, -1)
+        upper = np.asarray(upper, dtype=np.float64).reshape(horizon, -1)
+        index = self._future_index(horizon)
+        info = self.target_info_
+        if info.is_series:
+            return pd.DataFrame({"lower": lower[:, 0], "upper": upper[:, 0]}, index=index)
+        columns = pd.MultiIndex.from_product([info.columns, ["lower", "upper"]])
+        data = np.stack([lower, upper], axis=2).reshape(horizon, -1)
+        return pd.DataFrame(data, index=index, columns=columns)
+
+    def update(self, y_new, X_new=None):
+        """Append observations that follow the training data; forecasts then start after them.
+
+        The model is not refitted.
+        """
+        check_is_fitted(self, "target_info_")
+        info = self.target_info_
+        values, index = check_series(y_new, "y_new")
+        if values.shape[1] != self.n_series_:
+            raise ValueError(
+                f"y_new has {values.shape[1]} column(s) but the forecaster was fit on {self.n_series_}."
+            )
+        expected = future_index(info.index, len(index), info.freq if not isinstance(info.freq, int) else None)
+        if not index.equals(expected):
+            raise ValueError(
+                f"y_new must continue the training data: expected its index to start at "
+                f"{expected[0]!r} and step by the training frequency, got {index[0]!r}...{index[-1]!r}."
+            )
+        x_values = self._check_exog_fit(X_new, index, name="X_new")
+        self._update(values, x_values)
+        info.index = info.index.append(index)
+        return self
+
+    # -- hooks for subclasses -------------------------------------------------------------------
+
+    def _fit(self, values: np.ndarray, X: np.ndarray | None) -> None:
+        raise NotImplementedError
+
+    def _predict(self, horizon: int, X: np.ndarray | None) -> np.ndarray:
+        raise NotImplementedError
+
+    def _predict_interval(self, horizon: int, coverage: float, X: np.ndarray | None):
+        raise NotImplementedError(f"{type(self).__name__} does not provide prediction intervals.")
+
+    def _update(self, values: np.ndarray, X: np.ndarray | None) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not support update(); refit instead.")
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _future_index(self, horizon: int) -> pd.Index:
+        info = self.target_info_
+        freq = None if isinstance(info.freq, int) else info.freq
+        return future_index(info.index, horizon, freq)
+
+    def _check_exog_fit(self, X, index: pd.Index, name: str = "X") -> np.ndarray | None:
+        fitted_with_x = getattr(self, "exog_columns_", None) is not None
+        if X is None:
+            if name == "X_new" and fitted_with_x:
+                raise ValueError(
+                    "the forecaster was fit with exogenous X, so update() needs X_new "
+                    "for the new observations."
+                )
+            if name == "X":
+                self.exog_columns_ = None
+            return None
+        if not self._supports_exog:
+            raise ValueError(f"{type(self).__name__} does not use exogenous regressors; pass X=None.")
+        if isinstance(X, pd.Series):
+            X = X.to_frame()
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(f"{name} must be a pandas DataFrame indexed like y, got {type(X).__name__}.")
+        missing = index.difference(X.index)
+        if len(missing):
+            raise ValueError(
+                f"{name} does not cover the index of y: {len(missing)} timestamp(s) missing, the first "
+                f"{missing[0]!r}; X needs a row for every observation of y."
+            )
+        X = X.loc[index]
+        values, _ = check_series(X, name)
+        if name == "X":
+            self.exog_columns_ = list(X.columns)
+        elif list(X.columns) != self.exog_columns_:
+            raise ValueError(
+                f"{name} must have the columns it was fit with, {self.exog_columns_}; got {list(X.columns)}."
+            )
+        return values
+
+    def _check_exog_future(self, X, horizon: int) -> np.ndarray | None:
+        columns = getattr(self, "exog_columns_", None)
+        if columns is None:
+            if X is not None:
+                raise ValueError("the forecaster was fit without exogenous X; pass X=None to predict.")
+            return None
+        if X is None:
+            raise ValueError(
+                f"the forecaster was fit with exogenous columns {columns}, so predict needs their "
+                f"future values: pass X with {horizon} rows indexed by the forecast timestamps."
+            )
+        if isinstance(X, pd.Series):
+            X = X.to_frame()
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(f"X must be a pandas DataFrame, got {type(X).__name__}.")
+        future = self._future_index(horizon)
+        missing = future.difference(X.index)
+        if len(missing):
+            raise ValueError(
+                f"X does not cover the forecast horizon: {len(missing)} of the {horizon} future "
+                f"timestamps are missing, the first {missing[0]!r} (X must extend from {future[0]!r} "
+                f"to {future[-1]!r})."
+            )
+        if list(X.columns) != columns:
+            raise ValueError(
+                f"X must have the columns the forecaster was fit with, {columns}; got {list(X.columns)}."
+            )
+        values, _ = check_series(X.loc[future], "X")
+        return values
