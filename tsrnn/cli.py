@@ -38,7 +38,8 @@ def _selftest(args: argparse.Namespace) -> int:
             )
             worst = max(worst, err / (1e-4 if dtype == np.float32 else 1e-9))
             print(
-                f"{cell:<9} {np.dtype(dtype).name:<8} {err:>22.2e} {timings[0]:>10.2f}s {timings[1] * 1e3:>8.2f}ms"
+                f"{cell:<9} {np.dtype(dtype).name:<8} {err:>22.2e} "
+                f"{timings[0]:>10.2f}s {timings[1] * 1e3:>8.2f}ms"
             )
     ok = worst < 1.0
     print("all kernels agree with the reference" if ok else "MISMATCH: see the table above")

@@ -5,6 +5,6 @@
 
 from ._real import list_datasets, load
 
-list = list_datasets  # noqa: A001 - the documented name, tsrnn.datasets.list()
+list = list_datasets  # the documented name: tsrnn.datasets.list()
 
 __all__ = ["list", "list_datasets", "load"]
