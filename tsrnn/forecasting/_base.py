@@ -27,7 +27,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["BaseForecaster", "TargetInfo", "check_series", "future_index", "to_pandas"]
+__all__ = ["BaseForecaster", "TargetInfo", "align_exog", "check_series", "future_index", "to_pandas"]
 
 
 @dataclass
@@ -39,6 +39,34 @@ class TargetInfo:
     name: object
     index: pd.Index  # the full index seen so far (training data plus updates)
     freq: object  # frequency used to extend the index, or None for integer indexes
+
+
+def align_exog(X, index: pd.Index, name: str = "X", columns: list | None = None) -> tuple[np.ndarray, list]:
+    """Rows of the exogenous frame ``X`` at the labels ``index``, as float64 ``(len(index), p)``.
+
+    ``X`` may hold more rows than needed (it is aligned by label, not by position). When
+    ``columns`` is given, ``X`` must have exactly those columns (in any order; they are returned
+    in that order). Returns ``(values, columns)``.
+    """
+    if isinstance(X, pd.Series):
+        X = X.to_frame()
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame indexed like y, got {type(X).__name__}.")
+    missing = index.difference(X.index)
+    if len(missing):
+        raise ValueError(
+            f"{name} does not cover the index of y: {len(missing)} timestamp(s) missing, the first "
+            f"{missing[0]!r}; {name} needs a row for every observation of y."
+            + _index_kind_hint(X.index, index, name)
+        )
+    if columns is not None:
+        if set(X.columns) != set(columns):
+            raise ValueError(
+                f"{name} must have the columns X was fit with, {columns}; got {list(X.columns)}."
+            )
+        X = X[columns]
+    values, _ = check_series(X.loc[index], name)
+    return values, list(X.columns)
 
 
 def _first_bad_label(index: pd.Index, mask: np.ndarray) -> object:
@@ -318,27 +346,10 @@ class BaseForecaster(BaseEstimator):
             raise ValueError(f"{type(self).__name__} does not use exogenous regressors; pass {name}=None.")
         if name != "X" and not fitted_with_x:
             raise ValueError(f"the forecaster was fit without exogenous X; pass {name}=None.")
-        if isinstance(X, pd.Series):
-            X = X.to_frame()
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(f"{name} must be a pandas DataFrame indexed like y, got {type(X).__name__}.")
-        missing = index.difference(X.index)
-        if len(missing):
-            raise ValueError(
-                f"{name} does not cover the index of y: {len(missing)} timestamp(s) missing, the first "
-                f"{missing[0]!r}; {name} needs a row for every observation of y."
-                + _index_kind_hint(X.index, index, name)
-            )
-        if name != "X":
-            if set(X.columns) != set(self.exog_columns_):
-                raise ValueError(
-                    f"{name} must have the columns X was fit with, {self.exog_columns_}; "
-                    f"got {list(X.columns)}."
-                )
-            X = X[self.exog_columns_]
-        values, _ = check_series(X.loc[index], name)
+        columns = None if name == "X" else self.exog_columns_
+        values, columns = align_exog(X, index, name, columns)
         if name == "X":
-            self.exog_columns_ = list(X.columns)
+            self.exog_columns_ = columns
         return values
 
     def _check_exog_future(self, X, horizon: int) -> np.ndarray | None:
