@@ -2,6 +2,7 @@
 
 from ._base import BaseForecaster, check_series, future_index
 from ._forecaster import Forecaster, conformal_quantile
+from ._plotting import plot_forecast
 from ._transforms import TargetTransform
 from ._windows import make_windows
 
@@ -13,4 +14,5 @@ __all__ = [
     "conformal_quantile",
     "future_index",
     "make_windows",
+    "plot_forecast",
 ]
