@@ -167,8 +167,8 @@ def test_global_model_matches_hand_pooled_ols():
     assert list(pred.index) == list(pd.period_range("2004-03", periods=4, freq="M"))
     # by hand: standardise each series with its own mean/std, pool the windows, one OLS
     zs = [(s - s.mean()) / s.std() for s in (ya, yb)]
-    rows = [list(z[t - 2 : t]) for z in zs for t in range(2, 50)]
-    coef = ols(rows, [z[t] for z in zs for t in range(2, 50)])
+    rows = [list(z[t - 2 : t]) for t in range(2, 50) for z in zs]
+    coef = ols(rows, [z[t] for t in range(2, 50) for z in zs])
     for col, z, s in zip(["north", "south"], zs, (ya, yb)):
         hist = list(z)
         for _ in range(4):

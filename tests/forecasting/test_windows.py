@@ -33,9 +33,10 @@ def test_period_index_targets():
 def test_global_two_series_stacks_columns():
     y = pd.DataFrame({"a": [0.0, 1, 2, 3], "b": [10.0, 11, 12, 13]})
     Xw, yw, idx = make_windows(y, window=2, return_index=True)
-    np.testing.assert_array_equal(Xw, [[0, 1], [1, 2], [10, 11], [11, 12]])
-    np.testing.assert_array_equal(yw, [2, 3, 12, 13])
-    assert list(idx) == [("a", 2), ("a", 3), ("b", 2), ("b", 3)]
+    # time-major: the windows of both columns that end at the same time are adjacent
+    np.testing.assert_array_equal(Xw, [[0, 1], [10, 11], [1, 2], [11, 12]])
+    np.testing.assert_array_equal(yw, [2, 12, 3, 13])
+    assert list(idx) == [(2, "a"), (2, "b"), (3, "a"), (3, "b")]
 
 
 def test_global_series_id():

@@ -50,29 +50,28 @@ def assemble(zwin: np.ndarray, xwin: np.ndarray | None, multi_series: str, serie
     """Per-step features ``(samples, window, F)`` from target windows ``zwin`` ``(N, window, m)``.
 
     ``joint``: one sample per window, features ``[all m targets, exogenous leads]``.
-    ``global``: one sample per window and column (column-major order: every window of the
-    first column, then the second, ...), features ``[that column, exogenous leads, one-hot
-    column id (if series_id)]``.
+    ``global``: one sample per window and column, in time order (the windows of every column
+    ending at the same time are adjacent, so the last rows are the latest times of all
+    series), features ``[that column, exogenous leads, one-hot column id (if series_id)]``.
     """
     n, window, m = zwin.shape
     if multi_series == "joint":
         parts = [zwin] if xwin is None else [zwin, xwin]
         return np.concatenate(parts, axis=2)
-    parts = [zwin.transpose(2, 0, 1)[..., None]]  # (m, N, window, 1)
+    parts = [zwin.transpose(0, 2, 1)[..., None]]  # (N, m, window, 1)
     if xwin is not None:
-        parts.append(np.broadcast_to(xwin, (m, *xwin.shape)))
+        parts.append(np.broadcast_to(xwin[:, None], (n, m, *xwin.shape[1:])))
     if series_id:
-        ids = np.broadcast_to(np.eye(m)[:, None, None, :], (m, n, window, m))
-        parts.append(ids)
-    return np.concatenate(parts, axis=3).reshape(m * n, window, -1)
+        parts.append(np.broadcast_to(np.eye(m)[None, :, None, :], (n, m, window, m)))
+    return np.concatenate(parts, axis=3).reshape(n * m, window, -1)
 
 
 def stack_targets(targets: np.ndarray, multi_series: str) -> np.ndarray:
-    """Targets ``(N, H, m)`` as model outputs: joint ``(N, H * m)`` step-major, global ``(m * N, H)``."""
+    """Targets ``(N, H, m)`` as model outputs: joint ``(N, H * m)`` step-major, global ``(N * m, H)``."""
     n, horizon, m = targets.shape
     if multi_series == "joint":
         return targets.reshape(n, horizon * m)
-    return targets.transpose(2, 0, 1).reshape(m * n, horizon)
+    return targets.transpose(0, 2, 1).reshape(n * m, horizon)
 
 
 def unstack_outputs(pred: np.ndarray, n: int, horizon: int, m: int, multi_series: str) -> np.ndarray:
@@ -80,7 +79,7 @@ def unstack_outputs(pred: np.ndarray, n: int, horizon: int, m: int, multi_series
     pred = np.asarray(pred, dtype=np.float64)
     if multi_series == "joint":
         return pred.reshape(n, horizon, m)
-    return pred.reshape(m, n, horizon).transpose(1, 2, 0)
+    return pred.reshape(n, m, horizon).transpose(0, 2, 1)
 
 
 def design(
@@ -163,9 +162,10 @@ def make_windows(
         forecast horizon.
     multi_series : {"global", "joint"}, default="global"
         For several series: ``"global"`` windows each column separately and stacks them (one
-        model shared by all series: rows are every window of the first column, then every
-        window of the second, ...); ``"joint"`` puts all columns in every step and predicts
-        all of them at once.
+        model shared by all series); rows stay in time order, the columns' windows ending at
+        the same time adjacent (``(time, column)``), so a time-ordered split such as
+        ``TimeSeriesSplit`` or a "last fraction" validation set never trains on the future of
+        another series. ``"joint"`` puts all columns in every step and predicts all of them.
     series_id : bool, default=False
         With ``"global"``: append a one-hot column indicator to every step, so the shared
         model can tell the series apart.
@@ -173,7 +173,7 @@ def make_windows(
         Return ``X_windows`` as ``(n_samples, window, n_features)`` instead of flattened.
     return_index : bool, default=False
         Also return the time label of the FIRST target of each sample (for ``"global"`` with
-        several series, a ``MultiIndex`` ``(column, time)``); for arrays, positions.
+        several series, a ``MultiIndex`` ``(time, column)``); for arrays, positions.
 
     Returns
     -------
@@ -239,5 +239,5 @@ def make_windows(
         return X_out, y_out
     times = index[origins]
     if multi_series == "global" and m > 1:
-        times = pd.MultiIndex.from_product([columns, times])
+        times = pd.MultiIndex.from_product([times, columns])
     return X_out, y_out, times
