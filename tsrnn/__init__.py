@@ -6,7 +6,8 @@ scikit-learn estimator API, with pandas forecasting workflows and classical base
 
 from . import functional
 from ._layout import CELLS
+from .forecasting import Forecaster, make_windows
 
 __version__ = "0.1.0"
 
-__all__ = ["CELLS", "__version__", "functional"]
+__all__ = ["CELLS", "Forecaster", "__version__", "functional", "make_windows"]

@@ -1,5 +1,18 @@
 """pandas forecasting: the shared forecaster interface, windows and the Forecaster wrapper."""
 
 from ._base import BaseForecaster, check_series, future_index
+from ._forecaster import Forecaster, conformal_quantile
+from ._plotting import plot_forecast
+from ._transforms import TargetTransform
+from ._windows import make_windows
 
-__all__ = ["BaseForecaster", "check_series", "future_index"]
+__all__ = [
+    "BaseForecaster",
+    "Forecaster",
+    "TargetTransform",
+    "check_series",
+    "conformal_quantile",
+    "future_index",
+    "make_windows",
+    "plot_forecast",
+]

@@ -27,7 +27,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["BaseForecaster", "TargetInfo", "check_series", "future_index", "to_pandas"]
+__all__ = ["BaseForecaster", "TargetInfo", "align_exog", "check_series", "future_index", "to_pandas"]
 
 
 @dataclass
@@ -39,6 +39,34 @@ class TargetInfo:
     name: object
     index: pd.Index  # the full index seen so far (training data plus updates)
     freq: object  # frequency used to extend the index, or None for integer indexes
+
+
+def align_exog(X, index: pd.Index, name: str = "X", columns: list | None = None) -> tuple[np.ndarray, list]:
+    """Rows of the exogenous frame ``X`` at the labels ``index``, as float64 ``(len(index), p)``.
+
+    ``X`` may hold more rows than needed (it is aligned by label, not by position). When
+    ``columns`` is given, ``X`` must have exactly those columns (in any order; they are returned
+    in that order). Returns ``(values, columns)``.
+    """
+    if isinstance(X, pd.Series):
+        X = X.to_frame()
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame indexed like y, got {type(X).__name__}.")
+    missing = index.difference(X.index)
+    if len(missing):
+        raise ValueError(
+            f"{name} does not cover the index of y: {len(missing)} timestamp(s) missing, the first "
+            f"{missing[0]!r}; {name} needs a row for every observation of y."
+            + _index_kind_hint(X.index, index, name)
+        )
+    if columns is not None:
+        if set(X.columns) != set(columns):
+            raise ValueError(
+                f"{name} must have the columns X was fit with, {columns}; got {list(X.columns)}."
+            )
+        X = X[columns]
+    values, _ = check_series(X.loc[index], name)
+    return values, list(X.columns)
 
 
 def _first_bad_label(index: pd.Index, mask: np.ndarray) -> object:
@@ -89,11 +117,50 @@ def check_series(y, name: str = "y", allow_nan: bool = False) -> tuple[np.ndarra
             rows = bad.any(axis=1)
             raise ValueError(
                 f"{name} contains {int(bad.sum())} NaN or infinite value(s), the first at "
-                f"{_first_bad_label(index, rows)!r}; fill or drop them first, e.g. "
-                f"{name}.interpolate() or {name}.dropna() (for a gappy regular series, "
-                f"{name}.resample(freq).mean().interpolate())."
+                f"{_first_bad_label(index, rows)!r}; fill them first, e.g. {name}.interpolate(), "
+                f"or aggregate a gappy series to a regular grid and fill what is left, e.g. "
+                f"{name}.resample({_resample_hint(index)!r}).mean().interpolate(). Dropping the "
+                f"rows ({name}.dropna()) leaves holes in the time index, which forecasting cannot use."
             )
     return values, index
+
+
+def _index_kind_hint(got: pd.Index, want: pd.Index, name: str) -> str:
+    """Extra advice when two indexes cannot match because they are of different kinds."""
+
+    def kind(index: pd.Index) -> tuple:
+        if isinstance(index, pd.PeriodIndex):
+            return ("period", index.freqstr)
+        if isinstance(index, pd.DatetimeIndex):
+            return ("datetime", str(index.tz))
+        if pd.api.types.is_integer_dtype(index.dtype):
+            return ("integer",)
+        return (str(index.dtype),)
+
+    if kind(got) == kind(want):
+        return ""
+    return (
+        f" {name} is indexed by a {type(got).__name__} ({got.dtype}) but y by a "
+        f"{type(want).__name__} ({want.dtype}): index both the same way, e.g. "
+        f"{name}.index = {name}.index.to_period(freq) or {name}.index.to_timestamp()."
+    )
+
+
+def _resample_hint(index: pd.Index) -> str:
+    """A frequency alias to show in a resampling hint: the index's own, else monthly."""
+    freq = getattr(index, "freqstr", None)
+    if isinstance(index, pd.DatetimeIndex) and freq:
+        return freq
+    return "MS"
+
+
+def _infer_freq(index: pd.DatetimeIndex):
+    """``pd.infer_freq`` without pandas' warning about its future return type (str or offset)."""
+    try:
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            return pd.infer_freq(index)
+    except KeyError:  # pandas without that option (OptionError subclasses KeyError): returns a str
+        return pd.infer_freq(index)
 
 
 def _index_freq(index: pd.Index, freq=None):
@@ -105,7 +172,7 @@ def _index_freq(index: pd.Index, freq=None):
             return pd.tseries.frequencies.to_offset(freq)
         if index.freq is not None:
             return index.freq
-        inferred = pd.infer_freq(index) if len(index) >= 3 else None
+        inferred = _infer_freq(index) if len(index) >= 3 else None
         if inferred is None:
             raise ValueError(
                 "the DatetimeIndex has no regular frequency (index.freq is None and none can be "
@@ -138,7 +205,7 @@ def future_index(index: pd.Index, horizon: int, freq=None) -> pd.Index:
     """
     step = _index_freq(index, freq)
     if isinstance(index, pd.PeriodIndex):
-        return pd.period_range(start=index[-1] + 1 * step, periods=horizon, freq=step)
+        return pd.period_range(start=index[-1] + 1 * step, periods=horizon, freq=step, name=index.name)
     if isinstance(index, pd.DatetimeIndex):
         return pd.date_range(start=index[-1] + step, periods=horizon, freq=step, tz=index.tz, name=index.name)
     start = int(index[-1]) + step
@@ -225,6 +292,13 @@ class BaseForecaster(BaseEstimator):
             raise ValueError(
                 f"y_new has {values.shape[1]} column(s) but the forecaster was fit on {self.n_series_}."
             )
+        if isinstance(y_new, pd.DataFrame) and not info.is_series and not y_new.columns.equals(info.columns):
+            if set(y_new.columns) != set(info.columns):
+                raise ValueError(
+                    f"y_new must have the columns the forecaster was fit on, {list(info.columns)}; "
+                    f"got {list(y_new.columns)}."
+                )
+            values, index = check_series(y_new[info.columns], "y_new")  # same columns, fit order
         expected = future_index(info.index, len(index), info.freq if not isinstance(info.freq, int) else None)
         if not index.equals(expected):
             raise ValueError(
@@ -269,25 +343,13 @@ class BaseForecaster(BaseEstimator):
                 self.exog_columns_ = None
             return None
         if not self._supports_exog:
-            raise ValueError(f"{type(self).__name__} does not use exogenous regressors; pass X=None.")
-        if isinstance(X, pd.Series):
-            X = X.to_frame()
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(f"{name} must be a pandas DataFrame indexed like y, got {type(X).__name__}.")
-        missing = index.difference(X.index)
-        if len(missing):
-            raise ValueError(
-                f"{name} does not cover the index of y: {len(missing)} timestamp(s) missing, the first "
-                f"{missing[0]!r}; X needs a row for every observation of y."
-            )
-        X = X.loc[index]
-        values, _ = check_series(X, name)
+            raise ValueError(f"{type(self).__name__} does not use exogenous regressors; pass {name}=None.")
+        if name != "X" and not fitted_with_x:
+            raise ValueError(f"the forecaster was fit without exogenous X; pass {name}=None.")
+        columns = None if name == "X" else self.exog_columns_
+        values, columns = align_exog(X, index, name, columns)
         if name == "X":
-            self.exog_columns_ = list(X.columns)
-        elif list(X.columns) != self.exog_columns_:
-            raise ValueError(
-                f"{name} must have the columns it was fit with, {self.exog_columns_}; got {list(X.columns)}."
-            )
+            self.exog_columns_ = columns
         return values
 
     def _check_exog_future(self, X, horizon: int) -> np.ndarray | None:
@@ -311,11 +373,11 @@ class BaseForecaster(BaseEstimator):
             raise ValueError(
                 f"X does not cover the forecast horizon: {len(missing)} of the {horizon} future "
                 f"timestamps are missing, the first {missing[0]!r} (X must extend from {future[0]!r} "
-                f"to {future[-1]!r})."
+                f"to {future[-1]!r})." + _index_kind_hint(X.index, future, "X")
             )
-        if list(X.columns) != columns:
+        if set(X.columns) != set(columns):
             raise ValueError(
                 f"X must have the columns the forecaster was fit with, {columns}; got {list(X.columns)}."
             )
-        values, _ = check_series(X.loc[future], "X")
+        values, _ = check_series(X.loc[future, columns], "X")
         return values

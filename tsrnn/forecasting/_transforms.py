@@ -1,0 +1,111 @@
+"""Target transforms applied before windowing and inverted exactly on the way out.
+
+The chain is, in order: log (opt-in), one seasonal difference at lag ``s`` (optional),
+``d`` ordinary differences, standardisation (per series). Each differencing step loses its
+first values (``s + d`` in total); the inverse rebuilds every level from the last observed
+values of the level below, so a forecast that is exact on the transformed scale is exact on
+the original scale.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def _lag_diff(a: np.ndarray, lag: int) -> np.ndarray:
+    out = np.full_like(a, np.nan)
+    out[lag:] = a[lag:] - a[:-lag]
+    return out
+
+
+class TargetTransform:
+    """log → seasonal difference → differences → standardisation, on arrays ``(n, m)``.
+
+    Parameters
+    ----------
+    log : bool
+        Take ``np.log`` first; every value must be strictly positive.
+    seasonal_period : int or None
+        Lag ``s`` of one seasonal difference ``a[t] - a[t - s]``.
+    diff : int
+        Number ``d`` of ordinary differences ``a[t] - a[t - 1]``.
+    standardize : bool
+        Subtract the per-series mean and divide by the per-series standard deviation of the
+        differenced training series (a constant series is only centred).
+    """
+
+    def __init__(
+        self, log: bool = False, seasonal_period: int | None = None, diff: int = 0, standardize=True
+    ):
+        self.log = log
+        self.seasonal_period = seasonal_period
+        self.diff = diff
+        self.standardize = standardize
+
+    @property
+    def lost(self) -> int:
+        """Number of leading values differencing makes undefined."""
+        return (self.seasonal_period or 0) + self.diff
+
+    def check_positive(self, values: np.ndarray, index: pd.Index | None = None, name: str = "y") -> None:
+        if not self.log:
+            return
+        bad = ~(values > 0)
+        if bad.any():
+            row = int(np.argmax(bad.any(axis=1)))
+            where = repr(index[row]) if index is not None and len(index) > row else f"position {row}"
+            raise ValueError(
+                f"log=True needs strictly positive {name}, but {name} has {int(bad.sum())} value(s) <= 0, "
+                f"the first at {where}; use log=False, or shift the series to positive values before "
+                f"fitting (e.g. {name} - {name}.min() + 1) and subtract the shift from the forecasts."
+            )
+
+    def levels(self, values: np.ndarray) -> list[np.ndarray]:
+        """Every intermediate level: ``[log/raw, seasonal diff (if any), diff 1, ..., diff d]``."""
+        level = np.log(values) if self.log else np.asarray(values, dtype=np.float64)
+        out = [level]
+        if self.seasonal_period:
+            out.append(_lag_diff(out[-1], self.seasonal_period))
+        for _ in range(self.diff):
+            out.append(_lag_diff(out[-1], 1))
+        return out
+
+    def fit(self, values: np.ndarray, index: pd.Index | None = None) -> TargetTransform:
+        self.check_positive(values, index)
+        top = self.levels(values)[-1][self.lost :]
+        if self.standardize and len(top):
+            self.mean_ = top.mean(axis=0)
+            scale = top.std(axis=0)
+            # a constant (differenced) series has no spread to divide by: centre it only
+            self.scale_ = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(self.mean_)), scale, 1.0)
+        else:
+            self.mean_ = np.zeros(values.shape[1])
+            self.scale_ = np.ones(values.shape[1])
+        return self
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        """The model's scale, ``(n, m)``; the first :attr:`lost` rows are NaN."""
+        return (self.levels(values)[-1] - self.mean_) / self.scale_
+
+    def inverse(self, z: np.ndarray, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        """Map forecasts ``z`` ``(N, H, m)`` made at ``origins`` back to the original scale.
+
+        ``origins[i]`` is the time of the first forecast of row ``i``; ``values[:origins[i]]``
+        is the observed history the differences are undone from.
+        """
+        levels = self.levels(values)
+        out = z * self.scale_ + self.mean_
+        for j in range(len(levels) - 1, 0, -1):
+            below = levels[j - 1]
+            if self.seasonal_period and j == 1:
+                s = self.seasonal_period
+                rebuilt = np.empty_like(out)
+                for k in range(out.shape[1]):
+                    # a[t] = S[t] + a[t - s]: from history for the first s steps, then from the forecast
+                    prev = below[origins + k - s] if k < s else rebuilt[:, k - s]
+                    rebuilt[:, k] = out[:, k] + prev
+                out = rebuilt
+            else:
+                out = below[origins - 1][:, None, :] + np.cumsum(out, axis=1)
+        return np.exp(out) if self.log else out
