@@ -6,7 +6,8 @@ scikit-learn estimator API, with pandas forecasting workflows and classical base
 
 from . import functional
 from ._layout import CELLS
+from .kernels import cuda_available
 
 __version__ = "0.1.0"
 
-__all__ = ["CELLS", "__version__", "functional"]
+__all__ = ["CELLS", "__version__", "cuda_available", "functional"]

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 DEFAULT_SHARED_BYTES = 48 * 1024
 MAX_THREADS_PER_BLOCK = 1024
 MAX_GRID_Y = 65535
+# The persistent kernels use up to ~220 registers per thread (float64 LSTM, sm_80; see the
+# table in docs/cuda.md) and a block may hold at most 64K registers, so their blocks are
+# limited to 256 threads.
+MAX_PERSISTENT_THREADS = 256
 
 # Kept in step with tsrnn.kernels.cuda._device (which imports numba.cuda).
 MICRO = 4
@@ -47,6 +51,8 @@ class LaunchConfig:
         ``(4*y) x (4*x)`` tile. Default chosen from the output shape.
     gemm_bk : int, default=16
         Depth of the shared-memory tiles along the reduction dimension.
+    aux_block : (int, int), default=(32, 8)
+        Threads ``(x, y)`` of the transpose (``x`` by ``x`` tiles) and column-sum kernels.
     target_blocks : int, default=160
         Roughly how many blocks keep the GPU busy (about two per multiprocessor); the
         weight-gradient products split their long reduction (over batch and time) into
@@ -67,6 +73,7 @@ class LaunchConfig:
     cache_weights: bool | None = None
     gemm_block: tuple[int, int] | None = None
     gemm_bk: int = 16
+    aux_block: tuple[int, int] = (32, 8)
     target_blocks: int = 160
     min_split_rows: int = 1024
     max_shared_bytes: int = DEFAULT_SHARED_BYTES
@@ -75,7 +82,7 @@ class LaunchConfig:
     def __post_init__(self):
         if self.path not in PATHS:
             raise ValueError(f"LaunchConfig.path must be one of {PATHS}, got {self.path!r}.")
-        for name in ("block", "gemm_block"):
+        for name in ("block", "gemm_block", "aux_block"):
             value = getattr(self, name)
             if value is None:
                 continue
@@ -171,6 +178,12 @@ def plan_recurrence(
         path = "persistent" if fits and hidden <= config.persistent_max_hidden else "stepwise"
     else:
         path = config.path
+    if path == "persistent" and bx * by > MAX_PERSISTENT_THREADS:
+        raise ValueError(
+            f"the persistent kernels take at most {MAX_PERSISTENT_THREADS} threads per block "
+            f"(register file), got LaunchConfig.block={config.block}; use fewer threads or "
+            "path='stepwise'."
+        )
     fwd1, bwd1 = persistent_shared_bytes(n_gates, hidden, rows, itemsize, True)
     if config.cache_weights is None:
         cache_f, cache_b = fwd1 <= limit, bwd1 <= limit

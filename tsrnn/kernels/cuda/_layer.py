@@ -182,7 +182,7 @@ def column_sums(ops, a, out, name: str):
     cfg = ops.config
     lk = linalg_kernels(np.dtype(a.dtype).name)
     R, C = a.shape
-    bx, by = cfg.gemm_block if cfg.gemm_block is not None else (32, 8)
+    bx, by = cfg.aux_block
     tiles = math.ceil(C / bx)
     splits, chunk = split_count(R, tiles, cfg)
     shared = bx * by * _itemsize(a)
@@ -200,7 +200,7 @@ def transpose(ops, src, dst):
     cfg = ops.config
     lk = linalg_kernels(np.dtype(src.dtype).name)
     R, C = src.shape
-    bx, by = cfg.gemm_block if cfg.gemm_block is not None else (32, 8)
+    bx, by = cfg.aux_block
     by = min(by, bx)
     shared = bx * (bx + 1) * _itemsize(src)
     ops.launch(lk.transpose, (math.ceil(C / bx), math.ceil(R / bx)), (bx, by), shared, src, dst)
