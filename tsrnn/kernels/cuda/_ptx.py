@@ -164,20 +164,26 @@ def build_all(ccs=CCS, dtypes=("float32", "float64"), with_ptxas=True) -> list[K
 
 
 def markdown_table(builds: list[KernelBuild]) -> str:
-    """Registers / stack / spills / static shared memory per kernel, dtype and architecture."""
-
-    def cell(v):
-        return "?" if v is None else str(v)
-
-    lines = [
-        "| kernel | dtype | sm | registers | stack B | spill st/ld B | static smem B |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    """Registers per thread for each kernel, dtype and architecture (ptxas via nvJitLink),
+    and a footnote on stack, spills and static shared memory across all of them."""
+    regs: dict[str, dict[tuple[str, tuple[int, int]], int | None]] = {}
     for b in builds:
-        lines.append(
-            f"| {b.name} | {b.dtype} | {b.cc[0]}{b.cc[1]} | {cell(b.registers)} | {cell(b.stack_bytes)} "
-            f"| {cell(b.spill_stores)}/{cell(b.spill_loads)} | {cell(b.static_shared_bytes)} |"
-        )
+        regs.setdefault(b.name, {})[(b.dtype, b.cc)] = b.registers
+    columns = sorted({(b.dtype, b.cc) for b in builds})
+    head = " | ".join(f"{dt} sm_{cc[0]}{cc[1]}" for dt, cc in columns)
+    lines = [f"| kernel | {head} |", "|---" * (len(columns) + 1) + "|"]
+    for name in sorted(regs):
+        values = " | ".join("?" if regs[name].get(c) is None else str(regs[name][c]) for c in columns)
+        lines.append(f"| {name} | {values} |")
+    stack = {b.stack_bytes for b in builds}
+    spills = {(b.spill_stores, b.spill_loads) for b in builds}
+    smem = {(b.cc, b.static_shared_bytes) for b in builds}
+    lines.append("")
+    lines.append(
+        f"Stack frame bytes over all builds: {sorted(stack, key=str)}; spill stores/loads: "
+        f"{sorted(spills, key=str)}; static shared memory reported per architecture (bytes, "
+        f"the 1 KiB reserved by the driver on sm_80+ included where reported): {sorted(smem, key=str)}."
+    )
     return "\n".join(lines)
 
 
