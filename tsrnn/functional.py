@@ -112,8 +112,12 @@ def forward(
         Initial hidden state; zeros when omitted.
     c0 : ndarray of shape (N, H), optional
         Initial cell state, LSTM only; zeros when omitted.
-    device : {"cpu", "reference"}, default="cpu"
-        ``"cpu"`` runs the Numba kernels, ``"reference"`` the plain NumPy specification.
+    device : {"cpu", "reference", "cuda"}, default="cpu"
+        ``"cpu"`` runs the Numba kernels, ``"reference"`` the plain NumPy specification,
+        ``"cuda"`` the numba.cuda kernels (``pip install "tsrnn[cuda]"``; a GPU, or
+        ``NUMBA_ENABLE_CUDASIM=1`` for numba's simulator, see :func:`tsrnn.cuda_available`).
+        With ``"cuda"`` the arrays are copied to the GPU and the results back, so inputs and
+        results stay NumPy arrays; :func:`backward` copies the cache to the GPU again.
 
     Returns
     -------

@@ -5,20 +5,69 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from types import ModuleType
 
 _BACKEND_MODULES = {
     "reference": "tsrnn.kernels.reference",
     "cpu": "tsrnn.kernels.cpu",
+    "cuda": "tsrnn.kernels.cuda",
 }
+
+_SIMULATOR_HINT = (
+    "To run the CUDA kernels without a GPU (slowly, for testing), set the environment variable "
+    "NUMBA_ENABLE_CUDASIM=1 before Python starts; otherwise use device='cpu'."
+)
+
+
+def _cuda_problem() -> str | None:
+    """Why the CUDA kernels cannot run here, or None when they can."""
+    if importlib.util.find_spec("numba_cuda") is None:
+        return (
+            "device='cuda' needs the numba-cuda package, which is not installed: "
+            "pip install 'tsrnn[cuda]' (it brings numba-cuda with the NVVM compiler). " + _SIMULATOR_HINT
+        )
+    from numba import cuda
+
+    try:
+        available = bool(cuda.is_available())
+    except Exception:  # a broken driver install raises instead of answering False
+        available = False
+    if not available:
+        return (
+            "device='cuda' needs an NVIDIA GPU with a working driver, and numba.cuda.is_available() "
+            "is False here (numba.cuda.detect() prints why). " + _SIMULATOR_HINT
+        )
+    return None
+
+
+def cuda_available() -> bool:
+    """Whether ``device="cuda"`` can run here.
+
+    True when the ``numba-cuda`` package is installed (``pip install "tsrnn[cuda]"``) and
+    ``numba.cuda.is_available()`` says yes: a CUDA GPU with a working driver, or numba's
+    CUDA simulator, which is enabled by setting ``NUMBA_ENABLE_CUDASIM=1`` before numba is
+    imported (it runs the kernels as Python: correct but very slow, for testing only).
+    """
+    return _cuda_problem() is None
 
 
 def get_backend(device: str) -> ModuleType:
-    """Return the kernel module for ``device`` ("cpu" or "reference")."""
-    try:
-        return importlib.import_module(_BACKEND_MODULES[device])
-    except KeyError:
-        raise ValueError(f"device must be one of {sorted(_BACKEND_MODULES)}, got {device!r}.") from None
+    """Return the kernel module for ``device`` ("cpu", "reference" or "cuda").
+
+    Raises
+    ------
+    ValueError
+        For an unknown device name.
+    RuntimeError
+        For ``"cuda"`` when numba-cuda or a GPU (or the simulator) is missing; the message
+        says how to fix it.
+    """
+    if device not in _BACKEND_MODULES:
+        raise ValueError(f"device must be one of {sorted(_BACKEND_MODULES)}, got {device!r}.")
+    if device == "cuda" and (problem := _cuda_problem()):
+        raise RuntimeError(problem)
+    return importlib.import_module(_BACKEND_MODULES[device])
 
 
 def kernels_for(device: str, cell: str):

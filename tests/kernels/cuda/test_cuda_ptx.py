@@ -1,0 +1,64 @@
+"""Every CUDA kernel compiles to valid device code for sm_80 and sm_90, with the exact
+argument types the library launches it with.
+
+The simulator runs kernels as Python, so it cannot tell whether they are valid device code:
+a typing error, a host-only call or a float64 constant in a float32 kernel would pass there.
+Here numba's CUDA compiler and NVIDIA's NVVM produce PTX, and nvJitLink's ptxas assembles it
+to machine code and reports registers, spills and stack, all without a GPU.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.nvvm
+
+CCS = [(8, 0), (9, 0)]
+DTYPES = ["float32", "float64"]
+# A block may hold 64K registers; every default launch uses at most 256 threads per block.
+REGISTERS_PER_BLOCK = 65536
+MAX_DEFAULT_THREADS = 256
+
+
+@pytest.fixture(scope="module")
+def ptx():
+    from tsrnn.kernels.cuda import _ptx
+
+    return _ptx
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_every_kernel_is_launched_and_recorded(ptx, dtype):
+    """The recorded launches (both recurrence paths, split and unsplit products) reach every
+    kernel the package defines, so the compilation below covers all of them, and every
+    device function too (each is inlined into the kernels that call it)."""
+    launched = {name for name, _types in ptx.launched_signatures(dtype)}
+    assert launched == set(ptx.kernel_names(dtype).values())
+    # one signature per kernel: every launch site passes the same argument types
+    assert len(ptx.launched_signatures(dtype)) == len(launched)
+
+
+@pytest.mark.parametrize("cc", CCS, ids=lambda cc: f"sm{cc[0]}{cc[1]}")
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kernels_compile_to_machine_code(ptx, dtype, cc):
+    from tsrnn.kernels.cuda._config import MAX_PERSISTENT_THREADS
+
+    assert MAX_PERSISTENT_THREADS <= MAX_DEFAULT_THREADS
+    for (name, signature), kernel in ptx.launched_signatures(dtype).items():
+        build = ptx.build(name, kernel, signature, dtype, cc)
+        assert f".target sm_{cc[0]}{cc[1]}" in build.ptx, name
+        assert ".entry" in build.ptx, name
+        if dtype == "float32":
+            # a Python float literal would silently promote float32 arithmetic to float64
+            assert not re.search(r"\.f64\b", build.ptx), f"{name}: float64 instruction in a float32 kernel"
+        assert build.registers is not None, f"{name}: ptxas reported no register count"
+        assert build.registers * MAX_DEFAULT_THREADS <= REGISTERS_PER_BLOCK, (name, build.registers)
+        # the per-thread accumulator arrays must live in registers, not in local memory
+        assert (build.stack_bytes, build.spill_stores, build.spill_loads) == (0, 0, 0), (
+            name,
+            build.stack_bytes,
+            build.spill_stores,
+            build.spill_loads,
+        )

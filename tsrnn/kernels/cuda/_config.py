@@ -1,0 +1,232 @@
+"""Launch configuration of the CUDA kernels: block sizes, path choice, shared-memory budget.
+
+Pure Python (no numba.cuda import), so the heuristics can be tested and reasoned about on
+any machine. The defaults are educated guesses for current NVIDIA GPUs that have NOT been
+tuned on hardware (no GPU was available when they were written; see docs/cuda.md).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+# What every CUDA device since compute capability 2.0 gives a block without opting in to
+# more (numba.cuda has no API for the opt-in attribute). Hopper/Ampere have 99-227 KiB.
+DEFAULT_SHARED_BYTES = 48 * 1024
+MAX_THREADS_PER_BLOCK = 1024
+MAX_GRID_Y = 65535
+# The persistent kernels use up to ~220 registers per thread (float64 LSTM, sm_80; see the
+# table in docs/cuda.md) and a block may hold at most 64K registers, so their blocks are
+# limited to 256 threads.
+MAX_PERSISTENT_THREADS = 256
+
+# Kept in step with tsrnn.kernels.cuda._device (which imports numba.cuda).
+MICRO = 4
+MAX_ROWS_PER_THREAD = 4
+PATHS = ("auto", "persistent", "stepwise")
+
+
+@dataclass(frozen=True)
+class LaunchConfig:
+    """How the CUDA kernels are launched. Every field has a working default.
+
+    Parameters
+    ----------
+    path : {"auto", "persistent", "stepwise"}, default="auto"
+        ``"persistent"``: one launch runs the whole time loop (forward and backward each).
+        ``"stepwise"``: the fallback, two launches per time step (a tiled matrix product and
+        an elementwise kernel). ``"auto"`` picks persistent when its shared memory fits and
+        ``hidden_size <= persistent_max_hidden``.
+    block : (int, int), optional
+        Threads ``(x, y)`` of the recurrence kernels: ``x`` threads share the hidden units of
+        a batch row, ``y`` rows are handled side by side. Default: ``x`` the next power of two
+        of ``H`` (at most 256), ``y`` so a block has about 128 threads.
+    rows_per_thread : int, optional
+        Batch rows each thread of a persistent kernel owns (1 to 4); a weight loaded once is
+        used for all of them. A block owns ``block[1] * rows_per_thread`` rows.
+    cache_weights : bool, optional
+        Keep ``W_hh`` in shared memory in the persistent kernels. Default: when it fits.
+    gemm_block : (int, int), optional
+        Threads ``(x, y)`` of the tiled matrix product; a block computes a
+        ``(4*y) x (4*x)`` tile. Default chosen from the output shape.
+    gemm_bk : int, default=16
+        Depth of the shared-memory tiles along the reduction dimension.
+    aux_block : (int, int), default=(32, 8)
+        Threads ``(x, y)`` of the transpose (``x`` by ``x`` tiles) and column-sum kernels.
+    target_blocks : int, default=160
+        Roughly how many blocks keep the GPU busy (about two per multiprocessor); the
+        weight-gradient products split their long reduction (over batch and time) into
+        slices until they have that many blocks.
+    min_split_rows : int, default=1024
+        Fewest reduction rows (batch x time) per slice when splitting.
+    max_shared_bytes : int, default=49152
+        Dynamic shared memory a block may use.
+    persistent_max_hidden : int, default=512
+        ``"auto"`` uses the stepwise path above this hidden size: a persistent block does
+        ``G*H*H`` multiply-adds per row per step alone, while the stepwise product spreads
+        them over many blocks.
+    """
+
+    path: str = "auto"
+    block: tuple[int, int] | None = None
+    rows_per_thread: int | None = None
+    cache_weights: bool | None = None
+    gemm_block: tuple[int, int] | None = None
+    gemm_bk: int = 16
+    aux_block: tuple[int, int] = (32, 8)
+    target_blocks: int = 160
+    min_split_rows: int = 1024
+    max_shared_bytes: int = DEFAULT_SHARED_BYTES
+    persistent_max_hidden: int = 512
+
+    def __post_init__(self):
+        if self.path not in PATHS:
+            raise ValueError(f"LaunchConfig.path must be one of {PATHS}, got {self.path!r}.")
+        for name in ("block", "gemm_block", "aux_block"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            ok = (
+                isinstance(value, tuple)
+                and len(value) == 2
+                and all(isinstance(v, int) and v >= 1 for v in value)
+                and value[0] * value[1] <= MAX_THREADS_PER_BLOCK
+            )
+            if not ok:
+                raise ValueError(
+                    f"LaunchConfig.{name} must be a tuple (x, y) of positive ints with "
+                    f"x*y <= {MAX_THREADS_PER_BLOCK}, got {value!r}."
+                )
+        if self.rows_per_thread is not None and not (
+            isinstance(self.rows_per_thread, int) and 1 <= self.rows_per_thread <= MAX_ROWS_PER_THREAD
+        ):
+            raise ValueError(
+                f"LaunchConfig.rows_per_thread must be an int from 1 to {MAX_ROWS_PER_THREAD}, "
+                f"got {self.rows_per_thread!r}."
+            )
+        for name in ("gemm_bk", "target_blocks", "min_split_rows", "max_shared_bytes"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"LaunchConfig.{name} must be a positive int, got {value!r}.")
+        if not isinstance(self.persistent_max_hidden, int) or self.persistent_max_hidden < 0:
+            raise ValueError(
+                "LaunchConfig.persistent_max_hidden must be a non-negative int, "
+                f"got {self.persistent_max_hidden!r}."
+            )
+
+
+@dataclass(frozen=True)
+class RecurrencePlan:
+    """What :func:`plan_recurrence` decided for one layer."""
+
+    path: str  # "persistent" or "stepwise"
+    block: tuple[int, int]
+    rows_per_thread: int
+    grid: int  # blocks of the persistent kernels
+    cache_weights_forward: bool
+    cache_weights_backward: bool
+    shared_forward: int  # bytes of dynamic shared memory
+    shared_backward: int
+
+
+def _next_pow2(v: int) -> int:
+    return 1 << max(0, math.ceil(math.log2(max(v, 1))))
+
+
+def persistent_shared_bytes(
+    n_gates: int, hidden: int, rows: int, itemsize: int, cache_weights: bool
+) -> tuple[int, int]:
+    """Dynamic shared memory (bytes) of the persistent forward and backward kernels.
+
+    Forward: two ``(rows, H)`` hidden-state buffers (+ ``W_hh^T``, ``G*H*H``, when cached).
+    Backward: ``dh (rows, H)`` and the recurrent pre-activation gradients ``(rows, G*H)``
+    (+ ``W_hh`` when cached).
+    """
+    w = n_gates * hidden * hidden if cache_weights else 0
+    fwd = (2 * rows * hidden + w) * itemsize
+    bwd = (rows * hidden + rows * n_gates * hidden + w) * itemsize
+    return fwd, bwd
+
+
+def plan_recurrence(
+    n_gates: int, batch: int, hidden: int, itemsize: int, config: LaunchConfig
+) -> RecurrencePlan:
+    """Choose the path, block shape and shared-memory layout of the recurrence kernels."""
+    if config.block is not None:
+        bx, by = config.block
+    else:
+        bx = min(256, _next_pow2(hidden))
+        by = max(1, min(128 // bx, batch))
+    if config.rows_per_thread is not None:
+        rpt = config.rows_per_thread
+    else:
+        # More rows per thread reuse each weight load more but leave fewer blocks to spread
+        # over the multiprocessors; only worth it when there are blocks to spare.
+        rpt = 2 if math.ceil(batch / by) >= 2 * config.target_blocks else 1
+    rows = by * rpt
+    grid = math.ceil(batch / rows)
+    limit = config.max_shared_bytes
+    fwd0, bwd0 = persistent_shared_bytes(n_gates, hidden, rows, itemsize, False)
+    fits = max(fwd0, bwd0) <= limit
+    if config.path == "persistent" and not fits:
+        raise ValueError(
+            f"the persistent kernels need {max(fwd0, bwd0)} bytes of shared memory for "
+            f"{rows} batch rows of hidden size {hidden}, more than max_shared_bytes={limit}; "
+            "use fewer rows per block (LaunchConfig.block / rows_per_thread) or path='stepwise'."
+        )
+    if config.path == "auto":
+        path = "persistent" if fits and hidden <= config.persistent_max_hidden else "stepwise"
+    else:
+        path = config.path
+    if path == "persistent" and bx * by > MAX_PERSISTENT_THREADS:
+        raise ValueError(
+            f"the persistent kernels take at most {MAX_PERSISTENT_THREADS} threads per block "
+            f"(register file), got LaunchConfig.block={config.block}; use fewer threads or "
+            "path='stepwise'."
+        )
+    fwd1, bwd1 = persistent_shared_bytes(n_gates, hidden, rows, itemsize, True)
+    if config.cache_weights is None:
+        cache_f, cache_b = fwd1 <= limit, bwd1 <= limit
+    else:
+        cache_f = cache_b = bool(config.cache_weights)
+        if cache_f and max(fwd1, bwd1) > limit:
+            raise ValueError(
+                f"cache_weights=True needs {max(fwd1, bwd1)} bytes of shared memory, more than "
+                f"max_shared_bytes={limit}; leave cache_weights=None to cache only when it fits."
+            )
+    return RecurrencePlan(
+        path=path,
+        block=(bx, by),
+        rows_per_thread=rpt,
+        grid=grid,
+        cache_weights_forward=cache_f,
+        cache_weights_backward=cache_b,
+        shared_forward=fwd1 if cache_f else fwd0,
+        shared_backward=bwd1 if cache_b else bwd0,
+    )
+
+
+def gemm_block(m: int, n: int, config: LaunchConfig) -> tuple[int, int]:
+    """Threads ``(x, y)`` of a tiled product with an ``m x n`` output.
+
+    Narrow outputs (``n`` of 1 to 8 columns, e.g. ``dx`` with a few input features) get
+    narrow, tall tiles so few threads idle; otherwise 16 x 16 threads (64 x 64 tiles).
+    """
+    if config.gemm_block is not None:
+        return config.gemm_block
+    bx = min(16, _next_pow2(math.ceil(n / MICRO)))
+    by = min(256 // bx, max(1, _next_pow2(math.ceil(m / MICRO))), 64)
+    return bx, by
+
+
+def split_count(k: int, tiles: int, config: LaunchConfig) -> tuple[int, int]:
+    """``(splits, rows per split)`` for a product whose reduction has ``k`` rows and whose
+    output has ``tiles`` blocks: split until about ``target_blocks`` blocks run, with at
+    least ``min_split_rows`` rows per split (rounded to the tile depth)."""
+    want = max(1, math.ceil(config.target_blocks / max(tiles, 1)))
+    most = max(1, k // config.min_split_rows)
+    splits = min(want, most)
+    if splits <= 1:
+        return 1, k
+    chunk = math.ceil(math.ceil(k / splits) / config.gemm_bk) * config.gemm_bk
+    return math.ceil(k / chunk), chunk

@@ -1,0 +1,290 @@
+"""Host side of the CUDA kernels: which kernels run, in which order, with which launch shapes.
+
+A forward is
+
+1. ``gates (or out) = x @ W_ih^T + b_ih`` for all steps: one tiled product (``gemm``);
+2. the recurrence: either one ``forward_persistent`` launch for all steps (after one
+   ``transpose`` of ``W_hh``), or, on the stepwise fallback path, per step a tiled product
+   ``rec = h_{t-1} @ W_hh^T`` and a ``forward_step`` launch.
+
+A backward is
+
+1. the reverse recurrence: one ``backward_persistent`` launch, or per step a
+   ``backward_step`` launch and a tiled product ``dh += dpre_hh[t] @ W_hh``;
+2. the input and weight gradients from the pre-activation gradients of all steps, as large
+   products after the loop: ``dx = dpre_ih @ W_ih``, ``dW_ih = dpre_ih^T X``,
+   ``dW_hh = dpre_hh^T [h0; out[:-1]]`` (split-K with an ordered reduction, no atomics), and
+   the bias gradients as column sums.
+
+Everything here only sees array objects with ``shape``, ``dtype``, slicing and ``reshape``,
+and talks to the GPU through an *ops* object (:class:`DeviceOps`), so the same code can be
+run with NumPy stand-ins by :class:`RecordingOps` to list the exact kernel signatures the
+library launches (the PTX compilation tests compile those).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba import cuda
+
+from ._config import LaunchConfig, RecurrencePlan, gemm_block, plan_recurrence, split_count
+from ._device import GATES, MICRO, cell_kernels, linalg_kernels
+
+# Elementwise launches (split-K reduction) use this many threads per block.
+REDUCE_THREADS = 256
+
+
+class Workspace:
+    """Device scratch buffers reused across calls.
+
+    Each forward/backward needs temporary device arrays (the transposed recurrent weights,
+    the pre-activation gradients of all steps, split-K partial products). By default they
+    are allocated per call; a training loop can pass one ``Workspace`` to every call so they
+    are allocated once. Buffers are reused in stream order, so use one workspace per CUDA
+    stream.
+    """
+
+    def __init__(self):
+        self._buffers: dict[str, object] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype, stream=0):
+        """A device array of ``shape`` and ``dtype`` (contents undefined), reused if possible."""
+        dtype = np.dtype(dtype)
+        buf = self._buffers.get(name)
+        if buf is None or tuple(buf.shape) != tuple(shape) or buf.dtype != dtype:
+            buf = cuda.device_array(shape, dtype, stream=stream)
+            self._buffers[name] = buf
+        return buf
+
+    def clear(self) -> None:
+        """Release every buffer."""
+        self._buffers.clear()
+
+
+def check_launch(grid, block, shared: int, config: LaunchConfig) -> None:
+    """Refuse a launch the hardware would reject, with the reason (before the driver does)."""
+    grid = grid if isinstance(grid, tuple) else (grid,)
+    block = block if isinstance(block, tuple) else (block,)
+    threads = math.prod(block)
+    if threads > 1024 or threads < 1:
+        raise ValueError(f"a CUDA block has 1 to 1024 threads, got block={block}.")
+    if len(grid) > 1 and max(grid[1:]) > 65535:
+        raise ValueError(f"grid dimensions y and z are limited to 65535, got grid={grid}.")
+    if min(grid) < 1:
+        raise ValueError(f"empty grid {grid}")
+    if shared > config.max_shared_bytes:
+        raise ValueError(
+            f"a launch needs {shared} bytes of shared memory, more than "
+            f"max_shared_bytes={config.max_shared_bytes}."
+        )
+
+
+class DeviceOps:
+    """Launch kernels on ``stream``; allocate scratch from ``workspace`` (or fresh)."""
+
+    def __init__(self, config: LaunchConfig, stream, workspace: Workspace | None = None):
+        self.config = config
+        self.stream = stream
+        self.workspace = workspace
+        self._empty = {}
+
+    def launch(self, kernel, grid, block, shared, *args):
+        check_launch(grid, block, shared, self.config)
+        kernel[grid, block, self.stream, shared](*args)
+
+    def alloc(self, name, shape, dtype):
+        if self.workspace is not None:
+            return self.workspace.get(name, shape, dtype, stream=self.stream)
+        return cuda.device_array(shape, dtype, stream=self.stream)
+
+    def empty(self, dtype, ndim: int):
+        key = (np.dtype(dtype), ndim)
+        if key not in self._empty:
+            self._empty[key] = cuda.device_array((0,) * ndim, dtype, stream=self.stream)
+        return self._empty[key]
+
+    def copy(self, dst, src):
+        dst.copy_to_device(src, stream=self.stream)
+
+
+class RecordingOps:
+    """Record every launch (kernel, launch shape, numba argument types) instead of running it.
+
+    Works on NumPy stand-ins of the device arrays: ``numba.typeof`` of a writable
+    C-contiguous NumPy array is the type numba.cuda gives a C-contiguous device array of the
+    same dtype and rank, and scalars are typed identically, so the recorded signatures are
+    the ones the dispatcher compiles at a real launch.
+    """
+
+    def __init__(self, config: LaunchConfig):
+        self.config = config
+        self.launches: list[tuple] = []
+
+    def launch(self, kernel, grid, block, shared, *args):
+        check_launch(grid, block, shared, self.config)
+        self.launches.append((kernel, grid, block, shared, tuple(numba.typeof(a) for a in args)))
+
+    def alloc(self, name, shape, dtype):
+        return np.zeros(shape, dtype)
+
+    def empty(self, dtype, ndim: int):
+        return np.zeros((0,) * ndim, dtype)
+
+    def copy(self, dst, src):
+        dst[...] = src
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def _itemsize(a) -> int:
+    return np.dtype(a.dtype).itemsize
+
+
+def gemm(ops, a, b, c, *, trans_a=False, trans_b=False, bias=None, accumulate=False, split=None):
+    """``c (+)= op(a) @ op(b) (+ bias)`` with the tiled kernel; ``c`` is 2-D.
+
+    ``split`` names a workspace buffer and allows splitting the reduction dimension into
+    slices computed by separate blocks (for the weight gradients, whose reduction runs over
+    batch x time while their output is small); the slices are summed by ``reduce_splits``.
+    """
+    cfg = ops.config
+    lk = linalg_kernels(np.dtype(c.dtype).name)
+    if trans_a:
+        K, M = a.shape
+    else:
+        M, K = a.shape
+    Nc = c.shape[1]
+    bx, by = gemm_block(M, Nc, cfg)
+    bm, bn, bk = by * MICRO, bx * MICRO, cfg.gemm_bk
+    tiles_n, tiles_m = math.ceil(Nc / bn), math.ceil(M / bm)
+    splits, chunk = split_count(K, tiles_m * tiles_n, cfg) if split else (1, K)
+    shared = bk * (bm + 1 + bn + 1) * _itemsize(c)
+    bias = ops.empty(c.dtype, 1) if bias is None else bias
+    grid = (tiles_n, tiles_m, splits)
+    if splits == 1:
+        ops.launch(
+            lk.gemm, grid, (bx, by), shared, a, b, c.reshape(1, M, Nc), bias, trans_a, trans_b, accumulate,
+            chunk, bk,
+        )  # fmt: skip
+        return
+    partial = ops.alloc(split, (splits, M, Nc), c.dtype)
+    ops.launch(lk.gemm, grid, (bx, by), shared, a, b, partial, bias, trans_a, trans_b, False, chunk, bk)
+    blocks = math.ceil(M * Nc / REDUCE_THREADS)
+    ops.launch(lk.reduce_splits, blocks, REDUCE_THREADS, 0, partial, c, accumulate)
+
+
+def column_sums(ops, a, out, name: str):
+    """``out = a.sum(axis=0)`` (the bias gradients), split over row chunks like :func:`gemm`."""
+    cfg = ops.config
+    lk = linalg_kernels(np.dtype(a.dtype).name)
+    R, C = a.shape
+    bx, by = cfg.aux_block
+    tiles = math.ceil(C / bx)
+    splits, chunk = split_count(R, tiles, cfg)
+    shared = bx * by * _itemsize(a)
+    if splits == 1:
+        ops.launch(lk.column_sums, (tiles, 1), (bx, by), shared, a, out.reshape(1, 1, C), chunk)
+        return
+    partial = ops.alloc(name, (splits, 1, C), a.dtype)
+    ops.launch(lk.column_sums, (tiles, splits), (bx, by), shared, a, partial, chunk)
+    blocks = math.ceil(C / REDUCE_THREADS)
+    ops.launch(lk.reduce_splits, blocks, REDUCE_THREADS, 0, partial, out.reshape(1, C), False)
+
+
+def transpose(ops, src, dst):
+    """``dst = src.T`` through shared-memory tiles."""
+    cfg = ops.config
+    lk = linalg_kernels(np.dtype(src.dtype).name)
+    R, C = src.shape
+    bx, by = cfg.aux_block
+    by = min(by, bx)
+    shared = bx * (bx + 1) * _itemsize(src)
+    ops.launch(lk.transpose, (math.ceil(C / bx), math.ceil(R / bx)), (bx, by), shared, src, dst)
+
+
+def recurrence_plan(cell: str, x, w_hh, config: LaunchConfig) -> RecurrencePlan:
+    """The :class:`RecurrencePlan` the forward and backward of this layer use."""
+    return plan_recurrence(GATES[cell], x.shape[1], w_hh.shape[1], _itemsize(x), config)
+
+
+# --------------------------------------------------------------------------- forward / backward
+
+
+def forward(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, ops):
+    """Launch the forward of one layer (arguments as in the kernel contract, on the device)."""
+    L, N, D = x.shape
+    H = w_hh.shape[1]
+    GH = GATES[cell] * H
+    ck = cell_kernels(cell, np.dtype(x.dtype).name)
+    plan = recurrence_plan(cell, x, w_hh, ops.config)
+
+    # The input projection of every step; the recurrence overwrites it in place.
+    proj = (gates if GATES[cell] > 1 else out).reshape(L * N, GH)
+    gemm(ops, x.reshape(L * N, D), w_ih, proj, trans_b=True, bias=b_ih)
+
+    if plan.path == "persistent":
+        w_t = ops.alloc("w_hh_t", (H, GH), x.dtype)
+        transpose(ops, w_hh, w_t)
+        ops.launch(
+            ck.forward_persistent, plan.grid, plan.block, plan.shared_forward,
+            w_t.reshape(H * GH), b_hh, h0, c0, out, aux, gates,
+            plan.rows_per_thread, plan.cache_weights_forward,
+        )  # fmt: skip
+        return
+    bx, by = plan.block
+    grid = (math.ceil(H / bx), math.ceil(N / by))
+    rec = ops.alloc("rec", (N, GH), x.dtype)
+    for t in range(L):
+        gemm(ops, h0 if t == 0 else out[t - 1], w_hh, rec, trans_b=True)
+        ops.launch(ck.forward_step, grid, plan.block, 0, rec, b_hh, h0, c0, out, aux, gates, t)
+
+
+def backward(
+    cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, d_out, d_hn, d_cn,
+    dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, ops,
+):  # fmt: skip
+    """Launch BPTT of one layer (arguments as in the kernel contract, on the device)."""
+    L, N, D = x.shape
+    H = w_hh.shape[1]
+    GH = GATES[cell] * H
+    ck = cell_kernels(cell, np.dtype(x.dtype).name)
+    plan = recurrence_plan(cell, x, w_hh, ops.config)
+    dpre_ih = ops.alloc("dpre_ih", (L, N, GH), x.dtype)
+    # Only the GRU's recurrent-side gradient differs from the input side (r * dn in block n).
+    dpre_hh = ops.alloc("dpre_hh", (L, N, GH), x.dtype) if cell == "gru" else dpre_ih
+
+    if plan.path == "persistent":
+        ops.launch(
+            ck.backward_persistent, plan.grid, plan.block, plan.shared_backward,
+            w_hh.reshape(GH * H), h0, c0, out, aux, gates, d_out, d_hn, d_cn,
+            dpre_ih, dpre_hh, dh0, dc0, plan.rows_per_thread, plan.cache_weights_backward,
+        )  # fmt: skip
+    else:
+        bx, by = plan.block
+        grid = (math.ceil(H / bx), math.ceil(N / by))
+        for t in range(L - 1, -1, -1):
+            ops.launch(
+                ck.backward_step, grid, plan.block, 0,
+                h0, c0, out, aux, gates, d_out, d_hn, d_cn, dpre_ih, dpre_hh, dh0, dc0, t,
+            )  # fmt: skip
+            gemm(ops, dpre_hh[t], w_hh, dh0, accumulate=True)
+
+    # Input and weight gradients of all steps at once.
+    gi = dpre_ih.reshape(L * N, GH)
+    gh = dpre_hh.reshape(L * N, GH)
+    gemm(ops, gi, w_ih, dx.reshape(L * N, D))
+    gemm(ops, gi, x.reshape(L * N, D), dw_ih, trans_a=True, split="split_dw_ih")
+    # dW_hh = sum_t dpre_hh[t]^T h_{t-1}: step 0 pairs with h0, the others with out[:-1].
+    gemm(ops, gh[:N], h0, dw_hh, trans_a=True, split="split_dw_hh0")
+    if L > 1:
+        h_prev = out[: L - 1].reshape((L - 1) * N, H)
+        gemm(ops, gh[N:], h_prev, dw_hh, trans_a=True, accumulate=True, split="split_dw_hh")
+    column_sums(ops, gi, db_ih, "split_db_ih")
+    if cell == "gru":
+        column_sums(ops, gh, db_hh, "split_db_hh")
+    else:
+        ops.copy(db_hh, db_ih)
