@@ -6,7 +6,29 @@ scikit-learn estimator API, with pandas forecasting workflows and classical base
 
 from . import functional
 from ._layout import CELLS
+from .estimators import (
+    GRUClassifier,
+    GRURegressor,
+    LSTMClassifier,
+    LSTMRegressor,
+    RecurrentClassifier,
+    RecurrentRegressor,
+    RNNClassifier,
+    RNNRegressor,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["CELLS", "__version__", "functional"]
+__all__ = [
+    "CELLS",
+    "GRUClassifier",
+    "GRURegressor",
+    "LSTMClassifier",
+    "LSTMRegressor",
+    "RNNClassifier",
+    "RNNRegressor",
+    "RecurrentClassifier",
+    "RecurrentRegressor",
+    "__version__",
+    "functional",
+]
