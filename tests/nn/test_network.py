@@ -48,7 +48,7 @@ def test_whole_network_gradient_matches_finite_differences(cell, loss):
         loss_fn, target = softmax_cross_entropy, np.array([0, 2, 1, 2])
 
     output, cache = net.forward(params, x)
-    value, d_output = loss_fn(output, target)
+    _, d_output = loss_fn(output, target)
     grad, d_x = net.backward(params, cache, d_output, input_grad=True)
 
     def loss_at(p, xx=x):
