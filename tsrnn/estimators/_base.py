@@ -62,18 +62,20 @@ PARAMS_DOC = """\
         ``clip_norm``). None disables it.
     early_stopping : bool, default=True
         Hold out the LAST ``validation_fraction`` of the samples, in order and never shuffled
-        (shuffling would leak the future of a time series), score them after every epoch,
-        stop after ``n_iter_no_change`` epochs without an improvement of more than ``tol``
-        and restore the weights of the best validation score. When the held-out part would
+        (shuffling would leak the future of a time series), evaluate the loss on them after
+        every epoch, stop after ``n_iter_no_change`` epochs without a decrease of more than
+        ``tol`` and restore the weights of the lowest validation loss. The loss is monitored
+        rather than R^2/accuracy because it keeps improving while accuracy sits on a plateau
+        (R^2 and the loss rank epochs identically for one output). When the held-out part would
         have fewer than 2 samples, training uses every sample without early stopping and a
         warning says so.
     validation_fraction : float, default=0.1
         Fraction of the samples (the last ones) held out for early stopping.
-    n_iter_no_change : int, default=10
-        Epochs without improvement (of the validation score with early stopping, of the
+    n_iter_no_change : int, default=20
+        Epochs without improvement (of the validation loss with early stopping, of the
         training loss without) after which training stops.
     tol : float, default=1e-4
-        Minimum improvement that counts.
+        Minimum decrease of the monitored loss that counts as an improvement.
     standardize : bool, default=True
         Scale the inputs (per feature, over all samples and time steps) and, for regressors,
         the targets (per column) to zero mean and unit variance with statistics of the
@@ -87,7 +89,7 @@ PARAMS_DOC = """\
         predictions across runs and processes on the same machine and library versions.
     verbose : int, default=0
         0 prints nothing; 1 shows a progress bar (tqdm) with the epoch, training loss,
-        validation score and device.
+        validation loss and score, and the device.
     device : {"cpu", "reference", "cuda", "auto"}, default="cpu"
         Where the kernels run. "cpu" runs the Numba kernels; "reference" the plain NumPy
         specification (slow; an oracle for tests). "cuda" and "auto" raise an error: CUDA
@@ -105,8 +107,12 @@ ATTRIBUTES_DOC = """\
     validation_scores_ : list of float
         Score (R^2 or accuracy) on the held-out part after every epoch; empty without early
         stopping.
+    validation_loss_curve_ : list of float
+        Loss on the held-out part after every epoch (the monitored quantity); empty without
+        early stopping.
     best_validation_score_ : float or None
-        Best entry of ``validation_scores_`` in the last ``fit`` (the restored weights').
+        Validation score of the restored weights (the epoch of lowest validation loss) in the
+        last ``fit``; None without early stopping.
     best_loss_ : float
         Lowest epoch training loss of the last ``fit`` (or since the first ``partial_fit``).
     grad_norm_curve_ : list of float
@@ -116,7 +122,7 @@ ATTRIBUTES_DOC = """\
         Epochs trained, summed over ``fit`` (with ``warm_start``) and ``partial_fit`` calls.
     stop_reason_ : str
         Why the last training call stopped: "max_iter", "converged" (training loss stalled),
-        "early_stopping" (validation score stalled) or "diverged" (NaN/inf; see warnings).
+        "early_stopping" (validation loss stalled) or "diverged" (NaN/inf; see warnings).
     n_features_in_ : int
         ``X.shape[1]`` seen in ``fit``: ``n_timesteps * input_size`` for 2-D X,
         ``n_timesteps`` for 3-D X.
@@ -199,7 +205,7 @@ class BaseRecurrent(BaseEstimator):
         clip_value=None,
         early_stopping=True,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=20,
         tol=1e-4,
         standardize=True,
         warm_start=False,
@@ -462,11 +468,10 @@ class BaseRecurrent(BaseEstimator):
         h = self._history
         self.loss_curve_ = list(h.loss_curve)
         self.validation_scores_ = list(h.validation_scores)
+        self.validation_loss_curve_ = list(h.validation_losses)
         self.grad_norm_curve_ = list(h.grad_norm_curve)
         self.best_loss_ = h.best_loss
-        self.best_validation_score_ = (
-            h.best_validation_score if math.isfinite(h.best_validation_score) else None
-        )
+        self.best_validation_score_ = h.best_validation_score
         self.n_iter_ = h.n_iter
         self.stop_reason_ = h.stop_reason
 

@@ -14,12 +14,16 @@ Definitions
   before weight decay; the curve holds the mean over the epoch's batches.
 - Clipping order: value clipping first (``clip_value``), then global-norm clipping
   (``clip_norm``), so the applied gradient never exceeds ``clip_norm`` in norm.
-- Improvement: with validation data, an epoch improves when its validation score exceeds
-  the best so far by more than ``tol``; without, when its training loss is below the best
-  so far by more than ``tol``. Training stops after ``n_iter_no_change`` consecutive
-  epochs without improvement. With validation data the weights of the best validation
-  score are restored at the end (whether it stopped early or reached ``max_epochs``).
-- Divergence: a non-finite batch loss or gradient norm, or a non-finite validation score,
+- Validation: after every epoch the network (no dropout) is evaluated on the validation
+  data: its loss (the training loss function, ``History.validation_losses``) and, for
+  information, a score such as R^2 or accuracy (``History.validation_scores``).
+- Improvement: with validation data, an epoch improves when its validation LOSS is below
+  the best so far by more than ``tol``; without, when its training loss is. The loss is
+  monitored rather than the score because it keeps moving while a coarse score such as
+  accuracy sits on a plateau. Training stops after ``n_iter_no_change`` consecutive epochs
+  without improvement. With validation data the weights of the lowest validation loss are
+  restored at the end (whether training stopped early or reached ``max_epochs``).
+- Divergence: a non-finite batch loss or gradient norm, or a non-finite validation loss,
   stops training at once. The weights go back to the best-validation weights if there are
   any, otherwise to the weights at the start of the failing epoch; a
   :class:`TrainingDivergedWarning` says what to try. If no epoch ever completed with a
@@ -48,15 +52,19 @@ class TrainingDivergedWarning(ConvergenceWarning):
 class History:
     """Per-epoch record of training, kept across ``partial_fit``/``warm_start`` calls.
 
-    ``best_loss``, ``best_validation_score``, ``best_params`` and ``n_no_improvement`` refer
-    to the current call of :func:`train` when it is told to reset them.
+    ``best_loss``, ``best_validation_loss``, ``best_validation_score``, ``best_params`` and
+    ``n_no_improvement`` refer to the current call of :func:`train` when it is told to reset
+    them; ``best_validation_score`` is the score of the epoch with the lowest validation loss
+    (the weights that are restored).
     """
 
     loss_curve: list[float] = field(default_factory=list)
+    validation_losses: list[float] = field(default_factory=list)
     validation_scores: list[float] = field(default_factory=list)
     grad_norm_curve: list[float] = field(default_factory=list)
     best_loss: float = math.inf
-    best_validation_score: float = -math.inf
+    best_validation_loss: float = math.inf
+    best_validation_score: float | None = None
     best_params: np.ndarray | None = None
     n_iter: int = 0
     n_no_improvement: int = 0
@@ -64,7 +72,8 @@ class History:
 
     def reset_stopping(self) -> None:
         self.best_loss = math.inf
-        self.best_validation_score = -math.inf
+        self.best_validation_loss = math.inf
+        self.best_validation_score = None
         self.best_params = None
         self.n_no_improvement = 0
         self.stop_reason = None
@@ -165,8 +174,8 @@ def train(
         Shuffle the training samples every epoch.
     clip_norm, clip_value : float or None
     validation : tuple ``(X_val, Y_val, score)``, optional
-        ``score(output, Y_val) -> float`` (higher is better); enables early stopping and
-        best-weight restoration.
+        Enables early stopping on the validation loss and best-weight restoration;
+        ``score(output, Y_val) -> float`` is recorded alongside (e.g. R^2 or accuracy).
     tol, n_iter_no_change : float, int
     check_convergence : bool, default=True
         Apply the stopping rule and warn with ``ConvergenceWarning`` at ``max_epochs``.
@@ -188,6 +197,10 @@ def train(
     grad = np.empty_like(params)
     bar = _progress(verbose, max_epochs, description)
     stop = "max_iter"
+    # Overflow on the way to a divergence is detected and reported by the loop itself
+    # (with advice); NumPy's own floating-point warnings would only add noise.
+    errstate = np.errstate(over="ignore", invalid="ignore")
+    errstate.__enter__()
     try:
         for _ in range(max_epochs):
             start_params = params.copy()
@@ -205,26 +218,30 @@ def train(
                 clip_norm=clip_norm,
                 clip_value=clip_value,
             )
-            score = None
+            score = val_loss = None
             if finite and validation is not None:
                 X_val, Y_val, score_fn = validation
-                score = float(score_fn(network.predict(params, X_val), Y_val))
-                finite = math.isfinite(score)
+                val_out = network.predict(params, X_val)
+                val_loss = float(loss(val_out, Y_val)[0])
+                score = float(score_fn(val_out, Y_val))
+                finite = math.isfinite(val_loss)
             if not finite:
                 stop = "diverged"
                 what = f"loss={value!r}, gradient norm={norm!r}"
-                if score is not None:
-                    what += f", validation score={score!r}"
+                if val_loss is not None:
+                    what += f", validation loss={val_loss!r}"
                 _diverged(history, params, start_params, what)
                 break
 
             history.n_iter += 1
             history.loss_curve.append(value)
             history.grad_norm_curve.append(norm)
-            if score is not None:
+            if val_loss is not None:
+                history.validation_losses.append(val_loss)
                 history.validation_scores.append(score)
-                improved = score > history.best_validation_score + tol
-                if score > history.best_validation_score:
+                improved = val_loss < history.best_validation_loss - tol
+                if val_loss < history.best_validation_loss:
+                    history.best_validation_loss = val_loss
                     history.best_validation_score = score
                     history.best_params = params.copy()
             else:
@@ -233,8 +250,9 @@ def train(
             history.n_no_improvement = 0 if improved else history.n_no_improvement + 1
 
             postfix = {"loss": f"{value:.4g}"}
-            if score is not None:
-                postfix["val"] = f"{score:.4g}"
+            if val_loss is not None:
+                postfix["val_loss"] = f"{val_loss:.4g}"
+                postfix["val_score"] = f"{score:.4g}"
             postfix["device"] = network.device
             bar.set_postfix(postfix, refresh=False)
             bar.update(1)
@@ -243,6 +261,7 @@ def train(
                 break
     finally:
         bar.close()
+        errstate.__exit__(None, None, None)
 
     if validation is not None and history.best_params is not None and stop != "diverged":
         params[...] = history.best_params
@@ -270,7 +289,7 @@ def _diverged(history: History, params, start_params, what: str) -> None:
         )
     if history.best_params is not None:
         params[...] = history.best_params
-        kept = "the weights with the best validation score"
+        kept = "the weights with the lowest validation loss"
     else:
         params[...] = start_params
         kept = f"the weights after epoch {history.n_iter}"
