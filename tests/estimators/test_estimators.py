@@ -347,3 +347,16 @@ def test_convenience_classes_fix_the_cell_without_exposing_it(estimator, cell):
         y = (y > 0).astype(int)
     fitted = clone(estimator).set_params(**FAST).fit(X, y)
     assert fitted.network_.cell == cell
+
+
+def test_concurrent_predict_from_threads_matches_sequential():
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = windows(noisy_sine(200), 10)
+    model = RecurrentRegressor("gru", **FAST).fit(X, y)
+    batches = [X[i : i + 37] for i in range(0, len(X), 37)] * 4
+    expected = [model.predict(b) for b in batches]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(model.predict, batches))
+    for e, g in zip(expected, got):
+        np.testing.assert_array_equal(g, e)

@@ -372,7 +372,7 @@ class BaseRecurrent(BaseEstimator):
             self.network_.dropout = float(self.dropout)
         else:
             self._rng = check_random_state(self.random_state)
-            self._fitted_config = {"cell": cell, **{k: getattr(self, k) for k in _ARCHITECTURE}}
+            self._fitted_config = self._architecture(cell)
             self.network_ = RecurrentNetwork(
                 cell,
                 X3.shape[2],
@@ -454,8 +454,13 @@ class BaseRecurrent(BaseEstimator):
             description=f"{type(self).__name__}({cell})",
         )
 
+    def _architecture(self, cell: str) -> dict:
+        arch = {"cell": cell, **{k: getattr(self, k) for k in _ARCHITECTURE}}
+        arch["dtype"] = np.dtype(arch["dtype"]).name  # "float32" and np.float32 are one choice
+        return arch
+
     def _check_same_architecture(self, cell: str) -> None:
-        now = {"cell": cell, **{k: getattr(self, k) for k in _ARCHITECTURE}}
+        now = self._architecture(cell)
         changed = {k: (self._fitted_config[k], v) for k, v in now.items() if self._fitted_config[k] != v}
         if changed:
             what = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changed.items())

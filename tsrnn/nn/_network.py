@@ -27,6 +27,7 @@ another device's kernel plugs in without touching this module.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -239,7 +240,7 @@ class RecurrentNetwork:
         self.device = device
         self.layout = ParamLayout(cell, input_size, hidden_size, num_layers, bidirectional, output_size)
         self._kernels = None
-        self._workspaces: OrderedDict = OrderedDict()
+        self._local = threading.local()  # scratch buffers per thread: concurrent predict is safe
 
     # ------------------------------------------------------------------ plumbing
 
@@ -263,19 +264,26 @@ class RecurrentNetwork:
         # the jitted kernels load from Numba's on-disk cache instead of being pickled.
         state = self.__dict__.copy()
         state["_kernels"] = None
-        state["_workspaces"] = OrderedDict()
+        del state["_local"]
         return state
 
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._local = threading.local()
+
     def _workspace(self, length: int, batch: int) -> ForwardCache:
+        cache = getattr(self._local, "workspaces", None)
+        if cache is None:
+            cache = self._local.workspaces = OrderedDict()
         key = (length, batch)
-        ws = self._workspaces.get(key)
+        ws = cache.get(key)
         if ws is not None:
-            self._workspaces.move_to_end(key)
+            cache.move_to_end(key)
             return ws
         ws = self._allocate(length, batch)
-        self._workspaces[key] = ws
-        while len(self._workspaces) > 4:  # training batch, last batch, prediction chunks
-            self._workspaces.popitem(last=False)
+        cache[key] = ws
+        while len(cache) > 4:  # training batch, last batch, prediction chunks
+            cache.popitem(last=False)
         return ws
 
     def _allocate(self, length: int, batch: int) -> ForwardCache:

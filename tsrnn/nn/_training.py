@@ -265,6 +265,7 @@ def train(
 
     if validation is not None and history.best_params is not None and stop != "diverged":
         params[...] = history.best_params
+    history.best_params = None  # a snapshot is only needed within a call; do not keep (or pickle) it
     history.stop_reason = stop
     if stop == "max_iter" and check_convergence:
         warnings.warn(
