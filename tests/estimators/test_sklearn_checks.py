@@ -1,0 +1,71 @@
+"""scikit-learn's own estimator checks on every public estimator.
+
+The instances are cheap but really train (small networks, few epochs, a learning rate that
+gets there fast): the checks include accuracy > 0.83 and R^2 > 0.5 on their own data sets.
+Early stopping is off in them because ``check_regressors_train`` scores the training set,
+while early stopping restores the weights that score best on 20 held-out noisy samples
+(tests/estimators/test_training.py covers early stopping).
+"""
+
+from __future__ import annotations
+
+import pytest
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import (
+    check_methods_sample_order_invariance,
+    check_methods_subset_invariance,
+    parametrize_with_checks,
+)
+
+from tsrnn import (
+    GRUClassifier,
+    GRURegressor,
+    LSTMClassifier,
+    LSTMRegressor,
+    RecurrentClassifier,
+    RecurrentRegressor,
+    RNNClassifier,
+    RNNRegressor,
+)
+
+CHEAP = dict(hidden_size=16, max_iter=40, learning_rate=0.01, batch_size=16, early_stopping=False)
+
+INSTANCES = [
+    RecurrentRegressor(**CHEAP),
+    LSTMRegressor(**CHEAP),
+    GRURegressor(**CHEAP),
+    RNNRegressor(**CHEAP),
+    RNNRegressor("relu", **CHEAP),
+    RecurrentClassifier(**CHEAP),
+    LSTMClassifier(**CHEAP),
+    GRUClassifier(**CHEAP),
+    RNNClassifier(**CHEAP),
+]
+
+_BATCH_INVARIANCE = (
+    "float32 BLAS products vary with the batch size at rounding level (~1e-7 relative), "
+    "above this check's tolerance; it passes with dtype='float64' (test_batch_invariance_in_float64)"
+)
+
+
+def expected_failed_checks(estimator):
+    if estimator.dtype == "float32":
+        return {
+            "check_methods_sample_order_invariance": _BATCH_INVARIANCE,
+            "check_methods_subset_invariance": _BATCH_INVARIANCE,
+        }
+    return {}
+
+
+@parametrize_with_checks(INSTANCES, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("check", [check_methods_sample_order_invariance, check_methods_subset_invariance])
+@pytest.mark.parametrize(
+    "estimator", INSTANCES, ids=lambda e: type(e).__name__ + getattr(e, "nonlinearity", "")
+)
+def test_batch_invariance_in_float64(estimator, check):
+    estimator = clone(estimator).set_params(dtype="float64")
+    check(type(estimator).__name__, estimator)

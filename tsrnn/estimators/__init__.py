@@ -1,0 +1,21 @@
+"""scikit-learn estimators over the recurrent network: regressors and classifiers.
+
+``RecurrentRegressor``/``RecurrentClassifier`` take the cell as an ordinary parameter (so a
+grid search can tune it); ``LSTM*``, ``GRU*`` and ``RNN*`` fix it and are full estimators too.
+"""
+
+from ._base import BaseRecurrent
+from ._classifier import GRUClassifier, LSTMClassifier, RecurrentClassifier, RNNClassifier
+from ._regressor import GRURegressor, LSTMRegressor, RecurrentRegressor, RNNRegressor
+
+__all__ = [
+    "BaseRecurrent",
+    "GRUClassifier",
+    "GRURegressor",
+    "LSTMClassifier",
+    "LSTMRegressor",
+    "RNNClassifier",
+    "RNNRegressor",
+    "RecurrentClassifier",
+    "RecurrentRegressor",
+]

@@ -1,0 +1,581 @@
+"""The shared engine of the recurrent estimators: validation, scaling, training, persistence."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._validation import describe
+from ..nn import DEVICES, History, RecurrentNetwork, make_optimizer, resolve_device, to_time_major, train
+
+__all__ = ["BaseRecurrent"]
+
+# Attributes that fix the shape of the network: a warm start or partial_fit must not change them.
+_ARCHITECTURE = ("hidden_size", "num_layers", "bidirectional", "dtype", "standardize")
+
+PARAMS_DOC = """\
+    hidden_size : int, default=32
+        Hidden units per recurrent layer (and per direction).
+    num_layers : int, default=1
+        Number of stacked recurrent layers.
+    bidirectional : bool, default=False
+        Also run every layer on the time-reversed sequence and concatenate both directions
+        (as ``torch.nn.LSTM(bidirectional=True)``); the head then reads both final states.
+    dropout : float, default=0.0
+        Dropout probability on the input of every recurrent layer but the first (between
+        layers, as in PyTorch), with inverted scaling; it needs ``num_layers > 1``.
+    input_size : int, default=None
+        Features per time step. With 2-D ``X`` of shape ``(n_samples, n_timesteps *
+        input_size)`` each row is split into steps of ``input_size`` values (step-major:
+        ``[x_0f0, x_0f1, ..., x_1f0, ...]``); None means 1. With 3-D ``X`` of shape
+        ``(n_samples, n_timesteps, input_size)`` it is read from ``X`` (None or the same value).
+    solver : {"adam", "sgd"}, default="adam"
+        Optimizer. "sgd" is stochastic gradient descent with (heavy-ball) momentum.
+    learning_rate : float, default=0.005
+        Step size of the optimizer.
+    momentum : float, default=0.9
+        Momentum of "sgd" (``v <- momentum * v + g``, ``w <- w - learning_rate * v``).
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's moment decay rates and numerical floor.
+    weight_decay : float, default=0.0
+        Coupled L2 penalty added to the gradient of every weight matrix (not the biases):
+        ``g <- g + weight_decay * w``, as ``torch.optim.Adam/SGD(weight_decay=...)``.
+    batch_size : int, default=32
+        Samples per mini-batch (the whole training set when it has fewer).
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data) per call to ``fit``.
+    shuffle : bool, default=True
+        Shuffle the training samples every epoch (never the validation samples).
+    clip_norm : float or None, default=1.0
+        Rescale each mini-batch gradient so its global L2 norm is at most ``clip_norm``.
+        None disables it.
+    clip_value : float or None, default=None
+        Clamp each gradient entry to ``[-clip_value, clip_value]`` (applied before
+        ``clip_norm``). None disables it.
+    early_stopping : bool, default=True
+        Hold out the LAST ``validation_fraction`` of the samples, in order and never shuffled
+        (shuffling would leak the future of a time series), evaluate the loss on them after
+        every epoch, stop after ``n_iter_no_change`` epochs without a decrease of more than
+        ``tol`` and restore the weights of the lowest validation loss. The loss is monitored
+        rather than R^2/accuracy because it keeps improving while accuracy sits on a plateau
+        (R^2 and the loss rank epochs identically for one output). When the held-out part would
+        have fewer than 2 samples, training uses every sample without early stopping and a
+        warning says so.
+    validation_fraction : float, default=0.1
+        Fraction of the samples (the last ones) held out for early stopping.
+    n_iter_no_change : int, default=20
+        Epochs without improvement (of the validation loss with early stopping, of the
+        training loss without) after which training stops.
+    tol : float, default=1e-4
+        Minimum decrease of the monitored loss that counts as an improvement.
+    standardize : bool, default=True
+        Scale the inputs (per feature, over all samples and time steps) and, for regressors,
+        the targets (per column) to zero mean and unit variance with statistics of the
+        training part; predictions are returned in the original units. Raw series such as
+        yearly sunspot counts then train without manual scaling.
+    warm_start : bool, default=False
+        Let ``fit`` continue from the current weights (and scaling) instead of starting
+        afresh. The optimizer state starts afresh; ``partial_fit`` keeps it.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffling and dropout. An int gives bit-identical
+        predictions across runs and processes on the same machine and library versions.
+    verbose : int, default=0
+        0 prints nothing; 1 shows a progress bar (tqdm) with the epoch, training loss,
+        validation loss and score, and the device.
+    device : {"cpu", "reference", "cuda", "auto"}, default="cpu"
+        Where the kernels run. "cpu" runs the Numba kernels; "reference" the plain NumPy
+        specification (slow; an oracle for tests). "cuda" and "auto" raise an error: CUDA
+        support is not available in this build.
+    dtype : {"float32", "float64"}, default="float32"
+        Floating-point type of the weights and computations. float32 is the fast path;
+        float64 is exact to double rounding (and predictions are then independent of how
+        the samples are batched to the last bit).
+"""
+
+ATTRIBUTES_DOC = """\
+    loss_curve_ : list of float
+        Training loss per epoch (mean over the epoch's samples, in standardized units):
+        half the mean squared error for regressors, the mean cross-entropy for classifiers.
+    validation_scores_ : list of float
+        Score (R^2 or accuracy) on the held-out part after every epoch; empty without early
+        stopping.
+    validation_loss_curve_ : list of float
+        Loss on the held-out part after every epoch (the monitored quantity); empty without
+        early stopping.
+    best_validation_score_ : float or None
+        Validation score of the restored weights (the epoch of lowest validation loss) in the
+        last ``fit``; None without early stopping.
+    best_loss_ : float
+        Lowest epoch training loss of the last ``fit`` (or since the first ``partial_fit``).
+    grad_norm_curve_ : list of float
+        Per epoch, the mean over its mini-batches of the global L2 norm of the loss gradient
+        before clipping and weight decay.
+    n_iter_ : int
+        Epochs trained, summed over ``fit`` (with ``warm_start``) and ``partial_fit`` calls.
+    stop_reason_ : str
+        Why the last training call stopped: "max_iter", "converged" (training loss stalled),
+        "early_stopping" (validation loss stalled) or "diverged" (NaN/inf; see warnings).
+    n_features_in_ : int
+        ``X.shape[1]`` seen in ``fit``: ``n_timesteps * input_size`` for 2-D X,
+        ``n_timesteps`` for 3-D X.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string column names.
+    n_timesteps_ : int
+        Time steps per sample.
+    input_size_ : int
+        Features per time step.
+    input_mean_, input_scale_ : ndarray of shape (input_size_,) or None
+        Input standardization (None when ``standardize=False``).
+    network_ : tsrnn.nn.RecurrentNetwork
+        The network description (cell, sizes, flat parameter layout).
+    params_ : ndarray of shape (network_.n_params,)
+        Every trained parameter in one flat vector; named views via
+        ``network_.layout.views(params_)``.
+"""
+
+
+def _with_docs(template: str) -> str:
+    return template.replace("{PARAMS}", PARAMS_DOC).replace("{ATTRIBUTES}", ATTRIBUTES_DOC)
+
+
+class BaseRecurrent(BaseEstimator):
+    """Common engine of :class:`RecurrentRegressor` and :class:`RecurrentClassifier`.
+
+    Subclasses define ``_cell_name()``, the target handling (``_prepare_targets``,
+    ``_loss``, ``_score_outputs``, ``_n_outputs``) and the public prediction methods.
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_size": [Interval(Integral, 1, None, closed="left"), None],
+        "solver": [StrOptions({"adam", "sgd"})],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "clip_value": [Interval(Real, 0, None, closed="neither"), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "standardize": ["boolean"],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "device": [StrOptions(set(DEVICES))],
+        "dtype": [StrOptions({"float32", "float64"}), Options(type, {np.float32, np.float64})],
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden_size=32,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        input_size=None,
+        solver="adam",
+        learning_rate=0.005,
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        weight_decay=0.0,
+        batch_size=32,
+        max_iter=200,
+        shuffle=True,
+        clip_norm=1.0,
+        clip_value=None,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=20,
+        tol=1e-4,
+        standardize=True,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        device="cpu",
+        dtype="float32",
+    ):
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.input_size = input_size
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.clip_norm = clip_norm
+        self.clip_value = clip_value
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.standardize = standardize
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+        self.dtype = dtype
+
+    # ------------------------------------------------------------------ subclass hooks
+
+    def _cell_name(self) -> str:  # pragma: no cover - every public class overrides it
+        raise NotImplementedError
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+    # ------------------------------------------------------------------ input handling
+
+    def _float_dtype(self) -> np.dtype:
+        return np.dtype(self.dtype)
+
+    def _check_input_form(self, X) -> None:
+        """Predict-time inputs must have the form (2-D or 3-D) that ``fit`` saw."""
+        ndim = getattr(X, "ndim", None)
+        if ndim in (2, 3) and ndim != self._x_ndim:
+            raise ValueError(
+                f"X is {ndim}-D but {type(self).__name__} was fitted on {self._x_ndim}-D X; pass X "
+                f"as {self._expected_x()}."
+            )
+
+    def _expected_x(self) -> str:
+        if self._x_ndim == 2:
+            return f"a 2-D array of shape (n_samples, {self.n_timesteps_ * self.input_size_})"
+        return f"a 3-D array of shape (n_samples, {self.n_timesteps_}, {self.input_size_})"
+
+    def _to_sequences(self, X: np.ndarray, reset: bool) -> np.ndarray:
+        """``X`` (validated, 2-D or 3-D) as batch-first ``(n, n_timesteps, input_size)``."""
+        if X.ndim == 2:
+            d = 1 if self.input_size is None else self.input_size
+            if X.shape[1] % d:
+                raise ValueError(
+                    f"X has {X.shape[1]} columns, which is not a multiple of input_size={d}; 2-D X "
+                    f"must hold n_timesteps * input_size values per row. Fix input_size or pass "
+                    f"3-D X of shape (n_samples, n_timesteps, input_size)."
+                )
+            X3 = X.reshape(X.shape[0], X.shape[1] // d, d)
+        elif X.ndim == 3:
+            if self.input_size is not None and self.input_size != X.shape[2]:
+                raise ValueError(
+                    f"X is 3-D with {X.shape[2]} features per step (X.shape[2]) but input_size="
+                    f"{self.input_size}; set input_size=None (it is read from 3-D X) or reshape X."
+                )
+            if X.shape[1] < 1 or X.shape[2] < 1:
+                raise ValueError(f"X must have at least one time step and one feature, got {describe(X)}.")
+            X3 = X
+        else:
+            raise ValueError(
+                f"X must be 2-D (n_samples, n_timesteps * input_size) or 3-D (n_samples, n_timesteps, "
+                f"input_size), got {describe(X)}."
+            )
+        if reset:
+            self._x_ndim = X.ndim
+            self.n_timesteps_, self.input_size_ = X3.shape[1], X3.shape[2]
+        elif X3.shape[1:] != (self.n_timesteps_, self.input_size_):
+            raise ValueError(
+                f"X has {X3.shape[1]} time steps of {X3.shape[2]} features, but {type(self).__name__} "
+                f"was fitted on {self.n_timesteps_} steps of {self.input_size_}; pass X as "
+                f"{self._expected_x()}."
+            )
+        return X3
+
+    def _scale_inputs(self, X3: np.ndarray) -> np.ndarray:
+        """Standardized, time-major ``(L, n, D)`` array in the network dtype."""
+        if self.input_mean_ is not None:
+            X3 = (X3 - self.input_mean_) / self.input_scale_
+        return to_time_major(X3, dtype=self.network_.dtype)
+
+    @staticmethod
+    def _moments(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Column means and standard deviations (1 where a column is constant), in float64."""
+        values = values.astype(np.float64, copy=False)
+        mean = values.mean(axis=0)
+        scale = values.std(axis=0)
+        scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0
+        return mean, scale
+
+    # ------------------------------------------------------------------ training
+
+    def _fit(self, X, y, *, incremental: bool, classes=None):
+        fitted = hasattr(self, "params_")
+        keep = fitted and (incremental or self.warm_start)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=not keep,
+            allow_nd=True,
+            dtype=[np.float64, np.float32],
+            **self._target_validation(),
+        )
+        X3 = self._to_sequences(X, reset=not keep)
+        Y = self._prepare_targets(y, reset=not keep, classes=classes)
+        backend = resolve_device(self.device)
+        cell = self._cell_name()
+        n = X3.shape[0]
+        if self.dropout > 0 and self.num_layers == 1:
+            warnings.warn(
+                f"dropout={self.dropout} acts between recurrent layers, so with num_layers=1 it has no "
+                "effect; use num_layers >= 2 or dropout=0.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+        # The last validation_fraction of the samples, in order: never shuffled.
+        n_val = 0
+        if self.early_stopping and not incremental:
+            n_val = math.ceil(self.validation_fraction * n)
+            if n_val < 2 or n - n_val < 1:
+                warnings.warn(
+                    f"early_stopping holds out the last validation_fraction={self.validation_fraction} "
+                    f"of the samples, which leaves {n_val} validation sample(s) of n_samples = {n} "
+                    "(at least 2 are needed); training on every sample without early stopping. Pass "
+                    "more samples, a larger validation_fraction or early_stopping=False.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+                n_val = 0
+        n_train = n - n_val
+
+        if keep:
+            self._check_same_architecture(cell)
+            self.network_.device = backend
+            self.network_._kernels = None
+            self.network_.dropout = float(self.dropout)
+        else:
+            self._rng = check_random_state(self.random_state)
+            self._fitted_config = self._architecture(cell)
+            self.network_ = RecurrentNetwork(
+                cell,
+                X3.shape[2],
+                self.hidden_size,
+                self._n_outputs(Y),
+                num_layers=self.num_layers,
+                bidirectional=self.bidirectional,
+                dropout=self.dropout,
+                dtype=self._float_dtype(),
+                device=backend,
+            )
+            if self.standardize:
+                self.input_mean_, self.input_scale_ = self._moments(X3[:n_train].reshape(-1, X3.shape[2]))
+            else:
+                self.input_mean_ = self.input_scale_ = None
+            self._init_target_scaling(Y[:n_train])
+            self.params_ = self.network_.init_params(self._rng)
+            self._history = History()
+            self._optimizer = None
+        params = self.params_
+        if self._optimizer is None or not incremental or self._optimizer_solver != self.solver:
+            self._optimizer = make_optimizer(
+                self.solver,
+                params,
+                learning_rate=self.learning_rate,
+                momentum=self.momentum,
+                beta_1=self.beta_1,
+                beta_2=self.beta_2,
+                epsilon=self.epsilon,
+                weight_decay=self.weight_decay,
+                decay_mask=self.network_.layout.decay_mask(self.network_.dtype),
+            )
+            self._optimizer_solver = self.solver
+        else:  # partial_fit keeps the moments but follows changed hyper-parameters
+            for name in ("learning_rate", "momentum", "beta_1", "beta_2", "epsilon", "weight_decay"):
+                if hasattr(self._optimizer, name):
+                    setattr(self._optimizer, name, getattr(self, name))
+
+        Xt = self._scale_inputs(X3)
+        Yt = self._scale_targets(Y)
+        validation = None
+        if n_val:
+            validation = (np.ascontiguousarray(Xt[:, n_train:]), Yt[n_train:], self._score_outputs)
+            Xt, Yt = np.ascontiguousarray(Xt[:, :n_train]), Yt[:n_train]
+        try:
+            self._train(params, Xt, Yt, validation, incremental, cell)
+        except BaseException:
+            if not keep:  # a failed fresh fit leaves no half-fitted model behind
+                self._forget_fit()
+            raise
+        self._publish_history()
+        return self
+
+    def _forget_fit(self) -> None:
+        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
+            delattr(self, key)
+
+    def _train(self, params, Xt, Yt, validation, incremental: bool, cell: str) -> None:
+        train(
+            self.network_,
+            params,
+            self._optimizer,
+            self._loss,
+            Xt,
+            Yt,
+            max_epochs=1 if incremental else self.max_iter,
+            batch_size=self.batch_size,
+            rng=self._rng,
+            history=self._history,
+            shuffle=self.shuffle,
+            clip_norm=self.clip_norm,
+            clip_value=self.clip_value,
+            validation=validation,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            check_convergence=not incremental,
+            reset_stopping=not incremental,
+            verbose=self.verbose,
+            description=f"{type(self).__name__}({cell})",
+        )
+
+    def _architecture(self, cell: str) -> dict:
+        arch = {"cell": cell, **{k: getattr(self, k) for k in _ARCHITECTURE}}
+        arch["dtype"] = np.dtype(arch["dtype"]).name  # "float32" and np.float32 are one choice
+        return arch
+
+    def _check_same_architecture(self, cell: str) -> None:
+        now = self._architecture(cell)
+        changed = {k: (self._fitted_config[k], v) for k, v in now.items() if self._fitted_config[k] != v}
+        if changed:
+            what = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changed.items())
+            raise ValueError(
+                f"warm_start/partial_fit continue the fitted network, but {what} changed since it was "
+                "fitted; restore the parameters or fit afresh with warm_start=False."
+            )
+
+    def _publish_history(self) -> None:
+        h = self._history
+        self.loss_curve_ = list(h.loss_curve)
+        self.validation_scores_ = list(h.validation_scores)
+        self.validation_loss_curve_ = list(h.validation_losses)
+        self.grad_norm_curve_ = list(h.grad_norm_curve)
+        self.best_loss_ = h.best_loss
+        self.best_validation_score_ = h.best_validation_score
+        self.n_iter_ = h.n_iter
+        self.stop_reason_ = h.stop_reason
+
+    # ------------------------------------------------------------------ prediction
+
+    def _forward(self, X) -> np.ndarray:
+        """Head outputs (standardized units / logits) for user input ``X``."""
+        check_is_fitted(self)
+        self._check_input_form(X)
+        X = validate_data(self, X, reset=False, allow_nd=True, dtype=[np.float64, np.float32])
+        X3 = self._to_sequences(X, reset=False)
+        return self.network_.predict(self.params_, self._scale_inputs(X3))
+
+    # ------------------------------------------------------------------ weight interchange
+
+    def to_torch_state_dict(self, include_head: bool = False) -> dict[str, np.ndarray]:
+        """The trained weights as a dict of numpy arrays named as PyTorch names them.
+
+        The recurrent part loads into ``torch.nn.LSTM/GRU/RNN(input_size_, hidden_size,
+        num_layers, bidirectional=..., batch_first=True)`` with ``load_state_dict({k:
+        torch.from_numpy(v) for k, v in sd.items()})``: keys ``weight_ih_l0``,
+        ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``..._reverse`` for the reverse
+        direction, for every layer. No torch import is needed.
+
+        Parameters
+        ----------
+        include_head : bool, default=False
+            Also return the dense head as ``head.weight``/``head.bias`` and prefix the
+            recurrent keys with ``rnn.``: the state dict of a module with attributes
+            ``rnn`` (the recurrent module) and ``head`` (a ``torch.nn.Linear``) applied to
+            ``torch.cat([h_n[-2], h_n[-1]], 1)`` (bidirectional) or ``h_n[-1]``.
+
+        Returns
+        -------
+        dict of str to ndarray
+            Copies; note that the network sees standardized inputs (``input_mean_``,
+            ``input_scale_``) and regressors predict standardized targets.
+        """
+        check_is_fitted(self)
+        views = self.network_.layout.views(self.params_)
+        out = {}
+        for name, value in views.items():
+            if name.startswith("head."):
+                if include_head:
+                    out[name] = value.copy()
+            else:
+                out[f"rnn.{name}" if include_head else name] = value.copy()
+        return out
+
+    def from_torch_state_dict(self, state_dict: dict):
+        """Load weights named as PyTorch names them into this fitted estimator.
+
+        Parameters
+        ----------
+        state_dict : dict
+            The keys of :meth:`to_torch_state_dict`: every recurrent parameter (bare, e.g.
+            ``weight_ih_l0``, or prefixed ``rnn.``), and optionally ``head.weight`` and
+            ``head.bias``. Values are arrays (or CPU tensors) of the right shapes; they are
+            copied and cast to the estimator's dtype. Unknown or missing keys raise.
+
+        Returns
+        -------
+        self
+            The estimator must be fitted first (that fixes the architecture, the scaling and,
+            for classifiers, the classes); the optimizer state is reset.
+        """
+        check_is_fitted(self)
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"state_dict must be a dict of arrays, got {describe(state_dict)}.")
+        layout = self.network_.layout
+        named = {}
+        for key, value in state_dict.items():
+            name = key[4:] if isinstance(key, str) and key.startswith("rnn.") else key
+            named[name] = value
+        recurrent = [n for n in layout.names if not n.startswith("head.")]
+        missing = [n for n in recurrent if n not in named]
+        unknown = [k for k in named if k not in layout.names]
+        if missing or unknown:
+            raise ValueError(
+                f"state_dict does not match this {self._cell_name()} network (num_layers="
+                f"{self.num_layers}, bidirectional={self.bidirectional}): missing {missing}, unexpected "
+                f"{unknown}. Expected keys {recurrent} (optionally 'head.weight', 'head.bias')."
+            )
+        current = layout.views(self.params_)
+        merged = {n: named.get(n, current[n]) for n in layout.names}
+        new = layout.pack({n: np.asarray(v) for n, v in merged.items()}, dtype=self.network_.dtype)
+        if not np.all(np.isfinite(new)):
+            raise ValueError("state_dict contains NaN or infinite values.")
+        self.params_ = new
+        self._optimizer = None
+        return self
+
+    # ------------------------------------------------------------------ persistence
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # joblib may hand back read-only memory maps; training and the compiled kernels
+        # (whose cached signatures are for writable arrays) want ordinary arrays.
+        for holder in (self.__dict__, getattr(getattr(self, "_optimizer", None), "__dict__", {})):
+            for key, value in list(holder.items()):
+                if isinstance(value, np.ndarray) and not value.flags.writeable:
+                    holder[key] = np.array(value)

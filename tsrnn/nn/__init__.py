@@ -1,0 +1,55 @@
+"""The network and its training engine, on one flat parameter vector.
+
+- :class:`RecurrentNetwork`: stacked (optionally bidirectional) recurrent layers with
+  dropout between layers and a dense head; ``forward``/``backward`` on time-major batches,
+  calling the kernels only through :func:`tsrnn.kernels.kernels_for`.
+- :class:`ParamLayout`: names (PyTorch's), shapes and positions of every parameter in the
+  flat vector, with views.
+- Losses :func:`mse_loss`, :func:`softmax_cross_entropy`; optimizers :class:`Adam`,
+  :class:`SGD` and the array functions behind them; clipping :func:`clip_by_global_norm`,
+  :func:`clip_by_value`.
+- :func:`train`: the mini-batch loop with early stopping, best-weight restoration and
+  divergence handling, recording a :class:`History`.
+- :func:`resolve_device`: the one place that maps a ``device`` parameter to a backend.
+"""
+
+from ._device import DEVICES, resolve_device
+from ._losses import mse_loss, softmax, softmax_cross_entropy
+from ._network import ForwardCache, ParamLayout, RecurrentNetwork, to_time_major
+from ._optim import (
+    SGD,
+    Adam,
+    adam_update,
+    add_weight_decay,
+    clip_by_global_norm,
+    clip_by_value,
+    global_norm,
+    make_optimizer,
+    sgd_update,
+)
+from ._training import History, TrainingDivergedWarning, run_epoch, train
+
+__all__ = [
+    "DEVICES",
+    "SGD",
+    "Adam",
+    "ForwardCache",
+    "History",
+    "ParamLayout",
+    "RecurrentNetwork",
+    "TrainingDivergedWarning",
+    "adam_update",
+    "add_weight_decay",
+    "clip_by_global_norm",
+    "clip_by_value",
+    "global_norm",
+    "make_optimizer",
+    "mse_loss",
+    "resolve_device",
+    "run_epoch",
+    "sgd_update",
+    "softmax",
+    "softmax_cross_entropy",
+    "to_time_major",
+    "train",
+]

@@ -1,0 +1,302 @@
+"""The training loop: mini-batch epochs, clipping, early stopping, divergence handling.
+
+:func:`train` works on a :class:`~tsrnn.nn.RecurrentNetwork`, its flat parameter vector, an
+optimizer from :mod:`tsrnn.nn._optim` and time-major data. It records what happened in a
+:class:`History`, which the estimators expose as fitted attributes.
+
+Definitions
+-----------
+- Epoch loss (``History.loss_curve``): the mean of the per-batch training losses weighted by
+  batch size, i.e. the mean loss over the epoch's samples, each measured on the weights
+  before that batch's update (dropout active).
+- Gradient norm (``History.grad_norm_curve``): for each batch, the global Euclidean norm of
+  the gradient of that batch's loss over all parameters, before value/norm clipping and
+  before weight decay; the curve holds the mean over the epoch's batches.
+- Clipping order: value clipping first (``clip_value``), then global-norm clipping
+  (``clip_norm``), so the applied gradient never exceeds ``clip_norm`` in norm.
+- Validation: after every epoch the network (no dropout) is evaluated on the validation
+  data: its loss (the training loss function, ``History.validation_losses``) and, for
+  information, a score such as R^2 or accuracy (``History.validation_scores``).
+- Improvement: with validation data, an epoch improves when its validation LOSS is below
+  the best so far by more than ``tol``; without, when its training loss is. The loss is
+  monitored rather than the score because it keeps moving while a coarse score such as
+  accuracy sits on a plateau. Training stops after ``n_iter_no_change`` consecutive epochs
+  without improvement. With validation data the weights of the lowest validation loss are
+  restored at the end (whether training stopped early or reached ``max_epochs``).
+- Divergence: a non-finite batch loss or gradient norm, or a non-finite validation loss,
+  stops training at once. The weights go back to the best-validation weights if there are
+  any, otherwise to the weights at the start of the failing epoch; a
+  :class:`TrainingDivergedWarning` says what to try. If no epoch ever completed with a
+  finite loss, a ``ValueError`` is raised instead.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ._optim import clip_by_global_norm, clip_by_value, global_norm
+
+__all__ = ["History", "TrainingDivergedWarning", "run_epoch", "train"]
+
+
+class TrainingDivergedWarning(ConvergenceWarning):
+    """Training stopped because the loss or the gradient became NaN or infinite."""
+
+
+@dataclass
+class History:
+    """Per-epoch record of training, kept across ``partial_fit``/``warm_start`` calls.
+
+    ``best_loss``, ``best_validation_loss``, ``best_validation_score``, ``best_params`` and
+    ``n_no_improvement`` refer to the current call of :func:`train` when it is told to reset
+    them; ``best_validation_score`` is the score of the epoch with the lowest validation loss
+    (the weights that are restored).
+    """
+
+    loss_curve: list[float] = field(default_factory=list)
+    validation_losses: list[float] = field(default_factory=list)
+    validation_scores: list[float] = field(default_factory=list)
+    grad_norm_curve: list[float] = field(default_factory=list)
+    best_loss: float = math.inf
+    best_validation_loss: float = math.inf
+    best_validation_score: float | None = None
+    best_params: np.ndarray | None = None
+    n_iter: int = 0
+    n_no_improvement: int = 0
+    stop_reason: str | None = None
+
+    def reset_stopping(self) -> None:
+        self.best_loss = math.inf
+        self.best_validation_loss = math.inf
+        self.best_validation_score = None
+        self.best_params = None
+        self.n_no_improvement = 0
+        self.stop_reason = None
+
+
+def run_epoch(
+    network,
+    params: np.ndarray,
+    grad: np.ndarray,
+    optimizer,
+    loss,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    batch_size: int,
+    rng,
+    shuffle: bool = True,
+    clip_norm: float | None = None,
+    clip_value: float | None = None,
+) -> tuple[float, float, bool]:
+    """One pass over time-major ``X (L, n, D)`` and ``Y (n, ...)`` in mini-batches.
+
+    Returns ``(mean loss, mean gradient norm, finite)``; on the first non-finite batch loss or
+    gradient it returns at once ``(that batch's loss, its gradient norm, False)``, before
+    that batch's update.
+    """
+    n = X.shape[1]
+    batch_size = min(batch_size, n)
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    batches: dict[int, np.ndarray] = {}
+    total, norms = 0.0, []
+    for start in range(0, n, batch_size):
+        idx = order[start : start + batch_size]
+        xb = batches.get(idx.size)
+        if xb is None:
+            xb = batches[idx.size] = np.empty((X.shape[0], idx.size, X.shape[2]), X.dtype)
+        np.take(X, idx, axis=1, out=xb)
+        value, _ = network.loss_and_grad(params, xb, Y[idx], loss, training=True, rng=rng, grad=grad)
+        norm = global_norm(grad)
+        if not (math.isfinite(value) and math.isfinite(norm)):
+            return value, norm, False
+        if clip_value is not None:
+            clip_by_value(grad, clip_value)
+        if clip_norm is not None:
+            clip_by_global_norm(grad, clip_norm)
+        optimizer.step(params, grad)
+        total += value * idx.size
+        norms.append(norm)
+    return total / n, float(np.mean(norms)), True
+
+
+def _progress(verbose: int, total: int, description: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not verbose, desc=description, unit="epoch", leave=True)
+
+
+def train(
+    network,
+    params: np.ndarray,
+    optimizer,
+    loss,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    max_epochs: int,
+    batch_size: int,
+    rng,
+    history: History | None = None,
+    shuffle: bool = True,
+    clip_norm: float | None = None,
+    clip_value: float | None = None,
+    validation: tuple | None = None,
+    tol: float = 1e-4,
+    n_iter_no_change: int = 10,
+    check_convergence: bool = True,
+    reset_stopping: bool = True,
+    verbose: int = 0,
+    description: str = "",
+) -> History:
+    """Train ``params`` in place for up to ``max_epochs`` epochs.
+
+    Parameters
+    ----------
+    network : RecurrentNetwork
+    params : ndarray of shape (n_params,)
+        Updated in place (and restored to the best/last finite weights, see module docstring).
+    optimizer : object with ``step(params, grad)``
+    loss : callable ``(output, target) -> (value, d_output)``
+    X : ndarray of shape (L, n, D), time-major
+    Y : ndarray of shape (n, O) (regression) or (n,) of class codes
+    max_epochs, batch_size : int
+    rng : RandomState
+        Shuffling and dropout.
+    history : History, optional
+        Appended to (a new one when omitted).
+    shuffle : bool, default=True
+        Shuffle the training samples every epoch.
+    clip_norm, clip_value : float or None
+    validation : tuple ``(X_val, Y_val, score)``, optional
+        Enables early stopping on the validation loss and best-weight restoration;
+        ``score(output, Y_val) -> float`` is recorded alongside (e.g. R^2 or accuracy).
+    tol, n_iter_no_change : float, int
+    check_convergence : bool, default=True
+        Apply the stopping rule and warn with ``ConvergenceWarning`` at ``max_epochs``.
+        ``partial_fit`` runs one epoch with this off.
+    reset_stopping : bool, default=True
+        Start the stopping bookkeeping afresh (a new ``fit``); off for ``partial_fit``.
+    verbose : int, default=0
+        ``>= 1``: a tqdm progress bar with the epoch, loss, validation score and device.
+    description : str
+        Label of the progress bar.
+
+    Returns
+    -------
+    History
+    """
+    history = History() if history is None else history
+    if reset_stopping:
+        history.reset_stopping()
+    grad = np.empty_like(params)
+    bar = _progress(verbose, max_epochs, description)
+    stop = "max_iter"
+    # Overflow on the way to a divergence is detected and reported by the loop itself
+    # (with advice); NumPy's own floating-point warnings would only add noise.
+    errstate = np.errstate(over="ignore", invalid="ignore")
+    errstate.__enter__()
+    try:
+        for _ in range(max_epochs):
+            start_params = params.copy()
+            value, norm, finite = run_epoch(
+                network,
+                params,
+                grad,
+                optimizer,
+                loss,
+                X,
+                Y,
+                batch_size=batch_size,
+                rng=rng,
+                shuffle=shuffle,
+                clip_norm=clip_norm,
+                clip_value=clip_value,
+            )
+            score = val_loss = None
+            if finite and validation is not None:
+                X_val, Y_val, score_fn = validation
+                val_out = network.predict(params, X_val)
+                val_loss = float(loss(val_out, Y_val)[0])
+                score = float(score_fn(val_out, Y_val))
+                finite = math.isfinite(val_loss)
+            if not finite:
+                stop = "diverged"
+                what = f"loss={value!r}, gradient norm={norm!r}"
+                if val_loss is not None:
+                    what += f", validation loss={val_loss!r}"
+                _diverged(history, params, start_params, what)
+                break
+
+            history.n_iter += 1
+            history.loss_curve.append(value)
+            history.grad_norm_curve.append(norm)
+            if val_loss is not None:
+                history.validation_losses.append(val_loss)
+                history.validation_scores.append(score)
+                improved = val_loss < history.best_validation_loss - tol
+                if val_loss < history.best_validation_loss:
+                    history.best_validation_loss = val_loss
+                    history.best_validation_score = score
+                    history.best_params = params.copy()
+            else:
+                improved = value < history.best_loss - tol
+            history.best_loss = min(history.best_loss, value)
+            history.n_no_improvement = 0 if improved else history.n_no_improvement + 1
+
+            postfix = {"loss": f"{value:.4g}"}
+            if val_loss is not None:
+                postfix["val_loss"] = f"{val_loss:.4g}"
+                postfix["val_score"] = f"{score:.4g}"
+            postfix["device"] = network.device
+            bar.set_postfix(postfix, refresh=False)
+            bar.update(1)
+            if check_convergence and history.n_no_improvement >= n_iter_no_change:
+                stop = "early_stopping" if validation is not None else "converged"
+                break
+    finally:
+        bar.close()
+        errstate.__exit__(None, None, None)
+
+    if validation is not None and history.best_params is not None and stop != "diverged":
+        params[...] = history.best_params
+    history.best_params = None  # a snapshot is only needed within a call; do not keep (or pickle) it
+    history.stop_reason = stop
+    if stop == "max_iter" and check_convergence:
+        warnings.warn(
+            f"Stochastic optimizer: maximum iterations ({max_epochs}) reached and the optimization "
+            "hasn't converged yet; raise max_iter or learning_rate.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return history
+
+
+def _diverged(history: History, params, start_params, what: str) -> None:
+    """Restore the last finite weights after a divergence, or raise if there are none."""
+    advice = (
+        "lower learning_rate (e.g. by 10x), set clip_norm (e.g. 1.0) or clip_value, keep "
+        "standardize=True, or use a smaller hidden_size"
+    )
+    if history.n_iter == 0:
+        raise ValueError(
+            f"training diverged in its first epoch ({what}) and no finite weights were ever "
+            f"reached; {advice}."
+        )
+    if history.best_params is not None:
+        params[...] = history.best_params
+        kept = "the weights with the lowest validation loss"
+    else:
+        params[...] = start_params
+        kept = f"the weights after epoch {history.n_iter}"
+    warnings.warn(
+        f"training diverged in epoch {history.n_iter + 1} ({what}); stopped and kept {kept}. "
+        f"To train further, {advice}.",
+        TrainingDivergedWarning,
+        stacklevel=4,
+    )
