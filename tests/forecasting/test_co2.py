@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tsrnn import Forecaster, datasets
+from tsrnn import Forecaster, RecurrentRegressor, datasets
 
 HORIZON = 24
 
@@ -56,19 +56,13 @@ def test_co2_mlp_beats_seasonal_naive():
 
 
 def test_co2_gru_beats_seasonal_naive():
-    # INTEGRATION: tsrnn.estimators is built on another branch; once merged, replace this
-    # importorskip by a plain `from tsrnn.estimators import RecurrentRegressor` so the
-    # acceptance test can never be skipped.
-    estimators = pytest.importorskip("tsrnn.estimators")
-    gru = estimators.RecurrentRegressor(cell="gru", hidden_size=32, random_state=0)
+    gru = RecurrentRegressor(cell="gru", hidden_size=32, random_state=0)
     mae, snaive_mae = forecast_mae(gru)
     print(f"co2 last 24 months: GRU Forecaster MAE {mae:.3f} ppm, seasonal naive {snaive_mae:.3f} ppm")
     assert mae < snaive_mae
 
 
 def test_default_estimator_is_lstm_with_input_size():
-    # INTEGRATION: as above, make this a plain import once tsrnn.estimators is merged.
-    pytest.importorskip("tsrnn.estimators")
     train, _, _ = split_and_baseline()
     f = Forecaster(window=12, diff=1, random_state=0).fit(train.iloc[-120:])
     assert type(f.estimator_).__name__ == "RecurrentRegressor"
