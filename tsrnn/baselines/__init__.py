@@ -1,0 +1,7 @@
+"""Baseline forecasters sharing the forecaster interface: naive, ARIMA and a hidden Markov model."""
+
+from ._arima import ARIMAForecaster
+from ._hmm import HMMForecaster
+from ._naive import NaiveForecaster
+
+__all__ = ["ARIMAForecaster", "HMMForecaster", "NaiveForecaster"]
