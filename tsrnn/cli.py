@@ -111,7 +111,9 @@ def _read_csv(path: str, time_col: str | None, target: str | None, freq: str | N
         if pd.api.types.is_integer_dtype(times):
             times = times.astype(str)  # years such as 1700 with --freq Y
         try:
-            stamps = pd.to_datetime(times)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "could not infer format": the result is checked below
+                stamps = pd.to_datetime(times)
         except (ValueError, TypeError) as exc:
             raise CLIError(
                 f"--time-col {time_col!r} does not hold dates: {str(exc).splitlines()[0]}"

@@ -231,8 +231,15 @@ class ARIMAForecaster(BaseForecaster):
                 warnings.simplefilter("ignore")
                 # The variance concentrated out of the likelihood: same MLE, one parameter less
                 # for the optimiser (about a third faster).
+                # (Not possible when the variance is the only parameter.)
+                has_params = any(order[::2]) or any(sorder[::2]) or trend != "n" or exog is not None
                 model = SARIMAX(
-                    y, exog=exog, order=order, seasonal_order=sorder, trend=trend, concentrate_scale=True
+                    y,
+                    exog=exog,
+                    order=order,
+                    seasonal_order=sorder,
+                    trend=trend,
+                    concentrate_scale=has_params,
                 )
                 res = model.fit(disp=False, maxiter=self.maxiter)
         except _FIT_ERRORS:

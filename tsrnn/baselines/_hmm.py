@@ -349,19 +349,25 @@ class HMMForecaster(BaseForecaster):
         self._results, self._params, converged = [], [], []
         for y in self._history:
             model = self._model(y)
-            with warnings.catch_warnings(), single_threaded_blas():
-                # statsmodels warns on every non-converged BFGS run; converged_ records it instead.
-                warnings.simplefilter("ignore")
-                res = model.fit(
-                    em_iter=self.em_iter,
-                    search_reps=self.search_reps,
-                    maxiter=self.maxiter,
-                    rng=None if self.search_reps == 0 else np.random.default_rng(self.random_state),
-                )
+            hint = "try fewer regimes, a lower order or search_reps > 0"
+            try:
+                with warnings.catch_warnings(), single_threaded_blas():
+                    # statsmodels warns on every non-converged BFGS run; converged_ records it instead.
+                    warnings.simplefilter("ignore")
+                    res = model.fit(
+                        em_iter=self.em_iter,
+                        search_reps=self.search_reps,
+                        maxiter=self.maxiter,
+                        rng=None if self.search_reps == 0 else np.random.default_rng(self.random_state),
+                    )
+            except (np.linalg.LinAlgError, FloatingPointError) as exc:
+                raise ValueError(
+                    f"the Markov-switching AR({p}) fit with {k} regimes failed ({exc}); {hint}."
+                ) from exc
             if not (np.all(np.isfinite(res.params)) and np.isfinite(res.llf)):
                 raise ValueError(
-                    f"the Markov-switching AR({p}) fit with {k} regimes failed (non-finite likelihood); "
-                    "try fewer regimes, a lower order or more search_reps."
+                    f"the Markov-switching AR({p}) fit with {k} regimes failed "
+                    f"(non-finite likelihood); {hint}."
                 )
             self._results.append(res)
             self._params.append(MarkovARParams.from_statsmodels(model, res.params))
