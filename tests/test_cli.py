@@ -112,11 +112,7 @@ TEXT_VALUE = "t,y\n2020-01-01,1\n2020-01-02,oops\n2020-01-03,3\n"
         (GAPPY, ["--target", "y"], "pass --freq"),
         (GAPPY, ["--target", "y", "--freq", "D"], "do not follow --freq"),
         ("t,y\nmonday,1\ntuesday,2\n", ["--target", "y"], "does not hold dates"),
-        (
-            "t,y\n2020-01-01,1\n2020-01-02,oops\n",
-            ["--target", "y"],
-            "non-numeric value(s), the first in data row 2",
-        ),
+        (TEXT_VALUE, ["--target", "y"], "non-numeric value(s), the first in data row 2"),
         ("", ["--target", "y"], "cannot read"),
     ],
 )
