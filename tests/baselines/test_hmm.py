@@ -35,8 +35,11 @@ def fitted(sunspots):
     return HMMForecaster().fit(sunspots)
 
 
-def _params_by_name(res, model):
-    """mu, phi, sigma2 and a row-stochastic 'from -> to' matrix, read from the parameter names."""
+def _params_by_name(res, model, center=0.0, scale=1.0):
+    """mu, phi, sigma2 and a row-stochastic 'from -> to' matrix, read from the parameter names.
+
+    ``results_`` is fitted to ``(y - center) / scale``: means and variances are mapped back here.
+    """
     named = dict(zip(model.param_names, np.asarray(res.params)))
     k, p = model.k_regimes, model.order
     mu = np.array([named[f"const[{i}]"] for i in range(k)])
@@ -49,7 +52,7 @@ def _params_by_name(res, model):
         for i in range(k - 1):
             from_to[j, i] = named[f"p[{j}->{i}]"]
         from_to[j, k - 1] = 1.0 - from_to[j, : k - 1].sum()
-    return mu, phi, sigma2, from_to
+    return center + scale * mu, phi, scale**2 * sigma2, from_to
 
 
 def _simulate(y, joint, mu, phi, sigma2, from_to, horizon, n, seed):
@@ -117,7 +120,7 @@ def test_fitted_forecast_matches_monte_carlo(sunspots, fitted, n_paths):
     f = clone(fitted).set_params(n_paths=n_paths).fit(sunspots)
     res = f.results_
     model = res.model
-    mu, phi, sigma2, from_to = _params_by_name(res, model)
+    mu, phi, sigma2, from_to = _params_by_name(res, model, f.center_, f.scale_)
     joint = np.asarray(res.filtered_joint_probabilities)[..., -1]
     sims = _simulate(sunspots.to_numpy(), joint, mu, phi, sigma2, from_to, horizon, N_MC, seed=12345)
 
@@ -186,9 +189,22 @@ def test_one_step_mean_matches_statsmodels_in_sample_prediction(sunspots, fitted
     train = sunspots.iloc[:-1]
     f = HMMForecaster().fit(train)
     params = np.asarray(f.results_.params)
-    full = MarkovAutoregression(sunspots.to_numpy(), k_regimes=2, order=2, switching_variance=False)
+    assert f.center_ == pytest.approx(train.mean()) and f.scale_ == pytest.approx(train.std(ddof=0))
+    z = (sunspots.to_numpy() - f.center_) / f.scale_
+    full = MarkovAutoregression(z, k_regimes=2, order=2, switching_variance=False)
     expected = np.asarray(full.predict(params, probabilities="predicted"))[-1]
-    assert f.predict(1).iloc[0] == pytest.approx(expected, rel=1e-9)
+    assert f.predict(1).iloc[0] == pytest.approx(f.center_ + f.scale_ * expected, rel=1e-9)
+
+
+def test_forecasts_follow_affine_changes_of_units(sunspots):
+    """Fitting 10 y + 3 gives 10 times the forecasts plus 3 (the fit runs on the standardised series)."""
+    f = HMMForecaster().fit(sunspots.iloc[-120:])
+    g = HMMForecaster().fit(10.0 * sunspots.iloc[-120:] + 3.0)
+    np.testing.assert_allclose(g.predict(5).to_numpy(), 10 * f.predict(5).to_numpy() + 3, rtol=1e-6)
+    np.testing.assert_allclose(
+        g.predict_interval(5).to_numpy(), 10 * f.predict_interval(5).to_numpy() + 3, rtol=1e-6
+    )
+    np.testing.assert_allclose(g.regime_params_["sigma"], 10 * f.regime_params_["sigma"], rtol=1e-6)
 
 
 def test_update_filters_with_fixed_parameters(sunspots):
@@ -196,7 +212,8 @@ def test_update_filters_with_fixed_parameters(sunspots):
     params = np.asarray(f.results_.params).copy()
     f.update(sunspots.iloc[-5:])
     np.testing.assert_array_equal(np.asarray(f.results_.params), params)
-    full = MarkovAutoregression(sunspots.to_numpy(), k_regimes=2, order=2, switching_variance=False)
+    z = (sunspots.to_numpy() - f.center_) / f.scale_  # the fit's standardisation, kept by update
+    full = MarkovAutoregression(z, k_regimes=2, order=2, switching_variance=False)
     smoothed = full.smooth(params)
     np.testing.assert_allclose(
         f.regime_probabilities_.to_numpy()[2:],
@@ -204,11 +221,18 @@ def test_update_filters_with_fixed_parameters(sunspots):
         atol=1e-12,
     )
     assert f.regime_probabilities_.index.equals(sunspots.index)
-    # Forecasts now start after the last observation and use the filter at its end.
-    fc = f.predict(2)
-    assert fc.index[0] == sunspots.index[-1] + 1
-    expected = np.asarray(full.predict(params, probabilities="predicted"))  # in-sample check of the state
-    assert np.isfinite(expected).all()
+    assert f.predict(2).index[0] == sunspots.index[-1] + 1
+
+
+def test_update_then_one_step_mean_matches_statsmodels(sunspots):
+    """After update, the one-step forecast uses the filter at the new end: statsmodels' in-sample
+    'predicted' value for the next observation, at the same parameters."""
+    f = HMMForecaster().fit(sunspots.iloc[:-6])
+    f.update(sunspots.iloc[-6:-1])
+    z = (sunspots.to_numpy() - f.center_) / f.scale_
+    full = MarkovAutoregression(z, k_regimes=2, order=2, switching_variance=False)
+    expected = np.asarray(full.predict(np.asarray(f.results_.params), probabilities="predicted"))[-1]
+    assert f.predict(1).iloc[0] == pytest.approx(f.center_ + f.scale_ * expected, rel=1e-9)
 
 
 def test_regime_probabilities_frame(sunspots, fitted):

@@ -78,6 +78,16 @@ class MarkovARParams:
         transition = np.asarray(model.regime_transition_matrix(params))[:, :, 0]
         return cls(mean, ar.reshape(k, model.order), variance, transition)
 
+    def unstandardized(self, center: float, scale: float) -> MarkovARParams:
+        """The parameters of ``center + scale * x`` when these are those of ``x``.
+
+        Means shift and scale, variances scale by ``scale**2``; the AR coefficients (on
+        deviations) and the chain are unchanged.
+        """
+        return MarkovARParams(
+            center + scale * self.mean, self.ar.copy(), scale**2 * self.variance, self.transition
+        )
+
 
 def _regime_paths(start_weights, transition, horizon, n_paths, rng):
     """Regime paths ``(N, H)``, their start configuration index, weights summing to one, exactness.
@@ -239,7 +249,11 @@ class HMMForecaster(BaseForecaster):
 
         y_t = mu_{S_t} + sum_i phi_{i,S_t} (y_{t-i} - mu_{S_{t-i}}) + sigma_{S_t} eps_t
 
-    Fitted by maximum likelihood (Hamilton filter) with statsmodels' ``MarkovAutoregression``.
+    Fitted by maximum likelihood (Hamilton filter) with statsmodels' ``MarkovAutoregression``
+    on the standardised series ``(y - center_) / scale_`` (its optimiser fails or returns NaN on
+    raw series with large levels, such as monthly CO2 or El Nino temperatures); the parameters
+    are mapped back exactly (means and standard deviations rescale, AR coefficients and the
+    chain do not), so forecasts are in the units of ``y``.
     Forecasts: exact predictive mean, and prediction intervals as quantiles of the exact
     Gaussian mixture over regime paths (enumerated, or sampled when there are more than
     ``n_paths``); see :mod:`tsrnn.baselines._hmm` and ``docs/compare.md``. ``update`` runs the
@@ -256,14 +270,16 @@ class HMMForecaster(BaseForecaster):
     switching_ar : bool, default=True
         Whether the AR coefficients differ between regimes.
     switching_variance : bool, default=False
-        Whether the noise variance differs between regimes.
+        Whether the noise variance differs between regimes. Off by default, as in statsmodels
+        and Hamilton (1989): with switching variances the likelihood tends to give a regime to a
+        few extreme observations (on sunspots the backtest MASE rose from 1.17 to 2.18).
     trend : {"c", "n"}, default="c"
         ``"c"``: a (regime-dependent) mean; ``"n"``: zero mean.
     em_iter : int, default=5
         EM iterations used to improve the starting values before the likelihood optimiser.
     search_reps : int, default=0
         Random restarts to search for better starting values (seeded by ``random_state``).
-    maxiter : int, default=100
+    maxiter : int, default=300
         Iterations of the likelihood optimiser (BFGS).
     n_paths : int, default=10000
         Regime paths for the interval: all paths are enumerated when there are at most this
@@ -274,7 +290,10 @@ class HMMForecaster(BaseForecaster):
     Attributes
     ----------
     results_ : statsmodels MarkovSwitchingResults (list for several columns)
-        Results at the fitted parameters, filtered up to the last observation seen.
+        Results at the fitted parameters, filtered up to the last observation seen; fitted to
+        the standardised series ``(y - center_) / scale_``.
+    center_, scale_ : float (lists for several columns)
+        Mean and standard deviation of the training series used to standardise it.
     regime_probabilities_ : DataFrame
         Smoothed probability of each regime at each time, indexed like ``y`` (NaN for the first
         ``order`` observations, which the model conditions on). Columns: the regimes
@@ -301,7 +320,7 @@ class HMMForecaster(BaseForecaster):
         trend: str = "c",
         em_iter: int = 5,
         search_reps: int = 0,
-        maxiter: int = 100,
+        maxiter: int = 300,
         n_paths: int = 10_000,
         random_state: int | None = 0,
     ):
@@ -346,9 +365,13 @@ class HMMForecaster(BaseForecaster):
                 f"y has {n} observations; a {k}-regime switching AR({p}) needs at least {n_min}."
             )
         self._history = [values[:, j].copy() for j in range(values.shape[1])]
+        self._center = [float(np.mean(y)) for y in self._history]
+        self._scale = [float(np.std(y)) for y in self._history]
+        if min(self._scale) == 0.0:
+            raise ValueError("y is constant; a regime-switching model needs a series that varies.")
         self._results, self._params, converged = [], [], []
-        for y in self._history:
-            model = self._model(y)
+        for y, center, scale in zip(self._history, self._center, self._scale):
+            model = self._model((y - center) / scale)
             hint = "try fewer regimes, a lower order or search_reps > 0"
             try:
                 with warnings.catch_warnings(), single_threaded_blas():
@@ -370,10 +393,14 @@ class HMMForecaster(BaseForecaster):
                     f"(non-finite likelihood); {hint}."
                 )
             self._results.append(res)
-            self._params.append(MarkovARParams.from_statsmodels(model, res.params))
+            self._params.append(
+                MarkovARParams.from_statsmodels(model, res.params).unstandardized(center, scale)
+            )
             converged.append(bool(res.mle_retvals.get("converged", True)) if res.mle_retvals else True)
         one = len(self._results) == 1
         self.converged_ = converged[0] if one else converged
+        self.center_ = self._center[0] if one else list(self._center)
+        self.scale_ = self._scale[0] if one else list(self._scale)
         self._publish()
 
     def _publish(self) -> None:
@@ -454,7 +481,7 @@ class HMMForecaster(BaseForecaster):
     def _update(self, values: np.ndarray, X) -> None:
         for j, res in enumerate(self._results):
             self._history[j] = np.concatenate([self._history[j], values[:, j]])
-            model = self._model(self._history[j])
+            model = self._model((self._history[j] - self._center[j]) / self._scale[j])
             with warnings.catch_warnings(), single_threaded_blas():
                 warnings.simplefilter("ignore")
                 self._results[j] = model.smooth(res.params)
