@@ -206,7 +206,7 @@ def _write_outputs(out_dir, summary, results, y, label, meta, coverage, command)
 
 def _compare(args: argparse.Namespace) -> int:
     from .evaluation import MODELS, compare
-    from .evaluation._report import format_table
+    from .evaluation._report import format_table, format_time
 
     y, label = _load_input(args)
     models = None
@@ -247,7 +247,7 @@ def _compare(args: argparse.Namespace) -> int:
     horizon = summary.attrs["horizon"]
     season = summary.attrs["seasonal_period"]
     n_windows = int(summary["n_windows"].max())
-    span = f"{results['timestamp'].min()} to {results['timestamp'].max()}"
+    span = f"{format_time(results['timestamp'].min())} to {format_time(results['timestamp'].max())}"
     meta = (
         f"Rolling-origin backtest of {len(y)} observations: {n_windows} windows of {horizon} steps ({span}), "
         f"each model refit at every origin; {args.coverage:.0%} prediction intervals; "

@@ -7,7 +7,15 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["format_table", "plot_forecasts", "to_markdown"]
+__all__ = ["format_table", "format_time", "plot_forecasts", "to_markdown"]
+
+
+def format_time(label) -> str:
+    """A time label for people: dates without a midnight time, periods and integers as they are."""
+    if isinstance(label, pd.Timestamp) and label == label.normalize():
+        return str(label.date())
+    return str(label)
+
 
 # (summary column, header, format)
 _DISPLAY = [
@@ -169,7 +177,7 @@ def plot_forecasts(
         axes[j // ncols - 1][j % ncols].xaxis.set_tick_params(labelbottom=True)
     for ax in axes[-1]:
         ax.tick_params(axis="x", labelrotation=0)
-    cutoff = first["cutoff"].iloc[0]
+    cutoff = format_time(first["cutoff"].iloc[0])
     coverage_note = ""
     if np.isfinite(data["lower"].to_numpy()).any():
         share = f"{coverage:.0%} " if coverage is not None else ""
