@@ -22,7 +22,7 @@ _DISPLAY = [
     ("mase", "MASE", "{:.3f}"),
     ("mae", "MAE", "{:.4g}"),
     ("rmse", "RMSE", "{:.4g}"),
-    ("smape", "sMAPE %", "{:.1f}"),
+    ("smape", "sMAPE %", "{:.3g}"),
     ("coverage", "coverage", "{:.0%}"),
     ("width", "width", "{:.4g}"),
     ("fit_time", "fit s", "{:.3g}"),
