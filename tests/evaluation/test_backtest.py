@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import tsrnn
 from tsrnn import NaiveForecaster, backtest, compare, datasets
 from tsrnn.evaluation import default_model_names, make_forecaster
 from tsrnn.forecasting import BaseForecaster
@@ -260,3 +261,18 @@ def test_recurrent_registry_entries_build_when_available():
     for name, cell in (("rnn", "rnn_tanh"), ("lstm", "lstm"), ("gru", "gru")):
         f = make_forecaster(name, None)
         assert clone(f).get_params()["estimator__cell"] == cell
+
+
+def test_compare_gives_exogenous_columns_only_to_models_that_use_them():
+    rng = np.random.default_rng(2)
+    n = 80
+    x = rng.normal(size=n)
+    idx = pd.period_range("2000-01", periods=n, freq="M")
+    y = pd.Series(5.0 + 3.0 * x + 0.1 * rng.normal(size=n), index=idx)
+    X = pd.DataFrame({"x": x}, index=idx)
+    summary = compare(
+        y, {"naive": NaiveForecaster(), "regression": tsrnn.ARIMAForecaster(order=(0, 0, 0))}, X=X, horizon=4,
+        n_windows=2, seasonal_period=1,
+    )  # fmt: skip
+    assert summary.attrs["failed"] == {}
+    assert summary.index[0] == "regression" and summary.loc["regression", "mase"] < 0.1

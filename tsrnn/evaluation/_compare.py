@@ -104,7 +104,9 @@ def compare(
     step : int or None, default=None
         Observations between origins (default ``horizon``).
     X : DataFrame, optional
-        Exogenous regressors for the forecasters that use them.
+        Exogenous regressors with a row for every timestamp of ``y``, given to the forecasters
+        that use them (ARIMA, the recurrent ones); the naive and HMM baselines forecast from
+        ``y`` alone.
     seasonal_period : int or None, default=None
         Season length for the seasonal naive, seasonal ARIMA and the MASE scale. ``None``
         infers it from the index frequency (12 monthly, 4 quarterly, 52 weekly, 7 daily, 24
@@ -153,11 +155,13 @@ def compare(
         for name, forecaster in models.items():
             pbar.set_postfix_str(name)
             try:
+                # Exogenous columns go to the models that use them; the others forecast from y.
+                x_model = X if getattr(forecaster, "_supports_exog", True) else None
                 frames.append(
                     _backtest(
                         forecaster,
                         y,
-                        X,
+                        x_model,
                         horizon,
                         starts,
                         group_size,
