@@ -144,3 +144,24 @@ def test_selftest_subcommand_still_listed(capsys):
     assert exc.value.code == 0
     out = capsys.readouterr().out
     assert "selftest" in out and "compare" in out
+
+
+def test_without_matplotlib_the_tables_are_still_written(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    out = tmp_path / "run"
+    code = main(["compare", "--models", "naive", "--windows", "1", "--no-progress", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert (out / "results.csv").exists() and (out / "summary.md").exists()
+    assert not (out / "forecasts.png").exists()
+    assert "matplotlib is not installed" in err and "tsrnn[plot]" in err
+
+
+def test_every_model_failing_is_one_line_and_exit_code_1(tmp_path, capsys):
+    path = tmp_path / "short.csv"
+    pd.DataFrame({"t": np.arange(30), "v": np.r_[np.zeros(29), 1.0]}).to_csv(path, index=False)
+    args = ["--csv", str(path), "--time-col", "t", "--target", "v", "--models", "hmm"]
+    code = main(["compare", *args, "--horizon", "2", "--windows", "1", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "every model failed" in err and "Traceback" not in err

@@ -192,14 +192,17 @@ def _write_outputs(out_dir, summary, results, y, label, meta, coverage, command)
             file=sys.stderr,
         )
         return written
-    fig = plot_forecasts(
-        results,
-        y,
-        summary=summary,
-        title=label,
-        coverage=coverage,
-        path=os.path.join(out_dir, "forecasts.png"),
-    )
+    try:
+        fig = plot_forecasts(
+            results,
+            y,
+            summary=summary,
+            title=label,
+            coverage=coverage,
+            path=os.path.join(out_dir, "forecasts.png"),
+        )
+    except OSError as exc:
+        raise CLIError(f"cannot write forecasts.png to --out {out_dir!r}: {exc.strerror or exc}") from None
     plt.close(fig)
     return [*written, "forecasts.png"]
 
@@ -235,6 +238,9 @@ def _compare(args: argparse.Namespace) -> int:
             )
         except (ValueError, TypeError, ImportError) as exc:
             raise CLIError(str(exc).splitlines()[0]) from None
+        except RuntimeError as exc:  # every model failed: nothing to report
+            print(f"tsrnn compare: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+            return 1
     elapsed = time.perf_counter() - start
     # compare's own warnings (a model skipped or failed) are shown; the models' are only counted.
     notes = [
