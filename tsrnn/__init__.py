@@ -4,8 +4,9 @@ Numba-jitted CPU (and optional CUDA) kernels for Elman RNN, LSTM and GRU cells b
 scikit-learn estimator API, with pandas forecasting workflows and classical baselines.
 """
 
-from . import functional
+from . import datasets, functional
 from ._layout import CELLS
+from .baselines import ARIMAForecaster, HMMForecaster, NaiveForecaster
 from .estimators import (
     GRUClassifier,
     GRURegressor,
@@ -16,6 +17,7 @@ from .estimators import (
     RNNClassifier,
     RNNRegressor,
 )
+from .evaluation import backtest, compare, metrics
 from .forecasting import Forecaster, make_windows
 from .kernels import cuda_available
 
@@ -23,17 +25,24 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CELLS",
+    "ARIMAForecaster",
     "Forecaster",
     "GRUClassifier",
     "GRURegressor",
+    "HMMForecaster",
     "LSTMClassifier",
     "LSTMRegressor",
+    "NaiveForecaster",
     "RNNClassifier",
     "RNNRegressor",
     "RecurrentClassifier",
     "RecurrentRegressor",
     "__version__",
+    "backtest",
+    "compare",
     "cuda_available",
+    "datasets",
     "functional",
     "make_windows",
+    "metrics",
 ]

@@ -1,12 +1,31 @@
-"""Command-line interface: ``tsrnn <command>`` or ``python -m tsrnn <command>``."""
+"""Command-line interface: ``tsrnn <command>`` or ``python -m tsrnn <command>``.
+
+Commands: ``selftest`` (check the kernels) and ``compare`` (rank forecasters on a series).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
 import time
+import warnings
 
 import numpy as np
+
+USAGE_ERROR = 2
+
+
+class CLIError(Exception):
+    """A problem with the command line or its inputs: reported in one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error message (no usage dump) and exit code 2."""
+
+    def error(self, message):
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def _selftest(args: argparse.Namespace) -> int:
@@ -46,18 +65,283 @@ def _selftest(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+# -- compare -------------------------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _coverage(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1, got {text!r}")
+    return value
+
+
+def _read_csv(path: str, time_col: str | None, target: str | None, freq: str | None):
+    """A Series from a CSV file: the ``target`` column indexed by the ``time_col`` column."""
+    import pandas as pd
+
+    if not time_col or not target:
+        raise CLIError("--csv needs --time-col (the timestamps column) and --target (the values column)")
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError:
+        raise CLIError(f"cannot read {path!r}: no such file") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise CLIError(f"cannot read {path!r} as CSV: {str(exc).strip()}") from None
+    for flag, col in (("--time-col", time_col), ("--target", target)):
+        if col not in frame.columns:
+            raise CLIError(f"{flag} {col!r} is not a column of {path!r}; columns: {list(frame.columns)}")
+    times = frame[time_col]
+    if pd.api.types.is_integer_dtype(times) and freq is None:
+        # Integer steps (e.g. years 1700, 1701, ...): an evenly spaced integer index.
+        index = pd.Index(times.to_numpy(), name=time_col)
+    else:
+        if pd.api.types.is_integer_dtype(times):
+            times = times.astype(str)  # years such as 1700 with --freq Y
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "could not infer format": the result is checked below
+                stamps = pd.to_datetime(times)
+        except (ValueError, TypeError) as exc:
+            raise CLIError(
+                f"--time-col {time_col!r} does not hold dates: {str(exc).splitlines()[0]}"
+            ) from None
+        index = pd.DatetimeIndex(stamps, name=time_col)
+        if freq is None:
+            from .evaluation._season import regular_offset
+
+            if regular_offset(index) is None:
+                raise CLIError(
+                    f"cannot infer a regular frequency from --time-col {time_col!r}; pass --freq "
+                    "(e.g. --freq MS for monthly data stamped on the first, D for daily)"
+                )
+            freq = regular_offset(index)
+        try:
+            index = pd.DatetimeIndex(index, freq=freq)
+        except ValueError as exc:
+            raise CLIError(
+                f"the timestamps of {time_col!r} do not follow --freq {freq}: {str(exc).splitlines()[0]}"
+            ) from None
+    values = pd.to_numeric(frame[target], errors="coerce")
+    if values.isna().any():
+        first = int(np.argmax(values.isna().to_numpy()))
+        raise CLIError(
+            f"--target {target!r} has {int(values.isna().sum())} missing or non-numeric value(s), the first "
+            f"in data row {first + 1}; fill or remove them first"
+        )
+    return pd.Series(values.to_numpy(dtype=float), index=index, name=target)
+
+
+def _load_input(args):
+    """The series to compare and a label for it."""
+    import pandas as pd
+
+    from . import datasets
+
+    if args.csv is not None:
+        if args.dataset is not None:
+            raise CLIError("give either --dataset or --csv, not both")
+        return _read_csv(args.csv, args.time_col, args.target, args.freq), os.path.basename(args.csv)
+    if args.time_col or args.target or args.freq:
+        raise CLIError("--time-col, --target and --freq go with --csv")
+    name = args.dataset or "sunspots"
+    try:
+        y = datasets.load(name)
+    except (ValueError, TypeError) as exc:
+        raise CLIError(str(exc)) from None
+    if isinstance(y, pd.DataFrame):
+        raise CLIError(
+            f"dataset {name!r} has several columns; pick one, e.g. --dataset {name}.{y.columns[0]}"
+        )
+    return y, name
+
+
+def _write_outputs(out_dir, summary, results, y, label, meta, coverage, command):
+    from .evaluation._report import plot_forecasts, to_markdown
+
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+        results.to_csv(os.path.join(out_dir, "results.csv"), index=False)
+        with open(os.path.join(out_dir, "summary.md"), "w", encoding="utf-8") as fh:
+            fh.write(f"# tsrnn compare: {label}\n\n{meta}\n\nCommand: `{command}`\n\n")
+            fh.write(to_markdown(summary) + "\n")
+    except OSError as exc:
+        raise CLIError(f"cannot write to --out {out_dir!r}: {exc.strerror or exc}") from None
+    written = ["results.csv", "summary.md"]
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only: never open a window
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(
+            "note: matplotlib is not installed, so forecasts.png was not written; "
+            "install it with pip install 'tsrnn[plot]'",
+            file=sys.stderr,
+        )
+        return written
+    try:
+        fig = plot_forecasts(
+            results,
+            y,
+            summary=summary,
+            title=label,
+            coverage=coverage,
+            path=os.path.join(out_dir, "forecasts.png"),
+        )
+    except OSError as exc:
+        raise CLIError(f"cannot write forecasts.png to --out {out_dir!r}: {exc.strerror or exc}") from None
+    plt.close(fig)
+    return [*written, "forecasts.png"]
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .evaluation import MODELS, compare
+    from .evaluation._report import format_table, format_time
+
+    y, label = _load_input(args)
+    models = None
+    if args.models is not None:
+        models = [m.strip() for m in args.models.split(",") if m.strip()]
+        unknown = [m for m in models if m not in MODELS]
+        if unknown or not models:
+            raise CLIError(
+                f"unknown model(s) {unknown or [args.models]} in --models; choose from {list(MODELS)}"
+            )
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            summary, results = compare(
+                y,
+                forecasters=models,
+                horizon=args.horizon,
+                n_windows=args.windows,
+                step=args.step,
+                seasonal_period=args.seasonal_period,
+                coverage=args.coverage,
+                n_jobs=args.jobs,
+                progress=not args.no_progress,
+                return_results=True,
+            )
+        except (ValueError, TypeError, ImportError) as exc:
+            raise CLIError(str(exc).splitlines()[0]) from None
+        except RuntimeError as exc:  # every model failed: nothing to report
+            print(f"tsrnn compare: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+            return 1
+    elapsed = time.perf_counter() - start
+    # compare's own warnings (a model skipped or failed) are shown; the models' are only counted.
+    notes = [
+        str(w.message)
+        for w in caught
+        if issubclass(w.category, RuntimeWarning) and str(w.message).startswith(("model ", "skipping "))
+    ]
+    other = [w for w in caught if str(w.message) not in notes]
+
+    horizon = summary.attrs["horizon"]
+    season = summary.attrs["seasonal_period"]
+    n_windows = int(summary["n_windows"].max())
+    span = f"{format_time(results['timestamp'].min())} to {format_time(results['timestamp'].max())}"
+    meta = (
+        f"Rolling-origin backtest of {len(y)} observations: {n_windows} windows of {horizon} steps ({span}), "
+        f"each model refit at every origin; {args.coverage:.0%} prediction intervals; "
+        f"seasonal period: {season if season else 'none (no calendar season in the index)'}. "
+        f"Metrics are averaged over windows; MASE is scaled by the in-sample "
+        f"{'seasonal ' if season else ''}naive MAE of each window's training data; ranked by MASE."
+    )
+    print(f"tsrnn compare: {label} ({len(y)} observations)")
+    print(meta)
+    print()
+    print(format_table(summary))
+    print()
+    best = summary.index[0]
+    print(f"best: {best} (MASE {summary['mase'].iloc[0]:.3f}); {len(summary)} models in {elapsed:.1f} s")
+    for note in dict.fromkeys(notes):
+        print(f"note: {note}", file=sys.stderr)
+    if other:
+        print(
+            f"note: the models raised {len(other)} warning(s) (e.g. {other[0].category.__name__})",
+            file=sys.stderr,
+        )
+    if args.out is not None:
+        command = "tsrnn " + " ".join(shlex.quote(a) for a in args.argv)
+        written = _write_outputs(args.out, summary, results, y, label, meta, args.coverage, command)
+        print(f"wrote {', '.join(os.path.join(args.out, w) for w in written)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tsrnn", description=__doc__)
+    parser = _Parser(prog="tsrnn", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("selftest", help="compile the kernels and check them against the reference")
     p.set_defaults(func=_selftest)
+
+    from .datasets import list_datasets
+    from .evaluation._registry import MODELS
+
+    p = sub.add_parser(
+        "compare",
+        help="backtest forecasters (naive, ARIMA, HMM, RNN/LSTM/GRU) on a series and rank them",
+        description=(
+            "Rolling-origin backtest of several forecasters on one series; prints a table ranked by "
+            "MASE and, with --out, writes results.csv, summary.md and forecasts.png. Without "
+            "arguments: the default models on the yearly sunspots series."
+        ),
+    )
+    src = p.add_argument_group("data (default: --dataset sunspots)")
+    src.add_argument(
+        "--dataset", metavar="NAME", help=f"a shipped dataset: {', '.join(list_datasets().index)}"
+    )
+    src.add_argument("--csv", metavar="PATH", help="a CSV file with a time column and a value column")
+    src.add_argument(
+        "--time-col", metavar="COL", help="with --csv: the column of timestamps (dates or integers)"
+    )
+    src.add_argument("--target", metavar="COL", help="with --csv: the column of values to forecast")
+    src.add_argument(
+        "--freq", metavar="F", help="with --csv: pandas frequency when it cannot be inferred (MS, D, h)"
+    )
+    ev = p.add_argument_group("evaluation")
+    ev.add_argument(
+        "--models", metavar="LIST", help=f"comma-separated, from: {','.join(MODELS)} (default: all fitting)"
+    )
+    ev.add_argument("--horizon", type=_positive_int, help="steps per forecast (default: one season, else 10)")
+    ev.add_argument("--windows", type=_positive_int, default=5, help="forecast origins (default: 5)")
+    ev.add_argument("--step", type=_positive_int, help="observations between origins (default: the horizon)")
+    ev.add_argument(
+        "--seasonal-period",
+        type=_positive_int,
+        help="season length (default: from the index frequency; 1: none)",
+    )
+    ev.add_argument("--coverage", type=_coverage, default=0.9, help="interval coverage (default: 0.9)")
+    ev.add_argument("--jobs", type=_positive_int, help="parallel jobs over windows (default: 1)")
+    ev.add_argument("--out", metavar="DIR", help="write results.csv, summary.md and forecasts.png there")
+    ev.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_compare)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
-    return args.func(args)
+    args.argv = argv
+    try:
+        return args.func(args)
+    except CLIError as exc:
+        print(f"tsrnn {args.command}: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
 
 
 if __name__ == "__main__":

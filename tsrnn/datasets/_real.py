@@ -31,6 +31,13 @@ def _co2() -> pd.Series:
     return s
 
 
+def _co2_monthly() -> pd.Series:
+    # Monthly means of the weekly series; the few months without any reading are interpolated.
+    s = _co2().resample("MS").mean().interpolate(method="linear")
+    s.name = "co2_monthly"
+    return s
+
+
 def _nile() -> pd.Series:
     import statsmodels.api as sm
 
@@ -69,6 +76,12 @@ _DATASETS: dict[str, _Dataset] = {
         "statsmodels.datasets.co2 (Scripps Institution of Oceanography)",
         _co2,
     ),
+    "co2_monthly": _Dataset(
+        "Monthly mean atmospheric CO2 at Mauna Loa (ppmv), 1958-03 to 2001-12 (526 values): the weekly "
+        "'co2' series averaged by month, empty months linearly interpolated; trend plus a yearly cycle.",
+        "statsmodels.datasets.co2 (Scripps Institution of Oceanography), resampled by tsrnn",
+        _co2_monthly,
+    ),
     "nile": _Dataset(
         "Yearly flow volume of the Nile at Aswan, 1871-1970 (100 values), with a level shift in 1898.",
         "statsmodels.datasets.nile (Cobb 1978)",
@@ -100,14 +113,15 @@ def load(name: str) -> pd.Series | pd.DataFrame:
     Parameters
     ----------
     name : str
-        One of :func:`list_datasets` (``sunspots``, ``co2``, ``nile``, ``elnino``,
-        ``macrodata``), or ``macrodata.<column>`` for one macroeconomic series.
+        One of :func:`list_datasets` (``sunspots``, ``co2``, ``co2_monthly``, ``nile``,
+        ``elnino``, ``macrodata``), or ``macrodata.<column>`` for one macroeconomic series.
 
     Returns
     -------
     pandas.Series or pandas.DataFrame
         ``sunspots`` and ``nile`` have a yearly ``PeriodIndex``, ``elnino`` a monthly one,
-        ``macrodata`` a quarterly one and ``co2`` a weekly ``DatetimeIndex``. The description
+        ``macrodata`` a quarterly one, ``co2`` a weekly ``DatetimeIndex`` (with NaN gaps) and
+        ``co2_monthly`` a monthly (month start) ``DatetimeIndex`` without gaps. The description
         and source are in ``.attrs``.
 
     Examples

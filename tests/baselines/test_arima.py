@@ -1,0 +1,210 @@
+"""ARIMAForecaster against statsmodels' ARIMA (an independent fit) and against hand computation."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+from sklearn.base import clone
+from statsmodels.tsa.arima.model import ARIMA
+from statsmodels.tsa.statespace.sarimax import SARIMAX
+from statsmodels.tsa.stattools import kpss
+from threadpoolctl import threadpool_limits
+
+from tsrnn import ARIMAForecaster, datasets
+from tsrnn.baselines import select_differencing, select_seasonal_differencing
+
+
+@pytest.fixture(scope="module")
+def sunspots():
+    return datasets.load("sunspots")
+
+
+def _statsmodels_arima(y, order, trend, seasonal_order=(0, 0, 0, 0), exog=None):
+    with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):  # tiny matrices: 1 thread
+        warnings.simplefilter("ignore")
+        return ARIMA(y, order=order, trend=trend, seasonal_order=seasonal_order, exog=exog).fit()
+
+
+@pytest.mark.parametrize(("order", "trend"), [((2, 0, 1), "c"), ((1, 1, 1), "n"), ((3, 0, 0), "c")])
+def test_fixed_order_matches_statsmodels_arima(sunspots, order, trend):
+    """Same model, fitted by statsmodels' ARIMA class (other parametrisation and optimiser path)."""
+    f = ARIMAForecaster(order=order).fit(sunspots)
+    ref = _statsmodels_arima(sunspots.to_numpy(), order, trend)
+    tol = 1e-3 * sunspots.std()  # two optimisers stop at slightly different points
+    assert f.results_.llf == pytest.approx(ref.llf, abs=1e-3)
+    np.testing.assert_allclose(f.predict(12).to_numpy(), ref.forecast(12), atol=tol)
+    iv = f.predict_interval(12, coverage=0.8)
+    ci = ref.get_forecast(12).conf_int(alpha=0.2)
+    np.testing.assert_allclose(iv["lower"].to_numpy(), ci[:, 0], atol=tol)
+    np.testing.assert_allclose(iv["upper"].to_numpy(), ci[:, 1], atol=tol)
+    assert f.order_ == order and f.trend_ == trend
+    assert iv.index[0] == sunspots.index[-1] + 1
+
+
+def test_ar_forecast_and_interval_by_hand(sunspots):
+    """A pure AR(3): forecasts by the AR recursion, variances by the psi weights, from the fitted params."""
+    f = ARIMAForecaster(order=(3, 0, 0)).fit(sunspots)
+    named = dict(zip(f.results_.model.param_names, f.results_.params))
+    c, phi = named["intercept"], np.array([named["ar.L1"], named["ar.L2"], named["ar.L3"]])
+    sigma2 = f.results_.scale
+    hist = list(sunspots.to_numpy()[-3:])
+    mean = []
+    for _ in range(8):
+        nxt = c + phi[0] * hist[-1] + phi[1] * hist[-2] + phi[2] * hist[-3]
+        mean.append(nxt)
+        hist.append(nxt)
+    psi = [1.0]
+    for j in range(1, 8):
+        psi.append(sum(phi[i] * psi[j - 1 - i] for i in range(3) if j - 1 - i >= 0))
+    sd = np.sqrt(sigma2 * np.cumsum(np.square(psi)))
+    z = norm.ppf(0.95)
+    np.testing.assert_allclose(f.predict(8).to_numpy(), mean, rtol=1e-9)
+    iv = f.predict_interval(8, coverage=0.9)
+    np.testing.assert_allclose(iv["lower"].to_numpy(), np.array(mean) - z * sd, rtol=1e-8)
+    np.testing.assert_allclose(iv["upper"].to_numpy(), np.array(mean) + z * sd, rtol=1e-8)
+
+
+def test_seasonal_fixed_order_matches_statsmodels():
+    y = datasets.load("co2_monthly").iloc[-180:]
+    f = ARIMAForecaster(order=(1, 1, 0), seasonal_order=(0, 1, 1, 12)).fit(y)
+    ref = _statsmodels_arima(y.to_numpy(), (1, 1, 0), "n", seasonal_order=(0, 1, 1, 12))
+    np.testing.assert_allclose(f.predict(24).to_numpy(), ref.forecast(24), atol=1e-3 * y.std())
+    assert f.predict(24).index[0] == pd.Timestamp("2002-01-01")
+
+
+def test_update_appends_without_refitting(sunspots):
+    f = ARIMAForecaster(order=(2, 0, 1)).fit(sunspots.iloc[:-7])
+    params = np.asarray(f.results_.params).copy()
+    f.update(sunspots.iloc[-7:])
+    np.testing.assert_array_equal(np.asarray(f.results_.params), params)
+    # Oracle: the same model filtered over all the data at the same parameters.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = SARIMAX(sunspots.to_numpy(), order=(2, 0, 1), trend="c", concentrate_scale=True).filter(params)
+    np.testing.assert_allclose(f.predict(5).to_numpy(), ref.forecast(5), rtol=1e-9)
+    assert f.predict(5).index[0] == sunspots.index[-1] + 1
+
+
+def test_exogenous_regressor_matches_statsmodels():
+    rng = np.random.default_rng(3)
+    n = 160
+    x = rng.normal(size=n + 6)
+    e = np.zeros(n + 6)
+    for t in range(1, n + 6):
+        e[t] = 0.6 * e[t - 1] + rng.normal()
+    yv = 2.0 + 1.5 * x + e
+    idx = pd.period_range("2000-01", periods=n + 6, freq="M")
+    y = pd.Series(yv[:n], index=idx[:n])
+    X = pd.DataFrame({"x": x}, index=idx)
+    f = ARIMAForecaster(order=(1, 0, 0)).fit(y, X=X.iloc[:n])
+    ref = _statsmodels_arima(yv[:n], (1, 0, 0), "c", exog=x[:n, None])
+    np.testing.assert_allclose(
+        f.predict(6, X=X.iloc[n:]).to_numpy(), ref.forecast(6, exog=x[n:, None]), atol=1e-3 * y.std()
+    )
+
+
+def test_select_differencing_follows_kpss():
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=300)
+    walk = np.cumsum(rng.normal(size=300))
+    walk2 = np.cumsum(np.cumsum(rng.normal(size=300)))
+    assert select_differencing(noise) == 0
+    assert select_differencing(walk) == 1
+    assert select_differencing(walk2) == 2
+    assert select_differencing(walk2, max_d=1) == 1
+    assert select_differencing(walk, test="adf") == 1
+    assert select_differencing(noise, test="adf") == 0
+    # Sunspots: the short-bandwidth KPSS test rejects stationarity at 5 % (p ~ 0.024), so d = 1.
+    x = datasets.load("sunspots").to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p_value = kpss(x, regression="c", nlags=int(4 * (len(x) / 100) ** 0.25))[1]
+    assert select_differencing(x) == int(p_value < 0.05)
+
+
+def test_select_seasonal_differencing():
+    rng = np.random.default_rng(1)
+    t = np.arange(240)
+    seasonal = 10 * np.sin(2 * np.pi * t / 12) + rng.normal(size=240)
+    assert select_seasonal_differencing(seasonal, 12) == 1
+    assert select_seasonal_differencing(rng.normal(size=240), 12) == 0
+    assert select_seasonal_differencing(seasonal[:20], 12) == 0  # fewer than two seasons
+
+
+def _simulated_arma(seed=0, n=400):
+    rng = np.random.default_rng(seed)
+    e = rng.normal(size=n + 100)
+    y = np.zeros(n + 100)
+    for t in range(2, n + 100):
+        y[t] = 0.6 * y[t - 1] + 0.25 * y[t - 2] + e[t] + 0.4 * e[t - 1]
+    return pd.Series(10.0 + y[100:], index=pd.RangeIndex(n))
+
+
+def test_grid_search_picks_the_information_criterion_minimum():
+    y = _simulated_arma()
+    assert select_differencing(y.to_numpy()) == 0  # so the oracle below compares ARMA models
+    f = ARIMAForecaster(stepwise=False, max_p=2, max_q=2, information_criterion="bic").fit(y)
+    assert f.n_models_ == 18  # 3 x 3 orders x (constant or not)
+    # Oracle: every candidate fitted here by statsmodels' ARIMA, BIC compared.
+    best = None
+    for p in range(3):
+        for q in range(3):
+            for trend in ("c", "n"):
+                bic = _statsmodels_arima(y.to_numpy(), (p, 0, q), trend).bic
+                if best is None or bic < best[0]:
+                    best = (bic, (p, 0, q), trend)
+    assert f.ic_ == pytest.approx(best[0], abs=0.05)
+    assert (f.order_, f.trend_) == (best[1], best[2])
+
+
+def test_stepwise_search_reaches_the_grid_optimum():
+    y = _simulated_arma()
+    stepwise = ARIMAForecaster(max_p=3, max_q=3).fit(y)
+    grid = ARIMAForecaster(stepwise=False, max_p=3, max_q=3).fit(y)
+    assert stepwise.n_models_ < grid.n_models_
+    assert stepwise.ic_ <= grid.ic_ + 2.0
+    assert stepwise.order_[1] == 0
+
+
+def test_several_columns_get_their_own_models(sunspots):
+    y = sunspots.iloc[-120:]
+    frame = pd.DataFrame({"a": y.to_numpy(), "b": np.cumsum(y.to_numpy() - y.mean())}, index=y.index)
+    both = ARIMAForecaster(order=(2, 0, 0)).fit(frame)
+    one = ARIMAForecaster(order=(2, 0, 0)).fit(frame["b"])
+    np.testing.assert_allclose(both.predict(3)["b"].to_numpy(), one.predict(3).to_numpy(), rtol=1e-10)
+    assert isinstance(both.order_, list) and len(both.results_) == 2
+
+
+def test_clone_keeps_parameters():
+    f = ARIMAForecaster(order=(1, 0, 0), max_p=3, information_criterion="bic")
+    assert clone(f).get_params() == f.get_params()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"order": (1, 0)}, ValueError, "order must be a tuple of 3"),
+        ({"order": (1, -1, 0)}, ValueError, r"order\[1\] must be a non-negative integer"),
+        ({"seasonal_order": (1, 0, 0, 1)}, ValueError, "fourth entry"),
+        ({"trend": "ct"}, ValueError, "trend must be one of"),
+        ({"information_criterion": "hqic"}, ValueError, "information_criterion must be one of"),
+        ({"test": "pp"}, ValueError, "test must be one of"),
+        ({"alpha": 1.5}, ValueError, "alpha must be strictly between 0 and 1"),
+        ({"seasonal_period": 0}, ValueError, "seasonal_period must be a positive integer"),
+    ],
+)
+def test_bad_parameters(sunspots, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        ARIMAForecaster(**kwargs).fit(sunspots)
+
+
+def test_exog_needed_for_predict_when_fitted_with_it():
+    y = pd.Series(np.random.default_rng(0).normal(size=60))
+    X = pd.DataFrame({"x": np.arange(60.0)})
+    f = ARIMAForecaster(order=(1, 0, 0)).fit(y, X=X)
+    with pytest.raises(ValueError, match="needs their future values"):
+        f.predict(3)

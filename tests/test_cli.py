@@ -1,0 +1,167 @@
+"""The `tsrnn compare` command: outputs on sunspots, CSV input, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrnn import datasets
+from tsrnn.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_compare_on_sunspots_writes_table_csv_markdown_and_png(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(
+        ["compare", "--models", "naive,arima,hmm", "--windows", "2", "--no-progress", "--out", str(out)]
+    )
+    assert code == 0
+    stdout = capsys.readouterr().out
+    assert "tsrnn compare: sunspots (309 observations)" in stdout
+    for name in ("naive", "arima", "hmm"):
+        assert f" {name} " in stdout
+    assert "MASE" in stdout and "sMAPE" in stdout and "coverage" in stdout and "fit s" in stdout
+    assert "no calendar season" in stdout
+
+    results = pd.read_csv(out / "results.csv")
+    assert set(results["model"]) == {"naive", "arima", "hmm"}
+    assert len(results) == 3 * 2 * 10  # models x windows x horizon (10 for yearly data)
+    # The truth in the CSV is the data: the last window ends with 2008.
+    sun = datasets.load("sunspots")
+    last = results[(results["model"] == "naive") & (results["window"] == 1)]
+    np.testing.assert_allclose(last["y_true"].to_numpy(), sun.to_numpy()[-10:])
+    assert last["timestamp"].tolist() == list(range(1999, 2009))
+
+    md = (out / "summary.md").read_text()
+    assert "| rank | model | MASE |" in md and "Command: `tsrnn compare --models naive,arima,hmm" in md
+    assert md.count("\n| ") == 2 + 3  # header, alignment, three models
+
+    png = (out / "forecasts.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+
+
+def test_compare_csv_input(tmp_path, capsys):
+    y = datasets.load("co2_monthly").iloc[-96:]
+    path = tmp_path / "co2.csv"
+    pd.DataFrame({"month": y.index.strftime("%Y-%m-%d"), "ppm": y.to_numpy()}).to_csv(path, index=False)
+    args = ["--csv", str(path), "--time-col", "month", "--target", "ppm", "--models", "naive,snaive"]
+    code = main(["compare", *args, "--windows", "2", "--no-progress"])
+    assert code == 0
+    stdout = capsys.readouterr().out
+    assert "seasonal period: 12" in stdout and "snaive" in stdout
+    assert "best: snaive" in stdout  # the seasonal naive ranks first on this seasonal series
+
+
+def test_compare_csv_integer_time_column(tmp_path, capsys):
+    path = tmp_path / "years.csv"
+    pd.DataFrame({"year": np.arange(1900, 1960), "v": np.sin(np.arange(60.0))}).to_csv(path, index=False)
+    args = ["--csv", str(path), "--time-col", "year", "--target", "v", "--models", "naive"]
+    assert main(["compare", *args, "--horizon", "3", "--windows", "2", "--no-progress"]) == 0
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["compare", "--dataset", "nope"], "unknown dataset 'nope'"),
+        (["compare", "--dataset", "macrodata"], "has several columns"),
+        (["compare", "--models", "naive,prophet"], "unknown model(s) ['prophet']"),
+        (["compare", "--horizon", "0"], "expected a positive integer, got '0'"),
+        (["compare", "--windows", "many"], "expected a positive integer"),
+        (["compare", "--coverage", "95"], "strictly between 0 and 1"),
+        (["compare", "--bogus"], "unrecognized arguments: --bogus"),
+        (["compare", "--windows", "200"], "too few"),
+        (["compare", "--dataset", "sunspots", "--models", "snaive"], "needs a seasonal period"),
+        (["compare", "--csv", "/nonexistent/file.csv", "--time-col", "t", "--target", "y"], "no such file"),
+        (["compare", "--csv", "x.csv"], "--csv needs --time-col"),
+        (["compare", "--target", "y"], "--time-col, --target and --freq go with --csv"),
+        (["compare", "--dataset", "nile", "--csv", "a.csv", "--time-col", "t", "--target", "y"], "not both"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_code_2(args, message, capsys):
+    try:
+        code = main(args)
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+GAPPY = "t,y\n2020-01-01,1\n2020-01-05,2\n2020-01-06,3\n"
+TEXT_VALUE = "t,y\n2020-01-01,1\n2020-01-02,oops\n2020-01-03,3\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "message"),
+    [
+        ("t,y\n2020-01-01,1\n2020-01-02,2\n", ["--target", "value"], "--target 'value' is not a column"),
+        (GAPPY, ["--target", "y"], "pass --freq"),
+        (GAPPY, ["--target", "y", "--freq", "D"], "do not follow --freq"),
+        ("t,y\nmonday,1\ntuesday,2\n", ["--target", "y"], "does not hold dates"),
+        (TEXT_VALUE, ["--target", "y"], "non-numeric value(s), the first in data row 2"),
+        ("", ["--target", "y"], "cannot read"),
+    ],
+)
+def test_bad_csv_files(tmp_path, capsys, content, extra, message):
+    path = _write(tmp_path, "data.csv", content)
+    code = main(["compare", "--csv", path, "--time-col", "t", *extra, "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and err.count("\n") == 1
+
+
+def test_module_entry_point_reports_errors_without_traceback():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tsrnn", "compare", "--dataset", "nope"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("tsrnn compare: error: unknown dataset 'nope'")
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_selftest_subcommand_still_listed(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "selftest" in out and "compare" in out
+
+
+def test_without_matplotlib_the_tables_are_still_written(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    out = tmp_path / "run"
+    code = main(["compare", "--models", "naive", "--windows", "1", "--no-progress", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert (out / "results.csv").exists() and (out / "summary.md").exists()
+    assert not (out / "forecasts.png").exists()
+    assert "matplotlib is not installed" in err and "tsrnn[plot]" in err
+
+
+def test_every_model_failing_is_one_line_and_exit_code_1(tmp_path, capsys):
+    path = tmp_path / "short.csv"
+    pd.DataFrame({"t": np.arange(30), "v": np.r_[np.zeros(29), 1.0]}).to_csv(path, index=False)
+    args = ["--csv", str(path), "--time-col", "t", "--target", "v", "--models", "hmm"]
+    code = main(["compare", *args, "--horizon", "2", "--windows", "1", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "every model failed" in err and "Traceback" not in err

@@ -1,0 +1,394 @@
+"""ARIMA / seasonal ARIMA on statsmodels' SARIMAX, with automatic order selection."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+
+from .._validation import check_choice, check_non_negative_int, check_positive_int, check_probability
+from ..forecasting._base import BaseForecaster
+from ._common import single_threaded_blas
+
+__all__ = ["ARIMAForecaster", "select_differencing", "select_seasonal_differencing"]
+
+_FIT_ERRORS = (np.linalg.LinAlgError, ValueError, FloatingPointError, OverflowError, IndexError)
+
+
+def _needs_difference(x: np.ndarray, test: str, alpha: float) -> bool:
+    """Whether a unit-root test says ``x`` should be differenced once more."""
+    from statsmodels.tsa.stattools import adfuller, kpss
+
+    n = x.shape[0]
+    if n < 10 or np.ptp(x) == 0.0:
+        return False
+    with warnings.catch_warnings():
+        # kpss warns when the p-value lies outside its table (reported as 0.01 or 0.1): fine here.
+        warnings.simplefilter("ignore")
+        if test == "kpss":
+            # Null: stationary. Bandwidth as R's tseries::kpss.test(lshort=TRUE), used by auto.arima.
+            nlags = max(1, int(4 * (n / 100) ** 0.25))
+            return bool(kpss(x, regression="c", nlags=nlags)[1] < alpha)
+        # Null: unit root.
+        return bool(adfuller(x, autolag="AIC")[1] > alpha)
+
+
+def select_differencing(y, max_d: int = 2, test: str = "kpss", alpha: float = 0.05) -> int:
+    """Number of differences ``d`` chosen by repeated unit-root tests (as ``forecast::ndiffs``).
+
+    Difference while the test rejects stationarity (KPSS: p-value < ``alpha``) or fails to
+    reject a unit root (ADF: p-value > ``alpha``), at most ``max_d`` times.
+    """
+    x = np.asarray(y, dtype=np.float64)
+    d = 0
+    while d < max_d and _needs_difference(x, test, alpha):
+        x = np.diff(x)
+        d += 1
+    return d
+
+
+def _seasonal_strength(x: np.ndarray, m: int) -> float:
+    """``max(0, 1 - Var(R) / Var(S + R))`` from an STL decomposition (Wang, Smith & Hyndman 2006)."""
+    from statsmodels.tsa.seasonal import STL
+
+    res = STL(x, period=m, robust=False).fit()
+    var_sr = np.var(res.seasonal + res.resid)
+    if var_sr == 0.0:
+        return 0.0
+    return float(max(0.0, 1.0 - np.var(res.resid) / var_sr))
+
+
+def select_seasonal_differencing(y, m: int, max_D: int = 1, threshold: float = 0.64) -> int:
+    """Seasonal differences ``D``: difference while the STL seasonal strength exceeds ``threshold``.
+
+    This is the default rule of ``forecast::nsdiffs`` (and so of ``auto.arima``). Series with
+    fewer than two full seasons are never seasonally differenced.
+    """
+    x = np.asarray(y, dtype=np.float64)
+    D = 0
+    while D < max_D and x.shape[0] >= 2 * m + 1 and np.ptp(x) > 0.0:
+        if _seasonal_strength(x, m) <= threshold:
+            break
+        x = x[m:] - x[:-m]
+        D += 1
+    return D
+
+
+def _check_order(value, name: str, length: int) -> tuple[int, ...]:
+    if not isinstance(value, (tuple, list)) or len(value) != length:
+        raise ValueError(f"{name} must be a tuple of {length} non-negative integers, got {value!r}.")
+    return tuple(check_non_negative_int(v, f"{name}[{i}]") for i, v in enumerate(value))
+
+
+class ARIMAForecaster(BaseForecaster):
+    """(Seasonal) ARIMA forecaster on statsmodels' ``SARIMAX``, with automatic order selection.
+
+    With ``order=None`` the order is chosen as R's ``forecast::auto.arima`` does
+    (Hyndman & Khandakar 2008):
+
+    1. seasonal differences ``D`` (only with a ``seasonal_period``) by the STL seasonal strength
+       (> 0.64 means difference), then ``d`` by repeated unit-root tests (KPSS at level
+       ``alpha`` by default, or ADF);
+    2. with ``d`` and ``D`` fixed, the ARMA orders ``p, q`` (and seasonal ``P, Q``) and whether to
+       include a constant (allowed when ``d + D <= 1``; with ``d = 1`` it is a drift) minimise the
+       information criterion, searched stepwise from four starting models by moving one order
+       up or down at a time (``stepwise=True``), or over the whole bounded grid.
+
+    Prediction intervals come from statsmodels' Gaussian forecast distribution (parameter
+    uncertainty not included); ``update`` appends observations with
+    ``results.append(refit=False)``: the parameters stay, the state is filtered forward.
+
+    Several columns in ``y`` get one independent model each (orders selected per column).
+
+    Parameters
+    ----------
+    order : tuple (p, d, q) or None, default=None
+        Fixed non-seasonal order, or ``None`` to select it automatically.
+    seasonal_order : tuple (P, D, Q, m) or None, default=None
+        Fixed seasonal order. ``None`` with ``order`` given means no seasonal part; ``None``
+        with ``order=None`` searches a seasonal part of period ``seasonal_period`` if given.
+    seasonal_period : int or None, default=None
+        Season length ``m`` used by the automatic search (12 for monthly data). ``None`` or 1:
+        non-seasonal.
+    trend : {None, "n", "c"}, default=None
+        ``"c"`` adds a constant (a drift when the model is differenced once), ``"n"`` none.
+        ``None``: chosen by the search, or for a fixed order a constant only when ``d + D = 0``.
+    information_criterion : {"aicc", "aic", "bic"}, default="aicc"
+    stepwise : bool, default=True
+        Stepwise search (about 10-30 fits) instead of the full grid.
+    max_p, max_q : int, default=5
+        Upper bounds of the non-seasonal AR and MA orders.
+    max_d : int, default=2
+        Upper bound of ``d``.
+    max_P, max_Q, max_D : int, default=1
+        Upper bounds of the seasonal orders (kept small: seasonal fits are slow).
+    test : {"kpss", "adf"}, default="kpss"
+        Unit-root test used to choose ``d``.
+    alpha : float, default=0.05
+        Level of the unit-root test.
+    max_models : int, default=60
+        Cap on the number of models fitted by the stepwise search.
+    maxiter : int, default=50
+        Iterations of the likelihood optimiser per fit.
+
+    Attributes
+    ----------
+    order_, seasonal_order_, trend_ : tuple, tuple, str (lists for several columns)
+        The model used for each column.
+    results_ : statsmodels SARIMAXResults (list for several columns)
+        The fitted statsmodels results, moved forward by ``update``.
+    ic_ : float (list for several columns)
+        Information criterion of the chosen model.
+    n_models_ : int (list for several columns)
+        Number of models fitted by the search (1 for a fixed order).
+
+    Examples
+    --------
+    >>> from tsrnn import ARIMAForecaster, datasets
+    >>> y = datasets.load("sunspots")
+    >>> f = ARIMAForecaster(order=(2, 0, 1)).fit(y)
+    >>> f.predict(3).round(1).tolist()
+    [14.6, 33.4, 52.3]
+    """
+
+    _supports_exog = True
+
+    def __init__(
+        self,
+        order: tuple[int, int, int] | None = None,
+        seasonal_order: tuple[int, int, int, int] | None = None,
+        seasonal_period: int | None = None,
+        trend: str | None = None,
+        information_criterion: str = "aicc",
+        stepwise: bool = True,
+        max_p: int = 5,
+        max_q: int = 5,
+        max_d: int = 2,
+        max_P: int = 1,
+        max_Q: int = 1,
+        max_D: int = 1,
+        test: str = "kpss",
+        alpha: float = 0.05,
+        max_models: int = 60,
+        maxiter: int = 50,
+    ):
+        self.order = order
+        self.seasonal_order = seasonal_order
+        self.seasonal_period = seasonal_period
+        self.trend = trend
+        self.information_criterion = information_criterion
+        self.stepwise = stepwise
+        self.max_p = max_p
+        self.max_q = max_q
+        self.max_d = max_d
+        self.max_P = max_P
+        self.max_Q = max_Q
+        self.max_D = max_D
+        self.test = test
+        self.alpha = alpha
+        self.max_models = max_models
+        self.maxiter = maxiter
+
+    # -- validation -----------------------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        self._order = None if self.order is None else _check_order(self.order, "order", 3)
+        if self.seasonal_order is None:
+            self._sorder = None
+        else:
+            self._sorder = _check_order(self.seasonal_order, "seasonal_order", 4)
+            if any(self._sorder[:3]) and self._sorder[3] < 2:
+                raise ValueError(
+                    f"seasonal_order={self.seasonal_order!r} has seasonal terms but a period m < 2; "
+                    "give the season length as the fourth entry, e.g. (1, 0, 0, 12)."
+                )
+        if self.seasonal_period is None:
+            self._m = 1
+        else:
+            self._m = check_positive_int(self.seasonal_period, "seasonal_period")
+        if self.trend is not None:
+            check_choice(self.trend, "trend", ("n", "c"))
+        check_choice(self.information_criterion, "information_criterion", ("aicc", "aic", "bic"))
+        check_choice(self.test, "test", ("kpss", "adf"))
+        check_probability(self.alpha, "alpha")
+        for name in ("max_p", "max_q", "max_d", "max_P", "max_Q", "max_D"):
+            check_non_negative_int(getattr(self, name), name)
+        check_positive_int(self.max_models, "max_models")
+        check_positive_int(self.maxiter, "maxiter")
+        if not isinstance(self.stepwise, (bool, np.bool_)):
+            raise TypeError(f"stepwise must be True or False, got {self.stepwise!r}.")
+
+    # -- fitting --------------------------------------------------------------------------------
+
+    def _fit_candidate(self, y, exog, order, sorder, trend):
+        """Fit one SARIMAX; return ``(results, ic)`` with ``ic = inf`` when the fit fails."""
+        from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+        try:
+            with warnings.catch_warnings():
+                # Candidates that do not converge or start non-stationary are judged by their IC.
+                warnings.simplefilter("ignore")
+                # The variance concentrated out of the likelihood: same MLE, one parameter less
+                # for the optimiser (about a third faster).
+                # (Not possible when the variance is the only parameter.)
+                has_params = any(order[::2]) or any(sorder[::2]) or trend != "n" or exog is not None
+                model = SARIMAX(
+                    y,
+                    exog=exog,
+                    order=order,
+                    seasonal_order=sorder,
+                    trend=trend,
+                    concentrate_scale=has_params,
+                )
+                res = model.fit(disp=False, maxiter=self.maxiter)
+        except _FIT_ERRORS:
+            return None, np.inf
+        ic = float(getattr(res, self.information_criterion))
+        return res, (ic if np.isfinite(ic) else np.inf)
+
+    def _fit_one(self, y: np.ndarray, exog):
+        """Select (if needed) and fit the model of one column."""
+        n = y.shape[0]
+        if self._order is not None:
+            sorder = self._sorder or (0, 0, 0, 0)
+            d, D = self._order[1], sorder[1]
+            trend = self.trend or ("c" if d + D == 0 else "n")
+            res, ic = self._fit_candidate(y, exog, self._order, sorder, trend)
+            if res is None:
+                raise ValueError(
+                    f"statsmodels could not fit ARIMA order={self._order}, seasonal_order={sorder} "
+                    f"to a series of {n} values; try a smaller order or order=None."
+                )
+            return res, self._order, sorder, trend, ic, 1
+
+        # Seasonal part: fixed, searched, or absent.
+        if self._sorder is not None:
+            m, D = self._sorder[3], self._sorder[1]
+            seasonal_fixed = True
+        else:
+            m = self._m if self._m > 1 else 0
+            D = select_seasonal_differencing(y, m, self.max_D) if m and self.max_D else 0
+            seasonal_fixed = False
+        x = y[m:] - y[:-m] if D else y
+        d = select_differencing(x, self.max_d, self.test, self.alpha)
+        n_eff = n - d - D * max(m, 1)
+
+        if self.trend is not None:
+            trends = (self.trend,)
+        elif d + D <= 1:
+            trends = ("c", "n")
+        else:
+            trends = ("n",)
+
+        if seasonal_fixed:
+            P_range = (self._sorder[0],)
+            Q_range = (self._sorder[2],)
+        elif m:
+            P_range = range(self.max_P + 1)
+            Q_range = range(self.max_Q + 1)
+        else:
+            P_range = Q_range = (0,)
+
+        tried: dict[tuple, tuple] = {}
+
+        def admissible(p, q, P, Q):
+            if not (0 <= p <= self.max_p and 0 <= q <= self.max_q and P in P_range and Q in Q_range):
+                return False
+            # Leave enough observations per parameter for the likelihood to be meaningful.
+            n_params = p + q + P + Q + 2
+            lags = p + q + max(m, 1) * (P + Q)
+            return n_eff - lags > 2 * n_params + 2
+
+        def attempt(p, q, P, Q, trend):
+            key = (p, q, P, Q, trend)
+            if key in tried or not admissible(p, q, P, Q) or len(tried) >= self.max_models:
+                return
+            sorder = (P, D, Q, m) if (m and (P or D or Q)) else (0, 0, 0, 0)
+            res, ic = self._fit_candidate(y, exog, (p, d, q), sorder, trend)
+            tried[key] = (ic, res, sorder)
+
+        if self.stepwise:
+            P0, Q0 = (1 if 1 in P_range else P_range[0]), (1 if 1 in Q_range else Q_range[0])
+            starts = [(2, 2, P0, Q0), (0, 0, P_range[0], Q_range[0]), (1, 0, P0, Q_range[0])]
+            starts.append((0, 1, P_range[0], Q0))
+            for p, q, P, Q in starts:
+                attempt(min(p, self.max_p), min(q, self.max_q), P, Q, trends[0])
+            best = None
+            while tried:
+                current = min(tried, key=lambda k: tried[k][0])
+                if current == best or len(tried) >= self.max_models:
+                    break
+                best = current
+                p, q, P, Q, trend = best
+                moves = [
+                    (1, 0, 0, 0),
+                    (-1, 0, 0, 0),
+                    (0, 1, 0, 0),
+                    (0, -1, 0, 0),
+                    (1, 1, 0, 0),
+                    (-1, -1, 0, 0),
+                ]
+                moves += [(0, 0, 1, 0), (0, 0, -1, 0), (0, 0, 0, 1), (0, 0, 0, -1)]
+                moves += [(0, 0, 1, 1), (0, 0, -1, -1)]
+                for dp, dq, dP, dQ in moves:
+                    attempt(p + dp, q + dq, P + dP, Q + dQ, trend)
+                for other in trends:
+                    attempt(p, q, P, Q, other)
+        else:
+            grid = itertools.product(range(self.max_p + 1), range(self.max_q + 1), P_range, Q_range, trends)
+            for p, q, P, Q, trend in grid:
+                key = (p, q, P, Q, trend)
+                if admissible(p, q, P, Q):
+                    sorder = (P, D, Q, m) if (m and (P or D or Q)) else (0, 0, 0, 0)
+                    res, ic = self._fit_candidate(y, exog, (p, d, q), sorder, trend)
+                    tried[key] = (ic, res, sorder)
+
+        finite = {k: v for k, v in tried.items() if np.isfinite(v[0])}
+        if not finite:
+            raise ValueError(
+                f"no ARIMA model could be fitted to this series of {n} values (d={d}, D={D}); "
+                "check that it is not constant, or pass a fixed order=(p, d, q)."
+            )
+        key = min(finite, key=lambda k: finite[k][0])
+        ic, res, sorder = finite[key]
+        p, q, _, _, trend = key
+        return res, (p, d, q), sorder, trend, ic, len(tried)
+
+    def _fit(self, values: np.ndarray, X) -> None:
+        self._check_params()
+        with single_threaded_blas():
+            fits = [self._fit_one(values[:, j], X) for j in range(values.shape[1])]
+        self._results = [f[0] for f in fits]
+        one = len(fits) == 1
+        pick = (lambda i: fits[0][i]) if one else (lambda i: [f[i] for f in fits])
+        self.order_ = pick(1)
+        self.seasonal_order_ = pick(2)
+        self.trend_ = pick(3)
+        self.ic_ = pick(4)
+        self.n_models_ = pick(5)
+        self._publish_results()
+
+    def _publish_results(self) -> None:
+        self.results_ = self._results[0] if len(self._results) == 1 else list(self._results)
+
+    # -- forecasting ----------------------------------------------------------------------------
+
+    def _predict(self, horizon: int, X) -> np.ndarray:
+        with single_threaded_blas():
+            return np.column_stack([np.asarray(r.forecast(horizon, exog=X)) for r in self._results])
+
+    def _predict_interval(self, horizon: int, coverage: float, X):
+        lower, upper = [], []
+        for r in self._results:
+            with single_threaded_blas():
+                ci = np.asarray(r.get_forecast(horizon, exog=X).conf_int(alpha=1.0 - coverage))
+            lower.append(ci[:, 0])
+            upper.append(ci[:, 1])
+        return np.column_stack(lower), np.column_stack(upper)
+
+    def _update(self, values: np.ndarray, X) -> None:
+        with warnings.catch_warnings(), single_threaded_blas():
+            warnings.simplefilter("ignore")
+            self._results = [r.append(values[:, j], exog=X, refit=False) for j, r in enumerate(self._results)]
+        self._publish_results()

@@ -1,0 +1,260 @@
+"""Rolling-origin evaluation (backtest) of any forecaster."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import clone
+
+from .._validation import check_positive_int, check_probability
+from ..forecasting._base import BaseForecaster, check_horizon, check_series
+from ._season import infer_seasonal_period
+from .metrics import seasonal_naive_mae
+
+__all__ = ["RESULT_COLUMNS", "backtest", "check_backtest_args", "window_starts"]
+
+#: columns of the tidy frame returned by :func:`backtest` (``series`` only for a DataFrame ``y``)
+RESULT_COLUMNS = [
+    "model",
+    "series",
+    "window",
+    "cutoff",
+    "timestamp",
+    "step_ahead",
+    "y_true",
+    "y_pred",
+    "lower",
+    "upper",
+    "mase_scale",
+    "fit_time",
+    "predict_time",
+]
+
+
+def window_starts(n: int, horizon: int, n_windows: int, step: int) -> list[int]:
+    """Positions where the test part of each window starts; the last window ends with the data."""
+    starts = [n - horizon - (n_windows - 1 - i) * step for i in range(n_windows)]
+    if starts[0] < 2:
+        need = horizon + (n_windows - 1) * step + 2
+        raise ValueError(
+            f"y has {n} observations, too few for n_windows={n_windows} windows of horizon={horizon} "
+            f"every step={step} (need at least {need}, and more to train on); reduce n_windows, "
+            "step or horizon."
+        )
+    return starts
+
+
+def _check_refit(refit) -> int:
+    """Windows per refit group: 1 for refit=True, all for refit=False, k for an int k."""
+    if isinstance(refit, (bool, np.bool_)):
+        return 1 if refit else 0
+    if isinstance(refit, (int, np.integer)) and refit >= 1:
+        return int(refit)
+    raise ValueError(
+        f"refit must be True (refit every window), False (fit once, then update) or a positive "
+        f"integer k (refit every k windows), got {refit!r}."
+    )
+
+
+def _run_group(forecaster, y, X, starts, horizon, coverage):
+    """Fit at the first window of a group, ``update`` to each later one; forecast at each."""
+    est = clone(forecaster)
+    out = []
+    previous = None
+    for start in starts:
+        tic = time.perf_counter()
+        if previous is None:
+            est.fit(y.iloc[:start], X=None if X is None else X.iloc[:start])
+        else:
+            est.update(y.iloc[previous:start], X_new=None if X is None else X.iloc[previous:start])
+        fit_time = time.perf_counter() - tic
+        x_future = None if X is None else X.iloc[start : start + horizon]
+        tic = time.perf_counter()
+        pred = est.predict(horizon, X=x_future)
+        try:
+            interval = est.predict_interval(horizon, coverage=coverage, X=x_future)
+        except NotImplementedError:
+            interval = None
+        predict_time = time.perf_counter() - tic
+        out.append((start, fit_time, predict_time, pred, interval))
+        previous = start
+    return out
+
+
+def _tidy(y, model, window, start, horizon, fit_time, predict_time, pred, interval, season):
+    """Rows of one window: one per step ahead (and per series)."""
+    truth = y.iloc[start : start + horizon]
+    if not pred.index.equals(truth.index):
+        raise ValueError(
+            f"the forecaster {model!r} returned forecasts indexed {pred.index[0]!r}..{pred.index[-1]!r}, "
+            f"expected {truth.index[0]!r}..{truth.index[-1]!r}."
+        )
+    frames = []
+    is_series = isinstance(y, pd.Series)
+    columns = [None] if is_series else list(y.columns)
+    for col in columns:
+        y_col = y if is_series else y[col]
+        p_col = pred if is_series else pred[col]
+        if interval is None:
+            lower = upper = np.full(horizon, np.nan)
+        elif is_series:
+            lower, upper = interval["lower"].to_numpy(), interval["upper"].to_numpy()
+        else:
+            lower, upper = interval[(col, "lower")].to_numpy(), interval[(col, "upper")].to_numpy()
+        frame = pd.DataFrame(
+            {
+                "model": model,
+                "series": col,
+                "window": window,
+                "cutoff": [y.index[start - 1]] * horizon,
+                "timestamp": truth.index,
+                "step_ahead": np.arange(1, horizon + 1),
+                "y_true": y_col.iloc[start : start + horizon].to_numpy(dtype=np.float64),
+                "y_pred": p_col.to_numpy(dtype=np.float64),
+                "lower": lower,
+                "upper": upper,
+                "mase_scale": seasonal_naive_mae(y_col.iloc[:start].to_numpy(), season),
+                "fit_time": fit_time,
+                "predict_time": predict_time,
+            }
+        )
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    return out.drop(columns="series") if is_series else out
+
+
+def _check_forecaster(forecaster) -> None:
+    needed = ("fit", "predict", "predict_interval", "update", "get_params")
+    if isinstance(forecaster, BaseForecaster):
+        return
+    missing = [m for m in needed if not callable(getattr(forecaster, m, None))]
+    if missing:
+        raise TypeError(
+            f"forecaster must follow the forecaster interface (fit/predict/predict_interval/update "
+            f"and scikit-learn get_params); {type(forecaster).__name__} lacks {missing}."
+        )
+
+
+def check_backtest_args(y, horizon, n_windows, step, refit, X, coverage, seasonal_period):
+    """Validate the arguments shared by :func:`backtest` and :func:`tsrnn.compare`.
+
+    Returns ``(horizon, n_windows, step, group_size, X aligned on y, coverage, season, starts)``.
+    """
+    check_series(y, "y")
+    horizon = check_horizon(horizon)
+    n_windows = check_positive_int(n_windows, "n_windows")
+    step = horizon if step is None else check_positive_int(step, "step")
+    coverage = check_probability(coverage, "coverage")
+    group_size = _check_refit(refit)
+    if X is not None:
+        if not isinstance(X, (pd.DataFrame, pd.Series)):
+            raise TypeError(f"X must be a pandas DataFrame indexed like y, got {type(X).__name__}.")
+        missing = y.index.difference(X.index)
+        if len(missing):
+            raise ValueError(
+                f"X must have a row for every timestamp of y; {len(missing)} missing, e.g. {missing[0]!r}."
+            )
+        X = X.loc[y.index]
+    if seasonal_period is None:
+        season = infer_seasonal_period(y.index) or 1
+    else:
+        season = check_positive_int(seasonal_period, "seasonal_period")
+    starts = window_starts(len(y), horizon, n_windows, step)
+    return horizon, n_windows, step, group_size, X, coverage, season, starts
+
+
+def _backtest(forecaster, y, X, horizon, starts, group_size, coverage, season, name, n_jobs, pbar=None):
+    """Run the windows of one (validated) backtest; return the tidy frame."""
+    _check_forecaster(forecaster)
+    size = group_size or len(starts)
+    groups = [starts[i : i + size] for i in range(0, len(starts), size)]
+    runs = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_run_group)(forecaster, y, X, g, horizon, coverage) for g in groups
+    )
+    frames = []
+    for group in runs:
+        for start, fit_time, predict_time, pred, interval in group:
+            window = starts.index(start)
+            frames.append(
+                _tidy(y, name, window, start, horizon, fit_time, predict_time, pred, interval, season)
+            )
+            if pbar is not None:
+                pbar.update(1)
+    # Groups come back in submission order, so rows are already by window (then series, step).
+    return pd.concat(frames, ignore_index=True)
+
+
+def backtest(
+    forecaster,
+    y,
+    horizon: int,
+    n_windows: int = 5,
+    step: int | None = None,
+    refit: bool | int = True,
+    X=None,
+    n_jobs: int | None = None,
+    coverage: float = 0.9,
+    seasonal_period: int | None = None,
+    model: str | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Rolling-origin evaluation: forecast ``horizon`` steps from ``n_windows`` successive origins.
+
+    The last window's forecasts end with the last observation of ``y``; earlier windows start
+    ``step`` observations apart. At each origin (``cutoff``, the last observation used) the
+    forecaster has seen only the data up to it.
+
+    Parameters
+    ----------
+    forecaster : BaseForecaster
+        Any forecaster with ``fit``/``predict``/``predict_interval``/``update`` (it is cloned,
+        never modified).
+    y : pandas Series or DataFrame
+        The series, indexed by time (several columns: the forecaster gets them all).
+    horizon : int
+        Steps forecast from each origin.
+    n_windows : int, default=5
+    step : int or None, default=None
+        Observations between successive origins; ``None`` means ``horizon`` (windows that tile
+        the end of the series without overlap).
+    refit : bool or int, default=True
+        ``True``: clone and fit at every origin. ``False``: fit at the first origin, then move
+        with ``update`` (no refit). ``k``: refit every ``k`` windows, ``update`` in between.
+    X : DataFrame, optional
+        Exogenous regressors with a row for every timestamp of ``y`` (the future rows are given
+        to ``predict``, as known future values).
+    n_jobs : int or None, default=None
+        Parallel jobs (joblib) over groups of windows that are refit independently; with
+        ``refit=False`` there is one group, run sequentially. ``None``: one job.
+    coverage : float, default=0.9
+        Nominal coverage of the prediction intervals (NaN when a forecaster has none).
+    seasonal_period : int or None, default=None
+        Season ``m`` of the MASE scale; ``None`` infers it from the index frequency
+        (:func:`tsrnn.evaluation.infer_seasonal_period`), 1 when there is none.
+    model : str, optional
+        Name in the ``model`` column (default: the class name).
+    progress : bool, default=False
+        Show a progress bar (tqdm) over windows.
+
+    Returns
+    -------
+    DataFrame
+        Tidy, one row per window and step ahead (and series for a DataFrame ``y``): ``model,
+        [series,] window, cutoff, timestamp, step_ahead, y_true, y_pred, lower, upper,
+        mase_scale`` (in-sample seasonal naive MAE of that window's training part),
+        ``fit_time`` (seconds to fit, or to update, at that origin) and ``predict_time``
+        (seconds for the point forecast and the interval). Summarise it with
+        :func:`tsrnn.evaluation.metrics.summarize`.
+    """
+    from tqdm.auto import tqdm
+
+    _check_forecaster(forecaster)
+    horizon, n_windows, _, group_size, X, coverage, season, starts = check_backtest_args(
+        y, horizon, n_windows, step, refit, X, coverage, seasonal_period
+    )
+    name = model if model is not None else type(forecaster).__name__
+    with tqdm(total=n_windows, disable=not progress, desc="backtest", unit="window") as pbar:
+        return _backtest(forecaster, y, X, horizon, starts, group_size, coverage, season, name, n_jobs, pbar)

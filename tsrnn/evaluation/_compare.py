@@ -1,0 +1,189 @@
+"""compare(): backtest several forecasters on one series and rank them."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+
+from .._validation import check_choice, check_positive_int
+from ..forecasting._base import check_series
+from ._backtest import _backtest, _check_forecaster, check_backtest_args
+from ._registry import MODELS, default_model_names, make_forecaster
+from ._season import infer_seasonal_period
+from .metrics import summarize
+
+__all__ = ["compare", "default_horizon", "resolve_forecasters"]
+
+
+def default_horizon(seasonal_period: int | None) -> int:
+    """One season ahead when there is a season, else 10 steps."""
+    return int(seasonal_period) if seasonal_period and seasonal_period > 1 else 10
+
+
+def resolve_forecasters(forecasters, seasonal_period: int | None) -> dict[str, object]:
+    """Turn ``None`` / names / a dict / a list of forecasters into ``{name: forecaster}``.
+
+    With ``None`` (the defaults), recurrent models that cannot be imported are skipped with a
+    warning; a model asked for by name must be available.
+    """
+    if forecasters is None:
+        out = {}
+        skipped = []
+        for name in default_model_names(seasonal_period):
+            try:
+                out[name] = make_forecaster(name, seasonal_period)
+            except ImportError as exc:
+                skipped.append((name, exc))
+        if skipped:
+            warnings.warn(
+                f"skipping {[n for n, _ in skipped]}: {skipped[0][1]}", RuntimeWarning, stacklevel=3
+            )
+        return out
+    if isinstance(forecasters, str):
+        forecasters = [forecasters]
+    if isinstance(forecasters, dict):
+        items = list(forecasters.items())
+    elif isinstance(forecasters, (list, tuple)):
+        items = []
+        for f in forecasters:
+            items.append((f, make_forecaster(f, seasonal_period)) if isinstance(f, str) else (None, f))
+    else:
+        raise TypeError(
+            "forecasters must be None (the defaults), a list of model names "
+            f"({list(MODELS)}) or forecasters, or a dict name -> forecaster;"
+            f" got {type(forecasters).__name__}."
+        )
+    out: dict[str, object] = {}
+    for name, f in items:
+        if isinstance(f, str):
+            f = make_forecaster(f, seasonal_period)
+        _check_forecaster(f)
+        base = name if name is not None else type(f).__name__
+        if not isinstance(base, str):
+            raise TypeError(f"model names must be strings, got {base!r}.")
+        unique, i = base, 2
+        while unique in out:
+            unique, i = f"{base}_{i}", i + 1
+        out[unique] = f
+    if not out:
+        raise ValueError("forecasters is empty; give at least one model.")
+    return out
+
+
+def compare(
+    y,
+    forecasters=None,
+    horizon: int | None = None,
+    n_windows: int = 5,
+    step: int | None = None,
+    X=None,
+    seasonal_period: int | None = None,
+    coverage: float = 0.9,
+    refit: bool | int = True,
+    n_jobs: int | None = None,
+    progress: bool = False,
+    errors: str = "warn",
+    return_results: bool = False,
+):
+    """Backtest several forecasters on ``y`` and rank them by MASE.
+
+    Parameters
+    ----------
+    y : pandas Series or DataFrame
+        The series, indexed by time.
+    forecasters : None, list or dict, default=None
+        ``None``: naive, seasonal naive (only when the series has a season), ARIMA (automatic
+        order), HMM (Markov-switching AR) and the recurrent RNN, LSTM and GRU forecasters.
+        A list of names from :data:`tsrnn.evaluation.MODELS` and/or forecaster objects, or a
+        dict ``{name: forecaster}``.
+    horizon : int or None, default=None
+        Steps forecast from each origin; ``None``: one season, or 10 without a season.
+    n_windows : int, default=5
+        Forecast origins (see :func:`tsrnn.backtest`).
+    step : int or None, default=None
+        Observations between origins (default ``horizon``).
+    X : DataFrame, optional
+        Exogenous regressors with a row for every timestamp of ``y``, given to the forecasters
+        that use them (ARIMA, the recurrent ones); the naive and HMM baselines forecast from
+        ``y`` alone.
+    seasonal_period : int or None, default=None
+        Season length for the seasonal naive, seasonal ARIMA and the MASE scale. ``None``
+        infers it from the index frequency (12 monthly, 4 quarterly, 52 weekly, 7 daily, 24
+        hourly; none for yearly data such as sunspots); 1 means no season.
+    coverage : float, default=0.9
+        Nominal coverage of the prediction intervals.
+    refit : bool or int, default=True
+        See :func:`tsrnn.backtest`.
+    n_jobs : int or None, default=None
+        Parallel jobs over windows, per model.
+    progress : bool, default=False
+        One progress bar (tqdm) over all models and windows.
+    errors : {"warn", "raise"}, default="warn"
+        A model whose backtest fails is dropped with a warning (its error in
+        ``summary.attrs["failed"]``), or the error is raised.
+    return_results : bool, default=False
+        Also return the tidy backtest results of all models.
+
+    Returns
+    -------
+    summary : DataFrame
+        One row per model (index ``model``), ranked by MASE: ``mase, mae, rmse, smape,
+        coverage, width, fit_time, predict_time, n_windows`` (metrics per window averaged over
+        windows; see :mod:`tsrnn.evaluation.metrics`).
+    results : DataFrame
+        Only with ``return_results=True``: the concatenated :func:`tsrnn.backtest` frames.
+    """
+    from tqdm.auto import tqdm
+
+    check_series(y, "y")
+    check_choice(errors, "errors", ("warn", "raise"))
+    if seasonal_period is None:
+        season = infer_seasonal_period(y.index)
+    else:
+        season = check_positive_int(seasonal_period, "seasonal_period")
+    season = season if season and season > 1 else None
+    horizon = default_horizon(season) if horizon is None else horizon
+    # Arguments are checked once, up front: an error inside the loop belongs to one model.
+    horizon, n_windows, _, group_size, X, coverage, _, starts = check_backtest_args(
+        y, horizon, n_windows, step, refit, X, coverage, season or 1
+    )
+    models = resolve_forecasters(forecasters, season)
+
+    frames, failed = [], {}
+    with tqdm(total=len(models) * n_windows, disable=not progress, desc="compare", unit="window") as pbar:
+        for name, forecaster in models.items():
+            pbar.set_postfix_str(name)
+            try:
+                # Exogenous columns go to the models that use them; the others forecast from y.
+                x_model = X if getattr(forecaster, "_supports_exog", True) else None
+                frames.append(
+                    _backtest(
+                        forecaster,
+                        y,
+                        x_model,
+                        horizon,
+                        starts,
+                        group_size,
+                        coverage,
+                        season or 1,
+                        name,
+                        n_jobs,
+                        pbar,
+                    )
+                )
+            except Exception as exc:  # one broken model must not lose the others' results
+                if errors == "raise":
+                    raise
+                failed[name] = f"{type(exc).__name__}: {exc}"
+                warnings.warn(
+                    f"model {name!r} failed and is left out: {failed[name]}", RuntimeWarning, stacklevel=2
+                )
+    if not frames:
+        raise RuntimeError(f"every model failed: {failed}")
+    results = pd.concat(frames, ignore_index=True)
+    summary = summarize(results)
+    summary.attrs["failed"] = failed
+    summary.attrs["horizon"] = int(horizon)
+    summary.attrs["seasonal_period"] = season
+    return (summary, results) if return_results else summary

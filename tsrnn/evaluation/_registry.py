@@ -1,0 +1,98 @@
+"""Named forecasters for :func:`tsrnn.compare` and ``tsrnn compare --models``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["MODELS", "default_model_names", "make_forecaster"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    description: str
+    factory: Callable[[int | None], object]  # seasonal period (None: no season) -> forecaster
+    needs_season: bool = False
+    recurrent: bool = False
+
+
+def _naive(m):
+    from ..baselines import NaiveForecaster
+
+    return NaiveForecaster()
+
+
+def _snaive(m):
+    from ..baselines import NaiveForecaster
+
+    return NaiveForecaster(seasonal_period=m)
+
+
+def _drift(m):
+    from ..baselines import NaiveForecaster
+
+    return NaiveForecaster(drift=True)
+
+
+def _arima(m):
+    from ..baselines import ARIMAForecaster
+
+    return ARIMAForecaster(seasonal_period=m)
+
+
+def _hmm(m):
+    from ..baselines import HMMForecaster
+
+    return HMMForecaster()
+
+
+def _recurrent(cell: str) -> Callable[[int | None], object]:
+    def factory(m):
+        # Imported lazily: the recurrent estimators and the Forecaster wrapper live in their own
+        # modules, and the baselines must work without them.
+        from ..estimators import RecurrentRegressor
+        from ..forecasting import Forecaster
+
+        # Input window: two seasons when there is one, else 24 steps (two ~11-year solar cycles
+        # on yearly sunspots).
+        window = 2 * m if m else 24
+        return Forecaster(RecurrentRegressor(cell=cell, random_state=0), window=window)
+
+    return factory
+
+
+MODELS: dict[str, ModelSpec] = {
+    "naive": ModelSpec("last value", _naive),
+    "snaive": ModelSpec("seasonal naive (last season repeated)", _snaive, needs_season=True),
+    "drift": ModelSpec("last value plus average change", _drift),
+    "arima": ModelSpec("ARIMA, order selected automatically", _arima),
+    "hmm": ModelSpec("hidden Markov model: 2-regime Markov-switching AR(2)", _hmm),
+    "rnn": ModelSpec("Elman RNN (tanh)", _recurrent("rnn_tanh"), recurrent=True),
+    "lstm": ModelSpec("LSTM", _recurrent("lstm"), recurrent=True),
+    "gru": ModelSpec("GRU", _recurrent("gru"), recurrent=True),
+}
+
+
+def default_model_names(seasonal_period: int | None) -> list[str]:
+    """The models :func:`tsrnn.compare` runs by default (seasonal naive only with a season)."""
+    names = ["naive"]
+    if seasonal_period and seasonal_period > 1:
+        names.append("snaive")
+    return [*names, "arima", "hmm", "rnn", "lstm", "gru"]
+
+
+def make_forecaster(name: str, seasonal_period: int | None = None):
+    """A fresh forecaster for a registered model name (see :data:`MODELS`)."""
+    if not isinstance(name, str) or name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose from {list(MODELS)}.")
+    spec = MODELS[name]
+    m = seasonal_period if seasonal_period and seasonal_period > 1 else None
+    if spec.needs_season and m is None:
+        raise ValueError(
+            f"model {name!r} needs a seasonal period, but this series has none (its index frequency "
+            "implies no calendar season); pass seasonal_period (CLI: --seasonal-period) or drop it."
+        )
+    try:
+        return spec.factory(m)
+    except ImportError as exc:
+        raise ImportError(f"model {name!r} is not available in this installation: {exc}") from exc
