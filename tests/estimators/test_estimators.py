@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 
 import numpy as np
@@ -268,13 +267,6 @@ def test_reference_device_trains_like_the_cpu_kernels():
         cpu = RecurrentRegressor("gru", **params).fit(X, y)
         ref = RecurrentRegressor("gru", device="reference", **params).fit(X, y)
     np.testing.assert_allclose(ref.predict(X), cpu.predict(X), rtol=1e-9, atol=1e-12)
-
-
-@pytest.mark.parametrize("device", ["cuda", "auto"])
-def test_cuda_device_raises_a_clear_error(device):
-    X, y = windows(noisy_sine(60), 5)
-    with pytest.raises(ValueError, match=re.escape("tsrnn[cuda]")):
-        RecurrentRegressor(device=device, **FAST).fit(X, y)
 
 
 def test_float32_predictions_agree_across_batchings_to_rounding():

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import describe
 from ..nn import DEVICES, History, RecurrentNetwork, make_optimizer, resolve_device, to_time_major, train
+from ..nn._device import device_description
 
 __all__ = ["BaseRecurrent"]
 
@@ -88,12 +89,19 @@ PARAMS_DOC = """\
         Seeds the initial weights, the shuffling and dropout. An int gives bit-identical
         predictions across runs and processes on the same machine and library versions.
     verbose : int, default=0
-        0 prints nothing; 1 shows a progress bar (tqdm) with the epoch, training loss,
-        validation loss and score, and the device.
+        0 prints nothing; 1 shows a progress bar (tqdm) labelled with the device, with the
+        epoch, training loss, validation loss and score.
     device : {"cpu", "reference", "cuda", "auto"}, default="cpu"
-        Where the kernels run. "cpu" runs the Numba kernels; "reference" the plain NumPy
-        specification (slow; an oracle for tests). "cuda" and "auto" raise an error: CUDA
-        support is not available in this build.
+        Where training and prediction run. "cpu" runs the Numba kernels; "reference" the
+        plain NumPy specification (slow; an oracle for tests). "cuda" trains on an NVIDIA GPU
+        with the data, weights and optimizer state resident on the device for the whole
+        fit (``pip install 'tsrnn[cuda]'``; without a usable GPU ``fit`` raises a
+        RuntimeError naming the fix). "auto" is "cuda" when ``tsrnn.cuda_available()`` and
+        "cpu" otherwise, silently; numba's CUDA simulator counts as available only when it
+        was enabled with ``NUMBA_ENABLE_CUDASIM=1``. ``device_`` records the choice. Without
+        dropout, "cuda" follows the CPU's training trajectory (same initial weights and
+        batch order) to floating-point rounding; dropout masks are drawn on the GPU, so with
+        dropout the two devices train differently (see docs/cuda.md).
     dtype : {"float32", "float64"}, default="float32"
         Floating-point type of the weights and computations. float32 is the fast path;
         float64 is exact to double rounding (and predictions are then independent of how
@@ -120,6 +128,9 @@ ATTRIBUTES_DOC = """\
         before clipping and weight decay.
     n_iter_ : int
         Epochs trained, summed over ``fit`` (with ``warm_start``) and ``partial_fit`` calls.
+    device_ : str
+        The device that ran the last ``fit``/``partial_fit``: "cpu", "reference" or "cuda"
+        (``device="auto"`` resolved). Predictions run there too.
     stop_reason_ : str
         Why the last training call stopped: "max_iter", "converged" (training loss stalled),
         "early_stopping" (validation loss stalled) or "diverged" (NaN/inf; see warnings).
@@ -367,8 +378,8 @@ class BaseRecurrent(BaseEstimator):
 
         if keep:
             self._check_same_architecture(cell)
-            self.network_.device = backend
-            self.network_._kernels = None
+            if self.network_.device != backend:
+                self.network_.device = backend
             self.network_.dropout = float(self.dropout)
         else:
             self._rng = check_random_state(self.random_state)
@@ -417,6 +428,7 @@ class BaseRecurrent(BaseEstimator):
         if n_val:
             validation = (np.ascontiguousarray(Xt[:, n_train:]), Yt[n_train:], self._score_outputs)
             Xt, Yt = np.ascontiguousarray(Xt[:, :n_train]), Yt[:n_train]
+        self.device_ = backend
         try:
             self._train(params, Xt, Yt, validation, incremental, cell)
         except BaseException:
@@ -451,7 +463,7 @@ class BaseRecurrent(BaseEstimator):
             check_convergence=not incremental,
             reset_stopping=not incremental,
             verbose=self.verbose,
-            description=f"{type(self).__name__}({cell})",
+            description=f"{type(self).__name__}({cell}) on {device_description(self.network_.device)}",
         )
 
     def _architecture(self, cell: str) -> dict:
@@ -579,3 +591,17 @@ class BaseRecurrent(BaseEstimator):
             for key, value in list(holder.items()):
                 if isinstance(value, np.ndarray) and not value.flags.writeable:
                     holder[key] = np.array(value)
+        network = self.__dict__.get("network_")
+        if network is not None and network.device == "cuda":
+            from ..kernels import cuda_available
+
+            if not cuda_available():
+                # A model trained on a GPU stays usable where there is none.
+                warnings.warn(
+                    f"this {type(self).__name__} was trained with device='cuda', which is not "
+                    "available here; it predicts on the CPU (same weights). Training it further needs "
+                    "device='cpu' or 'auto' (set_params) or a CUDA GPU.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                network.device = "cpu"

@@ -101,9 +101,9 @@ class _BaseRecurrentClassifier(ClassifierMixin, BaseRecurrent):
     def _scale_targets(self, Y: np.ndarray) -> np.ndarray:
         return Y
 
-    @staticmethod
-    def _loss(output, target):
-        return softmax_cross_entropy(output, target)
+    # The function itself (not a wrapper): device="cuda" training recognises it and runs its
+    # device twin.
+    _loss = staticmethod(softmax_cross_entropy)
 
     @staticmethod
     def _score_outputs(output, target) -> float:

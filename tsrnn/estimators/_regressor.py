@@ -112,9 +112,9 @@ class _BaseRecurrentRegressor(RegressorMixin, BaseRecurrent):
             Y = (Y - self.target_mean_) / self.target_scale_
         return np.ascontiguousarray(Y, dtype=self.network_.dtype)
 
-    @staticmethod
-    def _loss(output, target):
-        return mse_loss(output, target)
+    # The function itself (not a wrapper): device="cuda" training recognises it and runs its
+    # device twin.
+    _loss = staticmethod(mse_loss)
 
     @staticmethod
     def _score_outputs(output, target) -> float:

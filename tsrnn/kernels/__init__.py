@@ -16,16 +16,18 @@ _BACKEND_MODULES = {
 
 _SIMULATOR_HINT = (
     "To run the CUDA kernels without a GPU (slowly, for testing), set the environment variable "
-    "NUMBA_ENABLE_CUDASIM=1 before Python starts; otherwise use device='cpu'."
+    "NUMBA_ENABLE_CUDASIM=1 before Python starts."
 )
 
 
 def _cuda_problem() -> str | None:
-    """Why the CUDA kernels cannot run here, or None when they can."""
+    """Why the CUDA kernels cannot run here (the message names the fixes), or None."""
     if importlib.util.find_spec("numba_cuda") is None:
         return (
-            "device='cuda' needs the numba-cuda package, which is not installed: "
-            "pip install 'tsrnn[cuda]' (it brings numba-cuda with the NVVM compiler). " + _SIMULATOR_HINT
+            "device='cuda' needs the numba-cuda package, which is not installed. Fix: install it "
+            "with pip install 'tsrnn[cuda]' (numba-cuda with the NVVM compiler) on a machine with "
+            "an NVIDIA GPU and its driver, or use device='cpu' (device='auto' picks the GPU when "
+            "there is one and the CPU otherwise). " + _SIMULATOR_HINT
         )
     from numba import cuda
 
@@ -35,8 +37,11 @@ def _cuda_problem() -> str | None:
         available = False
     if not available:
         return (
-            "device='cuda' needs an NVIDIA GPU with a working driver, and numba.cuda.is_available() "
-            "is False here (numba.cuda.detect() prints why). " + _SIMULATOR_HINT
+            "device='cuda' needs an NVIDIA GPU with a working CUDA driver, and "
+            "numba.cuda.is_available() is False here (numba.cuda.detect() prints why). Fix: run on "
+            "a machine with a CUDA GPU and its driver (and pip install 'tsrnn[cuda]', which brings "
+            "numba-cuda), or use device='cpu' (device='auto' picks the GPU when there is one and "
+            "the CPU otherwise). " + _SIMULATOR_HINT
         )
     return None
 

@@ -21,8 +21,10 @@ batch_first=True)`` followed by ``torch.nn.Linear``):
 
 The network runs time-major, C-contiguous arrays ``(L, N, D)`` (the kernel contract of
 :mod:`tsrnn.kernels.reference`); convert batch-first data once with :func:`to_time_major`.
-Kernels are reached only through :func:`tsrnn.kernels.kernels_for`, so a faster or
-another device's kernel plugs in without touching this module.
+Everything that depends on where the arrays live (allocation, the recurrent kernels, the
+dense head, direction plumbing and dropout) goes through one operations object
+(:mod:`tsrnn.nn._ops`): NumPy for ``device="cpu"``/``"reference"``, CUDA kernels on
+device-resident arrays for ``device="cuda"`` (:mod:`tsrnn.nn._cuda`).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from sklearn.utils import check_random_state
 from .._layout import PARAM_NAMES, cell_spec, param_shapes, torch_param_name, unpack
 from .._validation import FLOAT_DTYPES, check_positive_int, describe
 from ..functional import init_weights
-from ..kernels import kernels_for
+from ._ops import ops_for
 
 __all__ = ["ForwardCache", "ParamLayout", "RecurrentNetwork", "to_time_major"]
 
@@ -196,8 +198,12 @@ class RecurrentNetwork:
     dropout : float, default=0.0
         Dropout probability between recurrent layers (needs ``num_layers > 1``).
     dtype : {np.float32, np.float64}, default=np.float32
-    device : {"cpu", "reference"}, default="cpu"
-        Kernel backend passed to :func:`tsrnn.kernels.kernels_for`.
+    device : {"cpu", "reference", "cuda"}, default="cpu"
+        Kernel backend (:func:`tsrnn.kernels.kernels_for`). With "cuda" the network works on
+        numba device arrays: ``params``, ``x`` and the gradients passed to
+        :meth:`forward`/:meth:`backward` may be device arrays (host arrays are copied to the
+        device), and results stay on the device, except :meth:`predict`, which returns a
+        host array.
 
     Examples
     --------
@@ -236,11 +242,10 @@ class RecurrentNetwork:
         if np.dtype(dtype).type not in FLOAT_DTYPES:
             raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype!r}.")
         self.dtype = np.dtype(dtype)
-        kernels_for(device, cell)  # fail now, with the list of devices, rather than at the first batch
-        self.device = device
         self.layout = ParamLayout(cell, input_size, hidden_size, num_layers, bidirectional, output_size)
-        self._kernels = None
         self._local = threading.local()  # scratch buffers per thread: concurrent predict is safe
+        # Fails now (unknown device, CUDA missing) rather than at the first batch.
+        self.device = device
 
     # ------------------------------------------------------------------ plumbing
 
@@ -253,21 +258,49 @@ class RecurrentNetwork:
         return self.layout.size
 
     @property
+    def device(self) -> str:
+        """Where the network runs; setting it switches the kernels (and drops the buffers)."""
+        return self._device
+
+    @device.setter
+    def device(self, device: str) -> None:
+        self._ops = ops_for(device, self.cell, self.dtype)
+        self._device = device
+        self._local = threading.local()
+
+    @property
+    def ops(self):
+        """The operations object of :attr:`device` (:mod:`tsrnn.nn._ops`), rebuilt lazily."""
+        if self._ops is None:
+            self._ops = ops_for(self._device, self.cell, self.dtype)
+        return self._ops
+
+    @property
+    def on_device(self) -> bool:
+        """Whether arrays live on a GPU (``device="cuda"``)."""
+        return self.ops.on_device
+
+    @property
     def kernels(self):
-        """The ``(forward, backward)`` kernel pair, looked up lazily (never pickled)."""
-        if self._kernels is None:
-            self._kernels = kernels_for(self.device, self.cell)
-        return self._kernels
+        """The ``(forward, backward)`` kernel pair of :attr:`device`."""
+        from ..kernels import kernels_for
+
+        return kernels_for(self.device, self.cell)
 
     def __getstate__(self):
-        # Compiled dispatchers and scratch buffers are rebuilt on demand after unpickling:
-        # the jitted kernels load from Numba's on-disk cache instead of being pickled.
+        # Compiled dispatchers, device buffers and scratch buffers are rebuilt on demand after
+        # unpickling: the jitted kernels load from Numba's on-disk cache instead of being pickled.
         state = self.__dict__.copy()
-        state["_kernels"] = None
+        state["_ops"] = None
+        state.pop("_kernels", None)
         del state["_local"]
         return state
 
     def __setstate__(self, state):
+        if "device" in state:  # pickled before the device became a property
+            state["_device"] = state.pop("device")
+        state.pop("_kernels", None)
+        state.setdefault("_ops", None)
         self.__dict__.update(state)
         self._local = threading.local()
 
@@ -288,8 +321,9 @@ class RecurrentNetwork:
 
     def _allocate(self, length: int, batch: int) -> ForwardCache:
         dt, L, N, H = self.dtype, length, batch, self.hidden_size
+        empty, zeros = self.ops.empty, self.ops.zeros
         gated = self.cell in ("lstm", "gru")
-        empty3 = np.zeros((0, 0, 0), dt)
+        empty3 = zeros((0, 0, 0), dt)
         layers = []
         for layer in range(self.num_layers):
             d_in = self.layout.layer_input_size(layer)
@@ -297,12 +331,12 @@ class RecurrentNetwork:
             for k in range(self.n_directions):
                 dirs.append(
                     _Direction(
-                        x=np.empty((L, N, d_in), dt) if k == 1 else None,
-                        out=np.empty((L, N, H), dt),
-                        aux=np.empty((L, N, H), dt) if gated else empty3,
-                        gates=np.empty((L, N, self.spec.n_gates * H), dt) if gated else empty3,
-                        d_out=np.empty((L, N, H), dt),
-                        dx=np.empty((L, N, d_in), dt),
+                        x=empty((L, N, d_in), dt) if k == 1 else None,
+                        out=empty((L, N, H), dt),
+                        aux=empty((L, N, H), dt) if gated else empty3,
+                        gates=empty((L, N, self.spec.n_gates * H), dt) if gated else empty3,
+                        d_out=empty((L, N, H), dt),
+                        dx=empty((L, N, d_in), dt),
                     )
                 )
             layers.append(dirs)
@@ -313,21 +347,22 @@ class RecurrentNetwork:
             layers=layers,
             inputs=[None] * self.num_layers,
             masks=[None] * self.num_layers,
-            h0=np.zeros((N, H), dt),
-            c0=np.zeros(state, dt),
-            dh0=np.empty((N, H), dt),
-            dc0=np.empty(state, dt),
-            zeros_state=np.zeros((N, H), dt),
-            zeros_seq=np.zeros((L, N, H), dt),
-            head_in=np.empty((N, self.n_directions * H), dt),
+            h0=zeros((N, H), dt),
+            c0=zeros(state, dt),
+            dh0=empty((N, H), dt),
+            dc0=empty(state, dt),
+            zeros_state=zeros((N, H), dt),
+            zeros_seq=zeros((L, N, H), dt),
+            head_in=empty((N, self.n_directions * H), dt),
         )
 
-    def _check_input(self, x: np.ndarray) -> None:
+    def _check_input(self, x) -> None:
+        ops = self.ops
         if (
-            not isinstance(x, np.ndarray)
+            not ops.is_array(x)
             or x.ndim != 3
             or x.dtype != self.dtype
-            or not x.flags.c_contiguous
+            or not ops.is_c_contiguous(x)
             or x.shape[2] != self.input_size
         ):
             raise ValueError(
@@ -385,41 +420,43 @@ class RecurrentNetwork:
         cache : ForwardCache
             For :meth:`backward`; valid until the next forward of the same batch shape.
         """
+        ops = self.ops
+        params = ops.as_device(params)
+        x = ops.as_device(x)
         self._check_input(x)
         length, batch, _ = x.shape
         ws = self._workspace(length, batch)
-        fwd, _ = self.kernels
-        H = self.hidden_size
         drop = training and self.dropout > 0.0 and self.num_layers > 1
         if drop and rng is None:
             raise ValueError("forward(training=True) with dropout needs rng (a RandomState or Generator).")
+        two = self.n_directions == 2
         layer_in = x
         for layer in range(self.num_layers):
             dirs = ws.layers[layer]
             if layer > 0:
                 prev = ws.layers[layer - 1]
-                if self.n_directions == 1 and not drop:
+                if not two and not drop:
                     layer_in = prev[0].out  # read in place: no copy needed
+                    ws.masks[layer] = None
                 else:
                     layer_in = self._scratch(ws, "input", layer)
-                    layer_in[:, :, :H] = prev[0].out
-                    if self.n_directions == 2:
-                        layer_in[:, :, H:] = prev[1].out[::-1]
-                    if drop:
-                        keep = rng.uniform(size=layer_in.shape) >= self.dropout
-                        mask = keep.astype(self.dtype)
-                        mask *= self.dtype.type(1.0 / (1.0 - self.dropout))
-                        layer_in *= mask
-                        ws.masks[layer] = mask
-                if not drop:
-                    ws.masks[layer] = None
+                    ws.masks[layer] = ops.assemble_input(
+                        prev[0].out,
+                        prev[1].out if two else None,
+                        layer_in,
+                        self.dropout if drop else 0.0,
+                        rng,
+                        ws,
+                        layer,
+                    )
             ws.inputs[layer] = layer_in
             dirs[0].x = layer_in
-            if self.n_directions == 2:
-                dirs[1].x[...] = layer_in[::-1]
+            if two:
+                ops.reverse_time(layer_in, dirs[1].x)
             for k, buf in enumerate(dirs):
-                w = self.layout.layer_views(params, layer, reverse=k == 1)
-                fwd(
+                w = ops.layer_views(self.layout, params, layer, k == 1)
+                ops.recurrent_forward(
+                    ws,
                     buf.x,
                     w["weight_ih"],
                     w["weight_hh"],
@@ -431,20 +468,16 @@ class RecurrentNetwork:
                     buf.aux,
                     buf.gates,
                 )
-        last = ws.layers[-1]
-        z = ws.head_in
-        for k, buf in enumerate(last):
-            z[:, k * H : (k + 1) * H] = buf.out[-1]
-        views = self.layout.views(params)
-        output = z @ views[HEAD_WEIGHT].T
-        output += views[HEAD_BIAS]
+        ops.head_input([buf.out for buf in ws.layers[-1]], ws.head_in)
+        views = ops.views(self.layout, params)
+        output = ops.linear(ws.head_in, views[HEAD_WEIGHT], views[HEAD_BIAS], ws)
         return output, ws
 
     def _scratch(self, ws: ForwardCache, kind: str, layer: int) -> np.ndarray:
         """A ``(L, N, layer input size)`` buffer of the workspace, allocated on first use."""
         buf = ws.scratch.get((kind, layer))
         if buf is None:
-            buf = np.empty((ws.length, ws.batch, self.layout.layer_input_size(layer)), self.dtype)
+            buf = self.ops.empty((ws.length, ws.batch, self.layout.layer_input_size(layer)), self.dtype)
             ws.scratch[(kind, layer)] = buf
         return buf
 
@@ -478,32 +511,35 @@ class RecurrentNetwork:
             Only when ``input_grad``.
         """
         ws = cache
+        ops = self.ops
+        params = ops.as_device(params)
         if grad is None:
-            grad = np.empty(self.n_params, self.dtype)
-        d_output = np.ascontiguousarray(d_output, dtype=self.dtype)
+            grad = ops.empty(self.n_params, self.dtype)
+        d_output = ops.as_output_grad(d_output, self.dtype)
         if d_output.shape != (ws.batch, self.output_size):
             raise ValueError(
                 f"d_output must have shape {(ws.batch, self.output_size)}, got {d_output.shape}."
             )
-        _, bwd = self.kernels
         H = self.hidden_size
-        gviews = self.layout.views(grad)
-        pviews = self.layout.views(params)
-        np.matmul(d_output.T, ws.head_in, out=gviews[HEAD_WEIGHT])
-        gviews[HEAD_BIAS][...] = d_output.sum(axis=0)
-        d_z = d_output @ pviews[HEAD_WEIGHT]
+        two = self.n_directions == 2
+        gviews = ops.views(self.layout, grad)
+        pviews = ops.views(self.layout, params)
+        d_z = ops.linear_backward(
+            d_output, ws.head_in, pviews[HEAD_WEIGHT], gviews[HEAD_WEIGHT], gviews[HEAD_BIAS], ws
+        )
         d_x = None
         for layer in range(self.num_layers - 1, -1, -1):
             dirs = ws.layers[layer]
             top = layer == self.num_layers - 1
             for k, buf in enumerate(dirs):
-                w = self.layout.layer_views(params, layer, reverse=k == 1)
-                g = self.layout.layer_views(grad, layer, reverse=k == 1)
+                w = ops.layer_views(self.layout, params, layer, k == 1)
+                g = ops.layer_views(self.layout, grad, layer, k == 1)
                 if top:
-                    d_seq, d_hn = ws.zeros_seq, np.ascontiguousarray(d_z[:, k * H : (k + 1) * H])
+                    d_seq, d_hn = ws.zeros_seq, ops.columns(d_z, k, H, ws)
                 else:
                     d_seq, d_hn = buf.d_out, ws.zeros_state
-                bwd(
+                ops.recurrent_backward(
+                    ws,
                     buf.x,
                     w["weight_ih"],
                     w["weight_hh"],
@@ -528,18 +564,15 @@ class RecurrentNetwork:
             if layer == 0 and not input_grad:
                 break
             # Gradient of this layer's input: forward direction + reverse direction re-reversed.
-            d_in = dirs[0].dx
-            if self.n_directions == 2:
-                d_in = np.add(d_in, dirs[1].dx[::-1], out=self._scratch(ws, "d_input", layer))
+            scratch = lambda layer=layer: self._scratch(ws, "d_input", layer)  # noqa: E731
+            dx1 = dirs[1].dx if two else None
             if layer == 0:
-                d_x = d_in.copy()
+                d_x = ops.input_grad(dirs[0].dx, dx1, scratch)
                 break
-            if ws.masks[layer] is not None:
-                d_in = np.multiply(d_in, ws.masks[layer], out=self._scratch(ws, "d_input", layer))
             below = ws.layers[layer - 1]
-            below[0].d_out[...] = d_in[:, :, :H]
-            if self.n_directions == 2:
-                below[1].d_out[...] = d_in[::-1, :, H:]
+            ops.route_input_grad(
+                dirs[0].dx, dx1, ws.masks[layer], below[0].d_out, below[1].d_out if two else None, scratch
+            )
         return (grad, d_x) if input_grad else grad
 
     # ------------------------------------------------------------------ conveniences
@@ -557,7 +590,9 @@ class RecurrentNetwork:
     ) -> tuple[float, np.ndarray]:
         """Forward, ``loss(output, target) -> (value, d_output)``, backward; returns ``(value, grad)``."""
         output, cache = self.forward(params, x, training=training, rng=rng)
-        value, d_output = loss(output, target)
+        # A host loss on a device network sees a host copy of the output (slow; for tests
+        # and one-off use: device training computes its losses on the device).
+        value, d_output = loss(self.ops.to_host(output), target)
         return value, self.backward(params, cache, d_output, grad=grad)
 
     def predict(self, params: np.ndarray, x: np.ndarray, chunk_size: int | None = None) -> np.ndarray:
@@ -574,15 +609,19 @@ class RecurrentNetwork:
         Returns
         -------
         ndarray of shape (N, output_size)
+            A host array, on every device.
         """
+        ops = self.ops
+        params = ops.as_device(params)
+        x = ops.as_device(x)
         length, n, _ = x.shape
         if chunk_size is None:
             per_sample = length * self.hidden_size * max(self.spec.n_gates, 1)
             chunk_size = max(1, (1 << 24) // per_sample)
         if n <= chunk_size:
-            return self.forward(params, np.ascontiguousarray(x))[0]
+            return ops.to_host(self.forward(params, ops.batch_slice(x, 0, n))[0])
         out = np.empty((n, self.output_size), self.dtype)
         for start in range(0, n, chunk_size):
             stop = min(start + chunk_size, n)
-            out[start:stop] = self.forward(params, np.ascontiguousarray(x[:, start:stop]))[0]
+            out[start:stop] = ops.to_host(self.forward(params, ops.batch_slice(x, start, stop))[0])
         return out

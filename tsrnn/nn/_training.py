@@ -28,6 +28,12 @@ Definitions
   any, otherwise to the weights at the start of the failing epoch; a
   :class:`TrainingDivergedWarning` says what to try. If no epoch ever completed with a
   finite loss, a ``ValueError`` is raised instead.
+
+Where the arrays live is the business of a *trainer*: :class:`HostTrainer` runs
+:func:`run_epoch` on the NumPy arrays themselves (``device="cpu"``/``"reference"``);
+:class:`tsrnn.nn._cuda.DeviceTrainer` keeps data, weights and optimizer state on the GPU for
+the whole call (``device="cuda"``) and gives the same per-epoch numbers. Everything above
+(bookkeeping, early stopping, divergence, best weights) is this module's, for both.
 """
 
 from __future__ import annotations
@@ -125,6 +131,52 @@ def run_epoch(
     return total / n, float(np.mean(norms)), True
 
 
+class HostTrainer:
+    """Training state in host memory: ``params`` itself is updated in place."""
+
+    def __init__(self, network, params, optimizer, loss, X, Y, validation):
+        self.network, self.params, self.optimizer, self.loss = network, params, optimizer, loss
+        self.X, self.Y = X, Y
+        self.X_val = None if validation is None else validation[0]
+        self.grad = np.empty_like(params)
+
+    def run_epoch(self, *, batch_size, rng, shuffle, clip_norm, clip_value) -> tuple[float, float, bool]:
+        return run_epoch(
+            self.network,
+            self.params,
+            self.grad,
+            self.optimizer,
+            self.loss,
+            self.X,
+            self.Y,
+            batch_size=batch_size,
+            rng=rng,
+            shuffle=shuffle,
+            clip_norm=clip_norm,
+            clip_value=clip_value,
+        )
+
+    def validation_output(self) -> np.ndarray:
+        return self.network.predict(self.params, self.X_val)
+
+    def snapshot(self) -> np.ndarray:
+        return self.params.copy()
+
+    def restore(self, snapshot) -> None:
+        self.params[...] = snapshot
+
+    def finish(self) -> None:
+        pass
+
+
+def _trainer(network, *args):
+    if getattr(network, "on_device", False):
+        from ._cuda import DeviceTrainer
+
+        return DeviceTrainer(network, *args)
+    return HostTrainer(network, *args)
+
+
 def _progress(verbose: int, total: int, description: str):
     from tqdm.auto import tqdm
 
@@ -162,7 +214,11 @@ def train(
     params : ndarray of shape (n_params,)
         Updated in place (and restored to the best/last finite weights, see module docstring).
     optimizer : object with ``step(params, grad)``
+        With a network on ``device="cuda"``: :class:`~tsrnn.nn.Adam` or :class:`~tsrnn.nn.SGD`
+        (their state is used on the device and written back at the end).
     loss : callable ``(output, target) -> (value, d_output)``
+        On ``device="cuda"``: :func:`~tsrnn.nn.mse_loss` or
+        :func:`~tsrnn.nn.softmax_cross_entropy` (computed by their device twins).
     X : ndarray of shape (L, n, D), time-major
     Y : ndarray of shape (n, O) (regression) or (n,) of class codes
     max_epochs, batch_size : int
@@ -194,7 +250,7 @@ def train(
     history = History() if history is None else history
     if reset_stopping:
         history.reset_stopping()
-    grad = np.empty_like(params)
+    trainer = _trainer(network, params, optimizer, loss, X, Y, validation)
     bar = _progress(verbose, max_epochs, description)
     stop = "max_iter"
     # Overflow on the way to a divergence is detected and reported by the loop itself
@@ -203,15 +259,8 @@ def train(
     errstate.__enter__()
     try:
         for _ in range(max_epochs):
-            start_params = params.copy()
-            value, norm, finite = run_epoch(
-                network,
-                params,
-                grad,
-                optimizer,
-                loss,
-                X,
-                Y,
+            start_params = trainer.snapshot()
+            value, norm, finite = trainer.run_epoch(
                 batch_size=batch_size,
                 rng=rng,
                 shuffle=shuffle,
@@ -220,8 +269,8 @@ def train(
             )
             score = val_loss = None
             if finite and validation is not None:
-                X_val, Y_val, score_fn = validation
-                val_out = network.predict(params, X_val)
+                _, Y_val, score_fn = validation
+                val_out = trainer.validation_output()
                 val_loss = float(loss(val_out, Y_val)[0])
                 score = float(score_fn(val_out, Y_val))
                 finite = math.isfinite(val_loss)
@@ -230,7 +279,7 @@ def train(
                 what = f"loss={value!r}, gradient norm={norm!r}"
                 if val_loss is not None:
                     what += f", validation loss={val_loss!r}"
-                _diverged(history, params, start_params, what)
+                _diverged(history, trainer, start_params, what)
                 break
 
             history.n_iter += 1
@@ -243,7 +292,7 @@ def train(
                 if val_loss < history.best_validation_loss:
                     history.best_validation_loss = val_loss
                     history.best_validation_score = score
-                    history.best_params = params.copy()
+                    history.best_params = trainer.snapshot()
             else:
                 improved = value < history.best_loss - tol
             history.best_loss = min(history.best_loss, value)
@@ -259,13 +308,17 @@ def train(
             if check_convergence and history.n_no_improvement >= n_iter_no_change:
                 stop = "early_stopping" if validation is not None else "converged"
                 break
+        if validation is not None and history.best_params is not None and stop != "diverged":
+            trainer.restore(history.best_params)
+        # Only now are the trained weights (and optimizer state) written back to the host
+        # arrays (a no-op on the host); a failed call leaves the device copies behind.
+        trainer.finish()
     finally:
         bar.close()
         errstate.__exit__(None, None, None)
+        # A snapshot is only needed within a call; do not keep (or pickle) it.
+        history.best_params = None
 
-    if validation is not None and history.best_params is not None and stop != "diverged":
-        params[...] = history.best_params
-    history.best_params = None  # a snapshot is only needed within a call; do not keep (or pickle) it
     history.stop_reason = stop
     if stop == "max_iter" and check_convergence:
         warnings.warn(
@@ -277,7 +330,7 @@ def train(
     return history
 
 
-def _diverged(history: History, params, start_params, what: str) -> None:
+def _diverged(history: History, trainer, start_params, what: str) -> None:
     """Restore the last finite weights after a divergence, or raise if there are none."""
     advice = (
         "lower learning_rate (e.g. by 10x), set clip_norm (e.g. 1.0) or clip_value, keep "
@@ -289,10 +342,10 @@ def _diverged(history: History, params, start_params, what: str) -> None:
             f"reached; {advice}."
         )
     if history.best_params is not None:
-        params[...] = history.best_params
+        trainer.restore(history.best_params)
         kept = "the weights with the lowest validation loss"
     else:
-        params[...] = start_params
+        trainer.restore(start_params)
         kept = f"the weights after epoch {history.n_iter}"
     warnings.warn(
         f"training diverged in epoch {history.n_iter + 1} ({what}); stopped and kept {kept}. "

@@ -65,6 +65,18 @@ class LaunchConfig:
         ``"auto"`` uses the stepwise path above this hidden size: a persistent block does
         ``G*H*H`` multiply-adds per row per step alone, while the stepwise product spreads
         them over many blocks.
+    elementwise_threads : int, default=256
+        Threads per block of the training kernels (batch gathering, layer-input assembly,
+        dropout, losses, gradient norm, optimizer steps).
+    max_elementwise_blocks : int, default=1024
+        Most blocks of an elementwise training kernel; each thread loops over the elements
+        with the grid's stride beyond that.
+    norm_blocks : int, default=64
+        Most blocks of the first stage of the gradient-norm reduction (the second stage adds
+        their partial sums in order in one thread, so the norm is the same run to run).
+    dropout_states : int, default=16384
+        Random-number generator states (xoroshiro128+, one per thread of the dropout
+        kernel, rounded down to a multiple of ``elementwise_threads``).
     """
 
     path: str = "auto"
@@ -78,6 +90,10 @@ class LaunchConfig:
     min_split_rows: int = 1024
     max_shared_bytes: int = DEFAULT_SHARED_BYTES
     persistent_max_hidden: int = 512
+    elementwise_threads: int = 256
+    max_elementwise_blocks: int = 1024
+    norm_blocks: int = 64
+    dropout_states: int = 16384
 
     def __post_init__(self):
         if self.path not in PATHS:
@@ -104,10 +120,24 @@ class LaunchConfig:
                 f"LaunchConfig.rows_per_thread must be an int from 1 to {MAX_ROWS_PER_THREAD}, "
                 f"got {self.rows_per_thread!r}."
             )
-        for name in ("gemm_bk", "target_blocks", "min_split_rows", "max_shared_bytes"):
+        for name in (
+            "gemm_bk",
+            "target_blocks",
+            "min_split_rows",
+            "max_shared_bytes",
+            "max_elementwise_blocks",
+            "norm_blocks",
+            "dropout_states",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"LaunchConfig.{name} must be a positive int, got {value!r}.")
+        threads = self.elementwise_threads
+        if not (isinstance(threads, int) and 1 <= threads <= MAX_THREADS_PER_BLOCK):
+            raise ValueError(
+                f"LaunchConfig.elementwise_threads must be an int from 1 to {MAX_THREADS_PER_BLOCK}, "
+                f"got {self.elementwise_threads!r}."
+            )
         if not isinstance(self.persistent_max_hidden, int) or self.persistent_max_hidden < 0:
             raise ValueError(
                 "LaunchConfig.persistent_max_hidden must be a non-negative int, "

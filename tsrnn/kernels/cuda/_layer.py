@@ -43,20 +43,21 @@ class Workspace:
     Each forward/backward needs temporary device arrays (the transposed recurrent weights,
     the pre-activation gradients of all steps, split-K partial products). By default they
     are allocated per call; a training loop can pass one ``Workspace`` to every call so they
-    are allocated once. Buffers are reused in stream order, so use one workspace per CUDA
-    stream.
+    are allocated once. A buffer is kept per name, shape and dtype, so layers of different
+    input sizes sharing one workspace do not reallocate each other's buffers. Buffers are
+    reused in stream order, so use one workspace per CUDA stream.
     """
 
     def __init__(self):
-        self._buffers: dict[str, object] = {}
+        self._buffers: dict[tuple, object] = {}
 
     def get(self, name: str, shape: tuple[int, ...], dtype, stream=0):
         """A device array of ``shape`` and ``dtype`` (contents undefined), reused if possible."""
-        dtype = np.dtype(dtype)
-        buf = self._buffers.get(name)
-        if buf is None or tuple(buf.shape) != tuple(shape) or buf.dtype != dtype:
-            buf = cuda.device_array(shape, dtype, stream=stream)
-            self._buffers[name] = buf
+        key = (name, tuple(int(s) for s in shape), np.dtype(dtype))
+        buf = self._buffers.get(key)
+        if buf is None:
+            buf = cuda.device_array(key[1], key[2], stream=stream)
+            self._buffers[key] = buf
         return buf
 
     def clear(self) -> None:
@@ -83,13 +84,24 @@ def check_launch(grid, block, shared: int, config: LaunchConfig) -> None:
 
 
 class DeviceOps:
-    """Launch kernels on ``stream``; allocate scratch from ``workspace`` (or fresh)."""
+    """Launch kernels on ``stream``; allocate scratch from ``workspace`` (or fresh).
+
+    Besides launching, it is the one place that allocates device memory and moves arrays
+    between host and device, so the same host code runs on NumPy stand-ins with
+    :class:`RecordingOps`.
+    """
 
     def __init__(self, config: LaunchConfig, stream, workspace: Workspace | None = None):
         self.config = config
         self.stream = stream
         self.workspace = workspace
         self._empty = {}
+
+    def with_workspace(self, workspace: Workspace | None) -> DeviceOps:
+        """The same launcher, allocating scratch from ``workspace``."""
+        ops = DeviceOps(self.config, self.stream, workspace)
+        ops._empty = self._empty
+        return ops
 
     def launch(self, kernel, grid, block, shared, *args):
         check_launch(grid, block, shared, self.config)
@@ -109,6 +121,30 @@ class DeviceOps:
     def copy(self, dst, src):
         dst.copy_to_device(src, stream=self.stream)
 
+    def new(self, shape, dtype):
+        """A fresh device array (contents undefined)."""
+        return cuda.device_array(shape, dtype, stream=self.stream)
+
+    def upload(self, host: np.ndarray):
+        """A new device array holding a copy of ``host``."""
+        return cuda.to_device(np.ascontiguousarray(host), stream=self.stream)
+
+    def download(self, device_array) -> np.ndarray:
+        """A host copy of ``device_array`` (waits for the stream)."""
+        host = device_array.copy_to_host(stream=self.stream)
+        self.stream.synchronize()
+        return host
+
+    @staticmethod
+    def is_device_array(a) -> bool:
+        return cuda.devicearray.is_cuda_ndarray(a)
+
+    def rng_states(self, n: int, seed: int):
+        """``n`` xoroshiro128+ generator states seeded from ``seed`` (numba.cuda.random)."""
+        from numba.cuda.random import create_xoroshiro128p_states
+
+        return create_xoroshiro128p_states(n, seed=seed, stream=self.stream)
+
 
 class RecordingOps:
     """Record every launch (kernel, launch shape, numba argument types) instead of running it.
@@ -123,6 +159,9 @@ class RecordingOps:
         self.config = config
         self.launches: list[tuple] = []
 
+    def with_workspace(self, workspace) -> RecordingOps:
+        return self
+
     def launch(self, kernel, grid, block, shared, *args):
         check_launch(grid, block, shared, self.config)
         self.launches.append((kernel, grid, block, shared, tuple(numba.typeof(a) for a in args)))
@@ -135,6 +174,24 @@ class RecordingOps:
 
     def copy(self, dst, src):
         dst[...] = src
+
+    def new(self, shape, dtype):
+        return np.zeros(shape, dtype)
+
+    def upload(self, host: np.ndarray) -> np.ndarray:
+        return np.array(host, order="C", copy=True)
+
+    def download(self, device_array) -> np.ndarray:
+        return np.array(device_array, copy=True)
+
+    @staticmethod
+    def is_device_array(a) -> bool:
+        return isinstance(a, np.ndarray)
+
+    def rng_states(self, n: int, seed: int) -> np.ndarray:
+        from numba.cuda.random import xoroshiro128p_dtype
+
+        return np.zeros(n, xoroshiro128p_dtype)
 
 
 # --------------------------------------------------------------------------- building blocks
