@@ -141,7 +141,7 @@ class CudaOps:
                 else int(rng.integers(0, 2**63 - 1))
             )
             n = _train.dropout_threads(self.launcher.config)
-            self._rng_states = self.launcher.rng_states(n, seed)
+            self._rng_states = self.launcher.upload(_train.rng_states(n, seed))
         return self._rng_states
 
     def assemble_input(self, fwd_out, rev_out, dst, p: float, rng, ws, layer: int):

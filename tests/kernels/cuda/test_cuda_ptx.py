@@ -31,11 +31,14 @@ def ptx():
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_every_kernel_is_launched_and_recorded(ptx, dtype):
-    """The recorded launches (both recurrence paths, split and unsplit products) reach every
-    kernel the package defines, so the compilation below covers all of them, and every
-    device function too (each is inlined into the kernels that call it)."""
+    """The recorded launches (both recurrence paths, split and unsplit products, and
+    device-resident training of every cell) reach every kernel the package defines, so the
+    compilation below covers all of them, and every device function too (each is inlined
+    into the kernels that call it)."""
     launched = {name for name, _types in ptx.launched_signatures(dtype)}
     assert launched == set(ptx.kernel_names(dtype).values())
+    training = {name for name in launched if name.startswith("train.")}
+    assert len(training) == 10, training
     # one signature per kernel: every launch site passes the same argument types
     assert len(ptx.launched_signatures(dtype)) == len(launched)
 
@@ -43,16 +46,22 @@ def test_every_kernel_is_launched_and_recorded(ptx, dtype):
 @pytest.mark.parametrize("cc", CCS, ids=lambda cc: f"sm{cc[0]}{cc[1]}")
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_kernels_compile_to_machine_code(ptx, dtype, cc):
-    from tsrnn.kernels.cuda._config import MAX_PERSISTENT_THREADS
+    from tsrnn.kernels.cuda._config import MAX_PERSISTENT_THREADS, LaunchConfig
+    from tsrnn.kernels.cuda._train_device import FLOAT64_ACCUMULATORS
 
     assert MAX_PERSISTENT_THREADS <= MAX_DEFAULT_THREADS
+    assert LaunchConfig().elementwise_threads <= MAX_DEFAULT_THREADS
     for (name, signature), kernel in ptx.launched_signatures(dtype).items():
         build = ptx.build(name, kernel, signature, dtype, cc)
         assert f".target sm_{cc[0]}{cc[1]}" in build.ptx, name
         assert ".entry" in build.ptx, name
-        if dtype == "float32":
+        float64_allowed = name.removeprefix("train.") in FLOAT64_ACCUMULATORS
+        if dtype == "float32" and not float64_allowed:
             # a Python float literal would silently promote float32 arithmetic to float64
             assert not re.search(r"\.f64\b", build.ptx), f"{name}: float64 instruction in a float32 kernel"
+        if float64_allowed:
+            # the losses and the gradient norm accumulate in float64, as the NumPy code does
+            assert re.search(r"\.f64\b", build.ptx), f"{name}: expected float64 accumulation"
         assert build.registers is not None, f"{name}: ptxas reported no register count"
         assert build.registers * MAX_DEFAULT_THREADS <= REGISTERS_PER_BLOCK, (name, build.registers)
         # the per-thread accumulator arrays must live in registers, not in local memory

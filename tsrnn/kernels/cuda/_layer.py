@@ -139,12 +139,6 @@ class DeviceOps:
     def is_device_array(a) -> bool:
         return cuda.devicearray.is_cuda_ndarray(a)
 
-    def rng_states(self, n: int, seed: int):
-        """``n`` xoroshiro128+ generator states seeded from ``seed`` (numba.cuda.random)."""
-        from numba.cuda.random import create_xoroshiro128p_states
-
-        return create_xoroshiro128p_states(n, seed=seed, stream=self.stream)
-
 
 class RecordingOps:
     """Record every launch (kernel, launch shape, numba argument types) instead of running it.
@@ -187,11 +181,6 @@ class RecordingOps:
     @staticmethod
     def is_device_array(a) -> bool:
         return isinstance(a, np.ndarray)
-
-    def rng_states(self, n: int, seed: int) -> np.ndarray:
-        from numba.cuda.random import xoroshiro128p_dtype
-
-        return np.zeros(n, xoroshiro128p_dtype)
 
 
 # --------------------------------------------------------------------------- building blocks

@@ -23,6 +23,7 @@ from numba import cuda
 from ._config import LaunchConfig
 from ._device import GATES, cell_kernels, linalg_kernels
 from ._layer import RecordingOps, backward, forward
+from ._train_device import train_kernels
 
 CCS = ((8, 0), (9, 0))
 
@@ -52,6 +53,8 @@ def kernel_names(dtype_name: str) -> dict[int, str]:
     for cell in GATES:
         for attr, kernel in vars(cell_kernels(cell, dtype_name)).items():
             names[id(kernel)] = f"{cell}.{attr}"
+    for attr, kernel in vars(train_kernels(dtype_name)).items():
+        names[id(kernel)] = f"train.{attr}"
     return names
 
 
@@ -82,9 +85,59 @@ RECORD_CONFIGS = (
 )
 
 
+# Device-resident training runs whose launches are recorded: every cell with one plain layer
+# (Adam, squared error) and with two bidirectional layers and dropout (SGD with momentum and
+# weight decay, value clipping, cross-entropy), each with validation, an input gradient and a
+# chunked prediction. Between them they take every launch site of tsrnn.nn._cuda.
+TRAINING_VARIANTS = (
+    dict(arch=dict(), solver="adam", loss="mse", weight_decay=0.0, clip_value=None),
+    dict(
+        arch=dict(num_layers=2, bidirectional=True, dropout=0.5),
+        solver="sgd",
+        loss="cross_entropy",
+        weight_decay=1e-3,
+        clip_value=0.5,
+    ),
+)
+
+
+def record_training(ops: RecordingOps, cell: str, dtype_name: str, variant: dict) -> None:
+    """Run one epoch of device-resident training (and a prediction, and an input gradient)
+    of a small network through ``ops``, on NumPy stand-ins of the device arrays."""
+    from ...nn import RecurrentNetwork, make_optimizer, mse_loss, softmax_cross_entropy, train
+    from ...nn._cuda import CudaOps
+
+    dtype = np.dtype(dtype_name)
+    n, length, d, h, classes = 5, 3, 2, 3, 2
+    net = RecurrentNetwork(cell, d, h, classes, dtype=dtype, **variant["arch"])
+    net._ops = CudaOps(cell, dtype, launcher=ops)  # the device code path, recorded
+    params = net.init_params(0)
+    optimizer = make_optimizer(
+        variant["solver"],
+        params,
+        learning_rate=0.01,
+        weight_decay=variant["weight_decay"],
+        decay_mask=net.layout.decay_mask(dtype),
+    )
+    X = np.zeros((length, n, d), dtype)
+    if variant["loss"] == "mse":
+        loss, Y = mse_loss, np.zeros((n, classes), dtype)
+    else:
+        loss, Y = softmax_cross_entropy, np.zeros(n, np.intp)
+    validation = (X[:, :2].copy(), Y[:2], lambda output, target: 0.0)
+    train(
+        net, params, optimizer, loss, X, Y, max_epochs=1, batch_size=3, rng=np.random.RandomState(0),
+        clip_norm=1.0, clip_value=variant["clip_value"], validation=validation, check_convergence=False,
+    )  # fmt: skip
+    _, cache = net.forward(params, X)
+    net.backward(params, cache, np.zeros((n, classes), dtype), input_grad=True)
+    net.predict(params, X, chunk_size=2)
+
+
 def launched_signatures(dtype_name: str) -> dict[tuple[str, tuple], object]:
-    """Every ``(kernel name, numba argument types) -> dispatcher`` forward and backward of
-    every cell launch, recorded by running the host code with NumPy stand-ins."""
+    """Every ``(kernel name, numba argument types) -> dispatcher`` the library launches:
+    forward and backward of every cell, and device-resident training of every cell
+    (:data:`TRAINING_VARIANTS`), recorded by running the host code with NumPy stand-ins."""
     names = kernel_names(dtype_name)
     found = {}
     for config in RECORD_CONFIGS:
@@ -93,6 +146,8 @@ def launched_signatures(dtype_name: str) -> dict[tuple[str, tuple], object]:
             ops = RecordingOps(config)
             forward(cell, *fwd.values(), ops)
             backward(cell, *fwd.values(), *bwd.values(), ops)
+            for variant in TRAINING_VARIANTS:
+                record_training(ops, cell, dtype_name, variant)
             for kernel, _grid, _block, _shared, types in ops.launches:
                 found[(names[id(kernel)], types)] = kernel
     return found

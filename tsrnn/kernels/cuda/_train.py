@@ -13,7 +13,9 @@ import math
 
 import numpy as np
 
-from ._train_device import train_kernels
+from ._train_device import rng_states, train_kernels
+
+__all__ = ["rng_states"]  # re-exported: the host seeding of the dropout generators
 
 
 def _kernels(a):
@@ -40,11 +42,9 @@ def gather_batch(ops, src, idx, start: int, dst) -> None:
 
 
 def assemble_input(ops, a, b, dst, dst_rev, mask=None, states=None, p: float = 0.0) -> None:
-    """A layer's input from the outputs below; see the kernel. ``mask`` and ``states``
-    (from :meth:`DeviceOps.rng_states` with :func:`dropout_threads` states) are needed when
+    """A layer's input from the outputs below; see the kernel. ``mask`` and ``states`` (the
+    uploaded :func:`rng_states` of :func:`dropout_threads` generators) are needed when
     ``p > 0`` (dropout); ``b``, ``dst`` or ``dst_rev`` may be None."""
-    from numba.cuda.random import xoroshiro128p_dtype
-
     dt = np.dtype(a.dtype)
     t = dt.type
     empty3 = ops.empty(dt, 3)
@@ -54,7 +54,7 @@ def assemble_input(ops, a, b, dst, dst_rev, mask=None, states=None, p: float = 0
         blocks = states.shape[0] // threads
         scale = t(1.0 / (1.0 - p))  # as RecurrentNetwork.forward: mask *= dtype(1 / (1 - p))
     else:
-        states, mask = ops.empty(xoroshiro128p_dtype, 1), empty3
+        states, mask = ops.empty(np.uint64, 2), empty3
         width = a.shape[2] + (0 if b is None else b.shape[2])
         blocks, threads = elementwise_grid(ops, a.shape[0] * a.shape[1] * width)
         scale = t(1.0)

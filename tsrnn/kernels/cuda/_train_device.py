@@ -18,7 +18,7 @@ Kernels (host side: :mod:`tsrnn.kernels.cuda._train`):
 
 ``gather_batch``        mini-batch ``X[:, order[start:start+B], :]`` of the device-resident set
 ``assemble_input``      a layer's input: directions concatenated, reverse one time-reversed,
-                        dropout drawn on the device (xoroshiro128+) and applied
+                        dropout drawn on the device (xoroshiro128+, below) and applied
 ``copy_columns``        column block of one matrix into another (head input, ``d h_n``)
 ``route_input_grad``    a layer's input gradient: directions added back, dropout mask applied,
                         split into the gradients of the layer below
@@ -39,12 +39,47 @@ from types import SimpleNamespace
 import numba
 import numpy as np
 from numba import cuda
-from numba.cuda.random import xoroshiro128p_next
 
-from ._device import JIT, _constants
+from ._device import DEVICE_JIT, JIT, _constants
 
 #: Kernels allowed to use float64 arithmetic in their float32 build (see module docstring).
 FLOAT64_ACCUMULATORS = ("mse_loss", "cross_entropy_loss", "sum_squares", "step_status")
+
+# xoroshiro128+ (Blackman & Vigna), the generator of numba.cuda.random, written here as a
+# numba.cuda device function: numba.cuda.random's functions are CPU-jitted functions that
+# numba-cuda compiles for the current GPU, so they cannot be compiled to PTX on a machine
+# without one, and its float32 draw goes through float64. A state is a row ``(s0, s1)`` of
+# a ``(n, 2)`` uint64 array, seeded on the host with splitmix64 (:func:`rng_states`).
+_U1 = np.uint64(1)
+_ROT_A, _ROT_A_BACK = np.uint64(55), np.uint64(9)
+_SHIFT_B = np.uint64(14)
+_ROT_C, _ROT_C_BACK = np.uint64(36), np.uint64(28)
+
+
+@cuda.jit(**DEVICE_JIT)
+def _xoroshiro_half_sum(states, k):
+    """Advance generator ``k``; return its output ``s0 + s1`` halved, i.e. bits 1..64 of the
+    65-bit sum, computed without overflow (NumPy warns on uint64 overflow in the simulator)."""
+    s0 = states[k, 0]
+    s1 = states[k, 1]
+    half = (s0 >> _U1) + (s1 >> _U1) + (s0 & s1 & _U1)
+    s1 = s1 ^ s0
+    states[k, 0] = ((s0 << _ROT_A) | (s0 >> _ROT_A_BACK)) ^ s1 ^ (s1 << _SHIFT_B)
+    states[k, 1] = (s1 << _ROT_C) | (s1 >> _ROT_C_BACK)
+    return half
+
+
+def rng_states(n: int, seed: int) -> np.ndarray:
+    """``n`` xoroshiro128+ states ``(n, 2)`` uint64 from splitmix64 of ``seed`` (host side)."""
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    counter = np.uint64(seed % 2**64) + golden * np.arange(1, 2 * n + 1, dtype=np.uint64)
+    z = counter
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    states = np.ascontiguousarray(z.reshape(n, 2))
+    states[(states == 0).all(axis=1), 0] = 1  # the all-zero state is a fixed point
+    return states
 
 
 @cache
@@ -54,12 +89,19 @@ def train_kernels(dtype_name: str) -> SimpleNamespace:
     F64 = numba.float64
     F64_ZERO = np.float64(0.0)
     F64_HALF = np.float64(0.5)
+    # Uniform on [0, 1): the top 24 (float32) or 53 (float64) bits of a 64-bit output, times
+    # 2^-24 or 2^-53, exact in the dtype. From the halved sum: shift one less, mask off bit 64.
     if np.dtype(dtype_name) == np.float32:
-        # The top 24 bits of a 64-bit draw, times 2^-24: uniform on [0, 1) in float32 without
-        # going through float64 (numba.cuda.random's float32 draw converts via float64).
-        UNIFORM_SHIFT, UNIFORM_SCALE = np.uint32(40), np.float32(2.0**-24)
+        BITS = 24
     else:
-        UNIFORM_SHIFT, UNIFORM_SCALE = np.uint32(11), np.float64(2.0**-53)
+        BITS = 53
+    UNIFORM_SHIFT = np.uint64(64 - BITS - 1)
+    UNIFORM_MASK = np.uint64(2**BITS - 1)
+    UNIFORM_SCALE = np.dtype(dtype_name).type(2.0**-BITS)
+
+    @cuda.jit(**DEVICE_JIT)
+    def uniform(states, k):
+        return T((_xoroshiro_half_sum(states, k) >> UNIFORM_SHIFT) & UNIFORM_MASK) * UNIFORM_SCALE
 
     @cuda.jit(**JIT)
     def gather_batch(src, idx, start, dst):
@@ -87,8 +129,8 @@ def train_kernels(dtype_name: str) -> SimpleNamespace:
         the layer below; ``b`` zero-size for one direction); with ``drop``,
         ``mask = scale * (u >= p)`` for a uniform draw ``u`` and ``v *= mask``. Writes ``v``
         to ``dst`` (unless zero-size) and ``v[L-1-t]`` to ``dst_rev`` (the reverse
-        direction's input, unless zero-size). Thread ``k`` draws from ``states[k]``: launch
-        exactly as many threads as there are states when ``drop``.
+        direction's input, unless zero-size). Thread ``k`` draws from generator ``states[k]``
+        (xoroshiro128+): launch exactly as many threads as there are states when ``drop``.
         """
         L = a.shape[0]
         N = a.shape[1]
@@ -105,7 +147,7 @@ def train_kernels(dtype_name: str) -> SimpleNamespace:
             t = rest // N
             v = a[t, n, c] if c < Ca else b[L - 1 - t, n, c - Ca]
             if drop:
-                u = T(xoroshiro128p_next(states, tid) >> UNIFORM_SHIFT) * UNIFORM_SCALE
+                u = uniform(states, tid)
                 m = scale if u >= p else ZERO
                 mask[t, n, c] = m
                 v = v * m
