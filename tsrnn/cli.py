@@ -220,6 +220,11 @@ def _compare(args: argparse.Namespace) -> int:
             raise CLIError(
                 f"unknown model(s) {unknown or [args.models]} in --models; choose from {list(MODELS)}"
             )
+    if args.device == "cuda":
+        from .kernels import _cuda_problem
+
+        if problem := _cuda_problem():
+            raise CLIError(f"--device cuda: {problem}")
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -235,6 +240,7 @@ def _compare(args: argparse.Namespace) -> int:
                 n_jobs=args.jobs,
                 progress=not args.no_progress,
                 return_results=True,
+                device=args.device,
             )
         except (ValueError, TypeError, ImportError) as exc:
             raise CLIError(str(exc).splitlines()[0]) from None
@@ -263,6 +269,10 @@ def _compare(args: argparse.Namespace) -> int:
     )
     print(f"tsrnn compare: {label} ({len(y)} observations)")
     print(meta)
+    devices = summary.attrs.get("devices", {})
+    for where in dict.fromkeys(devices.values()):
+        names = ", ".join(name for name, label in devices.items() if label == where)
+        print(f"device: the recurrent models ({names}) trained on {where}")
     print()
     print(format_table(summary))
     print()
@@ -328,6 +338,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--jobs", type=_positive_int, help="parallel jobs over windows (default: 1)")
     ev.add_argument("--out", metavar="DIR", help="write results.csv, summary.md and forecasts.png there")
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ev.add_argument(
+        "--device",
+        choices=("cpu", "cuda", "auto"),
+        help="where the recurrent models train (default: cpu; auto: a CUDA GPU when there is one)",
+    )
     p.set_defaults(func=_compare)
     return parser
 

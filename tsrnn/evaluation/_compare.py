@@ -13,7 +13,9 @@ from ._registry import MODELS, default_model_names, make_forecaster
 from ._season import infer_seasonal_period
 from .metrics import summarize
 
-__all__ = ["compare", "default_horizon", "resolve_forecasters"]
+__all__ = ["compare", "default_horizon", "resolve_forecasters", "training_devices"]
+
+_DEVICE_PARAM = "estimator__device"
 
 
 def default_horizon(seasonal_period: int | None) -> int:
@@ -71,6 +73,32 @@ def resolve_forecasters(forecasters, seasonal_period: int | None) -> dict[str, o
     return out
 
 
+def training_devices(models: dict, device: str | None = None) -> tuple[dict, dict[str, str]]:
+    """Apply ``device`` to the models that have one (the recurrent ones) and say where each trains.
+
+    Returns the models (those changed are clones: the caller's objects are left alone) and
+    ``{name: device label}`` for every model with a ``device`` parameter, e.g. "cpu" or
+    "cuda (NVIDIA A100-SXM4-40GB)"; a device that cannot run here is labelled with the reason
+    (the model then fails in the backtest with that error).
+    """
+    from sklearn.base import clone
+
+    from ..nn._device import device_description, resolve_device
+
+    out, devices = {}, {}
+    for name, forecaster in models.items():
+        params = forecaster.get_params() if hasattr(forecaster, "get_params") else {}
+        if _DEVICE_PARAM in params:
+            if device is not None and params[_DEVICE_PARAM] != device:
+                forecaster = clone(forecaster).set_params(**{_DEVICE_PARAM: device})
+            try:
+                devices[name] = device_description(resolve_device(forecaster.get_params()[_DEVICE_PARAM]))
+            except (RuntimeError, ValueError) as exc:
+                devices[name] = f"unavailable ({str(exc).split('. ')[0]})"
+        out[name] = forecaster
+    return out, devices
+
+
 def compare(
     y,
     forecasters=None,
@@ -85,6 +113,7 @@ def compare(
     progress: bool = False,
     errors: str = "warn",
     return_results: bool = False,
+    device: str | None = None,
 ):
     """Backtest several forecasters on ``y`` and rank them by MASE.
 
@@ -124,6 +153,11 @@ def compare(
         ``summary.attrs["failed"]``), or the error is raised.
     return_results : bool, default=False
         Also return the tidy backtest results of all models.
+    device : {"cpu", "cuda", "auto"} or None, default=None
+        Where the recurrent models train (their ``estimator__device``); None keeps each
+        model's own setting; "cuda" without a usable GPU raises a RuntimeError naming the
+        fix. ``summary.attrs["devices"]`` records, per model that has a device, where it
+        trained.
 
     Returns
     -------
@@ -149,6 +183,12 @@ def compare(
         y, horizon, n_windows, step, refit, X, coverage, season or 1
     )
     models = resolve_forecasters(forecasters, season)
+    if device is not None:
+        from ..nn._device import resolve_device
+
+        check_choice(device, "device", ("cpu", "reference", "cuda", "auto"))
+        resolve_device(device)  # device="cuda" without a usable GPU: one clear error, up front
+    models, devices = training_devices(models, device)
 
     frames, failed = [], {}
     with tqdm(total=len(models) * n_windows, disable=not progress, desc="compare", unit="window") as pbar:
@@ -186,4 +226,5 @@ def compare(
     summary.attrs["failed"] = failed
     summary.attrs["horizon"] = int(horizon)
     summary.attrs["seasonal_period"] = season
+    summary.attrs["devices"] = {name: label for name, label in devices.items() if name in summary.index}
     return (summary, results) if return_results else summary
