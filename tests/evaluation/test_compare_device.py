@@ -1,0 +1,62 @@
+"""compare() and `tsrnn compare` say which device trained the recurrent models."""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrnn import NaiveForecaster, compare
+from tsrnn.cli import main
+from tsrnn.estimators import GRURegressor
+from tsrnn.forecasting import Forecaster
+
+
+@pytest.fixture
+def no_gpu(monkeypatch):
+    if importlib.util.find_spec("numba_cuda") is not None:
+        from numba import cuda
+
+        monkeypatch.setattr(cuda, "is_available", lambda: False)
+
+
+@pytest.fixture
+def y():
+    t = np.arange(48)
+    return pd.Series(10 + np.sin(t / 3) + 0.1 * np.cos(t), index=pd.RangeIndex(48))
+
+
+def test_compare_records_the_training_device(y, no_gpu):
+    gru = Forecaster(GRURegressor(hidden_size=3, max_iter=2, random_state=0), window=6)
+    models = {"naive": NaiveForecaster(), "gru": gru}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        summary = compare(y, forecasters=models, horizon=3, n_windows=1)
+        assert summary.attrs["devices"] == {"gru": "cpu"}  # only models that have a device
+        auto = compare(y, forecasters=models, horizon=3, n_windows=1, device="auto")
+    assert auto.attrs["devices"] == {"gru": "cpu"}
+    np.testing.assert_array_equal(auto["mase"].to_numpy(), summary["mase"].to_numpy())
+    assert gru.get_params()["estimator__device"] == "cpu"  # the caller's model is not modified
+    with pytest.raises(RuntimeError, match=r"pip install 'tsrnn\[cuda\]'"):
+        compare(y, forecasters=models, horizon=3, n_windows=1, device="cuda")
+    with pytest.raises(ValueError, match="device"):
+        compare(y, forecasters=models, horizon=3, n_windows=1, device="tpu")
+
+
+def test_cli_prints_the_training_device(tmp_path, capsys, no_gpu, y):
+    path = tmp_path / "series.csv"
+    pd.DataFrame({"t": np.arange(len(y)), "v": y.to_numpy()}).to_csv(path, index=False)
+    args = ["compare", "--csv", str(path), "--time-col", "t", "--target", "v", "--horizon", "2"]
+    args += ["--windows", "1", "--no-progress", "--models", "naive,rnn"]
+    assert main([*args, "--device", "auto"]) == 0
+    out = capsys.readouterr().out
+    assert "device: the recurrent models (rnn) trained on cpu" in out
+    assert main([*args, "--device", "cuda"]) == 2
+    err = capsys.readouterr().err
+    assert "--device cuda" in err and "pip install 'tsrnn[cuda]'" in err and len(err.splitlines()) == 1
+    # without recurrent models there is no device line
+    assert main([*args[:-1], "naive"]) == 0
+    assert "device:" not in capsys.readouterr().out
