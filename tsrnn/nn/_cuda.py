@@ -93,14 +93,16 @@ class CudaOps:
     def _cached_views(self, key, flat, make):
         # Slicing a device array builds a Python object per view; the parameter and gradient
         # vectors of a fit are the same objects batch after batch, so their views are kept
-        # (with a reference to the vector, so its id cannot be reused while cached).
-        entry = self._views.get((id(flat), key))
-        if entry is not None and entry[0] is flat:
-            return entry[1]
-        views = make()
-        self._views[(id(flat), key)] = (flat, views)
-        while len(self._views) > 64:
-            self._views.popitem(last=False)
+        # for the last few vectors (with a reference to each, so its id cannot be reused
+        # while cached, and few enough that stale copies do not hold much device memory).
+        entry = self._views.get(id(flat))
+        if entry is None or entry[0] is not flat:
+            entry = self._views[id(flat)] = (flat, {})
+            while len(self._views) > 4:
+                self._views.popitem(last=False)
+        views = entry[1].get(key)
+        if views is None:
+            views = entry[1][key] = make()
         return views
 
     def views(self, layout, flat) -> dict:

@@ -202,8 +202,9 @@ class RecurrentNetwork:
         Kernel backend (:func:`tsrnn.kernels.kernels_for`). With "cuda" the network works on
         numba device arrays: ``params``, ``x`` and the gradients passed to
         :meth:`forward`/:meth:`backward` may be device arrays (host arrays are copied to the
-        device), and results stay on the device, except :meth:`predict`, which returns a
-        host array.
+        device), and results stay on the device (the output of :meth:`forward` is a buffer
+        of the workspace, valid until the next forward of the same batch shape), except
+        :meth:`predict`, which returns a host array.
 
     Examples
     --------
