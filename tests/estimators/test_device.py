@@ -73,7 +73,7 @@ def test_cuda_without_a_gpu_raises_an_error_naming_the_fix(no_gpu, monkeypatch, 
         assert "needs an NVIDIA GPU with a working CUDA driver" in message
     else:
         assert "needs the numba-cuda package, which is not installed" in message
-    assert not hasattr(model, "params_")  # nothing half-fitted left behind
+    assert not [k for k in vars(model) if k.endswith("_")]  # nothing half-fitted left behind
     with pytest.raises(RuntimeError, match=r"tsrnn\[cuda\]"):
         RecurrentClassifier(device="cuda", **FAST).fit(X, (y > 0).astype(int))
 

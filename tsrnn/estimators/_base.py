@@ -336,6 +336,8 @@ class BaseRecurrent(BaseEstimator):
     # ------------------------------------------------------------------ training
 
     def _fit(self, X, y, *, incremental: bool, classes=None):
+        # First: device="cuda" without a usable GPU fails before anything is set on self.
+        backend = resolve_device(self.device)
         fitted = hasattr(self, "params_")
         keep = fitted and (incremental or self.warm_start)
         X, y = validate_data(
@@ -349,7 +351,6 @@ class BaseRecurrent(BaseEstimator):
         )
         X3 = self._to_sequences(X, reset=not keep)
         Y = self._prepare_targets(y, reset=not keep, classes=classes)
-        backend = resolve_device(self.device)
         cell = self._cell_name()
         n = X3.shape[0]
         if self.dropout > 0 and self.num_layers == 1:
