@@ -62,6 +62,10 @@ class CudaOps:
         self._views = OrderedDict()
         self._rng_states = None
 
+    def release(self) -> None:
+        """Forget the cached views (they hold references to device vectors)."""
+        self._views.clear()
+
     # -- arrays
     def is_array(self, a) -> bool:
         return self.launcher.is_device_array(a)
@@ -267,6 +271,13 @@ class DeviceTrainer:
         names = ("m", "v") if isinstance(self.optimizer, Adam) else ("velocity",)
         for name, dev in zip(names, self.state):
             getattr(self.optimizer, name)[...] = self.launcher.download(dev)
+
+    def close(self) -> None:
+        """Free the device memory of the call: the network's activation buffers too (a fitted
+        model should not hold GPU memory; prediction allocates what it needs)."""
+        self.network.release_buffers()
+        self._batches.clear()
+        self.params = self.grad = self.X = self.Y = self.X_val = self.state = None
 
     def _batch_buffers(self, size: int):
         bufs = self._batches.get(size)

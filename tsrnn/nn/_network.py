@@ -305,6 +305,14 @@ class RecurrentNetwork:
         self.__dict__.update(state)
         self._local = threading.local()
 
+    def release_buffers(self) -> None:
+        """Drop the scratch buffers of every thread (device memory with ``device="cuda"``);
+        they are allocated again on demand."""
+        self._local = threading.local()
+        release = getattr(self.ops, "release", None)
+        if release is not None:
+            release()
+
     def _workspace(self, length: int, batch: int) -> ForwardCache:
         cache = getattr(self._local, "workspaces", None)
         if cache is None:

@@ -168,6 +168,9 @@ class HostTrainer:
     def finish(self) -> None:
         pass
 
+    def close(self) -> None:
+        pass
+
 
 def _trainer(network, *args):
     if getattr(network, "on_device", False):
@@ -318,6 +321,7 @@ def train(
         errstate.__exit__(None, None, None)
         # A snapshot is only needed within a call; do not keep (or pickle) it.
         history.best_params = None
+        trainer.close()
 
     history.stop_reason = stop
     if stop == "max_iter" and check_convergence:
