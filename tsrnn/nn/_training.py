@@ -314,7 +314,7 @@ def train(
         if validation is not None and history.best_params is not None and stop != "diverged":
             trainer.restore(history.best_params)
         # Only now are the trained weights (and optimizer state) written back to the host
-        # arrays (a no-op on the host); a failed call leaves the device copies behind.
+        # arrays (a no-op on the host); on the device a failed call leaves them as they were.
         trainer.finish()
     finally:
         bar.close()
