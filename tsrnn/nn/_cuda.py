@@ -43,9 +43,10 @@ class CudaOps:
     cell : str
     dtype : numpy dtype
     launcher : DeviceOps or RecordingOps, optional
-        Launches the kernels and moves data; by default a :class:`~tsrnn.kernels.cuda._layer.
-        DeviceOps` on the default stream with :data:`DEFAULT_CONFIG`. A ``RecordingOps``
-        runs the same code on NumPy stand-ins to list the launched kernel signatures.
+        Launches the kernels and moves data; by default a ``DeviceOps``
+        (:mod:`tsrnn.kernels.cuda._layer`) on the default stream with
+        :data:`DEFAULT_CONFIG`. A ``RecordingOps`` runs the same code on NumPy stand-ins to
+        list the launched kernel signatures.
     """
 
     on_device = True
