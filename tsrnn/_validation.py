@@ -86,6 +86,25 @@ def check_finite(value: np.ndarray, name: str) -> None:
         )
 
 
+def check_finite_like(value: Any, name: str) -> None:
+    """:func:`check_finite` on an array-like of floats; other inputs are left alone.
+
+    For entry points that convert their inputs later (e.g. scikit-learn's ``validate_data``):
+    this gives the NaN/inf message with the count and position first.
+    """
+    if hasattr(value, "to_numpy"):  # pandas: without copying each column separately
+        try:
+            value = value.to_numpy()
+        except (TypeError, ValueError):
+            return
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        return
+    if arr.dtype.kind in "fc":
+        check_finite(arr, name)
+
+
 def check_shape(value: np.ndarray, name: str, expected: tuple[int, ...], hint: str = "") -> None:
     """Raise a ValueError when ``value.shape`` differs from ``expected``."""
     if value.shape != tuple(expected):

@@ -10,7 +10,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 
 from .._validation import check_positive_int, check_probability
-from ..forecasting._base import BaseForecaster, check_horizon, check_series
+from ..forecasting._base import BaseForecaster, check_covers, check_horizon, check_series
 from ._season import infer_seasonal_period
 from .metrics import seasonal_naive_mae
 
@@ -152,11 +152,7 @@ def check_backtest_args(y, horizon, n_windows, step, refit, X, coverage, seasona
     if X is not None:
         if not isinstance(X, (pd.DataFrame, pd.Series)):
             raise TypeError(f"X must be a pandas DataFrame indexed like y, got {type(X).__name__}.")
-        missing = y.index.difference(X.index)
-        if len(missing):
-            raise ValueError(
-                f"X must have a row for every timestamp of y; {len(missing)} missing, e.g. {missing[0]!r}."
-            )
+        check_covers(X, y.index, "X")
         X = X.loc[y.index]
     if seasonal_period is None:
         season = infer_seasonal_period(y.index) or 1
