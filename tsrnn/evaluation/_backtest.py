@@ -6,11 +6,12 @@ import time
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from sklearn.base import clone
 
+from .._parallel import run_tasks
 from .._validation import check_positive_int, check_probability
-from ..forecasting._base import BaseForecaster, check_covers, check_horizon, check_series
+from ..forecasting._base import check_covers, check_horizon, check_series
+from ..forecasting._per_series import PerSeriesForecaster, check_forecaster_interface
 from ._season import infer_seasonal_period
 from .metrics import seasonal_naive_mae
 
@@ -127,15 +128,7 @@ def _tidy(y, model, window, start, horizon, fit_time, predict_time, pred, interv
 
 
 def _check_forecaster(forecaster) -> None:
-    needed = ("fit", "predict", "predict_interval", "update", "get_params")
-    if isinstance(forecaster, BaseForecaster):
-        return
-    missing = [m for m in needed if not callable(getattr(forecaster, m, None))]
-    if missing:
-        raise TypeError(
-            f"forecaster must follow the forecaster interface (fit/predict/predict_interval/update "
-            f"and scikit-learn get_params); {type(forecaster).__name__} lacks {missing}."
-        )
+    check_forecaster_interface(forecaster)
 
 
 def check_backtest_args(y, horizon, n_windows, step, refit, X, coverage, seasonal_period):
@@ -162,25 +155,54 @@ def check_backtest_args(y, horizon, n_windows, step, refit, X, coverage, seasona
     return horizon, n_windows, step, group_size, X, coverage, season, starts
 
 
+def plan_tasks(forecaster, y, X, horizon, starts, group_size, coverage) -> tuple[list, list]:
+    """The independent tasks of one backtest: ``(arguments of _run_group, series)`` lists.
+
+    One task per refit group of windows; for a :class:`~tsrnn.PerSeriesForecaster` on a
+    DataFrame, one per group AND series (each series has its own model anyway), so that many
+    series spread over many workers. The cut never depends on ``n_jobs``.
+    """
+    size = group_size or len(starts)
+    groups = [starts[i : i + size] for i in range(0, len(starts), size)]
+    if isinstance(forecaster, PerSeriesForecaster) and isinstance(y, pd.DataFrame):
+        check_forecaster_interface(forecaster.forecaster)
+        if not y.columns.is_unique:
+            raise ValueError("y has duplicated column names; each series needs its own name.")
+        args, series = [], []
+        for group in groups:
+            for column in y.columns:
+                args.append((forecaster.forecaster, y[column], X, group, horizon, coverage))
+                series.append(column)
+        return args, series
+    return [(forecaster, y, X, group, horizon, coverage) for group in groups], [None] * len(groups)
+
+
+def collect(y, results, series, name, starts, horizon, season, pbar=None) -> pd.DataFrame:
+    """The tidy frame from the task results of :func:`plan_tasks` (in task order)."""
+    position = {col: i for i, col in enumerate(dict.fromkeys(series))}
+    per_window = len(position) if series and series[0] is not None else 1
+    frames = {}
+    for group, column in zip(results, series):
+        y_part = y if column is None else y[column]
+        for start, fit_time, predict_time, pred, interval in group:
+            window = starts.index(start)
+            frame = _tidy(
+                y_part, name, window, start, horizon, fit_time, predict_time, pred, interval, season
+            )
+            if column is not None:
+                frame.insert(1, "series", column)
+            frames[(window, position[column])] = frame
+            if pbar is not None:
+                pbar.update(1 / per_window)
+    # rows by window, then series (in the column order of y), then step ahead
+    return pd.concat([frames[key] for key in sorted(frames)], ignore_index=True)
+
+
 def _backtest(forecaster, y, X, horizon, starts, group_size, coverage, season, name, n_jobs, pbar=None):
     """Run the windows of one (validated) backtest; return the tidy frame."""
     _check_forecaster(forecaster)
-    size = group_size or len(starts)
-    groups = [starts[i : i + size] for i in range(0, len(starts), size)]
-    runs = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_run_group)(forecaster, y, X, g, horizon, coverage) for g in groups
-    )
-    frames = []
-    for group in runs:
-        for start, fit_time, predict_time, pred, interval in group:
-            window = starts.index(start)
-            frames.append(
-                _tidy(y, name, window, start, horizon, fit_time, predict_time, pred, interval, season)
-            )
-            if pbar is not None:
-                pbar.update(1)
-    # Groups come back in submission order, so rows are already by window (then series, step).
-    return pd.concat(frames, ignore_index=True)
+    args, series = plan_tasks(forecaster, y, X, horizon, starts, group_size, coverage)
+    return collect(y, run_tasks(_run_group, args, n_jobs), series, name, starts, horizon, season, pbar)
 
 
 def backtest(
@@ -223,8 +245,11 @@ def backtest(
         Exogenous regressors with a row for every timestamp of ``y`` (the future rows are given
         to ``predict``, as known future values).
     n_jobs : int or None, default=None
-        Parallel jobs (joblib) over groups of windows that are refit independently; with
-        ``refit=False`` there is one group, run sequentially. ``None``: one job.
+        Parallel jobs (joblib) over groups of windows that are refit independently (with
+        ``refit=False`` there is one group) and, for a :class:`~tsrnn.PerSeriesForecaster` on a
+        DataFrame, over series too. ``None``: one job, unless a ``joblib.parallel_backend``
+        context says otherwise: inside ``with joblib.parallel_backend("dask"):`` the tasks run
+        on a Dask cluster. Results do not depend on ``n_jobs`` or the backend.
     coverage : float, default=0.9
         Nominal coverage of the prediction intervals (NaN when a forecaster has none).
     seasonal_period : int or None, default=None
