@@ -208,9 +208,9 @@ class _Writer:
         name = cls.__name__
         if name in _PICKLE_ONLY and cls.__module__.startswith("tsrnn"):
             raise _Unsupported(
-                f"{name} cannot be saved in the tsrnn model format: {_PICKLE_ONLY[name]}, which only "
-                "pickle can store. Use joblib.dump(model, path) (and load it only from a source you "
-                "trust), or save the settings and refit"
+                f"{where} is a {name} and {_PICKLE_ONLY[name]}, which only pickle can store. Use "
+                "joblib.dump(model, path) (and load such a file only from a source you trust), or "
+                "keep its parameters (get_params()) and refit"
             )
         if self.classes.get(name) is not cls:
             hint = ""
@@ -219,9 +219,7 @@ class _Writer:
                     f"; a Forecaster can be saved with tsrnn's recurrent estimators, not with {name} "
                     "(use joblib.dump, or skops.io for scikit-learn models, for that)"
                 )
-            raise _Unsupported(
-                f"{where} is a {cls.__module__}.{name}, which the tsrnn model format does not store{hint}"
-            )
+            raise _Unsupported(f"{where} is a {cls.__module__}.{name}, which it does not store{hint}")
         key = id(value)
         if key in self.memo:  # the same object reached twice (e.g. Forecaster.estimator_ and its _model)
             return {"ref": self.memo[key]}
@@ -311,7 +309,7 @@ def save(model, path, *, overwrite: bool = False) -> None:
     try:
         content = writer.encode(model, "model")
     except _Unsupported as exc:
-        raise TypeError(f"cannot save {type(model).__name__}: {exc}.") from None
+        raise TypeError(f"cannot save {type(model).__name__} in the tsrnn model format: {exc}.") from None
     if not (isinstance(content, dict) and "object" in content):
         raise TypeError(f"save() stores tsrnn models, got {type(model).__name__}.")
     content_json = json.dumps(content, sort_keys=True, allow_nan=False)
