@@ -59,9 +59,7 @@ def exog(index: pd.Index) -> pd.DataFrame:
 
 
 def rnn(**kw) -> RecurrentRegressor:
-    return RecurrentRegressor(
-        "gru", hidden_size=4, max_iter=3, early_stopping=False, random_state=0, **kw
-    )
+    return RecurrentRegressor("gru", hidden_size=4, max_iter=3, early_stopping=False, random_state=0, **kw)
 
 
 def forecaster() -> Forecaster:
@@ -91,8 +89,23 @@ def cli(csv_text: str, *extra: str) -> tuple[int, str]:
         err, out = io.StringIO(), io.StringIO()
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
             code = cli_main(
-                ["compare", "--csv", path, "--time-col", "date", "--target", "y", "--models", "naive",
-                 "--horizon", "3", "--windows", "2", "--no-progress", *extra]
+                [
+                    "compare",
+                    "--csv",
+                    path,
+                    "--time-col",
+                    "date",
+                    "--target",
+                    "y",
+                    "--models",
+                    "naive",
+                    "--horizon",
+                    "3",
+                    "--windows",
+                    "2",
+                    "--no-progress",
+                    *extra,
+                ]
             )
     return code, (err.getvalue().strip() or out.getvalue().strip().splitlines()[-1])
 
@@ -126,7 +139,10 @@ def close_to(expected, rtol=1e-4):
         want = np.broadcast_to(np.asarray(want, dtype=float).ravel(), got.shape)
         err = float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-300)))
         ok = bool(np.all(np.isfinite(got))) and err <= rtol
-        return ok, f"forecast {got[0]:.6g}, {got[1]:.6g}, ... ; max relative difference {err:.1e} (≤ {rtol:g})"
+        return (
+            ok,
+            f"forecast {got[0]:.6g}, {got[1]:.6g}, ... ; max relative difference {err:.1e} (≤ {rtol:g})",
+        )
 
     return check
 
@@ -160,7 +176,11 @@ def cases() -> list[Case]:
 
     # --- NaN / inf --------------------------------------------------------------------------
     nan_y = with_nan(y)
-    add("NaN in the target", "RecurrentRegressor.fit", lambda: rnn().fit(Xw, np.where(np.arange(len(yw)) == 4, np.nan, yw)))
+    add(
+        "NaN in the target",
+        "RecurrentRegressor.fit",
+        lambda: rnn().fit(Xw, np.where(np.arange(len(yw)) == 4, np.nan, yw)),
+    )
     Xbad = Xw.copy()
     Xbad[2, 3] = np.inf
     add("inf in the features", "RecurrentRegressor.fit", lambda: rnn().fit(Xbad, yw))
@@ -184,15 +204,27 @@ def cases() -> list[Case]:
         "Forecaster(strategy='direct').fit",
         lambda: Forecaster(rnn(), window=6, strategy="direct", horizon=3).fit(short),
     )
-    add("series too short for the model", "ARIMAForecaster.fit", lambda: ARIMAForecaster(order=(2, 1, 1)).fit(short.iloc[:3]))
+    add(
+        "series too short for the model",
+        "ARIMAForecaster.fit",
+        lambda: ARIMAForecaster(order=(2, 1, 1)).fit(short.iloc[:3]),
+    )
     add("series too short for the model", "HMMForecaster.fit", lambda: HMMForecaster().fit(short))
-    add("series too short for the backtest", "backtest", lambda: backtest(NaiveForecaster(), short, horizon=3, n_windows=5))
+    add(
+        "series too short for the backtest",
+        "backtest",
+        lambda: backtest(NaiveForecaster(), short, horizon=3, n_windows=5),
+    )
     add("series too short for the model", "CLI compare --csv", lambda: cli_call(to_csv(short.iloc[:5])))
     # --- non-numeric ------------------------------------------------------------------------
     add("non-numeric column", "make_windows", lambda: make_windows(text, 6))
     add("non-numeric column", "Forecaster.fit", lambda: forecaster().fit(text))
     add("non-numeric column", "NaiveForecaster.fit", lambda: NaiveForecaster().fit(text))
-    add("non-numeric values", "RecurrentRegressor.fit", lambda: rnn().fit(Xw.astype(str).astype(object) + "x", yw))
+    add(
+        "non-numeric values",
+        "RecurrentRegressor.fit",
+        lambda: rnn().fit(Xw.astype(str).astype(object) + "x", yw),
+    )
     add("non-numeric column", "backtest", lambda: backtest(NaiveForecaster(), text, horizon=3))
     add("non-numeric column", "fit_many", lambda: fit_many(NaiveForecaster(), text))
     bad_csv = to_csv(y).replace(f"{y.iloc[10]}", "n/a", 1)
@@ -208,25 +240,65 @@ def cases() -> list[Case]:
     add("unsorted timestamps", "CLI compare --csv", lambda: cli_call(to_csv(unsorted)))
     add("irregular index, no frequency", "Forecaster.fit", lambda: forecaster().fit(irregular))
     add("irregular index, no frequency", "NaiveForecaster.fit", lambda: NaiveForecaster().fit(irregular))
-    add("irregular index, no frequency", "backtest", lambda: backtest(NaiveForecaster(), irregular, horizon=3, n_windows=2))
+    add(
+        "irregular index, no frequency",
+        "backtest",
+        lambda: backtest(NaiveForecaster(), irregular, horizon=3, n_windows=2),
+    )
     add("irregular index, no frequency", "CLI compare --csv", lambda: cli_call(to_csv(irregular)))
     # --- exogenous --------------------------------------------------------------------------
     add("X does not cover y's index", "Forecaster.fit", lambda: forecaster().fit(y, X=x.iloc[5:]))
     add("X does not cover y's index", "make_windows", lambda: make_windows(y, 6, X=x.iloc[:-3]))
-    add("X does not cover y's index", "ARIMAForecaster.fit", lambda: ARIMAForecaster(order=(1, 0, 0)).fit(y, X=x.iloc[5:]))
+    add(
+        "X does not cover y's index",
+        "ARIMAForecaster.fit",
+        lambda: ARIMAForecaster(order=(1, 0, 0)).fit(y, X=x.iloc[5:]),
+    )
     add("X does not cover y's index", "backtest", lambda: backtest(forecaster(), y, horizon=3, X=x.iloc[:-2]))
     future = exog(pd.date_range(y.index[-1], periods=3, freq="MS"))  # starts one month too early
-    add("X does not cover the horizon", "Forecaster.predict", lambda: forecaster().fit(y, X=x).predict(3, X=future))
-    add("X does not cover the horizon", "ARIMAForecaster.predict", lambda: ARIMAForecaster(order=(1, 0, 0)).fit(y, X=x).predict(3, X=future))
+    add(
+        "X does not cover the horizon",
+        "Forecaster.predict",
+        lambda: forecaster().fit(y, X=x).predict(3, X=future),
+    )
+    add(
+        "X does not cover the horizon",
+        "ARIMAForecaster.predict",
+        lambda: ARIMAForecaster(order=(1, 0, 0)).fit(y, X=x).predict(3, X=future),
+    )
     add("X missing at predict time", "Forecaster.predict", lambda: forecaster().fit(y, X=x).predict(3))
     # --- shapes at predict time -------------------------------------------------------------
-    add("wrong X shape at predict", "RecurrentRegressor.predict", lambda: rnn().fit(Xw, yw).predict(Xw[:, :5]))
-    add("3-D X at predict after 2-D fit", "RecurrentRegressor.predict", lambda: rnn().fit(Xw, yw).predict(Xw[:, :, None]))
+    add(
+        "wrong X shape at predict", "RecurrentRegressor.predict", lambda: rnn().fit(Xw, yw).predict(Xw[:, :5])
+    )
+    add(
+        "3-D X at predict after 2-D fit",
+        "RecurrentRegressor.predict",
+        lambda: rnn().fit(Xw, yw).predict(Xw[:, :, None]),
+    )
     add("1-D X at predict", "RecurrentRegressor.predict", lambda: rnn().fit(Xw, yw).predict(Xw[0]))
-    add("X with other columns at predict", "Forecaster.predict", lambda: forecaster().fit(y, X=x).predict(3, X=exog(pd.date_range(y.index[-1], periods=4, freq="MS")[1:]).rename(columns={"x": "z"})))
+    add(
+        "X with other columns at predict",
+        "Forecaster.predict",
+        lambda: (
+            forecaster()
+            .fit(y, X=x)
+            .predict(
+                3, X=exog(pd.date_range(y.index[-1], periods=4, freq="MS")[1:]).rename(columns={"x": "z"})
+            )
+        ),
+    )
     nxt = series(N + 2).iloc[N:]
-    add("more y columns in update", "Forecaster.update", lambda: forecaster().fit(y).update(pd.DataFrame({"a": nxt, "b": nxt})))
-    add("update that does not continue y", "Forecaster.update", lambda: forecaster().fit(y).update(y.iloc[-2:]))
+    add(
+        "more y columns in update",
+        "Forecaster.update",
+        lambda: forecaster().fit(y).update(pd.DataFrame({"a": nxt, "b": nxt})),
+    )
+    add(
+        "update that does not continue y",
+        "Forecaster.update",
+        lambda: forecaster().fit(y).update(y.iloc[-2:]),
+    )
     # --- empty ------------------------------------------------------------------------------
     add("empty series", "Forecaster.fit", lambda: forecaster().fit(empty))
     add("empty series", "make_windows", lambda: make_windows(empty, 6))
@@ -236,15 +308,50 @@ def cases() -> list[Case]:
     add("empty frame", "fit_many", lambda: fit_many(NaiveForecaster(), pd.DataFrame(index=y.index)))
     add("empty CSV", "CLI compare --csv", lambda: cli_call("date,y\n"))
     # --- must work --------------------------------------------------------------------------
-    add("constant series", "Forecaster.fit/predict", lambda: forecaster().fit(const).predict(3), close_to(7.5, 1e-2))
-    add("constant series", "Forecaster(Ridge).fit/predict", lambda: Forecaster(Ridge(), window=6).fit(const).predict(3), close_to(7.5, 1e-9))
-    add("constant series", "NaiveForecaster.fit/predict", lambda: NaiveForecaster().fit(const).predict(3), close_to(7.5, 0))
-    add("constant series", "ARIMAForecaster.fit/predict", lambda: ARIMAForecaster().fit(const).predict(3), close_to(7.5, 1e-6))
+    add(
+        "constant series",
+        "Forecaster.fit/predict",
+        lambda: forecaster().fit(const).predict(3),
+        close_to(7.5, 1e-2),
+    )
+    add(
+        "constant series",
+        "Forecaster(Ridge).fit/predict",
+        lambda: Forecaster(Ridge(), window=6).fit(const).predict(3),
+        close_to(7.5, 1e-9),
+    )
+    add(
+        "constant series",
+        "NaiveForecaster.fit/predict",
+        lambda: NaiveForecaster().fit(const).predict(3),
+        close_to(7.5, 0),
+    )
+    add(
+        "constant series",
+        "ARIMAForecaster.fit/predict",
+        lambda: ARIMAForecaster().fit(const).predict(3),
+        close_to(7.5, 1e-6),
+    )
     add("constant series (no regimes)", "HMMForecaster.fit", lambda: HMMForecaster().fit(const))
     add("constant series", "CLI compare --csv", lambda: cli_call(to_csv(const)), cli_works)
-    add("constant window inputs", "RecurrentRegressor.fit/predict", lambda: rnn().fit(np.ones((20, 6)), np.full(20, 3.0)).predict(np.ones((2, 6))), close_to(3.0, 1e-2))
-    add("values around 1e12", "Forecaster.fit/predict", lambda: forecaster().fit(huge).predict(3), close_to(scaled_forecast(forecaster, 1e12), 1e-5))
-    add("values around 1e-12", "Forecaster.fit/predict", lambda: forecaster().fit(tiny).predict(3), close_to(scaled_forecast(forecaster, 1e-12), 1e-5))
+    add(
+        "constant window inputs",
+        "RecurrentRegressor.fit/predict",
+        lambda: rnn().fit(np.ones((20, 6)), np.full(20, 3.0)).predict(np.ones((2, 6))),
+        close_to(3.0, 1e-2),
+    )
+    add(
+        "values around 1e12",
+        "Forecaster.fit/predict",
+        lambda: forecaster().fit(huge).predict(3),
+        close_to(scaled_forecast(forecaster, 1e12), 1e-5),
+    )
+    add(
+        "values around 1e-12",
+        "Forecaster.fit/predict",
+        lambda: forecaster().fit(tiny).predict(3),
+        close_to(scaled_forecast(forecaster, 1e-12), 1e-5),
+    )
     add(
         "values around 1e12",
         "RecurrentRegressor.fit/predict",
@@ -257,11 +364,36 @@ def cases() -> list[Case]:
         lambda: rnn().fit(Xw * 1e-12, yw * 1e-12).predict(Xw[-3:] * 1e-12),
         close_to(lambda: rnn().fit(Xw, yw).predict(Xw[-3:]) * 1e-12, 1e-5),
     )
-    add("values around 1e12", "NaiveForecaster.fit/predict", lambda: NaiveForecaster().fit(huge).predict(3), close_to(huge.iloc[-1], 0))
-    add("values around 1e-12", "ARIMAForecaster.fit/predict", lambda: ARIMAForecaster(order=(1, 0, 0)).fit(tiny).predict(3), close_to(scaled_forecast(lambda: ARIMAForecaster(order=(1, 0, 0)), 1e-12), 1e-2))
-    add("values around 1e12", "ARIMAForecaster.fit/predict", lambda: ARIMAForecaster(order=(1, 0, 0)).fit(huge).predict(3), close_to(scaled_forecast(lambda: ARIMAForecaster(order=(1, 0, 0)), 1e12), 1e-2))
-    add("values around 1e12", "HMMForecaster.fit/predict", lambda: HMMForecaster(random_state=0).fit(huge).predict(3), close_to(scaled_forecast(lambda: HMMForecaster(random_state=0), 1e12), 1e-3))
-    add("values around 1e-12", "HMMForecaster.fit/predict", lambda: HMMForecaster(random_state=0).fit(tiny).predict(3), close_to(scaled_forecast(lambda: HMMForecaster(random_state=0), 1e-12), 1e-3))
+    add(
+        "values around 1e12",
+        "NaiveForecaster.fit/predict",
+        lambda: NaiveForecaster().fit(huge).predict(3),
+        close_to(huge.iloc[-1], 0),
+    )
+    add(
+        "values around 1e-12",
+        "ARIMAForecaster.fit/predict",
+        lambda: ARIMAForecaster(order=(1, 0, 0)).fit(tiny).predict(3),
+        close_to(scaled_forecast(lambda: ARIMAForecaster(order=(1, 0, 0)), 1e-12), 1e-2),
+    )
+    add(
+        "values around 1e12",
+        "ARIMAForecaster.fit/predict",
+        lambda: ARIMAForecaster(order=(1, 0, 0)).fit(huge).predict(3),
+        close_to(scaled_forecast(lambda: ARIMAForecaster(order=(1, 0, 0)), 1e12), 1e-2),
+    )
+    add(
+        "values around 1e12",
+        "HMMForecaster.fit/predict",
+        lambda: HMMForecaster(random_state=0).fit(huge).predict(3),
+        close_to(scaled_forecast(lambda: HMMForecaster(random_state=0), 1e12), 1e-3),
+    )
+    add(
+        "values around 1e-12",
+        "HMMForecaster.fit/predict",
+        lambda: HMMForecaster(random_state=0).fit(tiny).predict(3),
+        close_to(scaled_forecast(lambda: HMMForecaster(random_state=0), 1e-12), 1e-3),
+    )
     add("values around 1e-12", "CLI compare --csv", lambda: cli_call(to_csv(tiny)), cli_works)
     return out
 
@@ -296,7 +428,9 @@ def table(rows: list[tuple[Case, str, bool]]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", type=Path, help=f"replace the table between {START} and {END} in this file")
+    parser.add_argument(
+        "--write", type=Path, help=f"replace the table between {START} and {END} in this file"
+    )
     args = parser.parse_args()
     rows = []
     for case in cases():

@@ -102,8 +102,8 @@ def _registry() -> dict[str, type]:
 
 
 _PICKLE_ONLY = {
-    "ARIMAForecaster": "it holds statsmodels SARIMAX results",
-    "HMMForecaster": "it holds statsmodels Markov-switching results",
+    "ARIMAForecaster": "holds statsmodels SARIMAX results",
+    "HMMForecaster": "holds statsmodels Markov-switching results",
 }
 
 
@@ -160,7 +160,7 @@ class _Writer:
             return {"random_state": [kind, self.array(keys, where), int(pos), int(has_gauss), float(gauss)]}
         if isinstance(value, pd.Index):
             return {"index": self.index(value, where)}
-        if isinstance(value, pd.DateOffset):
+        if isinstance(value, pd.offsets.BaseOffset):
             return {"offset": value.freqstr}
         return self.obj(value, where)
 
@@ -208,7 +208,7 @@ class _Writer:
         name = cls.__name__
         if name in _PICKLE_ONLY and cls.__module__.startswith("tsrnn"):
             raise _Unsupported(
-                f"{where} is a {name} and {_PICKLE_ONLY[name]}, which only pickle can store. Use "
+                f"{where}: {name} {_PICKLE_ONLY[name]}, which only pickle can store. Use "
                 "joblib.dump(model, path) (and load such a file only from a source you trust), or "
                 "keep its parameters (get_params()) and refit"
             )

@@ -252,7 +252,6 @@ def test_recurrent_registry_entries_build_when_available():
     them with the right cell (on a branch without them, compare's defaults skip them with a note)."""
     try:
         from tsrnn.estimators import RecurrentRegressor  # noqa: F401
-
         from tsrnn.forecasting import Forecaster  # noqa: F401
     except ImportError:
         pytest.skip("the recurrent estimators and Forecaster are not part of this tree")
