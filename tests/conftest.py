@@ -32,6 +32,25 @@ import pytest
 
 REQUIRED_MARKERS = ("torch", "cuda", "nvvm", "dask")
 
+# Property-based tests: a bounded, reproducible number of examples by default (CI), more on demand
+# with HYPOTHESIS_PROFILE=thorough. No deadline: a first call may compile Numba kernels.
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    pass
+else:
+    settings.register_profile(
+        "tsrnn",
+        max_examples=50,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.register_profile(
+        "thorough", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "tsrnn"))
+
 
 def _required_here(item) -> bool:
     wanted = {m.strip() for m in os.environ.get("TSRNN_REQUIRE_ORACLES", "").split(",") if m.strip()}

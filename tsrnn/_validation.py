@@ -99,8 +99,10 @@ def check_finite_like(value: Any, name: str) -> None:
             return
     try:
         arr = np.asarray(value)
+        if arr.dtype.kind == "O":  # numbers held as objects: checked as numbers
+            arr = arr.astype(np.float64)
     except (TypeError, ValueError):
-        return
+        return  # not numbers: the caller's conversion reports that
     if arr.dtype.kind in "fc":
         check_finite(arr, name)
 
