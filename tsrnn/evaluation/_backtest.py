@@ -155,8 +155,23 @@ def check_backtest_args(y, horizon, n_windows, step, refit, X, coverage, seasona
     return horizon, n_windows, step, group_size, X, coverage, season, starts
 
 
-def plan_tasks(forecaster, y, X, horizon, starts, group_size, coverage) -> tuple[list, list]:
-    """The independent tasks of one backtest: ``(arguments of _run_group, series)`` lists.
+def _run_task(forecaster, y, X, starts, horizon, coverage, name, windows, season, column):
+    """One task: :func:`_run_group`, then its tidy rows, as ``[(window, frame), ...]``.
+
+    The rows are built where the forecasts are made (a worker), so the caller only
+    concatenates.
+    """
+    out = []
+    for window, run in zip(windows, _run_group(forecaster, y, X, starts, horizon, coverage)):
+        frame = _tidy(y, name, window, *run[:1], horizon, *run[1:], season)
+        if column is not None:
+            frame.insert(1, "series", column)
+        out.append((window, frame))
+    return out
+
+
+def plan_tasks(forecaster, y, X, horizon, starts, group_size, coverage, name, season) -> tuple[list, list]:
+    """The independent tasks of one backtest: ``(arguments of _run_task, series)`` lists.
 
     One task per refit group of windows; for a :class:`~tsrnn.PerSeriesForecaster` on a
     DataFrame, one per group AND series (each series has its own model anyway), so that many
@@ -168,29 +183,25 @@ def plan_tasks(forecaster, y, X, horizon, starts, group_size, coverage) -> tuple
         check_forecaster_interface(forecaster.forecaster)
         if not y.columns.is_unique:
             raise ValueError("y has duplicated column names; each series needs its own name.")
-        args, series = [], []
-        for group in groups:
-            for column in y.columns:
-                args.append((forecaster.forecaster, y[column], X, group, horizon, coverage))
-                series.append(column)
-        return args, series
-    return [(forecaster, y, X, group, horizon, coverage) for group in groups], [None] * len(groups)
+        units = [(forecaster.forecaster, y[column], column) for column in y.columns]
+    else:
+        units = [(forecaster, y, None)]
+    args, series = [], []
+    for group in groups:
+        windows = [starts.index(start) for start in group]
+        for f, y_part, column in units:
+            args.append((f, y_part, X, group, horizon, coverage, name, windows, season, column))
+            series.append(column)
+    return args, series
 
 
-def collect(y, results, series, name, starts, horizon, season, pbar=None) -> pd.DataFrame:
+def collect(results, series, pbar=None) -> pd.DataFrame:
     """The tidy frame from the task results of :func:`plan_tasks` (in task order)."""
     position = {col: i for i, col in enumerate(dict.fromkeys(series))}
     per_window = len(position) if series and series[0] is not None else 1
     frames = {}
-    for group, column in zip(results, series):
-        y_part = y if column is None else y[column]
-        for start, fit_time, predict_time, pred, interval in group:
-            window = starts.index(start)
-            frame = _tidy(
-                y_part, name, window, start, horizon, fit_time, predict_time, pred, interval, season
-            )
-            if column is not None:
-                frame.insert(1, "series", column)
+    for task, column in zip(results, series):
+        for window, frame in task:
             frames[(window, position[column])] = frame
             if pbar is not None:
                 pbar.update(1 / per_window)
@@ -201,8 +212,8 @@ def collect(y, results, series, name, starts, horizon, season, pbar=None) -> pd.
 def _backtest(forecaster, y, X, horizon, starts, group_size, coverage, season, name, n_jobs, pbar=None):
     """Run the windows of one (validated) backtest; return the tidy frame."""
     _check_forecaster(forecaster)
-    args, series = plan_tasks(forecaster, y, X, horizon, starts, group_size, coverage)
-    return collect(y, run_tasks(_run_group, args, n_jobs), series, name, starts, horizon, season, pbar)
+    args, series = plan_tasks(forecaster, y, X, horizon, starts, group_size, coverage, name, season)
+    return collect(run_tasks(_run_task, args, n_jobs), series, pbar)
 
 
 def backtest(

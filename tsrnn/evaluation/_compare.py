@@ -9,7 +9,7 @@ import pandas as pd
 from .._parallel import TaskFailed, run_tasks
 from .._validation import check_choice, check_positive_int
 from ..forecasting._base import check_series
-from ._backtest import _check_forecaster, _run_group, check_backtest_args, collect, plan_tasks
+from ._backtest import _check_forecaster, _run_task, check_backtest_args, collect, plan_tasks
 from ._registry import MODELS, default_model_names, make_forecaster
 from ._season import infer_seasonal_period
 from .metrics import summarize
@@ -167,7 +167,9 @@ def compare(
         # Exogenous columns go to the models that use them; the others forecast from y.
         x_model = X if getattr(forecaster, "_supports_exog", True) else None
         try:
-            plans[name] = plan_tasks(forecaster, y, x_model, horizon, starts, group_size, coverage)
+            plans[name] = plan_tasks(
+                forecaster, y, x_model, horizon, starts, group_size, coverage, name, season or 1
+            )
         except Exception as exc:
             if errors == "raise":
                 raise
@@ -177,7 +179,7 @@ def compare(
     capture = errors != "raise"
     outputs: dict[str, list] = {name: [] for name in plans}
     with tqdm(total=len(models) * n_windows, disable=not progress, desc="compare", unit="window") as pbar:
-        stream = run_tasks(_run_group, [a for args in tasks for a in args], n_jobs, capture=capture)
+        stream = run_tasks(_run_task, [a for args in tasks for a in args], n_jobs, capture=capture)
         for name, result in zip(owners, stream):
             outputs[name].append(result)
             if len(outputs[name]) < len(plans[name][0]):
@@ -187,9 +189,7 @@ def compare(
             try:
                 if errors_of:
                     raise errors_of[0]
-                frames.append(
-                    collect(y, outputs[name], plans[name][1], name, starts, horizon, season or 1, pbar)
-                )
+                frames.append(collect(outputs[name], plans[name][1], pbar))
             except Exception as exc:  # one broken model must not lose the others' results
                 if errors == "raise":
                     raise
