@@ -107,7 +107,8 @@ def cli(csv_text: str, *extra: str) -> tuple[int, str]:
                     *extra,
                 ]
             )
-    return code, (err.getvalue().strip() or out.getvalue().strip().splitlines()[-1])
+    text = err.getvalue().strip() or out.getvalue().strip().splitlines()[-1]
+    return code, text.replace(tmp + os.sep, "")  # the temporary directory changes every run
 
 
 def to_csv(y: pd.Series) -> str:

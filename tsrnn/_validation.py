@@ -92,6 +92,8 @@ def check_finite_like(value: Any, name: str) -> None:
     For entry points that convert their inputs later (e.g. scikit-learn's ``validate_data``):
     this gives the NaN/inf message with the count and position first.
     """
+    if value is None:  # a missing argument is the caller's to report
+        return
     if hasattr(value, "to_numpy"):  # pandas: without copying each column separately
         try:
             value = value.to_numpy()
@@ -99,6 +101,8 @@ def check_finite_like(value: Any, name: str) -> None:
             return
     try:
         arr = np.asarray(value)
+        if arr.ndim == 0:
+            return
         if arr.dtype.kind == "O":  # numbers held as objects: checked as numbers
             arr = arr.astype(np.float64)
     except (TypeError, ValueError):

@@ -98,7 +98,7 @@ def check_time_index(index: pd.Index, name: str = "y") -> None:
     if not index.is_monotonic_increasing:
         steps = np.flatnonzero(~(index[1:] > index[:-1])) if len(index) > 1 else []
         where = f" ({index[steps[0] + 1]!r} follows {index[steps[0]]!r})" if len(steps) else ""
-        raise ValueError(f"{name}'s index is not sorted in time{where}; call {name}.sort_index() first.")
+        raise ValueError(f"the index of {name} is not sorted in time{where}; call {name}.sort_index() first.")
 
 
 def check_series(y, name: str = "y", allow_nan: bool = False) -> tuple[np.ndarray, pd.Index]:
