@@ -68,6 +68,26 @@ def no_thread_limit(client):
         client.run(_thread_limit, True)
 
 
+def _burn(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def machine_check() -> None:
+    """What two processes can gain here at all: a pure-Python loop with n_jobs=1 and 2."""
+    times = []
+    for n_jobs in (1, 2):
+        tic = time.perf_counter()
+        joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(_burn)(3_000_000) for _ in range(8))
+        times.append(time.perf_counter() - tic)
+    print(
+        f"machine check (CPU-bound loop): n_jobs=1 {times[0]:.2f} s, n_jobs=2 {times[1]:.2f} s, "
+        f"speed-up {times[0] / times[1]:.2f}x (2.0x on two idle cores)"
+    )
+
+
 def run(name, forecaster, y, client, **kw):
     print(f"\n{name}: {y.shape[1]} series x {kw['n_windows']} windows of {kw['horizon']} steps")
     base, t1 = timed(lambda: backtest(forecaster, y, n_jobs=1, **kw))
@@ -97,6 +117,7 @@ def main() -> None:
         # a one-off cost of a few seconds per process, not a cost per backtest.
         client.run(lambda: __import__("tsrnn"))
         backtest(PerSeriesForecaster(NaiveForecaster()), y.iloc[:, :4], horizon=2, n_windows=1, n_jobs=2)
+        machine_check()
         kw = {"horizon": 6, "n_windows": n_windows}
         run(
             "NaiveForecaster(seasonal_period=12) per series",
