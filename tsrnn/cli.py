@@ -342,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="season length (default: from the index frequency; 1: none)",
     )
     ev.add_argument("--coverage", type=_coverage, default=0.9, help="interval coverage (default: 0.9)")
-    ev.add_argument("--jobs", type=_positive_int, help="parallel jobs over windows (default: 1)")
+    ev.add_argument("--jobs", type=_positive_int, help="parallel jobs over models and windows (default: 1)")
     ev.add_argument("--out", metavar="DIR", help="write results.csv, summary.md and forecasts.png there")
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_compare)
