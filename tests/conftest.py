@@ -9,6 +9,8 @@ missing, so the plain test command works on any machine without a multi-GB downl
     compiles the CUDA kernels to PTX (NVVM) and machine code (ptxas in nvJitLink) with
     NVIDIA's compilers from ``numba-cuda[cu13]`` (``pip install ".[cuda]"``); needs no GPU.
     Skipped under the simulator, which has no compiler.
+``dask``
+    runs on a ``dask.distributed`` local cluster (``pip install ".[distributed]"``).
 ``cuda``
     runs the CUDA kernels: on a GPU, or in numba's simulator when the environment variable
     ``NUMBA_ENABLE_CUDASIM=1`` is set before the run (``tsrnn.cuda_available()``). The
@@ -16,7 +18,7 @@ missing, so the plain test command works on any machine without a multi-GB downl
     are best selected on their own: ``NUMBA_ENABLE_CUDASIM=1 python -m pytest -m cuda``.
 
 ``TSRNN_REQUIRE_ORACLES`` turns skips of marked tests into failures: a comma-separated list
-of markers (``torch,nvvm``), or ``1`` for all of them. ``.ci/run`` requires ``torch,nvvm`` in
+of markers (``torch,nvvm``), or ``1`` for all of them. ``.ci/run`` requires ``torch,nvvm,dask`` in
 the main run and ``cuda`` in its simulator run, so CI cannot pass without having run them.
 """
 
@@ -28,7 +30,26 @@ import os
 
 import pytest
 
-REQUIRED_MARKERS = ("torch", "cuda", "nvvm")
+REQUIRED_MARKERS = ("torch", "cuda", "nvvm", "dask")
+
+# Property-based tests: a bounded, reproducible number of examples by default (CI), more on demand
+# with HYPOTHESIS_PROFILE=thorough. No deadline: a first call may compile Numba kernels.
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    pass
+else:
+    settings.register_profile(
+        "tsrnn",
+        max_examples=50,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.register_profile(
+        "thorough", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "tsrnn"))
 
 
 def _required_here(item) -> bool:

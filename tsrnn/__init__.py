@@ -6,6 +6,7 @@ scikit-learn estimator API, with pandas forecasting workflows and classical base
 
 from . import datasets, functional
 from ._layout import CELLS
+from ._persistence import load, save
 from .baselines import ARIMAForecaster, HMMForecaster, NaiveForecaster
 from .estimators import (
     GRUClassifier,
@@ -18,7 +19,7 @@ from .estimators import (
     RNNRegressor,
 )
 from .evaluation import backtest, compare, metrics
-from .forecasting import Forecaster, make_windows
+from .forecasting import Forecaster, PerSeriesForecaster, fit_many, make_windows
 from .kernels import cuda_available
 
 __version__ = "0.1.0"
@@ -33,6 +34,7 @@ __all__ = [
     "LSTMClassifier",
     "LSTMRegressor",
     "NaiveForecaster",
+    "PerSeriesForecaster",
     "RNNClassifier",
     "RNNRegressor",
     "RecurrentClassifier",
@@ -42,7 +44,10 @@ __all__ = [
     "compare",
     "cuda_available",
     "datasets",
+    "fit_many",
     "functional",
+    "load",
     "make_windows",
     "metrics",
+    "save",
 ]

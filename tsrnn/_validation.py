@@ -86,6 +86,31 @@ def check_finite(value: np.ndarray, name: str) -> None:
         )
 
 
+def check_finite_like(value: Any, name: str) -> None:
+    """:func:`check_finite` on an array-like of floats; other inputs are left alone.
+
+    For entry points that convert their inputs later (e.g. scikit-learn's ``validate_data``):
+    this gives the NaN/inf message with the count and position first.
+    """
+    if value is None:  # a missing argument is the caller's to report
+        return
+    if hasattr(value, "to_numpy"):  # pandas: without copying each column separately
+        try:
+            value = value.to_numpy()
+        except (TypeError, ValueError):
+            return
+    try:
+        arr = np.asarray(value)
+        if arr.ndim == 0:
+            return
+        if arr.dtype.kind == "O":  # numbers held as objects: checked as numbers
+            arr = arr.astype(np.float64)
+    except (TypeError, ValueError):
+        return  # not numbers: the caller's conversion reports that
+    if arr.dtype.kind in "fc":
+        check_finite(arr, name)
+
+
 def check_shape(value: np.ndarray, name: str, expected: tuple[int, ...], hint: str = "") -> None:
     """Raise a ValueError when ``value.shape`` differs from ``expected``."""
     if value.shape != tuple(expected):

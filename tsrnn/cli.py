@@ -103,10 +103,13 @@ def _read_csv(path: str, time_col: str | None, target: str | None, freq: str | N
     for flag, col in (("--time-col", time_col), ("--target", target)):
         if col not in frame.columns:
             raise CLIError(f"{flag} {col!r} is not a column of {path!r}; columns: {list(frame.columns)}")
+    if frame.empty:
+        raise CLIError(f"{path!r} has a header but no data rows")
     times = frame[time_col]
     if pd.api.types.is_integer_dtype(times) and freq is None:
         # Integer steps (e.g. years 1700, 1701, ...): an evenly spaced integer index.
         index = pd.Index(times.to_numpy(), name=time_col)
+        _check_times(index, time_col)
     else:
         if pd.api.types.is_integer_dtype(times):
             times = times.astype(str)  # years such as 1700 with --freq Y
@@ -119,6 +122,7 @@ def _read_csv(path: str, time_col: str | None, target: str | None, freq: str | N
                 f"--time-col {time_col!r} does not hold dates: {str(exc).splitlines()[0]}"
             ) from None
         index = pd.DatetimeIndex(stamps, name=time_col)
+        _check_times(index, time_col)
         if freq is None:
             from .evaluation._season import regular_offset
 
@@ -142,6 +146,19 @@ def _read_csv(path: str, time_col: str | None, target: str | None, freq: str | N
             f"in data row {first + 1}; fill or remove them first"
         )
     return pd.Series(values.to_numpy(dtype=float), index=index, name=target)
+
+
+def _check_times(index, time_col: str) -> None:
+    """Duplicated or unsorted timestamps, reported before any frequency is inferred from them."""
+    from .forecasting._base import check_time_index
+
+    try:
+        check_time_index(index, f"--time-col {time_col!r}")
+    except ValueError as exc:
+        # the pandas advice (sort_index, groupby) is for Python users: say what to do with the file
+        raise CLIError(
+            str(exc).split(";")[0] + "; sort the file by time and keep one row per timestamp"
+        ) from None
 
 
 def _load_input(args):
@@ -335,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="season length (default: from the index frequency; 1: none)",
     )
     ev.add_argument("--coverage", type=_coverage, default=0.9, help="interval coverage (default: 0.9)")
-    ev.add_argument("--jobs", type=_positive_int, help="parallel jobs over windows (default: 1)")
+    ev.add_argument("--jobs", type=_positive_int, help="parallel jobs over models and windows (default: 1)")
     ev.add_argument("--out", metavar="DIR", help="write results.csv, summary.md and forecasts.png there")
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
     ev.add_argument(

@@ -254,6 +254,20 @@ class ARIMAForecaster(BaseForecaster):
             sorder = self._sorder or (0, 0, 0, 0)
             d, D = self._order[1], sorder[1]
             trend = self.trend or ("c" if d + D == 0 else "n")
+            p, _, q = self._order
+            P, _, Q, m = sorder
+            # Differencing loses d + D m values and the lags p + q + m (P + Q) more; what is left
+            # must exceed the parameters (ARMA terms, constant, exogenous, variance). statsmodels
+            # itself "fits" such a model and returns meaningless forecasts.
+            n_params = p + q + P + Q + (trend == "c") + (0 if exog is None else exog.shape[1]) + 1
+            need = d + D * m + p + q + m * (P + Q) + n_params + 1
+            if n < need:
+                raise ValueError(
+                    f"y has {n} observations, too few for ARIMA order={self._order}, seasonal_order="
+                    f"{sorder}: it needs at least {need} (differences and lags use "
+                    f"{need - n_params - 1}, and more observations than its {n_params} parameters). "
+                    "Use a smaller order, order=None or more data."
+                )
             res, ic = self._fit_candidate(y, exog, self._order, sorder, trend)
             if res is None:
                 raise ValueError(

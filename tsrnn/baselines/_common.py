@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from threadpoolctl import threadpool_limits
+from .._parallel import blas_controller
 
 
 @contextmanager
@@ -15,5 +15,5 @@ def single_threaded_blas():
     (more runnable threads than cores) OpenBLAS's spinning threads made an ARIMA order search
     on sunspots 10-30 times slower (1.5 s single-threaded, 16-50 s with 2 threads under load).
     """
-    with threadpool_limits(limits=1, user_api="blas"):
+    with blas_controller().limit(limits=1, user_api="blas"):
         yield

@@ -367,8 +367,14 @@ class HMMForecaster(BaseForecaster):
         self._history = [values[:, j].copy() for j in range(values.shape[1])]
         self._center = [float(np.mean(y)) for y in self._history]
         self._scale = [float(np.std(y)) for y in self._history]
-        if min(self._scale) == 0.0:
-            raise ValueError("y is constant; a regime-switching model needs a series that varies.")
+        flat = [j for j, scale in enumerate(self._scale) if not scale > 0.0]
+        if flat:
+            where = "y" if values.shape[1] == 1 else f"column {flat[0]} of y"
+            raise ValueError(
+                f"{where} is constant (every value {self._center[flat[0]]!r}): a regime-switching "
+                "model has no regimes to find in it. Its forecast is that constant: use "
+                "NaiveForecaster(), which forecasts it exactly."
+            )
         self._results, self._params, converged = [], [], []
         for y, center, scale in zip(self._history, self._center, self._scale):
             model = self._model((y - center) / scale)

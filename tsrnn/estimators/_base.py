@@ -13,7 +13,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import describe
+from .._scaling import moments
+from .._validation import check_finite_like, describe
 from ..nn import DEVICES, History, RecurrentNetwork, make_optimizer, resolve_device, to_time_major, train
 from ..nn._device import device_description
 
@@ -133,7 +134,8 @@ ATTRIBUTES_DOC = """\
         (``device="auto"`` resolved). Predictions run there too.
     stop_reason_ : str
         Why the last training call stopped: "max_iter", "converged" (training loss stalled),
-        "early_stopping" (validation loss stalled) or "diverged" (NaN/inf; see warnings).
+        "early_stopping" (validation loss stalled), "diverged" (NaN/inf; see warnings) or
+        "interrupted" (Ctrl-C: the best weights so far are kept; see warnings).
     n_features_in_ : int
         ``X.shape[1]`` seen in ``fit``: ``n_timesteps * input_size`` for 2-D X,
         ``n_timesteps`` for 3-D X.
@@ -326,12 +328,8 @@ class BaseRecurrent(BaseEstimator):
 
     @staticmethod
     def _moments(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Column means and standard deviations (1 where a column is constant), in float64."""
-        values = values.astype(np.float64, copy=False)
-        mean = values.mean(axis=0)
-        scale = values.std(axis=0)
-        scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0
-        return mean, scale
+        """Column means and scales in float64 (see :func:`tsrnn._scaling.moments`)."""
+        return moments(values, axis=0)
 
     # ------------------------------------------------------------------ training
 
@@ -340,6 +338,8 @@ class BaseRecurrent(BaseEstimator):
         backend = resolve_device(self.device)
         fitted = hasattr(self, "params_")
         keep = fitted and (incremental or self.warm_start)
+        check_finite_like(X, "X")
+        check_finite_like(y, "y")
         X, y = validate_data(
             self,
             X,
@@ -499,6 +499,7 @@ class BaseRecurrent(BaseEstimator):
         """Head outputs (standardized units / logits) for user input ``X``."""
         check_is_fitted(self)
         self._check_input_form(X)
+        check_finite_like(X, "X")
         X = validate_data(self, X, reset=False, allow_nd=True, dtype=[np.float64, np.float32])
         X3 = self._to_sequences(X, reset=False)
         return self.network_.predict(self.params_, self._scale_inputs(X3))

@@ -6,11 +6,12 @@ import time
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from sklearn.base import clone
 
+from .._parallel import run_tasks
 from .._validation import check_positive_int, check_probability
-from ..forecasting._base import BaseForecaster, check_horizon, check_series
+from ..forecasting._base import check_covers, check_horizon, check_series
+from ..forecasting._per_series import PerSeriesForecaster, check_forecaster_interface
 from ._season import infer_seasonal_period
 from .metrics import seasonal_naive_mae
 
@@ -127,15 +128,7 @@ def _tidy(y, model, window, start, horizon, fit_time, predict_time, pred, interv
 
 
 def _check_forecaster(forecaster) -> None:
-    needed = ("fit", "predict", "predict_interval", "update", "get_params")
-    if isinstance(forecaster, BaseForecaster):
-        return
-    missing = [m for m in needed if not callable(getattr(forecaster, m, None))]
-    if missing:
-        raise TypeError(
-            f"forecaster must follow the forecaster interface (fit/predict/predict_interval/update "
-            f"and scikit-learn get_params); {type(forecaster).__name__} lacks {missing}."
-        )
+    check_forecaster_interface(forecaster)
 
 
 def check_backtest_args(y, horizon, n_windows, step, refit, X, coverage, seasonal_period):
@@ -152,11 +145,7 @@ def check_backtest_args(y, horizon, n_windows, step, refit, X, coverage, seasona
     if X is not None:
         if not isinstance(X, (pd.DataFrame, pd.Series)):
             raise TypeError(f"X must be a pandas DataFrame indexed like y, got {type(X).__name__}.")
-        missing = y.index.difference(X.index)
-        if len(missing):
-            raise ValueError(
-                f"X must have a row for every timestamp of y; {len(missing)} missing, e.g. {missing[0]!r}."
-            )
+        check_covers(X, y.index, "X")
         X = X.loc[y.index]
     if seasonal_period is None:
         season = infer_seasonal_period(y.index) or 1
@@ -166,25 +155,65 @@ def check_backtest_args(y, horizon, n_windows, step, refit, X, coverage, seasona
     return horizon, n_windows, step, group_size, X, coverage, season, starts
 
 
+def _run_task(forecaster, y, X, starts, horizon, coverage, name, windows, season, column):
+    """One task: :func:`_run_group`, then its tidy rows, as ``[(window, frame), ...]``.
+
+    The rows are built where the forecasts are made (a worker), so the caller only
+    concatenates.
+    """
+    out = []
+    for window, run in zip(windows, _run_group(forecaster, y, X, starts, horizon, coverage)):
+        frame = _tidy(y, name, window, *run[:1], horizon, *run[1:], season)
+        if column is not None:
+            frame.insert(1, "series", column)
+        out.append((window, frame))
+    return out
+
+
+def plan_tasks(forecaster, y, X, horizon, starts, group_size, coverage, name, season) -> tuple[list, list]:
+    """The independent tasks of one backtest: ``(arguments of _run_task, series)`` lists.
+
+    One task per refit group of windows; for a :class:`~tsrnn.PerSeriesForecaster` on a
+    DataFrame, one per group AND series (each series has its own model anyway), so that many
+    series spread over many workers. The cut never depends on ``n_jobs``.
+    """
+    size = group_size or len(starts)
+    groups = [starts[i : i + size] for i in range(0, len(starts), size)]
+    if isinstance(forecaster, PerSeriesForecaster) and isinstance(y, pd.DataFrame):
+        check_forecaster_interface(forecaster.forecaster)
+        if not y.columns.is_unique:
+            raise ValueError("y has duplicated column names; each series needs its own name.")
+        units = [(forecaster.forecaster, y[column], column) for column in y.columns]
+    else:
+        units = [(forecaster, y, None)]
+    args, series = [], []
+    for group in groups:
+        windows = [starts.index(start) for start in group]
+        for f, y_part, column in units:
+            args.append((f, y_part, X, group, horizon, coverage, name, windows, season, column))
+            series.append(column)
+    return args, series
+
+
+def collect(results, series, pbar=None) -> pd.DataFrame:
+    """The tidy frame from the task results of :func:`plan_tasks` (in task order)."""
+    position = {col: i for i, col in enumerate(dict.fromkeys(series))}
+    per_window = len(position) if series and series[0] is not None else 1
+    frames = {}
+    for task, column in zip(results, series):
+        for window, frame in task:
+            frames[(window, position[column])] = frame
+            if pbar is not None:
+                pbar.update(1 / per_window)
+    # rows by window, then series (in the column order of y), then step ahead
+    return pd.concat([frames[key] for key in sorted(frames)], ignore_index=True)
+
+
 def _backtest(forecaster, y, X, horizon, starts, group_size, coverage, season, name, n_jobs, pbar=None):
     """Run the windows of one (validated) backtest; return the tidy frame."""
     _check_forecaster(forecaster)
-    size = group_size or len(starts)
-    groups = [starts[i : i + size] for i in range(0, len(starts), size)]
-    runs = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_run_group)(forecaster, y, X, g, horizon, coverage) for g in groups
-    )
-    frames = []
-    for group in runs:
-        for start, fit_time, predict_time, pred, interval in group:
-            window = starts.index(start)
-            frames.append(
-                _tidy(y, name, window, start, horizon, fit_time, predict_time, pred, interval, season)
-            )
-            if pbar is not None:
-                pbar.update(1)
-    # Groups come back in submission order, so rows are already by window (then series, step).
-    return pd.concat(frames, ignore_index=True)
+    args, series = plan_tasks(forecaster, y, X, horizon, starts, group_size, coverage, name, season)
+    return collect(run_tasks(_run_task, args, n_jobs), series, pbar)
 
 
 def backtest(
@@ -227,8 +256,11 @@ def backtest(
         Exogenous regressors with a row for every timestamp of ``y`` (the future rows are given
         to ``predict``, as known future values).
     n_jobs : int or None, default=None
-        Parallel jobs (joblib) over groups of windows that are refit independently; with
-        ``refit=False`` there is one group, run sequentially. ``None``: one job.
+        Parallel jobs (joblib) over groups of windows that are refit independently (with
+        ``refit=False`` there is one group) and, for a :class:`~tsrnn.PerSeriesForecaster` on a
+        DataFrame, over series too. ``None``: one job, unless a ``joblib.parallel_backend``
+        context says otherwise: inside ``with joblib.parallel_backend("dask"):`` the tasks run
+        on a Dask cluster. Results do not depend on ``n_jobs`` or the backend.
     coverage : float, default=0.9
         Nominal coverage of the prediction intervals (NaN when a forecaster has none).
     seasonal_period : int or None, default=None

@@ -6,9 +6,10 @@ import warnings
 
 import pandas as pd
 
+from .._parallel import TaskFailed, run_tasks
 from .._validation import check_choice, check_positive_int
 from ..forecasting._base import check_series
-from ._backtest import _backtest, _check_forecaster, check_backtest_args
+from ._backtest import _check_forecaster, _run_task, check_backtest_args, collect, plan_tasks
 from ._registry import MODELS, default_model_names, make_forecaster
 from ._season import infer_seasonal_period
 from .metrics import summarize
@@ -145,7 +146,10 @@ def compare(
     refit : bool or int, default=True
         See :func:`tsrnn.backtest`.
     n_jobs : int or None, default=None
-        Parallel jobs over windows, per model.
+        Parallel jobs (joblib) over every model's refit groups of windows (and series, for a
+        :class:`~tsrnn.PerSeriesForecaster`), all at once. Inside ``with
+        joblib.parallel_backend("dask"):`` they run on a Dask cluster. Results do not depend
+        on ``n_jobs`` or the backend.
     progress : bool, default=False
         One progress bar (tqdm) over all models and windows.
     errors : {"warn", "raise"}, default="warn"
@@ -190,35 +194,47 @@ def compare(
         resolve_device(device)  # device="cuda" without a usable GPU: one clear error, up front
     models, devices = training_devices(models, device)
 
-    frames, failed = [], {}
+    # Every (model, refit group[, series]) is one task, all submitted at once, so n_jobs
+    # workers (or a Dask cluster) stay busy across models; a model's failure is caught in its
+    # own tasks and reported, unless errors="raise".
+    plans, frames, failed = {}, [], {}
+
+    def fail(name: str, exc: Exception) -> None:
+        failed[name] = f"{type(exc).__name__}: {exc}"
+        warnings.warn(f"model {name!r} failed and is left out: {failed[name]}", RuntimeWarning, stacklevel=3)
+
+    for name, forecaster in models.items():
+        # Exogenous columns go to the models that use them; the others forecast from y.
+        x_model = X if getattr(forecaster, "_supports_exog", True) else None
+        try:
+            plans[name] = plan_tasks(
+                forecaster, y, x_model, horizon, starts, group_size, coverage, name, season or 1
+            )
+        except Exception as exc:
+            if errors == "raise":
+                raise
+            fail(name, exc)
+    tasks = [args for args, _ in plans.values()]
+    owners = [name for name, (args, _) in plans.items() for _ in args]
+    capture = errors != "raise"
+    outputs: dict[str, list] = {name: [] for name in plans}
     with tqdm(total=len(models) * n_windows, disable=not progress, desc="compare", unit="window") as pbar:
-        for name, forecaster in models.items():
+        stream = run_tasks(_run_task, [a for args in tasks for a in args], n_jobs, capture=capture)
+        for name, result in zip(owners, stream):
+            outputs[name].append(result)
+            if len(outputs[name]) < len(plans[name][0]):
+                continue
             pbar.set_postfix_str(name)
+            errors_of = [r.error for r in outputs[name] if isinstance(r, TaskFailed)]
             try:
-                # Exogenous columns go to the models that use them; the others forecast from y.
-                x_model = X if getattr(forecaster, "_supports_exog", True) else None
-                frames.append(
-                    _backtest(
-                        forecaster,
-                        y,
-                        x_model,
-                        horizon,
-                        starts,
-                        group_size,
-                        coverage,
-                        season or 1,
-                        name,
-                        n_jobs,
-                        pbar,
-                    )
-                )
+                if errors_of:
+                    raise errors_of[0]
+                frames.append(collect(outputs[name], plans[name][1], pbar))
             except Exception as exc:  # one broken model must not lose the others' results
                 if errors == "raise":
                     raise
-                failed[name] = f"{type(exc).__name__}: {exc}"
-                warnings.warn(
-                    f"model {name!r} failed and is left out: {failed[name]}", RuntimeWarning, stacklevel=2
-                )
+                fail(name, exc)
+            outputs[name] = []  # free the forecasts once tidied
     if not frames:
         raise RuntimeError(f"every model failed: {failed}")
     results = pd.concat(frames, ignore_index=True)

@@ -2,6 +2,7 @@
 
 from ._base import BaseForecaster, check_series, future_index
 from ._forecaster import Forecaster, conformal_quantile
+from ._per_series import PerSeriesForecaster, fit_many
 from ._plotting import plot_forecast
 from ._transforms import TargetTransform
 from ._windows import make_windows
@@ -9,9 +10,11 @@ from ._windows import make_windows
 __all__ = [
     "BaseForecaster",
     "Forecaster",
+    "PerSeriesForecaster",
     "TargetTransform",
     "check_series",
     "conformal_quantile",
+    "fit_many",
     "future_index",
     "make_windows",
     "plot_forecast",

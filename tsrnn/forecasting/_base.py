@@ -27,7 +27,16 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["BaseForecaster", "TargetInfo", "align_exog", "check_series", "future_index", "to_pandas"]
+__all__ = [
+    "BaseForecaster",
+    "TargetInfo",
+    "align_exog",
+    "check_covers",
+    "check_series",
+    "check_time_index",
+    "future_index",
+    "to_pandas",
+]
 
 
 @dataclass
@@ -52,13 +61,7 @@ def align_exog(X, index: pd.Index, name: str = "X", columns: list | None = None)
         X = X.to_frame()
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"{name} must be a pandas DataFrame indexed like y, got {type(X).__name__}.")
-    missing = index.difference(X.index)
-    if len(missing):
-        raise ValueError(
-            f"{name} does not cover the index of y: {len(missing)} timestamp(s) missing, the first "
-            f"{missing[0]!r}; {name} needs a row for every observation of y."
-            + _index_kind_hint(X.index, index, name)
-        )
+    check_covers(X, index, name)
     if columns is not None:
         if set(X.columns) != set(columns):
             raise ValueError(
@@ -69,8 +72,33 @@ def align_exog(X, index: pd.Index, name: str = "X", columns: list | None = None)
     return values, list(X.columns)
 
 
+def check_covers(X: pd.DataFrame | pd.Series, index: pd.Index, name: str = "X") -> None:
+    """Raise a ValueError when the exogenous ``X`` lacks a row for some label of ``index``."""
+    missing = index.difference(X.index)
+    if len(missing):
+        raise ValueError(
+            f"{name} does not cover the index of y: {len(missing)} timestamp(s) missing, the first "
+            f"{missing[0]!r}; {name} needs a row for every observation of y."
+            + _index_kind_hint(X.index, index, name)
+        )
+
+
 def _first_bad_label(index: pd.Index, mask: np.ndarray) -> object:
     return index[int(np.argmax(mask))]
+
+
+def check_time_index(index: pd.Index, name: str = "y") -> None:
+    """Raise a ValueError for duplicated or unsorted timestamps, naming the first offender."""
+    if index.has_duplicates:
+        dup = index[index.duplicated()][0]
+        raise ValueError(
+            f"{name} has duplicated timestamps (first: {dup!r}); aggregate them first, "
+            f"e.g. {name}.groupby(level=0).mean()."
+        )
+    if not index.is_monotonic_increasing:
+        steps = np.flatnonzero(~(index[1:] > index[:-1])) if len(index) > 1 else []
+        where = f" ({index[steps[0] + 1]!r} follows {index[steps[0]]!r})" if len(steps) else ""
+        raise ValueError(f"the index of {name} is not sorted in time{where}; call {name}.sort_index() first.")
 
 
 def check_series(y, name: str = "y", allow_nan: bool = False) -> tuple[np.ndarray, pd.Index]:
@@ -102,14 +130,7 @@ def check_series(y, name: str = "y", allow_nan: bool = False) -> tuple[np.ndarra
             f"{[str(frame[c].dtype) for c in bad_cols]}); convert them with pd.to_numeric or drop them."
         )
     index = frame.index
-    if index.has_duplicates:
-        dup = index[index.duplicated()][0]
-        raise ValueError(
-            f"{name} has duplicated timestamps (first: {dup!r}); aggregate them first, "
-            f"e.g. {name}.groupby(level=0).mean()."
-        )
-    if not index.is_monotonic_increasing:
-        raise ValueError(f"{name}'s index is not sorted in time; call {name}.sort_index() first.")
+    check_time_index(index, name)
     values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
     if not allow_nan:
         bad = ~np.isfinite(values)

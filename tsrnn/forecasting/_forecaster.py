@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import clone
 
+from .._scaling import moments
 from .._validation import check_positive_int
 from ._base import BaseForecaster
 from ._transforms import TargetTransform
@@ -255,9 +256,7 @@ class Forecaster(BaseForecaster):
         x_mean = x_scale = xs = None
         if X is not None:
             if self.standardize:
-                x_mean = X.mean(axis=0)
-                sd = X.std(axis=0)
-                x_scale = np.where(sd > 0, sd, 1.0)
+                x_mean, x_scale = moments(X, axis=0)
             else:
                 x_mean, x_scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
             xs = (X - x_mean) / x_scale

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._scaling import moments
+
 
 def _lag_diff(a: np.ndarray, lag: int) -> np.ndarray:
     out = np.full_like(a, np.nan)
@@ -32,7 +34,8 @@ class TargetTransform:
         Number ``d`` of ordinary differences ``a[t] - a[t - 1]``.
     standardize : bool
         Subtract the per-series mean and divide by the per-series standard deviation of the
-        differenced training series (a constant series is only centred).
+        differenced training series (see :func:`tsrnn._scaling.moments`: a constant series
+        is divided by its level instead).
     """
 
     def __init__(
@@ -75,10 +78,8 @@ class TargetTransform:
         self.check_positive(values, index)
         top = self.levels(values)[-1][self.lost :]
         if self.standardize and len(top):
-            self.mean_ = top.mean(axis=0)
-            scale = top.std(axis=0)
-            # a constant (differenced) series has no spread to divide by: centre it only
-            self.scale_ = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(self.mean_)), scale, 1.0)
+            # a constant (differenced) series has no spread to divide by: scaled by its level
+            self.mean_, self.scale_ = moments(top, axis=0)
         else:
             self.mean_ = np.zeros(values.shape[1])
             self.scale_ = np.ones(values.shape[1])

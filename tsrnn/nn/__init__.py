@@ -27,7 +27,14 @@ from ._optim import (
     make_optimizer,
     sgd_update,
 )
-from ._training import History, TrainingDivergedWarning, run_epoch, train
+from ._training import (
+    History,
+    TrainingDivergedWarning,
+    TrainingInterruptedWarning,
+    abort_on_interrupt,
+    run_epoch,
+    train,
+)
 
 __all__ = [
     "DEVICES",
@@ -38,6 +45,8 @@ __all__ = [
     "ParamLayout",
     "RecurrentNetwork",
     "TrainingDivergedWarning",
+    "TrainingInterruptedWarning",
+    "abort_on_interrupt",
     "adam_update",
     "add_weight_decay",
     "clip_by_global_norm",

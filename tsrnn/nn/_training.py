@@ -28,6 +28,13 @@ Definitions
   any, otherwise to the weights at the start of the failing epoch; a
   :class:`TrainingDivergedWarning` says what to try. If no epoch ever completed with a
   finite loss, a ``ValueError`` is raised instead.
+- Interruption (Ctrl-C, i.e. ``KeyboardInterrupt``): the epoch in progress is abandoned and
+  the weights go back to the best-validation weights if there are any, otherwise to the
+  weights after the last completed epoch; training then stops with ``stop_reason
+  "interrupted"`` and a :class:`TrainingInterruptedWarning`, leaving a usable model. When no
+  epoch has completed yet (nothing to keep), or inside :func:`abort_on_interrupt` (used by
+  loops over many fits, such as a backtest, that the user wants to stop as a whole), the
+  weights are restored the same way and the ``KeyboardInterrupt`` is raised again.
 
 Where the arrays live is the business of a *trainer*: :class:`HostTrainer` runs
 :func:`run_epoch` on the NumPy arrays themselves (``device="cpu"``/``"reference"``);
@@ -38,8 +45,11 @@ the whole call (``device="cuda"``) and gives the same per-epoch numbers. Everyth
 
 from __future__ import annotations
 
+import contextvars
 import math
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,11 +57,42 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._optim import clip_by_global_norm, clip_by_value, global_norm
 
-__all__ = ["History", "TrainingDivergedWarning", "run_epoch", "train"]
+__all__ = [
+    "History",
+    "TrainingDivergedWarning",
+    "TrainingInterruptedWarning",
+    "abort_on_interrupt",
+    "run_epoch",
+    "train",
+]
 
 
 class TrainingDivergedWarning(ConvergenceWarning):
     """Training stopped because the loss or the gradient became NaN or infinite."""
+
+
+class TrainingInterruptedWarning(UserWarning):
+    """Training was interrupted (Ctrl-C); the model keeps the best weights reached so far."""
+
+
+# Whether a KeyboardInterrupt inside train() ends the training (False: keep the model, the
+# default) or propagates after the weights are restored (True: inside abort_on_interrupt).
+_ABORT_ON_INTERRUPT = contextvars.ContextVar("tsrnn_abort_on_interrupt", default=False)
+
+
+@contextmanager
+def abort_on_interrupt() -> Iterator[None]:
+    """Within this block, Ctrl-C during :func:`train` propagates instead of ending one fit.
+
+    A single ``fit`` interrupted by Ctrl-C keeps its best weights and returns; in a loop over
+    many fits (a backtest, ``fit_many``) that would only skip to the next fit, so such loops
+    run their fits inside this context, where the interrupt stops the whole loop.
+    """
+    token = _ABORT_ON_INTERRUPT.set(True)
+    try:
+        yield
+    finally:
+        _ABORT_ON_INTERRUPT.reset(token)
 
 
 @dataclass
@@ -260,6 +301,8 @@ def train(
     # (with advice); NumPy's own floating-point warnings would only add noise.
     errstate = np.errstate(over="ignore", invalid="ignore")
     errstate.__enter__()
+    start_params = trainer.snapshot()
+    completed_before = history.n_iter
     try:
         for _ in range(max_epochs):
             start_params = trainer.snapshot()
@@ -316,6 +359,12 @@ def train(
         # Only now are the trained weights (and optimizer state) written back to the host
         # arrays (a no-op on the host); on the device a failed call leaves them as they were.
         trainer.finish()
+    except KeyboardInterrupt:
+        stop = "interrupted"
+        keep_going = _interrupted(history, trainer, start_params, completed_before)
+        trainer.finish()
+        if not keep_going:
+            raise
     finally:
         bar.close()
         errstate.__exit__(None, None, None)
@@ -332,6 +381,33 @@ def train(
             stacklevel=3,
         )
     return history
+
+
+def _interrupted(history: History, trainer, start_params, completed_before: int) -> bool:
+    """After Ctrl-C: restore the best (or last completed-epoch) weights; whether to keep going.
+
+    Returns False when the interrupt must propagate (nothing trained, or
+    :func:`abort_on_interrupt`), True after warning that the model was kept.
+    """
+    # The interrupt may have landed in the middle of an optimizer step: never keep those weights.
+    if history.best_params is not None:
+        trainer.restore(history.best_params)
+        kept = f"the weights with the lowest validation loss (of {history.n_iter} epochs)"
+    else:
+        trainer.restore(start_params)
+        kept = f"the weights after epoch {history.n_iter}"
+    history.best_params = None
+    if history.n_iter == 0 or _ABORT_ON_INTERRUPT.get():
+        return False
+    if history.n_iter == completed_before:
+        kept = "the weights it had before this call (no epoch completed)"
+    warnings.warn(
+        f"training was interrupted (KeyboardInterrupt) in epoch {history.n_iter + 1}; stopped and kept "
+        f"{kept}. The model is usable; fit again (or partial_fit / warm_start=True) to train further.",
+        TrainingInterruptedWarning,
+        stacklevel=4,
+    )
+    return True
 
 
 def _diverged(history: History, trainer, start_params, what: str) -> None:
