@@ -296,6 +296,20 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _lags(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers such as 10,100, got {text!r}"
+        ) from None
+    if not values or min(values) < 2:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers >= 2 such as 10,100, got {text!r}"
+        )
+    return values
+
+
 def _experiment(args: argparse.Namespace) -> int:
     from .experiments._report import EXPERIMENTS, cpu_seconds, run_experiment
 
@@ -318,6 +332,8 @@ def _experiment(args: argparse.Namespace) -> int:
                 progress=not args.no_progress,
                 command=command,
                 task=args.task,
+                n_seeds=args.seeds,
+                lags=args.lags,
             )
         except OSError as exc:
             raise CLIError(f"cannot write to --out {args.out!r}: {exc.strerror or exc}") from None
@@ -419,7 +435,19 @@ def build_parser() -> argparse.ArgumentParser:
         "results do not depend on it",
     )
     p.add_argument(
+        "--seeds",
+        type=_positive_int,
+        metavar="N",
+        help="number of seeds (default: each experiment's own, 1 with --quick); cost uses one",
+    )
+    p.add_argument(
         "--task", choices=["adding", "copy"], default="adding", help="memory task (default: adding)"
+    )
+    p.add_argument(
+        "--lags",
+        type=_lags,
+        metavar="LIST",
+        help="memory lags, e.g. 100 or 10,50 (default: 10,25,50,100,200)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_experiment)

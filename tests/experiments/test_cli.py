@@ -51,13 +51,15 @@ def test_experiment_all_quick_writes_every_file(tmp_path, capsys):
 
 def test_experiment_single_and_seed(tmp_path, capsys):
     out = tmp_path / "one"
-    args = ["--out", str(out), "--quick", "--seed", "5", "--jobs", "1", "--no-progress"]
-    code = main(["experiment", "memory", *args])
+    args = ["--out", str(out), "--quick", "--seed", "5", "--seeds", "2", "--lags", "6,9", "--jobs", "1"]
+    code = main(["experiment", "memory", *args, "--no-progress"])
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == [
         "memory.csv", "memory.md", "memory.png", "memory_summary.csv",
     ]  # fmt: skip
-    assert set(pd.read_csv(out / "memory.csv")["seed"]) == {5}
+    frame = pd.read_csv(out / "memory.csv")
+    assert sorted(frame["seed"].unique()) == [5, 6] and sorted(frame["lag"].unique()) == [6, 9]
+    assert len(frame) == 3 * 2 * 2  # cells x lags x seeds
     assert "wrote" in capsys.readouterr().out
 
 
@@ -79,9 +81,11 @@ def test_experiment_errors_are_one_line_with_exit_code_2(tmp_path, capsys):
         main(["experiment", "sorting", "--out", str(tmp_path)])
     assert exc.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exc:
-        main(["experiment", "cost", "--out", str(tmp_path), "--seed", "-1"])
-    assert exc.value.code == 2
+    for bad in (["--seed", "-1"], ["--lags", "1,10"], ["--lags", "ten"], ["--seeds", "0"]):
+        with pytest.raises(SystemExit) as exc:
+            main(["experiment", "memory", "--out", str(tmp_path), *bad])
+        assert exc.value.code == 2
+    assert "--lags" in capsys.readouterr().err
 
 
 def test_python_dash_m_runs_the_experiment_command(tmp_path):

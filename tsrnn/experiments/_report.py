@@ -247,12 +247,15 @@ def run_experiment(
     progress: bool = True,
     command: str = "",
     task: str = "adding",
+    n_seeds: int | None = None,
+    lags=None,
 ) -> dict:
     """Run experiment ``name`` and write ``NAME.csv``, ``NAME_summary.csv``, ``NAME.md``, ``NAME.png``.
 
-    Seeds are ``seed, seed+1, ...`` (as many as the experiment uses by default). Returns a dict
-    with the frame, the summary, the markdown section, the written file names and the wall
-    and CPU seconds.
+    Seeds are ``seed, seed+1, ...``: ``n_seeds`` of them, by default as many as the experiment
+    uses (one in quick mode); ``cost`` uses ``seed`` only. ``task`` and ``lags`` go to the
+    memory experiment. Returns a dict with the frame, the summary, the markdown section, the
+    written file names and the wall and CPU seconds.
     """
     specs = _specs()
     if name not in specs:
@@ -262,10 +265,12 @@ def run_experiment(
     if name == "cost":
         kwargs["seed"] = seed
     else:
-        kwargs["seeds"] = tuple(range(seed, seed + (1 if quick else spec.seeds)))
+        count = n_seeds if n_seeds is not None else (1 if quick else spec.seeds)
+        kwargs["seeds"] = tuple(range(seed, seed + count))
         kwargs["n_jobs"] = n_jobs
     if name == "memory":
         kwargs["task"] = task
+        kwargs["lags"] = lags
     os.makedirs(out_dir, exist_ok=True)
     wall0, cpu0 = time.perf_counter(), cpu_seconds()
     frame = spec.run(**kwargs)
