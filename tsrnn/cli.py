@@ -334,6 +334,7 @@ def _experiment(args: argparse.Namespace) -> int:
                 task=args.task,
                 n_seeds=args.seeds,
                 lags=args.lags,
+                forget_bias=args.forget_bias,
             )
         except OSError as exc:
             raise CLIError(f"cannot write to --out {args.out!r}: {exc.strerror or exc}") from None
@@ -448,6 +449,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_lags,
         metavar="LIST",
         help="memory lags, e.g. 100 or 10,50 (default: 10,25,50,100,200)",
+    )
+    p.add_argument(
+        "--forget-bias",
+        type=float,
+        metavar="B",
+        help="memory: initial LSTM forget-gate bias (default: the library's 1)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_experiment)

@@ -10,8 +10,8 @@ from tsrnn.experiments import long_memory, summarize_long_memory, train_on_task
 COLUMNS = {
     "task", "cell", "lag", "seed", "metric", "test_error", "baseline", "baseline_empirical", "threshold",
     "success", "error_to_baseline", "epochs", "best_epoch", "epochs_to_success", "seconds_to_success",
-    "seconds", "cpu_seconds", "stop_reason", "hidden_size", "n_params", "n_train", "batch_size",
-    "learning_rate",
+    "seconds", "cpu_seconds", "stop_reason", "hidden_size", "n_params", "forget_bias", "n_train",
+    "batch_size", "learning_rate",
 }  # fmt: skip
 
 
@@ -94,3 +94,18 @@ def test_bad_arguments_are_named():
         long_memory(seeds=(-1,), quick=True, progress=False)
     with pytest.raises(TypeError, match="cells"):
         long_memory(cells=3, quick=True, progress=False)
+
+
+def test_forget_bias_sets_the_lstm_initial_forget_gate_only():
+    row, (net, initial, _, _) = train_on_task(
+        "lstm", "copy", 6, 0, hidden_size=4, n_train=64, n_val=16, n_test=16, max_epochs=1,
+        forget_bias=5.0, return_model=True,
+    )  # fmt: skip
+    views = net.layout.views(initial)
+    np.testing.assert_array_equal(views["bias_ih_l0"][4:8], 5.0)
+    np.testing.assert_array_equal(views["bias_hh_l0"][4:8], 0.0)
+    np.testing.assert_array_equal(views["bias_ih_l0"][:4], 0.0)  # input gate untouched
+    assert row["forget_bias"] == 5.0
+    gru = train_on_task("gru", "copy", 6, 0, hidden_size=4, n_train=64, n_val=16, n_test=16, max_epochs=1,
+                        forget_bias=5.0)  # fmt: skip
+    assert np.isnan(gru["forget_bias"])

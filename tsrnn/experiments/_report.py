@@ -249,13 +249,14 @@ def run_experiment(
     task: str = "adding",
     n_seeds: int | None = None,
     lags=None,
+    forget_bias: float | None = None,
 ) -> dict:
     """Run experiment ``name`` and write ``NAME.csv``, ``NAME_summary.csv``, ``NAME.md``, ``NAME.png``.
 
     Seeds are ``seed, seed+1, ...``: ``n_seeds`` of them, by default as many as the experiment
-    uses (one in quick mode); ``cost`` uses ``seed`` only. ``task`` and ``lags`` go to the
-    memory experiment. Returns a dict with the frame, the summary, the markdown section, the
-    written file names and the wall and CPU seconds.
+    uses (one in quick mode); ``cost`` uses ``seed`` only. ``task``, ``lags`` and
+    ``forget_bias`` go to the memory experiment. Returns a dict with the frame, the summary,
+    the markdown section, the written file names and the wall and CPU seconds.
     """
     specs = _specs()
     if name not in specs:
@@ -271,6 +272,7 @@ def run_experiment(
     if name == "memory":
         kwargs["task"] = task
         kwargs["lags"] = lags
+        kwargs["forget_bias"] = forget_bias
     os.makedirs(out_dir, exist_ok=True)
     wall0, cpu0 = time.perf_counter(), cpu_seconds()
     frame = spec.run(**kwargs)
@@ -298,6 +300,8 @@ def run_experiment(
     except ImportError:
         pass
     title = spec.title if name != "memory" else f"Long-range memory ({task} task)"
+    if name == "memory" and forget_bias is not None:
+        title += f", LSTM forget-gate bias {forget_bias:g}"
     section = [f"## {title}", ""]
     if command:
         section += [f"Command: `{command}`", ""]
