@@ -296,18 +296,24 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
-def _lags(text: str) -> tuple[int, ...]:
+def _int_list(text: str, minimum: int, example: str) -> tuple[int, ...]:
     try:
         values = tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
+        values = ()
+    if not values or min(values) < minimum:
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers such as 10,100, got {text!r}"
-        ) from None
-    if not values or min(values) < 2:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers >= 2 such as 10,100, got {text!r}"
+            f"expected comma-separated integers >= {minimum} such as {example}, got {text!r}"
         )
     return values
+
+
+def _lags(text: str) -> tuple[int, ...]:
+    return _int_list(text, 2, "10,100")
+
+
+def _threads(text: str) -> tuple[int, ...]:
+    return _int_list(text, 1, "1,2")
 
 
 def _experiment(args: argparse.Namespace) -> int:
@@ -335,7 +341,10 @@ def _experiment(args: argparse.Namespace) -> int:
                 n_seeds=args.seeds,
                 lags=args.lags,
                 forget_bias=args.forget_bias,
+                blas_threads=args.blas_threads,
             )
+        except ValueError as exc:
+            raise CLIError(str(exc)) from None
         except OSError as exc:
             raise CLIError(f"cannot write to --out {args.out!r}: {exc.strerror or exc}") from None
         sections.append(result["markdown"])
@@ -455,6 +464,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         metavar="B",
         help="memory: initial LSTM forget-gate bias (default: the library's 1)",
+    )
+    p.add_argument(
+        "--blas-threads",
+        type=_threads,
+        default=(1,),
+        metavar="LIST",
+        help="BLAS threads per training run (default: 1, the fastest at these sizes); "
+        "for cost, a list such as 1,2 compares them",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_experiment)

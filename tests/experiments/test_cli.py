@@ -81,11 +81,33 @@ def test_experiment_errors_are_one_line_with_exit_code_2(tmp_path, capsys):
         main(["experiment", "sorting", "--out", str(tmp_path)])
     assert exc.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
-    for bad in (["--seed", "-1"], ["--lags", "1,10"], ["--lags", "ten"], ["--seeds", "0"]):
+    for bad in (
+        ["--seed", "-1"],
+        ["--lags", "1,10"],
+        ["--lags", "ten"],
+        ["--seeds", "0"],
+        ["--blas-threads", "0"],
+    ):
         with pytest.raises(SystemExit) as exc:
             main(["experiment", "memory", "--out", str(tmp_path), *bad])
         assert exc.value.code == 2
-    assert "--lags" in capsys.readouterr().err
+    assert "--blas-threads" in capsys.readouterr().err
+    # A list of thread counts is for cost only.
+    assert main(["experiment", "memory", "--out", str(tmp_path), "--quick", "--blas-threads", "1,2"]) == 2
+    assert "cost only" in capsys.readouterr().err
+
+
+def test_cost_compares_blas_thread_counts(tmp_path):
+    out = tmp_path / "threads"
+    assert (
+        main(["experiment", "cost", "--out", str(out), "--quick", "--blas-threads", "1,2", "--no-progress"])
+        == 0
+    )
+    frame = pd.read_csv(out / "cost.csv")
+    assert sorted(frame["blas_threads"].unique()) == [1, 2] and len(frame) == 3 * 2 * 2
+    # The parameter count does not depend on the threads.
+    counts = frame.pivot_table(index=["cell", "hidden_size"], columns="blas_threads", values="n_params")
+    np.testing.assert_array_equal(counts[1], counts[2])
 
 
 def test_python_dash_m_runs_the_experiment_command(tmp_path):

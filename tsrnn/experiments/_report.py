@@ -250,22 +250,33 @@ def run_experiment(
     n_seeds: int | None = None,
     lags=None,
     forget_bias: float | None = None,
+    blas_threads=(1,),
 ) -> dict:
     """Run experiment ``name`` and write ``NAME.csv``, ``NAME_summary.csv``, ``NAME.md``, ``NAME.png``.
 
     Seeds are ``seed, seed+1, ...``: ``n_seeds`` of them, by default as many as the experiment
     uses (one in quick mode); ``cost`` uses ``seed`` only. ``task``, ``lags`` and
-    ``forget_bias`` go to the memory experiment. Returns a dict with the frame, the summary,
-    the markdown section, the written file names and the wall and CPU seconds.
+    ``forget_bias`` go to the memory experiment. ``blas_threads``: BLAS threads per training
+    run (one value), or for ``cost`` the thread counts to compare. Returns a dict with the
+    frame, the summary, the markdown section, the written file names and the wall and CPU
+    seconds.
     """
     specs = _specs()
     if name not in specs:
         raise ValueError(f"experiment must be one of {list(specs)}, got {name!r}.")
     spec = specs[name]
     kwargs: dict = {"quick": quick, "progress": progress}
+    threads = (blas_threads,) if isinstance(blas_threads, int) else tuple(blas_threads)
     if name == "cost":
         kwargs["seed"] = seed
+        kwargs["blas_threads"] = threads
     else:
+        if len(threads) != 1:
+            raise ValueError(
+                f"blas_threads must be one value for {name} (a list compares thread counts in cost only), "
+                f"got {list(threads)}."
+            )
+        kwargs["blas_threads"] = threads[0]
         count = n_seeds if n_seeds is not None else (1 if quick else spec.seeds)
         kwargs["seeds"] = tuple(range(seed, seed + count))
         kwargs["n_jobs"] = n_jobs
@@ -309,7 +320,8 @@ def run_experiment(
         body,
         "",
         f"Run time: {wall:.1f} s wall, {cpu:.1f} s CPU (this process and its workers); "
-        f"jobs={n_jobs if spec.parallel else 1}, BLAS threads per run=1, quick={quick}.",
+        f"jobs={n_jobs if spec.parallel else 1}, BLAS threads per run="
+        f"{','.join(str(t) for t in threads)}, quick={quick}.",
     ]
     if figure:
         section += ["", f"![{title}]({figure})"]
