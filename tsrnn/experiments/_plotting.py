@@ -8,6 +8,8 @@ import pandas as pd
 __all__ = ["plot_clipping", "plot_convergence", "plot_cost", "plot_gradient_flow", "plot_long_memory"]
 
 COLORS = {"rnn_tanh": "tab:red", "rnn_relu": "tab:orange", "lstm": "tab:blue", "gru": "tab:green"}
+# Distinct markers and sizes keep cells visible where their curves coincide.
+MARKERS = {"rnn_tanh": ("o", 6), "rnn_relu": ("D", 5), "lstm": ("s", 9), "gru": ("^", 6)}
 
 
 def _pyplot():
@@ -78,12 +80,16 @@ def plot_gradient_flow(frame: pd.DataFrame, path=None):
 
 
 def plot_long_memory(frame: pd.DataFrame, path=None):
-    """Test error against lag per cell (mean over seeds, seeds as dots), baseline and success line."""
+    """Test error against lag per cell (mean over seeds, seeds as dots), baseline and success line.
+
+    MSE on a log axis; error rates (copy task) on a linear one.
+    """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for cell, group in frame.groupby("cell", sort=False):
         mean = group.groupby("lag")["test_error"].mean()
-        ax.plot(mean.index, mean.to_numpy(), marker="o", color=_color(cell), label=cell)
+        marker, size = MARKERS.get(cell, ("o", 6))
+        ax.plot(mean.index, mean.to_numpy(), marker=marker, markersize=size, color=_color(cell), label=cell)
         if group["seed"].nunique() > 1:
             ax.scatter(group["lag"], group["test_error"], color=_color(cell), alpha=0.35, s=12)
     baseline = float(frame["baseline"].iloc[0])
@@ -91,7 +97,10 @@ def plot_long_memory(frame: pd.DataFrame, path=None):
     ax.axhline(baseline, color="k", linestyle=":", label=f"trivial baseline {baseline:.3g}")
     ax.axhline(threshold, color="k", linestyle="--", label=f"success < {threshold:.3g}")
     ax.set_xscale("log")
-    ax.set_yscale("log")
+    if frame["metric"].iloc[0] == "mse":
+        ax.set_yscale("log")
+    else:  # error rates are often exactly 0: a linear axis shows them
+        ax.set_ylim(-0.03, 1.0)
     lags = sorted(frame["lag"].unique())
     ax.set_xticks(lags)
     ax.set_xticklabels([str(v) for v in lags])
