@@ -1,6 +1,7 @@
 """Command-line interface: ``tsrnn <command>`` or ``python -m tsrnn <command>``.
 
-Commands: ``selftest`` (check the kernels) and ``compare`` (rank forecasters on a series).
+Commands: ``selftest`` (check the kernels), ``compare`` (rank forecasters on a series) and
+``experiment`` (the RNN-vs-LSTM studies of :mod:`tsrnn.experiments`).
 """
 
 from __future__ import annotations
@@ -309,6 +310,95 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- experiment ----------------------------------------------------------------------------------
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def _int_list(text: str, minimum: int, example: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        values = ()
+    if not values or min(values) < minimum:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers >= {minimum} such as {example}, got {text!r}"
+        )
+    return values
+
+
+def _lags(text: str) -> tuple[int, ...]:
+    return _int_list(text, 2, "10,100")
+
+
+def _threads(text: str) -> tuple[int, ...]:
+    return _int_list(text, 1, "1,2")
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    from .experiments._report import EXPERIMENTS, cpu_seconds, run_experiment
+
+    names = EXPERIMENTS if args.name == "all" else (args.name,)
+    command = "tsrnn " + " ".join(shlex.quote(a) for a in args.argv)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise CLIError(f"--out {args.out!r} is a file; give a directory (it is created if missing)")
+    start_wall, start_cpu = time.perf_counter(), cpu_seconds()
+    load_start = os.getloadavg()[0]
+    sections = []
+    for i, name in enumerate(names, start=1):
+        print(f"[{i}/{len(names)}] {name}{' (quick)' if args.quick else ''} ...", flush=True)
+        try:
+            result = run_experiment(
+                name,
+                args.out,
+                quick=args.quick,
+                seed=args.seed,
+                n_jobs=args.jobs,
+                progress=not args.no_progress,
+                command=command,
+                task=args.task,
+                n_seeds=args.seeds,
+                lags=args.lags,
+                forget_bias=args.forget_bias,
+                blas_threads=args.blas_threads,
+            )
+        except ValueError as exc:
+            raise CLIError(str(exc)) from None
+        except OSError as exc:
+            raise CLIError(f"cannot write to --out {args.out!r}: {exc.strerror or exc}") from None
+        sections.append(result["markdown"])
+        print(
+            f"[{i}/{len(names)}] {name}: {result['wall_seconds']:.1f} s wall, "
+            f"{result['cpu_seconds']:.1f} s CPU; wrote "
+            + ", ".join(os.path.join(args.out, f) for f in result["files"]),
+            flush=True,
+        )
+    wall, cpu = time.perf_counter() - start_wall, cpu_seconds() - start_cpu
+    if args.name == "all":
+        header = (
+            f"# tsrnn experiment all\n\nCommand: `{command}`\n\n"
+            f"Total: {wall:.1f} s wall, {cpu:.1f} s CPU (this process and its workers) on "
+            f"{os.cpu_count()} cores; load average {load_start:.1f} at the start, "
+            f"{os.getloadavg()[0]:.1f} at the end.\n\n"
+        )
+        try:
+            with open(os.path.join(args.out, "summary.md"), "w", encoding="utf-8") as fh:
+                fh.write(header + "\n".join(sections))
+        except OSError as exc:
+            raise CLIError(f"cannot write to --out {args.out!r}: {exc.strerror or exc}") from None
+        print(f"wrote {os.path.join(args.out, 'summary.md')}")
+    print(f"done: {len(names)} experiment(s) in {wall:.1f} s wall, {cpu:.1f} s CPU")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tsrnn", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -361,6 +451,62 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the recurrent models train (default: cpu; auto: a CUDA GPU when there is one)",
     )
     p.set_defaults(func=_compare)
+
+    from .experiments._report import EXPERIMENTS
+
+    p = sub.add_parser(
+        "experiment",
+        help="RNN vs LSTM vs GRU: gradient flow, long-range memory, clipping, convergence, cost",
+        description=(
+            "Run one of the RNN-vs-LSTM studies (or all) and write NAME.csv (tidy results), "
+            "NAME_summary.csv, NAME.md (the summary table with the measured claims) and NAME.png into "
+            "--out; 'all' also writes summary.md. See docs/rnn_vs_lstm.md."
+        ),
+    )
+    p.add_argument("name", choices=[*EXPERIMENTS, "all"], help="which experiment")
+    p.add_argument("--out", metavar="DIR", required=True, help="output directory (created if missing)")
+    p.add_argument("--quick", action="store_true", help="tiny settings: a smoke run in seconds")
+    p.add_argument(
+        "--seed", type=_non_negative_int, default=0, help="first seed; experiments use seed, seed+1, ..."
+    )
+    p.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=min(2, os.cpu_count() or 1),
+        help="parallel worker processes for the training runs (default: 2, or 1 on one core); "
+        "results do not depend on it",
+    )
+    p.add_argument(
+        "--seeds",
+        type=_positive_int,
+        metavar="N",
+        help="number of seeds (default: each experiment's own, 1 with --quick); cost uses one",
+    )
+    p.add_argument(
+        "--task", choices=["adding", "copy"], default="adding", help="memory task (default: adding)"
+    )
+    p.add_argument(
+        "--lags",
+        type=_lags,
+        metavar="LIST",
+        help="memory lags, e.g. 100 or 10,50 (default: 10,25,50,100,200)",
+    )
+    p.add_argument(
+        "--forget-bias",
+        type=float,
+        metavar="B",
+        help="memory: initial LSTM forget-gate bias (default: the library's 1)",
+    )
+    p.add_argument(
+        "--blas-threads",
+        type=_threads,
+        default=(1,),
+        metavar="LIST",
+        help="BLAS threads per training run (default: 1, the fastest at these sizes); "
+        "for cost, a list such as 1,2 compares them",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=_experiment)
     return parser
 
 

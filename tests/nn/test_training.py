@@ -207,3 +207,63 @@ def test_real_divergence_with_a_huge_learning_rate_is_caught():
     assert hist.stop_reason == "diverged"
     assert any(issubclass(w.category, TrainingDivergedWarning) for w in caught)
     assert np.all(np.isfinite(params))
+
+
+def test_record_batches_replays_by_hand_and_agrees_with_the_epoch_curves():
+    # Three batches per epoch (8, 8, 4 samples), two epochs, shuffled: replay every batch.
+    net = make_net()
+    x, y = problem(n=20)
+    p0 = net.init_params(3)
+    params = p0.copy()
+    hist = train(
+        net, params, SGD(params, 0.1, momentum=0.0), mse_loss, x, y, max_epochs=2, batch_size=8,
+        rng=np.random.RandomState(7), clip_value=0.05, clip_norm=0.08, check_convergence=False,
+        record_batches=True,
+    )  # fmt: skip
+    rng = np.random.RandomState(7)
+    p = p0.copy()
+    losses, norms, applied, sizes = [], [], [], []
+    for _ in range(2):
+        order = rng.permutation(20)
+        for start in (0, 8, 16):
+            idx = order[start : start + 8]
+            value, g = net.loss_and_grad(p, np.ascontiguousarray(x[:, idx]), y[idx], mse_loss)
+            losses.append(value)
+            norms.append(np.linalg.norm(g))
+            g = np.clip(g, -0.05, 0.05)
+            g *= min(1.0, 0.08 / np.linalg.norm(g))
+            applied.append(np.linalg.norm(g))
+            sizes.append(idx.size)
+            p -= 0.1 * g
+    np.testing.assert_allclose(hist.batch_losses, losses, rtol=1e-10)
+    np.testing.assert_allclose(hist.batch_grad_norms, norms, rtol=1e-10)
+    np.testing.assert_allclose(hist.batch_clipped_grad_norms, applied, rtol=1e-10)
+    assert max(applied) == pytest.approx(0.08) and min(applied) < 0.08  # both clips acted
+    # The per-epoch curves are the (sample-weighted for the loss) means of the batch records.
+    for epoch in range(2):
+        sl = slice(3 * epoch, 3 * epoch + 3)
+        assert hist.grad_norm_curve[epoch] == pytest.approx(np.mean(norms[sl]), rel=1e-12)
+        weighted = np.dot(losses[sl], sizes[sl]) / 20
+        assert hist.loss_curve[epoch] == pytest.approx(weighted, rel=1e-12)
+
+
+def test_record_batches_is_off_by_default_and_keeps_the_diverging_batch():
+    net = make_net()
+    x, y = problem(n=24)
+    params = net.init_params(5)
+    hist = train(
+        net, params, Adam(params, 0.01), mse_loss, x, y, max_epochs=1, batch_size=8,
+        rng=np.random.RandomState(0), check_convergence=False,
+    )  # fmt: skip
+    assert hist.batch_losses == hist.batch_grad_norms == hist.batch_clipped_grad_norms == []
+    params = net.init_params(5)
+    with pytest.warns(TrainingDivergedWarning):
+        hist = train(
+            net, params, Adam(params, 0.01), NaNAfter(5), x, y, max_epochs=10, batch_size=8,
+            rng=np.random.RandomState(0), check_convergence=False, record_batches=True,
+        )  # fmt: skip
+    # 3 batches per epoch: epoch 1 complete, epoch 2 ends at its second batch (the 5th call).
+    assert len(hist.batch_losses) == len(hist.batch_grad_norms) == 5
+    assert all(math.isfinite(v) for v in hist.batch_losses[:4]) and math.isnan(hist.batch_losses[4])
+    assert math.isnan(hist.batch_clipped_grad_norms[4])
+    assert hist.batch_clipped_grad_norms[:4] == hist.batch_grad_norms[:4]  # no clipping asked

@@ -12,6 +12,11 @@ Definitions
 - Gradient norm (``History.grad_norm_curve``): for each batch, the global Euclidean norm of
   the gradient of that batch's loss over all parameters, before value/norm clipping and
   before weight decay; the curve holds the mean over the epoch's batches.
+- Per-batch record (``train(..., record_batches=True)``): ``History.batch_losses`` and
+  ``History.batch_grad_norms`` hold every batch's loss and gradient norm (as above, before
+  its update), ``History.batch_clipped_grad_norms`` the norm of the gradient after clipping
+  (what the optimizer received, before weight decay). Batches of a diverged epoch are kept,
+  the non-finite one last, so a divergence is visible in the record.
 - Clipping order: value clipping first (``clip_value``), then global-norm clipping
   (``clip_norm``), so the applied gradient never exceeds ``clip_norm`` in norm.
 - Validation: after every epoch the network (no dropout) is evaluated on the validation
@@ -109,6 +114,9 @@ class History:
     validation_losses: list[float] = field(default_factory=list)
     validation_scores: list[float] = field(default_factory=list)
     grad_norm_curve: list[float] = field(default_factory=list)
+    batch_losses: list[float] = field(default_factory=list)
+    batch_grad_norms: list[float] = field(default_factory=list)
+    batch_clipped_grad_norms: list[float] = field(default_factory=list)
     best_loss: float = math.inf
     best_validation_loss: float = math.inf
     best_validation_score: float | None = None
@@ -140,12 +148,14 @@ def run_epoch(
     shuffle: bool = True,
     clip_norm: float | None = None,
     clip_value: float | None = None,
+    batch_log: History | None = None,
 ) -> tuple[float, float, bool]:
     """One pass over time-major ``X (L, n, D)`` and ``Y (n, ...)`` in mini-batches.
 
     Returns ``(mean loss, mean gradient norm, finite)``; on the first non-finite batch loss or
     gradient it returns at once ``(that batch's loss, its gradient norm, False)``, before
-    that batch's update.
+    that batch's update. With ``batch_log``, every batch's loss and gradient norms (before
+    and after clipping) are appended to its ``batch_*`` lists.
     """
     n = X.shape[1]
     batch_size = min(batch_size, n)
@@ -161,11 +171,20 @@ def run_epoch(
         value, _ = network.loss_and_grad(params, xb, Y[idx], loss, training=True, rng=rng, grad=grad)
         norm = global_norm(grad)
         if not (math.isfinite(value) and math.isfinite(norm)):
+            if batch_log is not None:
+                batch_log.batch_losses.append(value)
+                batch_log.batch_grad_norms.append(norm)
+                batch_log.batch_clipped_grad_norms.append(math.nan)  # no update was made
             return value, norm, False
         if clip_value is not None:
             clip_by_value(grad, clip_value)
         if clip_norm is not None:
             clip_by_global_norm(grad, clip_norm)
+        if batch_log is not None:
+            batch_log.batch_losses.append(value)
+            batch_log.batch_grad_norms.append(norm)
+            clipped = norm if clip_value is None and clip_norm is None else global_norm(grad)
+            batch_log.batch_clipped_grad_norms.append(clipped)
         optimizer.step(params, grad)
         total += value * idx.size
         norms.append(norm)
@@ -247,6 +266,7 @@ def train(
     n_iter_no_change: int = 10,
     check_convergence: bool = True,
     reset_stopping: bool = True,
+    record_batches: bool = False,
     verbose: int = 0,
     description: str = "",
 ) -> History:
@@ -282,6 +302,10 @@ def train(
         ``partial_fit`` runs one epoch with this off.
     reset_stopping : bool, default=True
         Start the stopping bookkeeping afresh (a new ``fit``); off for ``partial_fit``.
+    record_batches : bool, default=False
+        Also record every batch's loss and gradient norm before and after clipping in
+        ``history.batch_losses``, ``batch_grad_norms``, ``batch_clipped_grad_norms``
+        (for studies of exploding gradients; off by default to keep models small).
     verbose : int, default=0
         ``>= 1``: a tqdm progress bar with the epoch, loss, validation score and device.
     description : str
@@ -312,6 +336,7 @@ def train(
                 shuffle=shuffle,
                 clip_norm=clip_norm,
                 clip_value=clip_value,
+                batch_log=history if record_batches else None,
             )
             score = val_loss = None
             if finite and validation is not None:
