@@ -289,11 +289,18 @@ class DeviceTrainer:
             self._batches[size] = bufs
         return bufs
 
-    def run_epoch(self, *, batch_size, rng, shuffle, clip_norm, clip_value) -> tuple[float, float, bool]:
+    def run_epoch(
+        self, *, batch_size, rng, shuffle, clip_norm, clip_value, batch_log=None
+    ) -> tuple[float, float, bool]:
         """One epoch, as :func:`tsrnn.nn.run_epoch`: same shuffling (the host ``rng``), same
         per-batch arithmetic, same return value, including the stop at the first non-finite
         batch: the device skips every update from that batch on (a flag set by the norm
-        kernel), and the host finds the batch in the losses and norms it reads at the end."""
+        kernel), and the host finds the batch in the losses and norms it reads at the end.
+
+        With ``batch_log`` the per-batch losses and norms are appended as on the host; the norm
+        after clipping is derived from the norm before it (``min(norm, clip_norm)``), which is
+        exact without ``clip_value`` and recorded as NaN with it (the device does not reduce the
+        value-clipped gradient a second time)."""
         launcher, opt = self.launcher, self.optimizer
         n = self.X.shape[1]
         batch_size = min(batch_size, n)
@@ -338,7 +345,16 @@ class DeviceTrainer:
         total, seen = 0.0, []
         for b, start in enumerate(starts):
             value, norm = float(values[b]), float(grad_norms[b])
-            if not (math.isfinite(value) and math.isfinite(norm)):
+            finite = math.isfinite(value) and math.isfinite(norm)
+            if batch_log is not None:
+                batch_log.batch_losses.append(value)
+                batch_log.batch_grad_norms.append(norm)
+                if not finite or clip_value is not None:
+                    clipped = math.nan
+                else:
+                    clipped = norm if clip_norm is None else min(norm, clip_norm)
+                batch_log.batch_clipped_grad_norms.append(clipped)
+            if not finite:
                 opt.n_steps = step0 + b  # the updates from this batch on were skipped
                 return value, norm, False
             total += value * min(batch_size, n - start)

@@ -200,7 +200,9 @@ class HostTrainer:
         self.X_val = None if validation is None else validation[0]
         self.grad = np.empty_like(params)
 
-    def run_epoch(self, *, batch_size, rng, shuffle, clip_norm, clip_value) -> tuple[float, float, bool]:
+    def run_epoch(
+        self, *, batch_size, rng, shuffle, clip_norm, clip_value, batch_log=None
+    ) -> tuple[float, float, bool]:
         return run_epoch(
             self.network,
             self.params,
@@ -214,6 +216,7 @@ class HostTrainer:
             shuffle=shuffle,
             clip_norm=clip_norm,
             clip_value=clip_value,
+            batch_log=batch_log,
         )
 
     def validation_output(self) -> np.ndarray:
