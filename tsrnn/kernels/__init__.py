@@ -25,3 +25,13 @@ def kernels_for(device: str, cell: str):
     """Return the ``(forward, backward)`` kernel pair of ``cell`` on ``device``."""
     backend = get_backend(device)
     return getattr(backend, f"{cell}_forward"), getattr(backend, f"{cell}_backward")
+
+
+def inference_kernel_for(device: str, cell: str):
+    """Return the inference-only forward of ``cell`` on ``device``.
+
+    Signature ``(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)``: fills ``out`` like the
+    contract forward and ``c_n`` with the LSTM's final cell state, stores nothing for
+    backward (see :mod:`tsrnn.kernels.reference`).
+    """
+    return getattr(get_backend(device), f"{cell}_forward_inference")

@@ -1,60 +1,374 @@
-"""Helpers shared by the jitted CPU kernels."""
+"""Building blocks shared by the jitted CPU kernels.
+
+Design (measured lever by lever in ``docs/performance.md``):
+
+* **One parallel strategy: the batch.** Sequences of a batch are independent, so each thread
+  runs the whole time loop (forward, and the backward recurrence) for its own block of batch
+  rows with no synchronisation per step. Nothing calls BLAS, so no second thread pool competes
+  for the cores.
+* **Register-blocked matrix products** (:func:`mm_nn`, :func:`mm_tn_acc`) written with the explicit
+  SIMD vectors of :mod:`._simd`: a tile of 4 rows x 4 vectors of accumulators stays in registers
+  while the contraction index runs, which reaches the arithmetic peak of a core for the small,
+  skinny products of a recurrent step where a BLAS call is dominated by its overhead.
+* **Padded, transposed weights.** Each gate block is padded to ``Hp`` (a multiple of the vector
+  width) and stored contraction-major, so every product and every elementwise pass works on whole
+  vectors. Padding lanes carry zero weights, so they compute zeros and never reach the outputs.
+* **Input projection fused into the step** (one extra product with ``K = D`` per step) instead
+  of materialising ``(L, N, G*H)``; weight gradients are accumulated inside the backward loop
+  while the step's pre-activation gradients are hot in cache, per thread, and summed at the end.
+* **Elementwise passes on explicit vectors too.** LLVM would not vectorise the gate loops (it
+  cannot prove that the gate blocks of one array do not overlap), and this Numba build has no
+  SVML, so ``math.tanh`` is a scalar libm call. The gate math is written with the vectors of
+  :mod:`._simd`; float32 uses a rational tanh (within 4e-7, NaN in -> NaN out), float64 keeps
+  libm's tanh lane by lane (it is the gradient-check dtype). Rows of the caller's arrays whose
+  length is not a multiple of the vector width are read and written with masked accesses.
+* ``error_model="numpy"`` (no zero-division branch in the loops) and only the ``contract``
+  fast-math flag: nothing assumes the absence of NaN/inf, so training sees a divergence.
+"""
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
+from numba.extending import overload
+from numba.np.ufunc.parallel import _iget_num_threads, _launch_threads
 
-# error_model="numpy": no zero-division checks, which would block vectorisation of the
-# elementwise passes. No fastmath: training must be able to see NaN/inf.
-JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+from ._simd import lanes_of, vadd, vfma, vload, vsplat, vstore, vsum, vzero
+
+JIT = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
 njit = numba.njit(**JIT)
+# The kernels' outer functions split the batch over threads.
+PJIT = dict(JIT, parallel=True)
+
+# The kernels call the threading layer's ``get_num_threads`` by symbol (see n_chunks); code loaded
+# from the cache skips the typing step that would register that symbol, so register it now.
+_launch_threads()
+
+# Rows per thread below which a second thread costs more than it saves.
+MIN_ROWS_PER_THREAD = 8
+
+# ----------------------------------------------------------------------------- layout
 
 
-@numba.njit(inline="always", **JIT)
-def sigmoid(v):
-    return 0.5 + 0.5 * math.tanh(0.5 * v)
+@njit
+def padded(h, array):
+    """``h`` rounded up to a whole number of SIMD vectors of the dtype of ``array``."""
+    v = lanes_of(array)
+    return (h + v - 1) // v * v
 
 
-@numba.njit(**JIT)
-def input_projection(x, w_ih, b_ih, proj):
-    """``proj[t] = x[t] @ w_ih.T + b_ih`` for all steps with one matrix product."""
-    L, N, D = x.shape
-    G = w_ih.shape[0]
-    flat = proj.reshape(L * N, G)
-    np.dot(x.reshape(L * N, D), w_ih.T, flat)
-    for r in range(L * N):
-        for j in range(G):
-            flat[r, j] += b_ih[j]
+@njit
+def pack_transposed(w, n_gates, hidden, hp):
+    """``(G*H, K)`` weights -> ``(K, G*Hp)``: contraction-major, each gate block padded to ``Hp``."""
+    k_dim = w.shape[1]
+    wt = np.zeros((k_dim, n_gates * hp), w.dtype)
+    for g in range(n_gates):
+        for j in range(hidden):
+            for k in range(k_dim):
+                wt[k, g * hp + j] = w[g * hidden + j, k]
+    return wt
 
 
-@numba.njit(**JIT)
-def weight_gradients(x, w_ih, h0, out, dpre_ih, dpre_hh, dx, dw_ih, dw_hh, db_ih, db_hh):
-    """Weight, bias and input gradients from the pre-activation gradients of all steps.
+@njit
+def pack_rows(w, n_gates, hidden, hp, kp):
+    """``(G*H, K)`` weights -> ``(G*Hp, Kp)``: rows gate-padded, columns zero-padded to ``Kp``."""
+    k_dim = w.shape[1]
+    wp = np.zeros((n_gates * hp, kp), w.dtype)
+    for g in range(n_gates):
+        for j in range(hidden):
+            for k in range(k_dim):
+                wp[g * hp + j, k] = w[g * hidden + j, k]
+    return wp
 
-    ``dpre_ih`` is the gradient of the input-side pre-activations ``W_ih x + b_ih`` and
-    ``dpre_hh`` that of the recurrent side ``W_hh h_{t-1} + b_hh`` (the same array for
-    RNN and LSTM; they differ in the GRU). Done once after the time loop as large matrix
-    products instead of one small product per step.
+
+@njit
+def pack_bias(b, n_gates, hidden, hp):
+    bp = np.zeros(n_gates * hp, b.dtype)
+    for g in range(n_gates):
+        for j in range(hidden):
+            bp[g * hp + j] = b[g * hidden + j]
+    return bp
+
+
+@njit
+def unpack_transposed_sum(parts, n_gates, hidden, hp, w):
+    """Inverse of :func:`pack_transposed`, summing the per-thread partials ``parts[c]``."""
+    for g in range(n_gates):
+        for j in range(hidden):
+            for k in range(w.shape[1]):
+                s = parts[0, k, g * hp + j]
+                for c in range(1, parts.shape[0]):
+                    s += parts[c, k, g * hp + j]
+                w[g * hidden + j, k] = s
+
+
+@njit
+def unpack_bias_sum(parts, n_gates, hidden, hp, b):
+    for g in range(n_gates):
+        for j in range(hidden):
+            s = parts[0, g * hp + j]
+            for c in range(1, parts.shape[0]):
+                s += parts[c, g * hp + j]
+            b[g * hidden + j] = s
+
+
+@njit
+def n_chunks(n):
+    """How many blocks of batch rows to run in parallel."""
+    # The intrinsic behind numba.get_num_threads(): it links to the threading layer by symbol,
+    # so (unlike the public function's ctypes pointer) it does not prevent caching.
+    return max(1, min(_iget_num_threads(), n // MIN_ROWS_PER_THREAD))
+
+
+@njit
+def chunk_bounds(n, chunks, c):
+    """Rows ``[lo, hi)`` of block ``c``; blocks are multiples of 4 rows (the tile height)."""
+    step = ((n + chunks - 1) // chunks + 3) // 4 * 4
+    lo = min(n, c * step)
+    return lo, min(n, lo + step)
+
+
+# ----------------------------------------------------------------------------- products
+
+
+@njit
+def mm_nn(a, r0, nr, b, bias, c):
+    """``c[i, :] = bias + a[r0 + i, :] @ b`` for ``i < nr``.
+
+    ``a (., K)``, ``b (K, M)`` and ``c (>= nr, M)`` C-contiguous with ``M`` a multiple of the
+    vector width. Tiles of 4 rows x 4 vectors keep 16 accumulators in registers over ``k``.
     """
-    L, N, D = x.shape
-    H = h0.shape[1]
-    G = dpre_ih.shape[2]
-    gi = dpre_ih.reshape(L * N, G)
-    gh = dpre_hh.reshape(L * N, G)
-    np.dot(gi, w_ih, dx.reshape(L * N, D))
-    np.dot(gi.T, x.reshape(L * N, D), dw_ih)
-    # dW_hh = sum_t dpre_hh[t]^T h_{t-1}: step 0 pairs with h0, the rest with out[:-1].
-    np.dot(dpre_hh[0].T, h0, dw_hh)
-    if L > 1:
-        tmp = np.empty_like(dw_hh)
-        np.dot(gh[N:].T, out[: L - 1].reshape((L - 1) * N, H), tmp)
-        dw_hh += tmp
-    db_ih[:] = 0.0
-    db_hh[:] = 0.0
-    for r in range(L * N):
-        for j in range(G):
-            db_ih[j] += gi[r, j]
-            db_hh[j] += gh[r, j]
+    k_dim = a.shape[1]
+    m = b.shape[1]
+    v = lanes_of(c)
+    bf = b.reshape(b.size)
+    cf = c.reshape(c.size)
+    i = 0
+    while i + 4 <= nr:
+        ra = r0 + i
+        j = 0
+        while j + 4 * v <= m:
+            c00 = vload(bias, j)
+            c01 = vload(bias, j + v)
+            c02 = vload(bias, j + 2 * v)
+            c03 = vload(bias, j + 3 * v)
+            c10, c11, c12, c13 = c00, c01, c02, c03
+            c20, c21, c22, c23 = c00, c01, c02, c03
+            c30, c31, c32, c33 = c00, c01, c02, c03
+            for k in range(k_dim):
+                o = k * m + j
+                b0 = vload(bf, o)
+                b1 = vload(bf, o + v)
+                b2 = vload(bf, o + 2 * v)
+                b3 = vload(bf, o + 3 * v)
+                s = vsplat(a[ra, k])
+                c00, c01, c02, c03 = vfma(s, b0, c00), vfma(s, b1, c01), vfma(s, b2, c02), vfma(s, b3, c03)
+                s = vsplat(a[ra + 1, k])
+                c10, c11, c12, c13 = vfma(s, b0, c10), vfma(s, b1, c11), vfma(s, b2, c12), vfma(s, b3, c13)
+                s = vsplat(a[ra + 2, k])
+                c20, c21, c22, c23 = vfma(s, b0, c20), vfma(s, b1, c21), vfma(s, b2, c22), vfma(s, b3, c23)
+                s = vsplat(a[ra + 3, k])
+                c30, c31, c32, c33 = vfma(s, b0, c30), vfma(s, b1, c31), vfma(s, b2, c32), vfma(s, b3, c33)
+            o = i * m + j
+            vstore(cf, o, c00)
+            vstore(cf, o + v, c01)
+            vstore(cf, o + 2 * v, c02)
+            vstore(cf, o + 3 * v, c03)
+            o += m
+            vstore(cf, o, c10)
+            vstore(cf, o + v, c11)
+            vstore(cf, o + 2 * v, c12)
+            vstore(cf, o + 3 * v, c13)
+            o += m
+            vstore(cf, o, c20)
+            vstore(cf, o + v, c21)
+            vstore(cf, o + 2 * v, c22)
+            vstore(cf, o + 3 * v, c23)
+            o += m
+            vstore(cf, o, c30)
+            vstore(cf, o + v, c31)
+            vstore(cf, o + 2 * v, c32)
+            vstore(cf, o + 3 * v, c33)
+            j += 4 * v
+        while j < m:
+            c0 = vload(bias, j)
+            c1, c2, c3 = c0, c0, c0
+            for k in range(k_dim):
+                b0 = vload(bf, k * m + j)
+                c0 = vfma(vsplat(a[ra, k]), b0, c0)
+                c1 = vfma(vsplat(a[ra + 1, k]), b0, c1)
+                c2 = vfma(vsplat(a[ra + 2, k]), b0, c2)
+                c3 = vfma(vsplat(a[ra + 3, k]), b0, c3)
+            o = i * m + j
+            vstore(cf, o, c0)
+            vstore(cf, o + m, c1)
+            vstore(cf, o + 2 * m, c2)
+            vstore(cf, o + 3 * m, c3)
+            j += v
+        i += 4
+    while i < nr:
+        ra = r0 + i
+        j = 0
+        while j + 4 * v <= m:
+            c0 = vload(bias, j)
+            c1 = vload(bias, j + v)
+            c2 = vload(bias, j + 2 * v)
+            c3 = vload(bias, j + 3 * v)
+            for k in range(k_dim):
+                o = k * m + j
+                s = vsplat(a[ra, k])
+                c0 = vfma(s, vload(bf, o), c0)
+                c1 = vfma(s, vload(bf, o + v), c1)
+                c2 = vfma(s, vload(bf, o + 2 * v), c2)
+                c3 = vfma(s, vload(bf, o + 3 * v), c3)
+            o = i * m + j
+            vstore(cf, o, c0)
+            vstore(cf, o + v, c1)
+            vstore(cf, o + 2 * v, c2)
+            vstore(cf, o + 3 * v, c3)
+            j += 4 * v
+        while j < m:
+            c0 = vload(bias, j)
+            for k in range(k_dim):
+                c0 = vfma(vsplat(a[ra, k]), vload(bf, k * m + j), c0)
+            vstore(cf, i * m + j, c0)
+            j += v
+        i += 1
+
+
+@njit
+def mm_tn_acc(a, r0, nr, b, c):
+    """``c[k, :] += sum_{i < nr} a[r0 + i, k] * b[i, :]`` (a rank-``nr`` update).
+
+    ``a (., K)``, ``b (>= nr, M)``, ``c (K, M)`` C-contiguous, ``M`` a multiple of the vector
+    width. Used for the weight gradients ``dW^T += inputs^T @ dpre`` of one step.
+    """
+    k_dim = a.shape[1]
+    m = c.shape[1]
+    v = lanes_of(c)
+    bf = b.reshape(b.size)
+    cf = c.reshape(c.size)
+    k = 0
+    while k + 4 <= k_dim:
+        j = 0
+        while j + 4 * v <= m:
+            o = k * m + j
+            c00, c01, c02, c03 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
+            o += m
+            c10, c11, c12, c13 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
+            o += m
+            c20, c21, c22, c23 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
+            o += m
+            c30, c31, c32, c33 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
+            for i in range(nr):
+                ra = r0 + i
+                o = i * m + j
+                b0 = vload(bf, o)
+                b1 = vload(bf, o + v)
+                b2 = vload(bf, o + 2 * v)
+                b3 = vload(bf, o + 3 * v)
+                s = vsplat(a[ra, k])
+                c00, c01, c02, c03 = vfma(s, b0, c00), vfma(s, b1, c01), vfma(s, b2, c02), vfma(s, b3, c03)
+                s = vsplat(a[ra, k + 1])
+                c10, c11, c12, c13 = vfma(s, b0, c10), vfma(s, b1, c11), vfma(s, b2, c12), vfma(s, b3, c13)
+                s = vsplat(a[ra, k + 2])
+                c20, c21, c22, c23 = vfma(s, b0, c20), vfma(s, b1, c21), vfma(s, b2, c22), vfma(s, b3, c23)
+                s = vsplat(a[ra, k + 3])
+                c30, c31, c32, c33 = vfma(s, b0, c30), vfma(s, b1, c31), vfma(s, b2, c32), vfma(s, b3, c33)
+            o = k * m + j
+            vstore(cf, o, c00)
+            vstore(cf, o + v, c01)
+            vstore(cf, o + 2 * v, c02)
+            vstore(cf, o + 3 * v, c03)
+            o += m
+            vstore(cf, o, c10)
+            vstore(cf, o + v, c11)
+            vstore(cf, o + 2 * v, c12)
+            vstore(cf, o + 3 * v, c13)
+            o += m
+            vstore(cf, o, c20)
+            vstore(cf, o + v, c21)
+            vstore(cf, o + 2 * v, c22)
+            vstore(cf, o + 3 * v, c23)
+            o += m
+            vstore(cf, o, c30)
+            vstore(cf, o + v, c31)
+            vstore(cf, o + 2 * v, c32)
+            vstore(cf, o + 3 * v, c33)
+            j += 4 * v
+        while j < m:
+            o = k * m + j
+            c0, c1, c2, c3 = vload(cf, o), vload(cf, o + m), vload(cf, o + 2 * m), vload(cf, o + 3 * m)
+            for i in range(nr):
+                ra = r0 + i
+                b0 = vload(bf, i * m + j)
+                c0 = vfma(vsplat(a[ra, k]), b0, c0)
+                c1 = vfma(vsplat(a[ra, k + 1]), b0, c1)
+                c2 = vfma(vsplat(a[ra, k + 2]), b0, c2)
+                c3 = vfma(vsplat(a[ra, k + 3]), b0, c3)
+            vstore(cf, o, c0)
+            vstore(cf, o + m, c1)
+            vstore(cf, o + 2 * m, c2)
+            vstore(cf, o + 3 * m, c3)
+            j += v
+        k += 4
+    while k < k_dim:
+        j = 0
+        while j < m:
+            o = k * m + j
+            c0 = vload(cf, o)
+            for i in range(nr):
+                c0 = vfma(vsplat(a[r0 + i, k]), vload(bf, i * m + j), c0)
+            vstore(cf, o, c0)
+            j += v
+        k += 1
+
+
+@njit
+def row_dots(p, i, wt, out_row):
+    """``out_row[d] = p[i, :] . wt[d, :]`` for every row ``d`` of ``wt`` (``(D, M)``).
+
+    The input gradient ``dx_t = dpre_t @ W_ih`` of one batch row, with ``W_ih`` kept in its
+    padded contraction-major form; a few dot products, so no padding of ``D`` is wasted.
+    """
+    m = p.shape[1]
+    v = lanes_of(p)
+    pf = p.reshape(p.size)
+    wf = wt.reshape(wt.size)
+    for d in range(wt.shape[0]):
+        acc0 = vzero(p)
+        acc1 = vzero(p)
+        j = 0
+        while j + 2 * v <= m:
+            acc0 = vfma(vload(pf, i * m + j), vload(wf, d * m + j), acc0)
+            acc1 = vfma(vload(pf, i * m + j + v), vload(wf, d * m + j + v), acc1)
+            j += 2 * v
+        if j < m:
+            acc0 = vfma(vload(pf, i * m + j), vload(wf, d * m + j), acc0)
+        out_row[d] = vsum(vadd(acc0, acc1))
+
+
+@njit
+def column_sums_acc(p, nr, acc):
+    """``acc += p[:nr].sum(axis=0)`` (bias gradients of one step)."""
+    m = p.shape[1]
+    v = lanes_of(p)
+    pf = p.reshape(p.size)
+    j = 0
+    while j < m:
+        s = vload(acc, j)
+        for i in range(nr):
+            s = vadd(s, vload(pf, i * m + j))
+        vstore(acc, j, s)
+        j += v
+
+
+def scalar(array, value):
+    """``value`` as a scalar of the dtype of ``array`` (keeps float32 arithmetic in float32)."""
+    return array.dtype.type(value)
+
+
+@overload(scalar, jit_options={"error_model": "numpy"})
+def _scalar_overload(array, value):
+    dtype = array.dtype
+    return lambda array, value: dtype(value)
