@@ -132,7 +132,7 @@ def test_register_blocked_products_match_numpy(dtype, n_rows):
     b = rng.normal(size=(k, m)).astype(dtype)
     bias = rng.normal(size=m).astype(dtype)
     c = np.full((n_rows + 1, m), np.nan, dtype)
-    _common.mm_nn(a, 2, n_rows, b, bias, c)
+    _common.mm_nn(a, 2, n_rows, _common.pack_panels(b), bias, c)
     np.testing.assert_allclose(c[:n_rows], bias + a[2 : 2 + n_rows] @ b, rtol=1e-5, atol=1e-5)
     assert np.isnan(c[n_rows]).all()  # rows past nr untouched
 

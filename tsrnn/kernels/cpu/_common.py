@@ -70,15 +70,22 @@ def pack_transposed(w, n_gates, hidden, hp):
 
 
 @njit
+def pack_transposed_panels(w, n_gates, hidden, hp):
+    """:func:`pack_transposed` laid out for :func:`mm_nn` (:func:`pack_panels`)."""
+    return pack_panels(pack_transposed(w, n_gates, hidden, hp))
+
+
+@njit
 def pack_rows(w, n_gates, hidden, hp, kp):
-    """``(G*H, K)`` weights -> ``(G*Hp, Kp)``: rows gate-padded, columns zero-padded to ``Kp``."""
+    """``(G*H, K)`` weights -> ``(G*Hp, Kp)`` (rows gate-padded, columns zero-padded to ``Kp``)
+    laid out for :func:`mm_nn` (:func:`pack_panels`)."""
     k_dim = w.shape[1]
     wp = np.zeros((n_gates * hp, kp), w.dtype)
     for g in range(n_gates):
         for j in range(hidden):
             for k in range(k_dim):
                 wp[g * hp + j, k] = w[g * hidden + j, k]
-    return wp
+    return pack_panels(wp)
 
 
 @njit
@@ -131,109 +138,174 @@ def chunk_bounds(n, chunks, c):
 # ----------------------------------------------------------------------------- products
 
 
-@njit
-def mm_nn(a, r0, nr, b, bias, c):
-    """``c[i, :] = bias + a[r0 + i, :] @ b`` for ``i < nr``.
+# Contraction block of the products: a panel of KC rows x 4 vectors of ``b`` (32 KiB in float32
+# with 64-byte vectors) stays in the L1 cache while every row block of ``a`` passes over it.
+KC = 128
 
-    ``a (., K)``, ``b (K, M)`` and ``c (>= nr, M)`` C-contiguous with ``M`` a multiple of the
-    vector width. Tiles of 4 rows x 4 vectors keep 16 accumulators in registers over ``k``.
-    """
-    k_dim = a.shape[1]
-    m = b.shape[1]
-    v = lanes_of(c)
-    bf = b.reshape(b.size)
-    cf = c.reshape(c.size)
-    i = 0
-    while i + 4 <= nr:
-        ra = r0 + i
-        j = 0
-        while j + 4 * v <= m:
-            c00 = vload(bias, j)
-            c01 = vload(bias, j + v)
-            c02 = vload(bias, j + 2 * v)
-            c03 = vload(bias, j + 3 * v)
-            c10, c11, c12, c13 = c00, c01, c02, c03
-            c20, c21, c22, c23 = c00, c01, c02, c03
-            c30, c31, c32, c33 = c00, c01, c02, c03
-            for k in range(k_dim):
-                o = k * m + j
-                b0 = vload(bf, o)
-                b1 = vload(bf, o + v)
-                b2 = vload(bf, o + 2 * v)
-                b3 = vload(bf, o + 3 * v)
-                s = vsplat(a[ra, k])
-                c00, c01, c02, c03 = vfma(s, b0, c00), vfma(s, b1, c01), vfma(s, b2, c02), vfma(s, b3, c03)
-                s = vsplat(a[ra + 1, k])
-                c10, c11, c12, c13 = vfma(s, b0, c10), vfma(s, b1, c11), vfma(s, b2, c12), vfma(s, b3, c13)
-                s = vsplat(a[ra + 2, k])
-                c20, c21, c22, c23 = vfma(s, b0, c20), vfma(s, b1, c21), vfma(s, b2, c22), vfma(s, b3, c23)
-                s = vsplat(a[ra + 3, k])
-                c30, c31, c32, c33 = vfma(s, b0, c30), vfma(s, b1, c31), vfma(s, b2, c32), vfma(s, b3, c33)
-            o = i * m + j
-            vstore(cf, o, c00)
-            vstore(cf, o + v, c01)
-            vstore(cf, o + 2 * v, c02)
-            vstore(cf, o + 3 * v, c03)
-            o += m
-            vstore(cf, o, c10)
-            vstore(cf, o + v, c11)
-            vstore(cf, o + 2 * v, c12)
-            vstore(cf, o + 3 * v, c13)
-            o += m
-            vstore(cf, o, c20)
-            vstore(cf, o + v, c21)
-            vstore(cf, o + 2 * v, c22)
-            vstore(cf, o + 3 * v, c23)
-            o += m
-            vstore(cf, o, c30)
-            vstore(cf, o + v, c31)
-            vstore(cf, o + 2 * v, c32)
-            vstore(cf, o + 3 * v, c33)
-            j += 4 * v
-        while j < m:
+
+@njit
+def _nn_tile4(a, ra, bf, m, j, k0, k1, cf, o, first, bias):
+    """4 rows x 4 vectors of ``c`` (flat offset ``o``) over contraction steps ``[k0, k1)``."""
+    v = lanes_of(bias)
+    base = j * a.shape[1]  # panel of columns j:j+4v, row stride 4v (see pack_panels)
+    if first:
+        c00 = vload(bias, j)
+        c01 = vload(bias, j + v)
+        c02 = vload(bias, j + 2 * v)
+        c03 = vload(bias, j + 3 * v)
+        c10, c11, c12, c13 = c00, c01, c02, c03
+        c20, c21, c22, c23 = c00, c01, c02, c03
+        c30, c31, c32, c33 = c00, c01, c02, c03
+    else:
+        c00, c01, c02, c03 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
+        p = o + m
+        c10, c11, c12, c13 = vload(cf, p), vload(cf, p + v), vload(cf, p + 2 * v), vload(cf, p + 3 * v)
+        p += m
+        c20, c21, c22, c23 = vload(cf, p), vload(cf, p + v), vload(cf, p + 2 * v), vload(cf, p + 3 * v)
+        p += m
+        c30, c31, c32, c33 = vload(cf, p), vload(cf, p + v), vload(cf, p + 2 * v), vload(cf, p + 3 * v)
+    for k in range(k0, k1):
+        q = base + k * 4 * v
+        b0 = vload(bf, q)
+        b1 = vload(bf, q + v)
+        b2 = vload(bf, q + 2 * v)
+        b3 = vload(bf, q + 3 * v)
+        s = vsplat(a[ra, k])
+        c00, c01, c02, c03 = vfma(s, b0, c00), vfma(s, b1, c01), vfma(s, b2, c02), vfma(s, b3, c03)
+        s = vsplat(a[ra + 1, k])
+        c10, c11, c12, c13 = vfma(s, b0, c10), vfma(s, b1, c11), vfma(s, b2, c12), vfma(s, b3, c13)
+        s = vsplat(a[ra + 2, k])
+        c20, c21, c22, c23 = vfma(s, b0, c20), vfma(s, b1, c21), vfma(s, b2, c22), vfma(s, b3, c23)
+        s = vsplat(a[ra + 3, k])
+        c30, c31, c32, c33 = vfma(s, b0, c30), vfma(s, b1, c31), vfma(s, b2, c32), vfma(s, b3, c33)
+    vstore(cf, o, c00)
+    vstore(cf, o + v, c01)
+    vstore(cf, o + 2 * v, c02)
+    vstore(cf, o + 3 * v, c03)
+    o += m
+    vstore(cf, o, c10)
+    vstore(cf, o + v, c11)
+    vstore(cf, o + 2 * v, c12)
+    vstore(cf, o + 3 * v, c13)
+    o += m
+    vstore(cf, o, c20)
+    vstore(cf, o + v, c21)
+    vstore(cf, o + 2 * v, c22)
+    vstore(cf, o + 3 * v, c23)
+    o += m
+    vstore(cf, o, c30)
+    vstore(cf, o + v, c31)
+    vstore(cf, o + 2 * v, c32)
+    vstore(cf, o + 3 * v, c33)
+
+
+@njit
+def _nn_tile1(a, ra, rows, bf, m, j, k0, k1, cf, o, first, bias):
+    """Up to 4 rows x 1 vector (``rows`` < 4 only for the last rows of the block)."""
+    v = lanes_of(bias)
+    base = j * a.shape[1]  # panel of columns j:j+v, row stride v
+    if rows == 4:
+        if first:
             c0 = vload(bias, j)
             c1, c2, c3 = c0, c0, c0
-            for k in range(k_dim):
-                b0 = vload(bf, k * m + j)
-                c0 = vfma(vsplat(a[ra, k]), b0, c0)
-                c1 = vfma(vsplat(a[ra + 1, k]), b0, c1)
-                c2 = vfma(vsplat(a[ra + 2, k]), b0, c2)
-                c3 = vfma(vsplat(a[ra + 3, k]), b0, c3)
-            o = i * m + j
-            vstore(cf, o, c0)
-            vstore(cf, o + m, c1)
-            vstore(cf, o + 2 * m, c2)
-            vstore(cf, o + 3 * m, c3)
-            j += v
-        i += 4
-    while i < nr:
-        ra = r0 + i
-        j = 0
-        while j + 4 * v <= m:
-            c0 = vload(bias, j)
-            c1 = vload(bias, j + v)
-            c2 = vload(bias, j + 2 * v)
-            c3 = vload(bias, j + 3 * v)
-            for k in range(k_dim):
-                o = k * m + j
-                s = vsplat(a[ra, k])
-                c0 = vfma(s, vload(bf, o), c0)
-                c1 = vfma(s, vload(bf, o + v), c1)
-                c2 = vfma(s, vload(bf, o + 2 * v), c2)
-                c3 = vfma(s, vload(bf, o + 3 * v), c3)
-            o = i * m + j
-            vstore(cf, o, c0)
-            vstore(cf, o + v, c1)
-            vstore(cf, o + 2 * v, c2)
-            vstore(cf, o + 3 * v, c3)
-            j += 4 * v
-        while j < m:
-            c0 = vload(bias, j)
-            for k in range(k_dim):
-                c0 = vfma(vsplat(a[ra, k]), vload(bf, k * m + j), c0)
-            vstore(cf, i * m + j, c0)
-            j += v
-        i += 1
+        else:
+            c0, c1, c2, c3 = vload(cf, o), vload(cf, o + m), vload(cf, o + 2 * m), vload(cf, o + 3 * m)
+        for k in range(k0, k1):
+            b0 = vload(bf, base + k * v)
+            c0 = vfma(vsplat(a[ra, k]), b0, c0)
+            c1 = vfma(vsplat(a[ra + 1, k]), b0, c1)
+            c2 = vfma(vsplat(a[ra + 2, k]), b0, c2)
+            c3 = vfma(vsplat(a[ra + 3, k]), b0, c3)
+        vstore(cf, o, c0)
+        vstore(cf, o + m, c1)
+        vstore(cf, o + 2 * m, c2)
+        vstore(cf, o + 3 * m, c3)
+    else:
+        for r in range(rows):
+            c0 = vload(bias, j) if first else vload(cf, o + r * m)
+            for k in range(k0, k1):
+                c0 = vfma(vsplat(a[ra + r, k]), vload(bf, base + k * v), c0)
+            vstore(cf, o + r * m, c0)
+
+
+@njit
+def _nn_row4(a, ra, bf, m, j, k0, k1, cf, o, first, bias):
+    """1 row x 4 vectors."""
+    v = lanes_of(bias)
+    base = j * a.shape[1]
+    if first:
+        c0, c1, c2, c3 = vload(bias, j), vload(bias, j + v), vload(bias, j + 2 * v), vload(bias, j + 3 * v)
+    else:
+        c0, c1, c2, c3 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
+    for k in range(k0, k1):
+        q = base + k * 4 * v
+        s = vsplat(a[ra, k])
+        c0 = vfma(s, vload(bf, q), c0)
+        c1 = vfma(s, vload(bf, q + v), c1)
+        c2 = vfma(s, vload(bf, q + 2 * v), c2)
+        c3 = vfma(s, vload(bf, q + 3 * v), c3)
+    vstore(cf, o, c0)
+    vstore(cf, o + v, c1)
+    vstore(cf, o + 2 * v, c2)
+    vstore(cf, o + 3 * v, c3)
+
+
+@njit
+def pack_panels(b):
+    """``(K, M)`` -> flat panels: columns in blocks of 4 vectors (then single vectors for the
+    rest), each block stored ``K`` rows x its width contiguously.
+
+    A tile then streams one contiguous panel instead of rows ``M`` elements apart, which would
+    map to the same L1 cache sets when ``M`` is a large power of two.
+    """
+    k_dim, m = b.shape
+    v = lanes_of(b)
+    out = np.empty(k_dim * m, b.dtype)
+    j = 0
+    while j < m:
+        w = 4 * v if j + 4 * v <= m else v
+        base = j * k_dim
+        for k in range(k_dim):
+            for q in range(w):
+                out[base + k * w + q] = b[k, j + q]
+        j += w
+    return out
+
+
+@njit
+def mm_nn(a, r0, nr, bp, bias, c):
+    """``c[i, :] = bias + a[r0 + i, :] @ b`` for ``i < nr``, with ``bp = pack_panels(b)``.
+
+    ``a (., K)``, ``b (K, M)`` and ``c (>= nr, M)`` C-contiguous with ``M`` a multiple of the
+    vector width. Tiles of 4 rows x 4 vectors keep 16 accumulators in registers while ``k``
+    runs; for large ``K`` the contraction is cut into blocks of ``KC`` so that the panel of
+    ``b`` in use stays in L1 while all row blocks pass over it.
+    """
+    k_dim = a.shape[1]
+    m = c.shape[1]
+    v = lanes_of(c)
+    bf = bp
+    cf = c.reshape(c.size)
+    j = 0
+    while j < m:
+        wide = j + 4 * v <= m
+        for k0 in range(0, max(k_dim, 1), KC):
+            k1 = min(k_dim, k0 + KC)
+            first = k0 == 0
+            i = 0
+            while i + 4 <= nr:
+                if wide:
+                    _nn_tile4(a, r0 + i, bf, m, j, k0, k1, cf, i * m + j, first, bias)
+                else:
+                    _nn_tile1(a, r0 + i, 4, bf, m, j, k0, k1, cf, i * m + j, first, bias)
+                i += 4
+            while i < nr:
+                if wide:
+                    _nn_row4(a, r0 + i, bf, m, j, k0, k1, cf, i * m + j, first, bias)
+                else:
+                    _nn_tile1(a, r0 + i, 1, bf, m, j, k0, k1, cf, i * m + j, first, bias)
+                i += 1
+        j += 4 * v if wide else v
 
 
 @njit

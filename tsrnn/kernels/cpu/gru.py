@@ -21,6 +21,7 @@ from ._common import (
     pack_bias,
     pack_rows,
     pack_transposed,
+    pack_transposed_panels,
     padded,
     row_dots,
     unpack_bias_sum,
@@ -36,7 +37,7 @@ def _forward_rows(x, wxt, wht, bx, bh, h0, out, aux, gates, lo, hi, train):
         return
     L = x.shape[0]
     H = out.shape[2]
-    m = wht.shape[1]
+    m = bh.shape[0]
     hp = m // 3
     v = lanes_of(x)
     px = np.empty((nr, m), x.dtype)
@@ -76,8 +77,8 @@ def _forward(x, w_ih, w_hh, b_ih, b_hh, h0, out, aux, gates, train):
     N = x.shape[1]
     H = w_hh.shape[1]
     hp = padded(H, x)
-    wxt = pack_transposed(w_ih, 3, H, hp)
-    wht = pack_transposed(w_hh, 3, H, hp)
+    wxt = pack_transposed_panels(w_ih, 3, H, hp)
+    wht = pack_transposed_panels(w_hh, 3, H, hp)
     bx = pack_bias(b_ih, 3, H, hp)
     bh = pack_bias(b_hh, 3, H, hp)
     chunks = n_chunks(N)
@@ -104,7 +105,8 @@ def _backward_rows(x, wb, wxt, h0, out, aux, gates, d_out, d_hn, dx, dh0, dwh, d
         return
     L = x.shape[0]
     H = out.shape[2]
-    m, hp = wb.shape
+    hp = padded(H, x)
+    m = wb.size // hp
     v = lanes_of(x)
     # Input- and recurrent-side pre-activation gradients differ only in the n block.
     dgi = np.zeros((nr, m), x.dtype)

@@ -20,6 +20,7 @@ from ._common import (
     pack_bias,
     pack_rows,
     pack_transposed,
+    pack_transposed_panels,
     padded,
     row_dots,
     unpack_bias_sum,
@@ -35,7 +36,7 @@ def _forward_rows(x, wxt, wht, bx, bh, h0, c0, out, aux, gates, c_n, lo, hi, tra
         return
     L = x.shape[0]
     H = out.shape[2]
-    m = wht.shape[1]
+    m = bh.shape[0]
     hp = m // 4
     v = lanes_of(x)
     px = np.empty((nr, m), x.dtype)
@@ -85,8 +86,8 @@ def _forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, c_n, train):
     N = x.shape[1]
     H = w_hh.shape[1]
     hp = padded(H, x)
-    wxt = pack_transposed(w_ih, 4, H, hp)
-    wht = pack_transposed(w_hh, 4, H, hp)
+    wxt = pack_transposed_panels(w_ih, 4, H, hp)
+    wht = pack_transposed_panels(w_hh, 4, H, hp)
     bx = pack_bias(b_ih, 4, H, hp)
     bh = pack_bias(b_hh, 4, H, hp)
     chunks = n_chunks(N)
@@ -115,7 +116,8 @@ def _backward_rows(
         return
     L = x.shape[0]
     H = out.shape[2]
-    m, hp = wb.shape
+    hp = padded(H, x)
+    m = wb.size // hp
     v = lanes_of(x)
     dp = np.zeros((nr, m), x.dtype)
     dh = np.zeros((nr, hp), x.dtype)

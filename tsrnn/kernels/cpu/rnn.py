@@ -19,6 +19,7 @@ from ._common import (
     pack_bias,
     pack_rows,
     pack_transposed,
+    pack_transposed_panels,
     padded,
     row_dots,
     unpack_bias_sum,
@@ -34,7 +35,7 @@ def _forward_rows(x, wxt, wht, bx, bh, h0, out, lo, hi, relu):
         return
     L = x.shape[0]
     H = out.shape[2]
-    m = wht.shape[1]
+    m = bh.shape[0]
     v = lanes_of(x)
     px = np.empty((nr, m), x.dtype)
     ph = np.empty((nr, m), x.dtype)
@@ -58,8 +59,8 @@ def _forward(x, w_ih, w_hh, b_ih, b_hh, h0, out, relu):
     N = x.shape[1]
     H = w_hh.shape[1]
     hp = padded(H, x)
-    wxt = pack_transposed(w_ih, 1, H, hp)
-    wht = pack_transposed(w_hh, 1, H, hp)
+    wxt = pack_transposed_panels(w_ih, 1, H, hp)
+    wht = pack_transposed_panels(w_hh, 1, H, hp)
     bx = pack_bias(b_ih, 1, H, hp)
     bh = pack_bias(b_hh, 1, H, hp)
     chunks = n_chunks(N)
@@ -75,7 +76,8 @@ def _backward_rows(x, wb, wxt, h0, out, d_out, d_hn, dx, dh0, dwh, dwx, db, lo, 
         return
     L = x.shape[0]
     H = out.shape[2]
-    m, hp = wb.shape
+    hp = padded(H, x)
+    m = wb.size // hp
     v = lanes_of(x)
     dp = np.zeros((nr, m), x.dtype)
     dh = np.zeros((nr, hp), x.dtype)
