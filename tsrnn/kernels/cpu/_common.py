@@ -144,67 +144,103 @@ KC = 128
 
 
 @njit
-def _nn_tile4(a, ra, bf, m, j, k0, k1, cf, o, first, bias):
-    """4 rows x 4 vectors of ``c`` (flat offset ``o``) over contraction steps ``[k0, k1)``."""
+def _nn_panel4(a, r0, nr, bf, m, j, k0, k1, cf, first, bias):
+    """Columns ``j:j+4v`` of ``c`` for all ``nr`` rows, contraction steps ``[k0, k1)``.
+
+    Tiles of 4 rows x 4 vectors (16 accumulators in registers), then single rows. The
+    columns' panel of ``b`` starts at ``j * K`` with row stride ``4v`` (see pack_panels).
+    """
     v = lanes_of(bias)
-    base = j * a.shape[1]  # panel of columns j:j+4v, row stride 4v (see pack_panels)
-    if first:
-        c00 = vload(bias, j)
-        c01 = vload(bias, j + v)
-        c02 = vload(bias, j + 2 * v)
-        c03 = vload(bias, j + 3 * v)
-        c10, c11, c12, c13 = c00, c01, c02, c03
-        c20, c21, c22, c23 = c00, c01, c02, c03
-        c30, c31, c32, c33 = c00, c01, c02, c03
-    else:
-        c00, c01, c02, c03 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
-        p = o + m
-        c10, c11, c12, c13 = vload(cf, p), vload(cf, p + v), vload(cf, p + 2 * v), vload(cf, p + 3 * v)
-        p += m
-        c20, c21, c22, c23 = vload(cf, p), vload(cf, p + v), vload(cf, p + 2 * v), vload(cf, p + 3 * v)
-        p += m
-        c30, c31, c32, c33 = vload(cf, p), vload(cf, p + v), vload(cf, p + 2 * v), vload(cf, p + 3 * v)
-    for k in range(k0, k1):
-        q = base + k * 4 * v
-        b0 = vload(bf, q)
-        b1 = vload(bf, q + v)
-        b2 = vload(bf, q + 2 * v)
-        b3 = vload(bf, q + 3 * v)
-        s = vsplat(a[ra, k])
-        c00, c01, c02, c03 = vfma(s, b0, c00), vfma(s, b1, c01), vfma(s, b2, c02), vfma(s, b3, c03)
-        s = vsplat(a[ra + 1, k])
-        c10, c11, c12, c13 = vfma(s, b0, c10), vfma(s, b1, c11), vfma(s, b2, c12), vfma(s, b3, c13)
-        s = vsplat(a[ra + 2, k])
-        c20, c21, c22, c23 = vfma(s, b0, c20), vfma(s, b1, c21), vfma(s, b2, c22), vfma(s, b3, c23)
-        s = vsplat(a[ra + 3, k])
-        c30, c31, c32, c33 = vfma(s, b0, c30), vfma(s, b1, c31), vfma(s, b2, c32), vfma(s, b3, c33)
-    vstore(cf, o, c00)
-    vstore(cf, o + v, c01)
-    vstore(cf, o + 2 * v, c02)
-    vstore(cf, o + 3 * v, c03)
-    o += m
-    vstore(cf, o, c10)
-    vstore(cf, o + v, c11)
-    vstore(cf, o + 2 * v, c12)
-    vstore(cf, o + 3 * v, c13)
-    o += m
-    vstore(cf, o, c20)
-    vstore(cf, o + v, c21)
-    vstore(cf, o + 2 * v, c22)
-    vstore(cf, o + 3 * v, c23)
-    o += m
-    vstore(cf, o, c30)
-    vstore(cf, o + v, c31)
-    vstore(cf, o + 2 * v, c32)
-    vstore(cf, o + 3 * v, c33)
+    base = j * a.shape[1]
+    i = 0
+    while i + 4 <= nr:
+        ra = r0 + i
+        o = i * m + j
+        if first:
+            c00 = vload(bias, j)
+            c01 = vload(bias, j + v)
+            c02 = vload(bias, j + 2 * v)
+            c03 = vload(bias, j + 3 * v)
+            c10, c11, c12, c13 = c00, c01, c02, c03
+            c20, c21, c22, c23 = c00, c01, c02, c03
+            c30, c31, c32, c33 = c00, c01, c02, c03
+        else:
+            c00, c01, c02, c03 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
+            p = o + m
+            c10, c11, c12, c13 = vload(cf, p), vload(cf, p + v), vload(cf, p + 2 * v), vload(cf, p + 3 * v)
+            p += m
+            c20, c21, c22, c23 = vload(cf, p), vload(cf, p + v), vload(cf, p + 2 * v), vload(cf, p + 3 * v)
+            p += m
+            c30, c31, c32, c33 = vload(cf, p), vload(cf, p + v), vload(cf, p + 2 * v), vload(cf, p + 3 * v)
+        for k in range(k0, k1):
+            q = base + k * 4 * v
+            b0 = vload(bf, q)
+            b1 = vload(bf, q + v)
+            b2 = vload(bf, q + 2 * v)
+            b3 = vload(bf, q + 3 * v)
+            s = vsplat(a[ra, k])
+            c00, c01, c02, c03 = vfma(s, b0, c00), vfma(s, b1, c01), vfma(s, b2, c02), vfma(s, b3, c03)
+            s = vsplat(a[ra + 1, k])
+            c10, c11, c12, c13 = vfma(s, b0, c10), vfma(s, b1, c11), vfma(s, b2, c12), vfma(s, b3, c13)
+            s = vsplat(a[ra + 2, k])
+            c20, c21, c22, c23 = vfma(s, b0, c20), vfma(s, b1, c21), vfma(s, b2, c22), vfma(s, b3, c23)
+            s = vsplat(a[ra + 3, k])
+            c30, c31, c32, c33 = vfma(s, b0, c30), vfma(s, b1, c31), vfma(s, b2, c32), vfma(s, b3, c33)
+        vstore(cf, o, c00)
+        vstore(cf, o + v, c01)
+        vstore(cf, o + 2 * v, c02)
+        vstore(cf, o + 3 * v, c03)
+        o += m
+        vstore(cf, o, c10)
+        vstore(cf, o + v, c11)
+        vstore(cf, o + 2 * v, c12)
+        vstore(cf, o + 3 * v, c13)
+        o += m
+        vstore(cf, o, c20)
+        vstore(cf, o + v, c21)
+        vstore(cf, o + 2 * v, c22)
+        vstore(cf, o + 3 * v, c23)
+        o += m
+        vstore(cf, o, c30)
+        vstore(cf, o + v, c31)
+        vstore(cf, o + 2 * v, c32)
+        vstore(cf, o + 3 * v, c33)
+        i += 4
+    while i < nr:
+        ra = r0 + i
+        o = i * m + j
+        if first:
+            c0, c1, c2, c3 = (
+                vload(bias, j),
+                vload(bias, j + v),
+                vload(bias, j + 2 * v),
+                vload(bias, j + 3 * v),
+            )
+        else:
+            c0, c1, c2, c3 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
+        for k in range(k0, k1):
+            q = base + k * 4 * v
+            s = vsplat(a[ra, k])
+            c0 = vfma(s, vload(bf, q), c0)
+            c1 = vfma(s, vload(bf, q + v), c1)
+            c2 = vfma(s, vload(bf, q + 2 * v), c2)
+            c3 = vfma(s, vload(bf, q + 3 * v), c3)
+        vstore(cf, o, c0)
+        vstore(cf, o + v, c1)
+        vstore(cf, o + 2 * v, c2)
+        vstore(cf, o + 3 * v, c3)
+        i += 1
 
 
 @njit
-def _nn_tile1(a, ra, rows, bf, m, j, k0, k1, cf, o, first, bias):
-    """Up to 4 rows x 1 vector (``rows`` < 4 only for the last rows of the block)."""
+def _nn_panel1(a, r0, nr, bf, m, j, k0, k1, cf, first, bias):
+    """Columns ``j:j+v`` (one vector) of ``c`` for all ``nr`` rows: 4-row tiles, then rows."""
     v = lanes_of(bias)
-    base = j * a.shape[1]  # panel of columns j:j+v, row stride v
-    if rows == 4:
+    base = j * a.shape[1]
+    i = 0
+    while i + 4 <= nr:
+        ra = r0 + i
+        o = i * m + j
         if first:
             c0 = vload(bias, j)
             c1, c2, c3 = c0, c0, c0
@@ -220,34 +256,14 @@ def _nn_tile1(a, ra, rows, bf, m, j, k0, k1, cf, o, first, bias):
         vstore(cf, o + m, c1)
         vstore(cf, o + 2 * m, c2)
         vstore(cf, o + 3 * m, c3)
-    else:
-        for r in range(rows):
-            c0 = vload(bias, j) if first else vload(cf, o + r * m)
-            for k in range(k0, k1):
-                c0 = vfma(vsplat(a[ra + r, k]), vload(bf, base + k * v), c0)
-            vstore(cf, o + r * m, c0)
-
-
-@njit
-def _nn_row4(a, ra, bf, m, j, k0, k1, cf, o, first, bias):
-    """1 row x 4 vectors."""
-    v = lanes_of(bias)
-    base = j * a.shape[1]
-    if first:
-        c0, c1, c2, c3 = vload(bias, j), vload(bias, j + v), vload(bias, j + 2 * v), vload(bias, j + 3 * v)
-    else:
-        c0, c1, c2, c3 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
-    for k in range(k0, k1):
-        q = base + k * 4 * v
-        s = vsplat(a[ra, k])
-        c0 = vfma(s, vload(bf, q), c0)
-        c1 = vfma(s, vload(bf, q + v), c1)
-        c2 = vfma(s, vload(bf, q + 2 * v), c2)
-        c3 = vfma(s, vload(bf, q + 3 * v), c3)
-    vstore(cf, o, c0)
-    vstore(cf, o + v, c1)
-    vstore(cf, o + 2 * v, c2)
-    vstore(cf, o + 3 * v, c3)
+        i += 4
+    while i < nr:
+        o = i * m + j
+        c0 = vload(bias, j) if first else vload(cf, o)
+        for k in range(k0, k1):
+            c0 = vfma(vsplat(a[r0 + i, k]), vload(bf, base + k * v), c0)
+        vstore(cf, o, c0)
+        i += 1
 
 
 @njit
@@ -291,20 +307,10 @@ def mm_nn(a, r0, nr, bp, bias, c):
         wide = j + 4 * v <= m
         for k0 in range(0, max(k_dim, 1), KC):
             k1 = min(k_dim, k0 + KC)
-            first = k0 == 0
-            i = 0
-            while i + 4 <= nr:
-                if wide:
-                    _nn_tile4(a, r0 + i, bf, m, j, k0, k1, cf, i * m + j, first, bias)
-                else:
-                    _nn_tile1(a, r0 + i, 4, bf, m, j, k0, k1, cf, i * m + j, first, bias)
-                i += 4
-            while i < nr:
-                if wide:
-                    _nn_row4(a, r0 + i, bf, m, j, k0, k1, cf, i * m + j, first, bias)
-                else:
-                    _nn_tile1(a, r0 + i, 1, bf, m, j, k0, k1, cf, i * m + j, first, bias)
-                i += 1
+            if wide:
+                _nn_panel4(a, r0, nr, bf, m, j, k0, k1, cf, k0 == 0, bias)
+            else:
+                _nn_panel1(a, r0, nr, bf, m, j, k0, k1, cf, k0 == 0, bias)
         j += 4 * v if wide else v
 
 
