@@ -70,22 +70,54 @@ def pack_transposed(w, n_gates, hidden, hp):
 
 
 @njit
+def _panel_width(j, m, v):
+    return 4 * v if j + 4 * v <= m else v
+
+
+@njit
 def pack_transposed_panels(w, n_gates, hidden, hp):
-    """:func:`pack_transposed` laid out for :func:`mm_nn` (:func:`pack_panels`)."""
-    return pack_panels(pack_transposed(w, n_gates, hidden, hp))
+    """:func:`pack_transposed` laid out for :func:`mm_nn` (see :func:`pack_panels`), in one pass
+    that reads ``w`` row by row (this runs on every kernel call)."""
+    k_dim = w.shape[1]
+    m = n_gates * hp
+    out = np.empty(k_dim * m, w.dtype)
+    v = lanes_of(w)
+    j0 = 0
+    while j0 < m:
+        width = _panel_width(j0, m, v)
+        base = j0 * k_dim
+        for q in range(width):
+            g, jj = divmod(j0 + q, hp)
+            if jj < hidden:
+                row = g * hidden + jj
+                for k in range(k_dim):
+                    out[base + k * width + q] = w[row, k]
+            else:
+                for k in range(k_dim):
+                    out[base + k * width + q] = 0.0
+        j0 += width
+    return out
 
 
 @njit
 def pack_rows(w, n_gates, hidden, hp, kp):
     """``(G*H, K)`` weights -> ``(G*Hp, Kp)`` (rows gate-padded, columns zero-padded to ``Kp``)
-    laid out for :func:`mm_nn` (:func:`pack_panels`)."""
+    laid out for :func:`mm_nn` (see :func:`pack_panels`), in one pass."""
     k_dim = w.shape[1]
-    wp = np.zeros((n_gates * hp, kp), w.dtype)
-    for g in range(n_gates):
-        for j in range(hidden):
-            for k in range(k_dim):
-                wp[g * hp + j, k] = w[g * hidden + j, k]
-    return pack_panels(wp)
+    rows = n_gates * hp
+    out = np.zeros(rows * kp, w.dtype)
+    v = lanes_of(w)
+    j0 = 0
+    while j0 < kp:
+        width = _panel_width(j0, kp, v)
+        base = j0 * rows
+        for r in range(rows):
+            g, jj = divmod(r, hp)
+            if jj < hidden:
+                for q in range(min(width, k_dim - j0)):
+                    out[base + r * width + q] = w[g * hidden + jj, j0 + q]
+        j0 += width
+    return out
 
 
 @njit
