@@ -351,86 +351,129 @@ def mm_tn_acc(a, r0, nr, b, c):
     """``c[k, :] += sum_{i < nr} a[r0 + i, k] * b[i, :]`` (a rank-``nr`` update).
 
     ``a (., K)``, ``b (>= nr, M)``, ``c (K, M)`` C-contiguous, ``M`` a multiple of the vector
-    width. Used for the weight gradients ``dW^T += inputs^T @ dpre`` of one step.
+    width. Used for the weight gradients ``dW^T += inputs^T @ dpre`` of one step. Column panels
+    of ``b`` (4 vectors wide) are copied to a contiguous buffer first, which then stays in L1
+    while all rows of ``c`` pass over it (rows of ``b`` lie ``M`` elements apart and would
+    compete for the same L1 sets).
     """
     k_dim = a.shape[1]
     m = c.shape[1]
     v = lanes_of(c)
-    bf = b.reshape(b.size)
     cf = c.reshape(c.size)
+    bf = b.reshape(b.size)
+    # Small operands stay in L1 anyway: read them in place (the copy would cost more).
+    copy = nr * m * b.itemsize > 32768
+    buf = np.empty(nr * 4 * v if copy else 0, c.dtype)
+    j = 0
+    while j < m:
+        w = 4 * v if j + 4 * v <= m else v
+        if copy:
+            for i in range(nr):
+                for q in range(0, w, v):
+                    vstore(buf, i * w + q, vload(bf, i * m + j + q))
+            src, off, stride = buf, 0, w
+        else:
+            src, off, stride = bf, j, m
+        if w == 4 * v:
+            _tn_panel4(a, r0, nr, src, off, stride, cf, m, j, k_dim)
+        else:
+            _tn_panel1(a, r0, nr, src, off, stride, cf, m, j, k_dim)
+        j += w
+
+
+@njit
+def _tn_panel4(a, r0, nr, buf, off, w, cf, m, j, k_dim):
+    """Columns ``j:j+4v`` of ``c``: tiles of 4 rows x 4 vectors, then single rows. Row ``i`` of
+    the panel of ``b`` starts at ``buf[off + i * w]``."""
+    v = lanes_of(buf)
     k = 0
     while k + 4 <= k_dim:
-        j = 0
-        while j + 4 * v <= m:
-            o = k * m + j
-            c00, c01, c02, c03 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
-            o += m
-            c10, c11, c12, c13 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
-            o += m
-            c20, c21, c22, c23 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
-            o += m
-            c30, c31, c32, c33 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
-            for i in range(nr):
-                ra = r0 + i
-                o = i * m + j
-                b0 = vload(bf, o)
-                b1 = vload(bf, o + v)
-                b2 = vload(bf, o + 2 * v)
-                b3 = vload(bf, o + 3 * v)
-                s = vsplat(a[ra, k])
-                c00, c01, c02, c03 = vfma(s, b0, c00), vfma(s, b1, c01), vfma(s, b2, c02), vfma(s, b3, c03)
-                s = vsplat(a[ra, k + 1])
-                c10, c11, c12, c13 = vfma(s, b0, c10), vfma(s, b1, c11), vfma(s, b2, c12), vfma(s, b3, c13)
-                s = vsplat(a[ra, k + 2])
-                c20, c21, c22, c23 = vfma(s, b0, c20), vfma(s, b1, c21), vfma(s, b2, c22), vfma(s, b3, c23)
-                s = vsplat(a[ra, k + 3])
-                c30, c31, c32, c33 = vfma(s, b0, c30), vfma(s, b1, c31), vfma(s, b2, c32), vfma(s, b3, c33)
-            o = k * m + j
-            vstore(cf, o, c00)
-            vstore(cf, o + v, c01)
-            vstore(cf, o + 2 * v, c02)
-            vstore(cf, o + 3 * v, c03)
-            o += m
-            vstore(cf, o, c10)
-            vstore(cf, o + v, c11)
-            vstore(cf, o + 2 * v, c12)
-            vstore(cf, o + 3 * v, c13)
-            o += m
-            vstore(cf, o, c20)
-            vstore(cf, o + v, c21)
-            vstore(cf, o + 2 * v, c22)
-            vstore(cf, o + 3 * v, c23)
-            o += m
-            vstore(cf, o, c30)
-            vstore(cf, o + v, c31)
-            vstore(cf, o + 2 * v, c32)
-            vstore(cf, o + 3 * v, c33)
-            j += 4 * v
-        while j < m:
-            o = k * m + j
-            c0, c1, c2, c3 = vload(cf, o), vload(cf, o + m), vload(cf, o + 2 * m), vload(cf, o + 3 * m)
-            for i in range(nr):
-                ra = r0 + i
-                b0 = vload(bf, i * m + j)
-                c0 = vfma(vsplat(a[ra, k]), b0, c0)
-                c1 = vfma(vsplat(a[ra, k + 1]), b0, c1)
-                c2 = vfma(vsplat(a[ra, k + 2]), b0, c2)
-                c3 = vfma(vsplat(a[ra, k + 3]), b0, c3)
-            vstore(cf, o, c0)
-            vstore(cf, o + m, c1)
-            vstore(cf, o + 2 * m, c2)
-            vstore(cf, o + 3 * m, c3)
-            j += v
+        o = k * m + j
+        c00, c01, c02, c03 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
+        o += m
+        c10, c11, c12, c13 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
+        o += m
+        c20, c21, c22, c23 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
+        o += m
+        c30, c31, c32, c33 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
+        for i in range(nr):
+            ra = r0 + i
+            q = off + i * w
+            b0 = vload(buf, q)
+            b1 = vload(buf, q + v)
+            b2 = vload(buf, q + 2 * v)
+            b3 = vload(buf, q + 3 * v)
+            s = vsplat(a[ra, k])
+            c00, c01, c02, c03 = vfma(s, b0, c00), vfma(s, b1, c01), vfma(s, b2, c02), vfma(s, b3, c03)
+            s = vsplat(a[ra, k + 1])
+            c10, c11, c12, c13 = vfma(s, b0, c10), vfma(s, b1, c11), vfma(s, b2, c12), vfma(s, b3, c13)
+            s = vsplat(a[ra, k + 2])
+            c20, c21, c22, c23 = vfma(s, b0, c20), vfma(s, b1, c21), vfma(s, b2, c22), vfma(s, b3, c23)
+            s = vsplat(a[ra, k + 3])
+            c30, c31, c32, c33 = vfma(s, b0, c30), vfma(s, b1, c31), vfma(s, b2, c32), vfma(s, b3, c33)
+        o = k * m + j
+        vstore(cf, o, c00)
+        vstore(cf, o + v, c01)
+        vstore(cf, o + 2 * v, c02)
+        vstore(cf, o + 3 * v, c03)
+        o += m
+        vstore(cf, o, c10)
+        vstore(cf, o + v, c11)
+        vstore(cf, o + 2 * v, c12)
+        vstore(cf, o + 3 * v, c13)
+        o += m
+        vstore(cf, o, c20)
+        vstore(cf, o + v, c21)
+        vstore(cf, o + 2 * v, c22)
+        vstore(cf, o + 3 * v, c23)
+        o += m
+        vstore(cf, o, c30)
+        vstore(cf, o + v, c31)
+        vstore(cf, o + 2 * v, c32)
+        vstore(cf, o + 3 * v, c33)
         k += 4
     while k < k_dim:
-        j = 0
-        while j < m:
-            o = k * m + j
-            c0 = vload(cf, o)
-            for i in range(nr):
-                c0 = vfma(vsplat(a[r0 + i, k]), vload(bf, i * m + j), c0)
-            vstore(cf, o, c0)
-            j += v
+        o = k * m + j
+        c0, c1, c2, c3 = vload(cf, o), vload(cf, o + v), vload(cf, o + 2 * v), vload(cf, o + 3 * v)
+        for i in range(nr):
+            s = vsplat(a[r0 + i, k])
+            q = off + i * w
+            c0 = vfma(s, vload(buf, q), c0)
+            c1 = vfma(s, vload(buf, q + v), c1)
+            c2 = vfma(s, vload(buf, q + 2 * v), c2)
+            c3 = vfma(s, vload(buf, q + 3 * v), c3)
+        vstore(cf, o, c0)
+        vstore(cf, o + v, c1)
+        vstore(cf, o + 2 * v, c2)
+        vstore(cf, o + 3 * v, c3)
+        k += 1
+
+
+@njit
+def _tn_panel1(a, r0, nr, buf, off, w, cf, m, j, k_dim):
+    """Columns ``j:j+v`` (one vector) of ``c``: tiles of 4 rows, then single rows."""
+    k = 0
+    while k + 4 <= k_dim:
+        o = k * m + j
+        c0, c1, c2, c3 = vload(cf, o), vload(cf, o + m), vload(cf, o + 2 * m), vload(cf, o + 3 * m)
+        for i in range(nr):
+            ra = r0 + i
+            b0 = vload(buf, off + i * w)
+            c0 = vfma(vsplat(a[ra, k]), b0, c0)
+            c1 = vfma(vsplat(a[ra, k + 1]), b0, c1)
+            c2 = vfma(vsplat(a[ra, k + 2]), b0, c2)
+            c3 = vfma(vsplat(a[ra, k + 3]), b0, c3)
+        vstore(cf, o, c0)
+        vstore(cf, o + m, c1)
+        vstore(cf, o + 2 * m, c2)
+        vstore(cf, o + 3 * m, c3)
+        k += 4
+    while k < k_dim:
+        o = k * m + j
+        c0 = vload(cf, o)
+        for i in range(nr):
+            c0 = vfma(vsplat(a[r0 + i, k]), vload(buf, off + i * w), c0)
+        vstore(cf, o, c0)
         k += 1
 
 
