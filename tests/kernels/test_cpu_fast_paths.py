@@ -209,3 +209,30 @@ def test_nan_in_weights_reaches_outputs_and_gradients(cell, dtype):
     c_n = np.empty_like(cache.h0)
     inference_kernel_for("cpu", cell)(*args, inf_out, c_n)
     assert np.isnan(inf_out[-1]).any()
+
+
+def test_backend_without_inference_kernel_gets_an_adapter(monkeypatch):
+    """A backend that only has the contract kernels (e.g. a new one) still serves
+    ``need_cache=False``, through its contract forward."""
+    import sys
+    import types
+
+    from tsrnn import kernels
+    from tsrnn.kernels import reference
+
+    fake = types.ModuleType("tsrnn_fake_backend")
+    for cell in CELL_NAMES:
+        setattr(fake, f"{cell}_forward", getattr(reference, f"{cell}_forward"))
+        setattr(fake, f"{cell}_backward", getattr(reference, f"{cell}_backward"))
+    monkeypatch.setitem(sys.modules, "tsrnn_fake_backend", fake)
+    monkeypatch.setitem(kernels._BACKEND_MODULES, "fake", "tsrnn_fake_backend")
+    for cell in ("lstm", "gru"):
+        weights, x, h0, c0, *_ = make_problem(cell, (3, 4, 2, 5), np.float64, seed=2)
+        expected_out, expected_state, _ = F.forward(cell, x, weights, h0, c0, device="reference")
+        out, state, cache = F.forward(cell, x, weights, h0, c0, device="fake", need_cache=False)
+        assert cache is None
+        np.testing.assert_array_equal(out, expected_out)
+        for a, b in zip(
+            state if cell == "lstm" else [state], expected_state if cell == "lstm" else [expected_state]
+        ):
+            np.testing.assert_array_equal(a, b)

@@ -306,31 +306,28 @@ def gru_backward(
 # --------------------------------------------------------------------------- inference-only forward
 
 
-def _inference_via_forward(forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n, n_gates):
-    length, n, _ = x.shape
-    h = w_hh.shape[1]
-    aux = np.empty((length, n, h), x.dtype)
-    gates = np.empty((length, n, n_gates * h), x.dtype)
-    forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates)
-    return aux
+def _inference_via_forward(forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
+    # the specification of the inference forward: the contract forward, minus its cache
+    from . import inference_via_forward
+
+    inference_via_forward(forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)
 
 
 def rnn_tanh_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
     """:func:`rnn_tanh_forward` without the backward cache (``c_n`` unused)."""
-    _inference_via_forward(rnn_tanh_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n, 1)
+    _inference_via_forward(rnn_tanh_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)
 
 
 def rnn_relu_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
     """:func:`rnn_relu_forward` without the backward cache (``c_n`` unused)."""
-    _inference_via_forward(rnn_relu_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n, 1)
+    _inference_via_forward(rnn_relu_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)
 
 
 def lstm_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
     """:func:`lstm_forward` without the backward cache; ``c_n`` receives the final cell state."""
-    aux = _inference_via_forward(lstm_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n, 4)
-    c_n[...] = aux[-1]
+    _inference_via_forward(lstm_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)
 
 
 def gru_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
     """:func:`gru_forward` without the backward cache (``c_n`` unused)."""
-    _inference_via_forward(gru_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n, 3)
+    _inference_via_forward(gru_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)
