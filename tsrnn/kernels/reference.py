@@ -39,8 +39,9 @@ exactly as ``<cell>_forward`` does and, for the LSTM, the final cell state ``c_n
 array of the right dtype and rank for the other cells). It stores no gates or per-step cell
 states, so it cannot be followed by a backward call; it exists because writing ``aux`` and
 ``gates`` costs memory traffic (and page faults on fresh buffers) that inference does not need.
-:func:`tsrnn.kernels.inference_kernel_for` returns it; ``tsrnn.functional.forward`` uses it when
-called with ``need_cache=False``.
+:func:`tsrnn.kernels.inference_kernel_for` returns it (or, for a backend that has none, an
+adapter that runs the contract forward with temporary buffers); ``tsrnn.functional.forward``
+uses it when called with ``need_cache=False``. Implementing it is optional for a backend.
 
 Arrays passed to the kernels are only read, except the outputs and gradients they fill.
 Backends may run several threads inside one call (the CPU kernels split the batch).
