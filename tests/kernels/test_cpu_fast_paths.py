@@ -145,10 +145,11 @@ def test_register_blocked_products_match_numpy(dtype, n_rows):
 
     # a rank-41 update of 17 vectors of columns: large enough (> 32 KiB) for the copied-panel path
     big_m, big_n = 17 * v, 41
-    big_a = rng.normal(size=(big_n + 1, k)).astype(dtype)
+    big_k = 18  # >= 16 rows of c: the copy pays off
+    big_a = rng.normal(size=(big_n + 1, big_k)).astype(dtype)
     big_p = rng.normal(size=(big_n, big_m)).astype(dtype)
     assert big_p.nbytes > 32768
-    big_acc = np.zeros((k, big_m), dtype)
+    big_acc = np.zeros((big_k, big_m), dtype)
     _common.mm_tn_acc(big_a, 1, big_n, big_p, big_acc)
     np.testing.assert_allclose(big_acc, big_a[1:].T @ big_p, rtol=1e-5, atol=1e-4)
 

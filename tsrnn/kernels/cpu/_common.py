@@ -361,8 +361,9 @@ def mm_tn_acc(a, r0, nr, b, c):
     v = lanes_of(c)
     cf = c.reshape(c.size)
     bf = b.reshape(b.size)
-    # Small operands stay in L1 anyway: read them in place (the copy would cost more).
-    copy = nr * m * b.itemsize > 32768
+    # Small operands stay in L1 anyway, and a short update (K < 16 rows of c, e.g. the input
+    # weights with D = 1 or 8) does not reuse a panel enough to pay for its copy.
+    copy = k_dim >= 16 and nr * m * b.itemsize > 32768
     buf = np.empty(nr * 4 * v if copy else 0, c.dtype)
     j = 0
     while j < m:
