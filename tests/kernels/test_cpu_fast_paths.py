@@ -143,8 +143,9 @@ def test_register_blocked_products_match_numpy(dtype, n_rows):
     _common.mm_tn_acc(a, 2, n_rows, p, acc)
     np.testing.assert_allclose(acc, acc0 + a[2 : 2 + n_rows].T @ p, rtol=1e-5, atol=1e-5)
 
-    # a rank-41 update of 17 vectors of columns: large enough (> 32 KiB) for the copied-panel path
-    big_m, big_n = 17 * v, 41
+    # a rank-n update of 17 vectors of columns, large enough (> 32 KiB) for the copied-panel path
+    big_m = 17 * v
+    big_n = 32768 // (big_m * np.dtype(dtype).itemsize) + 9
     big_k = 18  # >= 16 rows of c: the copy pays off
     big_a = rng.normal(size=(big_n + 1, big_k)).astype(dtype)
     big_p = rng.normal(size=(big_n, big_m)).astype(dtype)

@@ -12,6 +12,7 @@ products on them. Arithmetic is IEEE: no flag here assumes the absence of NaN or
 from __future__ import annotations
 
 import operator
+import os
 
 import llvmlite.binding as llb
 import numpy as np
@@ -20,8 +21,15 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, models, overload, register_model
 
-# Vector width in bytes: the widest the host CPU has registers for (Numba compiles for the host).
-VECTOR_BYTES = 64 if "+avx512f" in llb.get_host_cpu_features().flatten() else 32
+# Vector width in bytes: the widest the host CPU has registers for (Numba compiles for the host,
+# and its cache is keyed by the host CPU). TSRNN_VECTOR_BYTES=32 forces the AVX2 width, to test
+# that code path on an AVX-512 machine; use it only with a fresh NUMBA_CACHE_DIR, since the cache
+# does not know about this setting.
+VECTOR_BYTES = int(
+    os.environ.get("TSRNN_VECTOR_BYTES", 64 if "+avx512f" in llb.get_host_cpu_features().flatten() else 32)
+)
+if VECTOR_BYTES not in (16, 32, 64):
+    raise ValueError(f"TSRNN_VECTOR_BYTES must be 16, 32 or 64, got {VECTOR_BYTES}.")
 
 
 class VectorType(types.Type):
