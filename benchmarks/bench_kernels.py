@@ -27,7 +27,7 @@ the start-up of a second process that loads that cache (import + first forward/b
 
 Usage::
 
-    python benchmarks/bench_kernels.py            # full grid (about 12 minutes on this 2-core machine)
+    python benchmarks/bench_kernels.py            # full grid (5-12 minutes on this 2-core machine)
     python benchmarks/bench_kernels.py --quick    # a subset with few repeats, for development
     python benchmarks/bench_kernels.py --cells lstm --H 256 --json out.json
 
