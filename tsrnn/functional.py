@@ -31,7 +31,7 @@ from sklearn.utils import check_random_state
 
 from ._layout import PARAM_NAMES, cell_spec, param_shapes
 from ._validation import FLOAT_DTYPES, check_float_array, check_positive_int, check_shape, describe
-from .kernels import kernels_for
+from .kernels import inference_kernel_for, kernels_for
 
 __all__ = ["ForwardCache", "backward", "check_weights", "forward", "init_weights"]
 
@@ -97,6 +97,7 @@ def forward(
     h0: np.ndarray | None = None,
     c0: np.ndarray | None = None,
     device: str = "cpu",
+    need_cache: bool = True,
 ):
     """Run one recurrent layer over a batch of sequences.
 
@@ -118,6 +119,10 @@ def forward(
         ``NUMBA_ENABLE_CUDASIM=1`` for numba's simulator, see :func:`tsrnn.cuda_available`).
         With ``"cuda"`` the arrays are copied to the GPU and the results back, so inputs and
         results stay NumPy arrays; :func:`backward` copies the cache to the GPU again.
+    need_cache : bool, default=True
+        Store what :func:`backward` needs. ``False`` runs the inference-only kernel, which skips
+        writing the gates of every step (less memory and memory traffic), and returns
+        ``cache=None``.
 
     Returns
     -------
@@ -125,8 +130,8 @@ def forward(
         Hidden state after every step.
     final_state : ndarray of shape (N, H), or tuple ``(h_n, c_n)`` for LSTM
         State after the last step.
-    cache : ForwardCache
-        Pass to :func:`backward`.
+    cache : ForwardCache or None
+        Pass to :func:`backward`; None when ``need_cache=False``.
     """
     spec = cell_spec(cell)
     weights, input_size, hidden_size = check_weights(weights, cell)
@@ -151,9 +156,28 @@ def forward(
     else:
         c0 = _empty(dtype, 2)
 
-    fwd, _ = kernels_for(device, cell)
+    if not isinstance(need_cache, (bool, np.bool_)):
+        raise TypeError(f"need_cache must be True or False, got {describe(need_cache)}.")
     xt = np.ascontiguousarray(x.transpose(1, 0, 2))
     out = np.empty((length, n, hidden_size), dtype)
+    if not need_cache:
+        c_n = np.empty(state_shape, dtype) if spec.has_cell_state else _empty(dtype, 2)
+        inference_kernel_for(device, cell)(
+            xt,
+            weights["weight_ih"],
+            weights["weight_hh"],
+            weights["bias_ih"],
+            weights["bias_hh"],
+            h0,
+            c0,
+            out,
+            c_n,
+        )
+        outputs = np.ascontiguousarray(out.transpose(1, 0, 2))
+        h_n = out[-1].copy()
+        return outputs, ((h_n, c_n) if spec.has_cell_state else h_n), None
+
+    fwd, _ = kernels_for(device, cell)
     if cell in ("lstm", "gru"):
         aux = np.empty((length, n, hidden_size), dtype)
         gates = np.empty((length, n, spec.n_gates * hidden_size), dtype)

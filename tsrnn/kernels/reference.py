@@ -31,6 +31,20 @@ every output step ``d_out (L, N, H)`` and of the final state ``d_hn, d_cn (N, H)
 overwrites the gradient arrays ``dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0`` (shapes of the
 matching inputs). Unused arguments of a cell (``aux``/``gates`` for RNN, ``c0``/``d_cn``/
 ``dc0`` outside LSTM) may be any array of the right dtype and rank, e.g. zero-size.
+
+Backward-compatible extra: inference-only forward
+-------------------------------------------------
+``<cell>_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)`` fills ``out (L, N, H)``
+exactly as ``<cell>_forward`` does and, for the LSTM, the final cell state ``c_n (N, H)`` (any
+array of the right dtype and rank for the other cells). It stores no gates or per-step cell
+states, so it cannot be followed by a backward call; it exists because writing ``aux`` and
+``gates`` costs memory traffic (and page faults on fresh buffers) that inference does not need.
+:func:`tsrnn.kernels.inference_kernel_for` returns it (or, for a backend that has none, an
+adapter that runs the contract forward with temporary buffers); ``tsrnn.functional.forward``
+uses it when called with ``need_cache=False``. Implementing it is optional for a backend.
+
+Arrays passed to the kernels are only read, except the outputs and gradients they fill.
+Backends may run several threads inside one call (the CPU kernels split the batch).
 """
 
 from __future__ import annotations
@@ -288,3 +302,33 @@ def gru_backward(
         dx[t] = d_gi @ w_ih
         dh = dh * z + d_gh @ w_hh
     dh0[...] = dh
+
+
+# --------------------------------------------------------------------------- inference-only forward
+
+
+def _inference_via_forward(forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
+    # the specification of the inference forward: the contract forward, minus its cache
+    from . import inference_via_forward
+
+    inference_via_forward(forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)
+
+
+def rnn_tanh_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
+    """:func:`rnn_tanh_forward` without the backward cache (``c_n`` unused)."""
+    _inference_via_forward(rnn_tanh_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)
+
+
+def rnn_relu_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
+    """:func:`rnn_relu_forward` without the backward cache (``c_n`` unused)."""
+    _inference_via_forward(rnn_relu_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)
+
+
+def lstm_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
+    """:func:`lstm_forward` without the backward cache; ``c_n`` receives the final cell state."""
+    _inference_via_forward(lstm_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)
+
+
+def gru_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
+    """:func:`gru_forward` without the backward cache (``c_n`` unused)."""
+    _inference_via_forward(gru_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)

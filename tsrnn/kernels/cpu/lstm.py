@@ -1,43 +1,175 @@
-"""Jitted LSTM forward and BPTT (gate order i, f, g, o). Contract: tsrnn.kernels.reference."""
+"""Jitted LSTM forward and BPTT (gate order i, f, g, o). Contract: tsrnn.kernels.reference.
+
+See :mod:`._common` for the strategy (batch split over threads, register-blocked products on
+padded weights, weight gradients accumulated inside the backward loop).
+"""
 
 from __future__ import annotations
-
-import math
 
 import numba
 import numpy as np
 
-from ._common import JIT, input_projection, sigmoid, weight_gradients
+from ._common import (
+    JIT,
+    PJIT,
+    chunk_bounds,
+    column_sums_acc,
+    mm_nn,
+    mm_tn_acc,
+    n_chunks,
+    pack_bias,
+    pack_rows,
+    pack_transposed,
+    pack_transposed_panels,
+    padded,
+    row_dots,
+    unpack_bias_sum,
+    unpack_transposed_sum,
+)
+from ._simd import lanes_of, vfma, vload, vload_n, vsigmoid, vstore, vstore_n, vtanh
+
+
+@numba.njit(**JIT)
+def _forward_rows(x, wxt, wht, bx, bh, h0, c0, out, aux, gates, c_n, lo, hi, train):
+    nr = hi - lo
+    if nr <= 0:
+        return
+    L = x.shape[0]
+    H = out.shape[2]
+    m = bh.shape[0]
+    hp = m // 4
+    v = lanes_of(x)
+    px = np.empty((nr, m), x.dtype)
+    ph = np.empty((nr, m), x.dtype)
+    cs = np.zeros((nr, hp), x.dtype)  # running cell state; padding lanes stay zero
+    pxf = px.reshape(px.size)
+    phf = ph.reshape(ph.size)
+    csf = cs.reshape(cs.size)
+    for i in range(nr):
+        for j in range(H):
+            cs[i, j] = c0[lo + i, j]
+    for t in range(L):
+        h_prev = h0 if t == 0 else out[t - 1]
+        mm_nn(x[t], lo, nr, wxt, bx, px)
+        mm_nn(h_prev, lo, nr, wht, bh, ph)
+        o_t = out[t].reshape(out[t].size)
+        if train:
+            a_t = aux[t].reshape(aux[t].size)
+            g_t = gates[t].reshape(gates[t].size)
+        for i in range(nr):
+            n = lo + i
+            for j in range(0, H, v):
+                k = i * m + j
+                ig = vsigmoid(vload(pxf, k) + vload(phf, k))
+                fg = vsigmoid(vload(pxf, k + hp) + vload(phf, k + hp))
+                gg = vtanh(vload(pxf, k + 2 * hp) + vload(phf, k + 2 * hp))
+                og = vsigmoid(vload(pxf, k + 3 * hp) + vload(phf, k + 3 * hp))
+                c = vfma(fg, vload(csf, i * hp + j), ig * gg)
+                vstore(csf, i * hp + j, c)
+                cnt = H - j
+                vstore_n(o_t, n * H + j, og * vtanh(c), cnt)
+                if train:
+                    vstore_n(a_t, n * H + j, c, cnt)
+                    k = n * 4 * H + j
+                    vstore_n(g_t, k, ig, cnt)
+                    vstore_n(g_t, k + H, fg, cnt)
+                    vstore_n(g_t, k + 2 * H, gg, cnt)
+                    vstore_n(g_t, k + 3 * H, og, cnt)
+    if c_n.shape[0] > 0:
+        for i in range(nr):
+            for j in range(H):
+                c_n[lo + i, j] = cs[i, j]
+
+
+@numba.njit(**PJIT)
+def _forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, c_n, train):
+    N = x.shape[1]
+    H = w_hh.shape[1]
+    hp = padded(H, x)
+    wxt = pack_transposed_panels(w_ih, 4, H, hp)
+    wht = pack_transposed_panels(w_hh, 4, H, hp)
+    bx = pack_bias(b_ih, 4, H, hp)
+    bh = pack_bias(b_hh, 4, H, hp)
+    chunks = n_chunks(N)
+    for c in numba.prange(chunks):
+        lo, hi = chunk_bounds(N, chunks, c)
+        _forward_rows(x, wxt, wht, bx, bh, h0, c0, out, aux, gates, c_n, lo, hi, train)
 
 
 @numba.njit(**JIT)
 def lstm_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates):
-    L, N, _ = x.shape
-    H = w_hh.shape[1]
-    # gates first holds the input projection, then is overwritten by the activations.
-    input_projection(x, w_ih, b_ih, gates)
-    rec = np.empty((N, 4 * H), dtype=x.dtype)
-    for t in range(L):
-        h_prev = h0 if t == 0 else out[t - 1]
-        c_prev = c0 if t == 0 else aux[t - 1]
-        np.dot(h_prev, w_hh.T, rec)
-        g_t = gates[t]
-        for n in range(N):
-            for j in range(H):
-                i = sigmoid(g_t[n, j] + rec[n, j] + b_hh[j])
-                f = sigmoid(g_t[n, H + j] + rec[n, H + j] + b_hh[H + j])
-                g = math.tanh(g_t[n, 2 * H + j] + rec[n, 2 * H + j] + b_hh[2 * H + j])
-                o = sigmoid(g_t[n, 3 * H + j] + rec[n, 3 * H + j] + b_hh[3 * H + j])
-                c = f * c_prev[n, j] + i * g
-                g_t[n, j] = i
-                g_t[n, H + j] = f
-                g_t[n, 2 * H + j] = g
-                g_t[n, 3 * H + j] = o
-                aux[t, n, j] = c
-                out[t, n, j] = o * math.tanh(c)
+    _forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, np.empty((0, 0), x.dtype), True)
 
 
 @numba.njit(**JIT)
+def lstm_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
+    empty = np.empty((0, 0, 0), x.dtype)
+    _forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, empty, empty, c_n, False)
+
+
+@numba.njit(**JIT)
+def _backward_rows(
+    x, wb, wxt, h0, c0, out, aux, gates, d_out, d_hn, d_cn, dx, dh0, dc0, dwh, dwx, db, lo, hi
+):
+    nr = hi - lo
+    if nr <= 0:
+        return
+    L = x.shape[0]
+    H = out.shape[2]
+    hp = padded(H, x)
+    m = wb.size // hp
+    v = lanes_of(x)
+    dp = np.zeros((nr, m), x.dtype)
+    dh = np.zeros((nr, hp), x.dtype)
+    dc = np.zeros((nr, hp), x.dtype)
+    no_bias = np.zeros(hp, x.dtype)
+    dpf = dp.reshape(dp.size)
+    dhf = dh.reshape(dh.size)
+    dcf = dc.reshape(dc.size)
+    for i in range(nr):
+        for j in range(H):
+            dh[i, j] = d_hn[lo + i, j]
+            dc[i, j] = d_cn[lo + i, j]
+    for t in range(L - 1, -1, -1):
+        h_prev = h0 if t == 0 else out[t - 1]
+        c_prev = c0 if t == 0 else aux[t - 1]
+        cp = c_prev.reshape(c_prev.size)
+        g_t = gates[t].reshape(gates[t].size)
+        c_t = aux[t].reshape(aux[t].size)
+        do_t = d_out[t].reshape(d_out[t].size)
+        for i in range(nr):
+            n = lo + i
+            for j in range(0, H, v):
+                # lanes past H read as zero and give zero gradients, so the padding stays zero
+                cnt = H - j
+                k = n * 4 * H + j
+                ig = vload_n(g_t, k, cnt)
+                fg = vload_n(g_t, k + H, cnt)
+                gg = vload_n(g_t, k + 2 * H, cnt)
+                og = vload_n(g_t, k + 3 * H, cnt)
+                tc = vtanh(vload_n(c_t, n * H + j, cnt))
+                dhv = vload(dhf, i * hp + j) + vload_n(do_t, n * H + j, cnt)
+                dcv = vload(dcf, i * hp + j) + dhv * og * (1.0 - tc * tc)
+                k = i * m + j
+                vstore(dpf, k, dcv * gg * ig * (1.0 - ig))
+                vstore(dpf, k + hp, dcv * vload_n(cp, n * H + j, cnt) * fg * (1.0 - fg))
+                vstore(dpf, k + 2 * hp, dcv * ig * (1.0 - gg * gg))
+                vstore(dpf, k + 3 * hp, dhv * tc * og * (1.0 - og))
+                vstore(dcf, i * hp + j, dcv * fg)
+        dx_t = dx[t]
+        for i in range(nr):
+            row_dots(dp, i, wxt, dx_t[lo + i])
+        mm_tn_acc(h_prev, lo, nr, dp, dwh)
+        mm_tn_acc(x[t], lo, nr, dp, dwx)
+        column_sums_acc(dp, nr, db)
+        mm_nn(dp, 0, nr, wb, no_bias, dh)
+    for i in range(nr):
+        for j in range(H):
+            dh0[lo + i, j] = dh[i, j]
+            dc0[lo + i, j] = dc[i, j]
+
+
+@numba.njit(**PJIT)
 def lstm_backward(
     x,
     w_ih,
@@ -60,30 +192,40 @@ def lstm_backward(
     dh0,
     dc0,
 ):
-    L, N, _ = x.shape
+    N, D = x.shape[1], x.shape[2]
     H = w_hh.shape[1]
-    dpre = np.empty((L, N, 4 * H), dtype=x.dtype)
-    dh = d_hn.copy()
-    dc = d_cn.copy()
-    for t in range(L - 1, -1, -1):
-        c_prev = c0 if t == 0 else aux[t - 1]
-        g_t = gates[t]
-        dp = dpre[t]
-        for n in range(N):
-            for j in range(H):
-                i = g_t[n, j]
-                f = g_t[n, H + j]
-                g = g_t[n, 2 * H + j]
-                o = g_t[n, 3 * H + j]
-                tanh_c = math.tanh(aux[t, n, j])
-                dh_nj = dh[n, j] + d_out[t, n, j]
-                dc_nj = dc[n, j] + dh_nj * o * (1.0 - tanh_c * tanh_c)
-                dp[n, j] = dc_nj * g * i * (1.0 - i)
-                dp[n, H + j] = dc_nj * c_prev[n, j] * f * (1.0 - f)
-                dp[n, 2 * H + j] = dc_nj * i * (1.0 - g * g)
-                dp[n, 3 * H + j] = dh_nj * tanh_c * o * (1.0 - o)
-                dc[n, j] = dc_nj * f
-        np.dot(dp, w_hh, dh)
-    dh0[:, :] = dh
-    dc0[:, :] = dc
-    weight_gradients(x, w_ih, h0, out, dpre, dpre, dx, dw_ih, dw_hh, db_ih, db_hh)
+    hp = padded(H, x)
+    m = 4 * hp
+    wb = pack_rows(w_hh, 4, H, hp, hp)
+    wxt = pack_transposed(w_ih, 4, H, hp)
+    chunks = n_chunks(N)
+    dwh = np.zeros((chunks, H, m), x.dtype)
+    dwx = np.zeros((chunks, D, m), x.dtype)
+    db = np.zeros((chunks, m), x.dtype)
+    for c in numba.prange(chunks):
+        lo, hi = chunk_bounds(N, chunks, c)
+        _backward_rows(
+            x,
+            wb,
+            wxt,
+            h0,
+            c0,
+            out,
+            aux,
+            gates,
+            d_out,
+            d_hn,
+            d_cn,
+            dx,
+            dh0,
+            dc0,
+            dwh[c],
+            dwx[c],
+            db[c],
+            lo,
+            hi,
+        )
+    unpack_transposed_sum(dwh, 4, H, hp, dw_hh)
+    unpack_transposed_sum(dwx, 4, H, hp, dw_ih)
+    unpack_bias_sum(db, 4, H, hp, db_ih)
+    db_hh[:] = db_ih
