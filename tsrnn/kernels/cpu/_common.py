@@ -3,9 +3,12 @@
 Design (measured lever by lever in ``docs/performance.md``):
 
 * **One parallel strategy: the batch.** Sequences of a batch are independent, so each thread
-  runs the whole time loop (forward, and the backward recurrence) for its own block of batch
+  runs the whole time loop (forward, and the backward recurrence) for its own blocks of batch
   rows with no synchronisation per step. Nothing calls BLAS, so no second thread pool competes
-  for the cores.
+  for the cores. The blocks depend on the batch size only, never on the number of threads, so
+  the weight gradients (per-block partial sums added in block order) and therefore whole
+  training runs are bit-identical whatever the thread count: a model trained in a one-thread
+  worker process equals the same model trained with every core.
 * **Register-blocked matrix products** (:func:`mm_nn`, :func:`mm_tn_acc`) written with the explicit
   SIMD vectors of :mod:`._simd`: a tile of 4 rows x 4 vectors of accumulators stays in registers
   while the contraction index runs, which reaches the arithmetic peak of a core for the small,
@@ -31,7 +34,6 @@ from __future__ import annotations
 import numba
 import numpy as np
 from numba.extending import overload
-from numba.np.ufunc.parallel import _iget_num_threads, _launch_threads
 
 from ._simd import lanes_of, vadd, vfma, vload, vsplat, vstore, vsum, vzero
 
@@ -40,12 +42,14 @@ njit = numba.njit(**JIT)
 # The kernels' outer functions split the batch over threads.
 PJIT = dict(JIT, parallel=True)
 
-# The kernels call the threading layer's ``get_num_threads`` by symbol (see n_chunks); code loaded
-# from the cache skips the typing step that would register that symbol, so register it now.
-_launch_threads()
-
-# Rows per thread below which a second thread costs more than it saves.
-MIN_ROWS_PER_THREAD = 8
+# Parallel blocks of batch rows: at least MIN_BLOCK_ROWS rows each (below that a block costs
+# more than it saves), at most 4 blocks until they would exceed LARGE_BLOCK_ROWS rows, at most
+# MAX_BLOCKS in all. Every block keeps its own weight-gradient partial sum (G*H*(D+H) values),
+# so more blocks than cores cost memory traffic: 16 blocks of 16 rows made the LSTM backward at
+# N=256, H=256 1.5-2x slower than 4 blocks of 64 on 2 cores (docs/performance.md).
+MIN_BLOCK_ROWS = 16
+LARGE_BLOCK_ROWS = 64
+MAX_BLOCKS = 16
 
 # ----------------------------------------------------------------------------- layout
 
@@ -153,10 +157,9 @@ def unpack_bias_sum(parts, n_gates, hidden, hp, b):
 
 @njit
 def n_chunks(n):
-    """How many blocks of batch rows to run in parallel."""
-    # The intrinsic behind numba.get_num_threads(): it links to the threading layer by symbol,
-    # so (unlike the public function's ctypes pointer) it does not prevent caching.
-    return max(1, min(_iget_num_threads(), n // MIN_ROWS_PER_THREAD))
+    """How many blocks of batch rows the threads share: a function of the batch size alone,
+    so that results do not depend on the number of threads (see the module docstring)."""
+    return max(1, min(n // MIN_BLOCK_ROWS, max(4, n // LARGE_BLOCK_ROWS), MAX_BLOCKS))
 
 
 @njit
