@@ -384,6 +384,7 @@ def test_grid_search_style_param_grid_runs():
         ({"window": 0}, "window must be a positive integer"),
         ({"strategy": "dirty"}, "strategy must be one of"),
         ({"diff": -1}, "diff must be a non-negative integer"),
+        ({"diff": "yes"}, "diff must be a non-negative integer .* or .auto."),
         ({"seasonal_period": 0}, "seasonal_period must be a positive integer"),
         ({"multi_series": "local"}, "multi_series must be one of"),
         ({"calibration_size": 1.5}, "calibration_size must be a fraction"),
@@ -412,3 +413,51 @@ def test_nan_error_tells_how_to_fill():
     )
     with pytest.raises(ValueError, match=r"y\.resample\('W-SAT'\)\.mean\(\)\.interpolate\(\)"):
         Forecaster(Ridge()).fit(y)
+
+
+# -- diff="auto" -------------------------------------------------------------------------------
+
+
+def _kpss_rejects_at_1_percent(x: np.ndarray) -> bool:
+    """statsmodels' KPSS level-stationarity test at 1% (short bandwidth, as auto.arima's)."""
+    import warnings
+
+    from statsmodels.tsa.stattools import kpss
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # p-values outside the table are clipped, with a warning
+        stat, _, _, critical = kpss(x, regression="c", nlags=int(4 * (len(x) / 100) ** 0.25))
+    return stat > critical["1%"]
+
+
+@pytest.mark.parametrize(
+    ("name", "series", "expected"),
+    [
+        ("white noise", np.random.default_rng(0).normal(size=300), 0),
+        ("stationary AR(1)", None, 0),
+        ("linear trend", 0.05 * np.arange(300) + np.random.default_rng(1).normal(size=300), 1),
+        ("random walk", np.cumsum(np.random.default_rng(2).normal(size=300)), 1),
+    ],
+)
+def test_auto_diff_picks_the_order_a_kpss_test_supports(name, series, expected):
+    y = ar_series(300, 3) if series is None else series
+    f = Forecaster(Ridge(), window=6, diff="auto").fit(pd.Series(y))
+    assert f.diff_ == expected, name
+    # cross-check with the test itself: level-stationarity rejected at 1% exactly when differenced
+    assert _kpss_rejects_at_1_percent(y) == (expected >= 1)
+
+
+def test_auto_diff_on_the_documented_real_series():
+    from tsrnn import datasets
+
+    assert Forecaster(Ridge(), window=24, diff="auto").fit(datasets.load("sunspots")).diff_ == 0
+    assert Forecaster(Ridge(), window=24, diff="auto").fit(datasets.load("co2_monthly")).diff_ == 1
+
+
+def test_auto_diff_forecasts_equal_the_explicit_order():
+    y = pd.Series(0.2 * np.arange(120) + np.sin(np.arange(120) / 3.0))
+    auto = Forecaster(Ridge(alpha=1e-3), window=8, diff="auto").fit(y)
+    explicit = Forecaster(Ridge(alpha=1e-3), window=8, diff=auto.diff_).fit(y)
+    assert auto.diff_ == 1
+    pd.testing.assert_series_equal(auto.predict(10), explicit.predict(10))
+    pd.testing.assert_frame_equal(auto.predict_interval(10), explicit.predict_interval(10))

@@ -29,7 +29,11 @@ def _needs_difference(x: np.ndarray, test: str, alpha: float) -> bool:
         if test == "kpss":
             # Null: stationary. Bandwidth as R's tseries::kpss.test(lshort=TRUE), used by auto.arima.
             nlags = max(1, int(4 * (n / 100) ** 0.25))
-            return bool(kpss(x, regression="c", nlags=nlags)[1] < alpha)
+            stat, p_value, _, critical = kpss(x, regression="c", nlags=nlags)
+            # The p-value is interpolated in a table and clipped to [0.01, 0.1], so "p < 0.01" can
+            # never hold: at a tabulated level compare the statistic with its critical value.
+            level = f"{alpha * 100:g}%"
+            return bool(stat > critical[level]) if level in critical else bool(p_value < alpha)
         # Null: unit root.
         return bool(adfuller(x, autolag="AIC")[1] > alpha)
 
