@@ -7,6 +7,7 @@ grid search can tune it); ``LSTM*``, ``GRU*`` and ``RNN*`` fix it and are full e
 from ._base import BaseRecurrent
 from ._classifier import GRUClassifier, LSTMClassifier, RecurrentClassifier, RNNClassifier
 from ._regressor import GRURegressor, LSTMRegressor, RecurrentRegressor, RNNRegressor
+from ._warm_up import recurrent_estimators, warm_up
 
 __all__ = [
     "BaseRecurrent",
@@ -18,4 +19,6 @@ __all__ = [
     "RNNRegressor",
     "RecurrentClassifier",
     "RecurrentRegressor",
+    "recurrent_estimators",
+    "warm_up",
 ]

@@ -211,8 +211,11 @@ def collect(results, series, pbar=None) -> pd.DataFrame:
 
 def _backtest(forecaster, y, X, horizon, starts, group_size, coverage, season, name, n_jobs, pbar=None):
     """Run the windows of one (validated) backtest; return the tidy frame."""
+    from ..estimators import warm_up
+
     _check_forecaster(forecaster)
     args, series = plan_tasks(forecaster, y, X, horizon, starts, group_size, coverage, name, season)
+    warm_up([forecaster])  # compile once here, not in the first (timed) fit of every worker
     return collect(run_tasks(_run_task, args, n_jobs), series, pbar)
 
 

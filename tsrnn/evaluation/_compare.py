@@ -174,6 +174,8 @@ def compare(
     """
     from tqdm.auto import tqdm
 
+    from ..estimators import warm_up
+
     check_series(y, "y")
     check_choice(errors, "errors", ("warn", "raise"))
     if seasonal_period is None:
@@ -219,6 +221,8 @@ def compare(
     capture = errors != "raise"
     outputs: dict[str, list] = {name: [] for name in plans}
     with tqdm(total=len(models) * n_windows, disable=not progress, desc="compare", unit="window") as pbar:
+        pbar.set_postfix_str("compiling the recurrent kernels (first run only)")
+        warm_up(models.values())
         stream = run_tasks(_run_task, [a for args in tasks for a in args], n_jobs, capture=capture)
         for name, result in zip(owners, stream):
             outputs[name].append(result)

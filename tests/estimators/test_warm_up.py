@@ -1,0 +1,53 @@
+"""warm_up compiles exactly what a later fit needs (checked in a fresh interpreter)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tsrnn import Forecaster, GRUClassifier, LSTMRegressor, RecurrentRegressor
+from tsrnn.estimators import recurrent_estimators, warm_up
+
+from .test_persistence import run_python
+
+SIGNATURES_AFTER_WARM_UP_AND_FIT = """
+import json, warnings
+import numpy as np
+from tsrnn import Forecaster, RecurrentRegressor
+from tsrnn.estimators import warm_up
+from tsrnn.kernels import cpu
+
+def compiled():
+    return {name: len(getattr(cpu, name).signatures) for name in cpu.__all__}
+
+warm_up([Forecaster(RecurrentRegressor(cell="gru"))])
+after_warm_up = compiled()
+warnings.simplefilter("ignore")
+rng = np.random.default_rng(0)
+X, y = rng.normal(size=(64, 10, 3)), rng.normal(size=64)
+RecurrentRegressor(cell="gru", hidden_size=16, num_layers=2, bidirectional=True, max_iter=2).fit(X, y).predict(X)
+print(json.dumps([after_warm_up, compiled()]))
+"""
+
+
+def test_a_fit_after_warm_up_compiles_nothing_new():
+    after_warm_up, after_fit = json.loads(run_python(SIGNATURES_AFTER_WARM_UP_AND_FIT).strip().splitlines()[-1])
+    assert after_fit == after_warm_up
+    assert after_warm_up["gru_forward"] >= 1 and after_warm_up["gru_backward"] >= 1
+    assert after_warm_up["lstm_forward"] == 0  # only the cells asked for
+
+
+def test_finds_nested_estimators_and_counts_distinct_kernels():
+    gru = RecurrentRegressor(cell="gru")
+    assert recurrent_estimators(Forecaster(gru)) == [gru]
+    assert recurrent_estimators(gru) == [gru]
+    assert recurrent_estimators("not a model") == []
+    models = [Forecaster(gru), RecurrentRegressor(cell="gru"), LSTMRegressor(), GRUClassifier(), "x"]
+    # (gru, float32, regressor), (lstm, float32, regressor), (gru, float32, classifier)
+    assert warm_up(models) == 3
+
+
+@pytest.mark.parametrize("device", ["reference"])
+def test_other_devices_are_left_alone(device):
+    assert warm_up([RecurrentRegressor(device=device)]) == 0
