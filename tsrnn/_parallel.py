@@ -20,6 +20,7 @@ Two rules make the results independent of where the tasks run:
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -41,24 +42,50 @@ def blas_controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
+# Thread limits are process-wide: with joblib's thread backend several tasks share them, so the
+# first task to enter applies them and the last to leave restores them (a task that restored
+# them on its own exit would lift them under the feet of the tasks still running).
+_limit_lock = threading.Lock()
+_limit_users = 0
+_limit_stack: ExitStack | None = None
+
+
+def _apply_single_thread_limits(stack: ExitStack) -> None:
+    stack.enter_context(blas_controller().limit(limits=1))
+    try:
+        from numba.np.ufunc import parallel as numba_parallel
+    except ImportError:  # pragma: no cover - numba is a core dependency
+        numba_parallel = None
+    # Only when a parallel kernel has started Numba's pool: starting it here just to limit it
+    # would cost threads in every task.
+    if numba_parallel is not None and getattr(numba_parallel, "_is_initialized", False):
+        import numba
+
+        before = numba.get_num_threads()
+        numba.set_num_threads(1)
+        stack.callback(numba.set_num_threads, before)
+
+
 @contextmanager
 def single_threaded() -> Iterator[None]:
-    """One BLAS/OpenMP thread (threadpoolctl) and, if Numba's thread pool runs, one Numba thread."""
-    with ExitStack() as stack:
-        stack.enter_context(blas_controller().limit(limits=1))
-        try:
-            from numba.np.ufunc import parallel as numba_parallel
-        except ImportError:  # pragma: no cover - numba is a core dependency
-            numba_parallel = None
-        # Only when a parallel kernel has started Numba's pool: starting it here just to limit it
-        # would cost threads in every task.
-        if numba_parallel is not None and getattr(numba_parallel, "_is_initialized", False):
-            import numba
+    """One BLAS/OpenMP thread (threadpoolctl) and, if Numba's thread pool runs, one Numba thread.
 
-            before = numba.get_num_threads()
-            numba.set_num_threads(1)
-            stack.callback(numba.set_num_threads, before)
+    Re-entrant across threads: the limits hold while any task of this process is inside.
+    """
+    global _limit_users, _limit_stack
+    with _limit_lock:
+        if _limit_users == 0:
+            _limit_stack = ExitStack()
+            _apply_single_thread_limits(_limit_stack)
+        _limit_users += 1
+    try:
         yield
+    finally:
+        with _limit_lock:
+            _limit_users -= 1
+            if _limit_users == 0 and _limit_stack is not None:
+                _limit_stack.close()
+                _limit_stack = None
 
 
 class TaskFailed:
