@@ -42,22 +42,8 @@ INSTANCES = [
     RNNClassifier(**CHEAP),
 ]
 
-_BATCH_INVARIANCE = (
-    "float32 BLAS products vary with the batch size at rounding level (~1e-7 relative), "
-    "above this check's tolerance; it passes with dtype='float64' (test_batch_invariance_in_float64)"
-)
 
-
-def expected_failed_checks(estimator):
-    if estimator.dtype == "float32":
-        return {
-            "check_methods_sample_order_invariance": _BATCH_INVARIANCE,
-            "check_methods_subset_invariance": _BATCH_INVARIANCE,
-        }
-    return {}
-
-
-@parametrize_with_checks(INSTANCES, expected_failed_checks=expected_failed_checks)
+@parametrize_with_checks(INSTANCES)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 

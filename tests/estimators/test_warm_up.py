@@ -26,13 +26,15 @@ after_warm_up = compiled()
 warnings.simplefilter("ignore")
 rng = np.random.default_rng(0)
 X, y = rng.normal(size=(64, 10, 3)), rng.normal(size=64)
-RecurrentRegressor(cell="gru", hidden_size=16, num_layers=2, bidirectional=True, max_iter=2).fit(X, y).predict(X)
+model = RecurrentRegressor(cell="gru", hidden_size=16, num_layers=2, bidirectional=True, max_iter=2)
+model.fit(X, y).predict(X)
 print(json.dumps([after_warm_up, compiled()]))
 """
 
 
 def test_a_fit_after_warm_up_compiles_nothing_new():
-    after_warm_up, after_fit = json.loads(run_python(SIGNATURES_AFTER_WARM_UP_AND_FIT).strip().splitlines()[-1])
+    last_line = run_python(SIGNATURES_AFTER_WARM_UP_AND_FIT).strip().splitlines()[-1]
+    after_warm_up, after_fit = json.loads(last_line)
     assert after_fit == after_warm_up
     assert after_warm_up["gru_forward"] >= 1 and after_warm_up["gru_backward"] >= 1
     assert after_warm_up["lstm_forward"] == 0  # only the cells asked for
