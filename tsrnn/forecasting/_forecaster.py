@@ -271,8 +271,10 @@ class Forecaster(BaseForecaster):
         z = np.log(values) if self.log and np.all(values > 0) else values
         if self.seasonal_period is not None and len(z) > self.seasonal_period:
             z = z[self.seasonal_period :] - z[: -self.seasonal_period]
-        return max(select_differencing(z[:, j], max_d=2, test="kpss", alpha=AUTO_DIFF_ALPHA)
-                   for j in range(z.shape[1]))
+        return max(
+            select_differencing(z[:, j], max_d=2, test="kpss", alpha=AUTO_DIFF_ALPHA)
+            for j in range(z.shape[1])
+        )
 
     def _fit_model(self, values: np.ndarray, X: np.ndarray | None, what: str = "y") -> _Model:
         transform = TargetTransform(self.log, self.seasonal_period, self.diff_, self.standardize)
