@@ -502,8 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_threads,
         default=(1,),
         metavar="LIST",
-        help="BLAS threads per training run (default: 1, the fastest at these sizes); "
-        "for cost, a list such as 1,2 compares them",
+        help="BLAS/OpenMP thread limit per training run (default: 1); the CPU kernels do not "
+        "call BLAS and run on Numba's threads; for cost, a list such as 1,2 compares limits",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_experiment)

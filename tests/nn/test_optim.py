@@ -97,6 +97,25 @@ def test_global_norm_sees_non_finite_values():
     assert global_norm(np.array([1e20, 0.0], dtype=np.float32)) == pytest.approx(1e20, rel=1e-6)
 
 
+def test_global_norm_of_a_long_gradient_matches_fsum_whatever_the_blas_threads():
+    # Above 10,000 elements OpenBLAS splits a dot product over threads, which changes its
+    # rounding: a BLAS-based norm (hence every clipped update) then depended on the BLAS thread
+    # count. The norm must equal the same bits with one or two BLAS threads, and math.fsum.
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    for n in (20_001, 17_473, 7):
+        for dtype in (np.float32, np.float64):
+            g = rng.standard_normal(n).astype(dtype)
+            with threadpool_limits(limits=1):
+                one = global_norm(g)
+            with threadpool_limits(limits=2):
+                two = global_norm(g)
+            assert one == two, (n, dtype)
+            exact = math.sqrt(math.fsum(float(v) * float(v) for v in g.astype(np.float64)))
+            assert one == pytest.approx(exact, rel=1e-14)
+
+
 def test_losses_by_hand():
     out = np.array([[1.0, 2.0], [0.0, -1.0]])
     target = np.array([[0.0, 2.0], [1.0, 1.0]])

@@ -3,9 +3,10 @@
 Every experiment is a list of independent *runs* (one cell, one setting, one seed). A run
 builds its data and network from its own seeds, trains with the :mod:`tsrnn.nn` engine and
 returns plain rows, so runs can go to worker processes (joblib) and give the same numbers
-whatever the number of workers: each run limits BLAS to ``blas_threads`` threads (1 by
-default: at the small hidden sizes used here one OpenBLAS thread is several times faster than
-two, see docs/rnn_vs_lstm.md), and float32 BLAS results depend on the thread count.
+whatever the number of workers. Each run limits BLAS and OpenMP to ``blas_threads`` threads
+(threadpoolctl; 1 by default) for the NumPy code around the kernels. The CPU kernels do not call
+BLAS: they run on Numba's thread pool, which this limit does not reach (joblib starts each worker
+process with one Numba thread), and give the same bits whatever their thread count.
 """
 
 from __future__ import annotations

@@ -82,7 +82,10 @@ def cost(
         Defaults (quick mode): 100 (10) steps, 1024 (64) sequences, 3 (1) repeats.
     batch_size : int, default=32
     blas_threads : int or sequence of int, default=1
-        BLAS thread counts to measure (e.g. ``(1, 2)`` to compare).
+        BLAS/OpenMP thread limits to measure (e.g. ``(1, 2)`` to compare), set with
+        threadpoolctl around each measurement. They reach the NumPy code around the kernels
+        only: the CPU kernels do not call BLAS and run on Numba's threads (its default count
+        here, since this runs in the calling process).
     seed : int, default=0
         Data and initial weights.
     quick, device, progress

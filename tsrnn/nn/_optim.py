@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
 __all__ = [
@@ -37,14 +38,41 @@ __all__ = [
 # ----------------------------------------------------------------------------- array functions
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _sum_of_squares(g):
+    # Four float64 partial sums in a fixed order (no fast-math, so no reassociation): the
+    # result depends on the values alone.
+    n = g.size
+    s0 = s1 = s2 = s3 = 0.0
+    i = 0
+    while i + 4 <= n:
+        a, b, c, d = np.float64(g[i]), np.float64(g[i + 1]), np.float64(g[i + 2]), np.float64(g[i + 3])
+        s0 += a * a
+        s1 += b * b
+        s2 += c * c
+        s3 += d * d
+        i += 4
+    while i < n:
+        a = np.float64(g[i])
+        s0 += a * a
+        i += 1
+    return (s0 + s1) + (s2 + s3)
+
+
 def global_norm(grad: np.ndarray) -> float:
     """Euclidean norm of the whole flat gradient, accumulated in float64.
 
     Returns ``inf`` or ``nan`` when the gradient holds non-finite values, which the
     training loop treats as a divergence.
     """
-    g = grad.astype(np.float64, copy=False)
-    return math.sqrt(float(np.dot(g, g)))
+    # Not ``np.dot(g, g)``: OpenBLAS splits dot products of more than 10,000 elements over its
+    # threads, so the norm (and with it every clipped update) changed in the last bits with the
+    # BLAS thread count, and the BLAS threads' busy-waiting after each call slowed the kernels'
+    # own threads 5-15x (networks of more than 10,000 parameters).
+    g = np.ravel(grad)
+    if g.dtype != np.float32 and g.dtype != np.float64:
+        g = g.astype(np.float64)
+    return math.sqrt(_sum_of_squares(g))
 
 
 def clip_by_value(grad: np.ndarray, clip_value: float) -> None:
