@@ -248,3 +248,23 @@ def test_backend_without_inference_kernel_gets_an_adapter(monkeypatch):
             state if cell == "lstm" else [state], expected_state if cell == "lstm" else [expected_state]
         ):
             np.testing.assert_array_equal(a, b)
+
+
+def test_openmp_threads_sleep_while_waiting_unless_the_user_chose():
+    """OMP_WAIT_POLICY=passive is set before Numba's OpenMP threads start (fresh interpreters)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os, numpy as np; from tsrnn import functional as F; "
+        "w = F.init_weights('gru', 1, 4); F.forward('gru', np.zeros((64, 2, 1), np.float32), w); "
+        "print(os.environ['OMP_WAIT_POLICY'])"
+    )
+    for preset, expected in ((None, "passive"), ("active", "active")):
+        env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+        if preset is not None:
+            env["OMP_WAIT_POLICY"] = preset
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == expected
