@@ -46,8 +46,9 @@ def test_finds_nested_estimators_and_counts_distinct_kernels():
     assert recurrent_estimators(gru) == [gru]
     assert recurrent_estimators("not a model") == []
     models = [Forecaster(gru), RecurrentRegressor(cell="gru"), LSTMRegressor(), GRUClassifier(), "x"]
-    # (gru, float32, regressor), (lstm, float32, regressor), (gru, float32, classifier)
-    assert warm_up(models) == 3
+    # kernels are per (cell, dtype): (gru, float32) and (lstm, float32); the classifier shares gru's
+    assert warm_up(models) == 2
+    assert warm_up([RecurrentRegressor(cell="gru", dtype="float64")]) == 1
 
 
 @pytest.mark.parametrize("device", ["reference"])

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable
 
 import numpy as np
-from sklearn.base import ClassifierMixin, clone
 
-from ..nn import resolve_device
+from ..nn import compile_kernels, resolve_device
 from ._base import BaseRecurrent
 
 __all__ = ["recurrent_estimators", "warm_up"]
@@ -28,8 +26,8 @@ def warm_up(models: Iterable) -> int:
     Numba compiles a kernel on its first call: 5-15 s per cell and dtype in a fresh
     installation, then milliseconds from the cache. Doing it once, up front, keeps the compile
     out of the first fit's measured time and stops parallel workers from all compiling the
-    same kernels at once. Each distinct (cell, dtype) is compiled by fitting and using a tiny
-    copy of the estimator for one epoch; the models themselves are not touched.
+    same kernels at once. Each distinct (cell, dtype) is compiled once per process
+    (:func:`tsrnn.nn.compile_kernels`); the models themselves are not touched.
 
     Parameters
     ----------
@@ -49,17 +47,9 @@ def warm_up(models: Iterable) -> int:
                 device = resolve_device(est.device)
             except (RuntimeError, ValueError):
                 continue  # the fit itself reports an unusable device
-            key = (est._cell_name(), str(est.dtype), isinstance(est, ClassifierMixin))
+            key = (est._cell_name(), np.dtype(est.dtype).name)
             if device != "cpu" or key in seen:
                 continue
             seen.add(key)
-            tiny = clone(est).set_params(
-                hidden_size=2, num_layers=1, bidirectional=False, dropout=0.0, max_iter=1,
-                early_stopping=False, warm_start=False, verbose=0, input_size=None,
-            )  # fmt: skip
-            X = np.linspace(-1.0, 1.0, 24).reshape(8, 3, 1)
-            y = np.arange(8) % 2 if key[2] else X[:, -1, 0]
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # one epoch: ConvergenceWarning is expected
-                tiny.fit(X, y).predict(X)
+            compile_kernels(*key, device=device)
     return len(seen)

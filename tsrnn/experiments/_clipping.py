@@ -7,9 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .._validation import check_positive_int
-from ..nn import History, RecurrentNetwork, make_optimizer, mse_loss, to_time_major, train
-from ._common import check_ints, resolve, run_parallel, warm_up
+from ..nn import History, RecurrentNetwork, compile_kernels, make_optimizer, mse_loss, to_time_major, train
+from ._common import check_ints, resolve, resolve_sizes, run_parallel
 from ._tasks import series_windows
 
 __all__ = ["clipping", "summarize_clipping"]
@@ -22,7 +21,7 @@ def _clip_run(
     seed, clip_norm, dataset, window, hidden_size, spectral_radius, learning_rate, momentum, batch_size,
     max_epochs, cell, device,
 ):  # fmt: skip
-    warm_up(cell, device=device)
+    compile_kernels(cell, device=device)
     X, y, _ = series_windows(dataset, window)
     x = to_time_major(X, np.float32)
     Y = y[:, None]
@@ -136,10 +135,9 @@ def clipping(
     if not spectral_radius > 0:
         raise ValueError(f"spectral_radius must be a positive number, got {spectral_radius!r}.")
     seeds = check_ints(resolve(seeds, "seeds", quick, FULL, QUICK), "seeds", minimum=0)
-    settings = {
-        name: check_positive_int(resolve(value, name, quick, FULL, QUICK), name)
-        for name, value in (("window", window), ("hidden_size", hidden_size), ("max_epochs", max_epochs))
-    }
+    settings = resolve_sizes(
+        quick, FULL, QUICK, window=window, hidden_size=hidden_size, max_epochs=max_epochs
+    )
     jobs = [
         dict(
             seed=seed,

@@ -80,6 +80,14 @@ def resolve(value, name: str, quick: bool, full: dict, quick_presets: dict):
     return quick_presets[name] if quick else full[name]
 
 
+def resolve_sizes(quick: bool, full: dict, quick_presets: dict, **values) -> dict[str, int]:
+    """Each of ``values`` (a positive integer, or None for its preset), checked and resolved."""
+    return {
+        name: check_positive_int(resolve(value, name, quick, full, quick_presets), name)
+        for name, value in values.items()
+    }
+
+
 def derive_seed(*keys: int) -> int:
     """A 32-bit seed derived from integers (``numpy.random.SeedSequence``), stable across runs.
 
@@ -137,23 +145,6 @@ def run_parallel(
     finally:
         bar.close()
     return results
-
-
-_WARM: set = set()
-
-
-def warm_up(cell: str, dtype=np.float32, device: str = "cpu") -> None:
-    """Load (or compile) the kernels of ``cell`` once per process, so timings exclude it."""
-    key = (cell, np.dtype(dtype).name, device)
-    if key in _WARM:
-        return
-    from ..nn import mse_loss
-
-    net = RecurrentNetwork(cell, 1, 2, 1, dtype=dtype, device=device)
-    params = net.init_params(0)
-    x = np.zeros((3, 2, 1), dtype)
-    net.loss_and_grad(params, x, np.zeros((2, 1), dtype), mse_loss)
-    _WARM.add(key)
 
 
 # ----------------------------------------------------------------------------- training

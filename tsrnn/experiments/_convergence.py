@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_positive_int
-from ..nn import RecurrentNetwork, mse_loss
-from ._common import check_cells, check_ints, fit_until, resolve, run_parallel, warm_up
+from ..nn import RecurrentNetwork, compile_kernels, mse_loss
+from ._common import check_cells, check_ints, fit_until, resolve, resolve_sizes, run_parallel
 from ._memory import DEFAULT_CELLS
 from ._tasks import series_windows
 
@@ -25,7 +24,7 @@ def _convergence_run(
     cell, seed, dataset, window, train_fraction, hidden_size, learning_rate, batch_size, clip_norm,
     max_epochs, target_mse, device,
 ):  # fmt: skip
-    warm_up(cell, device=device)
+    compile_kernels(cell, device=device)
     X, y, n_train = series_windows(dataset, window, train_fraction)
     x = np.ascontiguousarray(X.transpose(1, 0, 2))
     x_train, Y_train = np.ascontiguousarray(x[:, :n_train]), y[:n_train, None]
@@ -133,10 +132,9 @@ def convergence(
     if not target_mse > 0:
         raise ValueError(f"target_mse must be a positive number, got {target_mse!r}.")
     seeds = check_ints(resolve(seeds, "seeds", quick, FULL, QUICK), "seeds", minimum=0)
-    settings = {
-        name: check_positive_int(resolve(value, name, quick, FULL, QUICK), name)
-        for name, value in (("window", window), ("hidden_size", hidden_size), ("max_epochs", max_epochs))
-    }
+    settings = resolve_sizes(
+        quick, FULL, QUICK, window=window, hidden_size=hidden_size, max_epochs=max_epochs
+    )
     jobs = [
         dict(
             cell=cell,

@@ -11,8 +11,8 @@ import pandas as pd
 from .._layout import cell_spec
 from .._validation import check_positive_int
 from ..datasets import make_adding_problem
-from ..nn import RecurrentNetwork, make_optimizer, mse_loss, to_time_major, train
-from ._common import check_cells, check_ints, resolve, warm_up
+from ..nn import RecurrentNetwork, compile_kernels, make_optimizer, mse_loss, to_time_major, train
+from ._common import check_cells, check_ints, resolve
 from ._memory import DEFAULT_CELLS
 
 __all__ = ["cost"]
@@ -119,7 +119,7 @@ def cost(
     configs = [(cell, h, t) for t in threads for h in hidden_sizes for cell in cells]
     nets = {}
     for cell in cells:
-        warm_up(cell, device=device)
+        compile_kernels(cell, device=device)
     for cell, h, _ in configs:
         if (cell, h) not in nets:
             net = RecurrentNetwork(cell, x.shape[2], h, 1, device=device)

@@ -8,7 +8,7 @@ import pandas as pd
 from .. import functional as F
 from .._layout import cell_spec
 from .._validation import check_float_array, check_positive_int, check_shape
-from ._common import check_cells, check_ints, resolve, run_parallel
+from ._common import check_cells, check_ints, resolve, resolve_sizes, run_parallel
 from ._memory import DEFAULT_CELLS, RECIPE, train_on_task
 from ._tasks import TASKS, make_task
 
@@ -262,16 +262,16 @@ def gradient_flow(
     if seq_len < 2:
         raise ValueError(f"seq_len must be at least 2, got {seq_len}.")
     seeds = check_ints(resolve(seeds, "seeds", quick, FULL, QUICK), "seeds", minimum=0)
-    settings = {
-        name: check_positive_int(resolve(value, name, quick, FULL, QUICK), name)
-        for name, value in (
-            ("hidden_size", hidden_size),
-            ("n_eval", n_eval),
-            ("n_train", n_train),
-            ("n_val", n_val),
-            ("max_epochs", max_epochs),
-        )
-    }
+    settings = resolve_sizes(
+        quick,
+        FULL,
+        QUICK,
+        hidden_size=hidden_size,
+        n_eval=n_eval,
+        n_train=n_train,
+        n_val=n_val,
+        max_epochs=max_epochs,
+    )
     jobs = [
         dict(
             cell=cell,

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_positive_int
-from ..nn import RecurrentNetwork
-from ._common import check_cells, check_ints, fit_until, resolve, run_parallel, warm_up
+from ..nn import RecurrentNetwork, compile_kernels
+from ._common import check_cells, check_ints, fit_until, resolve, resolve_sizes, run_parallel
 from ._tasks import SUCCESS_FRACTION, TASKS, make_task
 
 __all__ = ["long_memory", "set_forget_bias", "summarize_long_memory", "train_on_task"]
@@ -87,7 +86,7 @@ def train_on_task(
     model : tuple ``(network, initial params, trained params, TaskData)``
         Only with ``return_model``.
     """
-    warm_up(cell, device=device)
+    compile_kernels(cell, device=device)
     data = make_task(task, lag, seed, n_train=n_train, n_val=n_val, n_test=n_test, n_symbols=n_symbols)
     net = RecurrentNetwork(cell, data.input_size, hidden_size, data.output_size, device=device)
     rng = np.random.RandomState(seed)
@@ -224,16 +223,16 @@ def long_memory(
     cells = check_cells(cells)
     lags = check_ints(resolve(lags, "lags", quick, FULL, QUICK), "lags", minimum=2)
     seeds = check_ints(resolve(seeds, "seeds", quick, FULL, QUICK), "seeds", minimum=0)
-    settings = {
-        name: check_positive_int(resolve(value, name, quick, FULL, QUICK), name)
-        for name, value in (
-            ("hidden_size", hidden_size),
-            ("n_train", n_train),
-            ("n_val", n_val),
-            ("n_test", n_test),
-            ("max_epochs", max_epochs),
-        )
-    }
+    settings = resolve_sizes(
+        quick,
+        FULL,
+        QUICK,
+        hidden_size=hidden_size,
+        n_train=n_train,
+        n_val=n_val,
+        n_test=n_test,
+        max_epochs=max_epochs,
+    )
     jobs = [
         dict(
             cell=cell,

@@ -15,7 +15,7 @@
 
 from ._device import DEVICES, resolve_device
 from ._losses import mse_loss, softmax, softmax_cross_entropy
-from ._network import ForwardCache, ParamLayout, RecurrentNetwork, to_time_major
+from ._network import ForwardCache, ParamLayout, RecurrentNetwork, compile_kernels, to_time_major
 from ._optim import (
     SGD,
     Adam,
@@ -51,6 +51,7 @@ __all__ = [
     "add_weight_decay",
     "clip_by_global_norm",
     "clip_by_value",
+    "compile_kernels",
     "global_norm",
     "make_optimizer",
     "mse_loss",

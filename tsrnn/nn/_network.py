@@ -634,3 +634,26 @@ class RecurrentNetwork:
             stop = min(start + chunk_size, n)
             out[start:stop] = ops.to_host(self.forward(params, ops.batch_slice(x, start, stop))[0])
         return out
+
+
+_COMPILED: set = set()
+
+
+def compile_kernels(cell: str, dtype=np.float32, device: str = "cpu") -> None:
+    """Load (or compile, 5-15 s the first time after installation) the kernels of ``cell``.
+
+    Runs a forward and backward pass of a tiny network once per process and (cell, dtype,
+    device), so that later timings exclude the compilation and parallel workers do not all
+    compile the same kernels at once.
+    """
+    key = (cell, np.dtype(dtype).name, device)
+    if key in _COMPILED:
+        return
+    from ._losses import mse_loss
+
+    net = RecurrentNetwork(cell, 1, 2, 1, dtype=dtype, device=device)
+    params = net.init_params(0)
+    x = np.zeros((3, 2, 1), dtype)
+    net.loss_and_grad(params, x, np.zeros((2, 1), dtype), mse_loss)
+    net.predict(params, x)
+    _COMPILED.add(key)
