@@ -266,11 +266,11 @@ def _compare(args: argparse.Namespace) -> int:
             print(f"tsrnn compare: error: {str(exc).splitlines()[0]}", file=sys.stderr)
             return 1
     elapsed = time.perf_counter() - start
-    # compare's own warnings (a model skipped or failed) are shown; the models' are only counted.
+    # compare's own warnings (a model failed) are shown; the models' are only counted.
     notes = [
         str(w.message)
         for w in caught
-        if issubclass(w.category, RuntimeWarning) and str(w.message).startswith(("model ", "skipping "))
+        if issubclass(w.category, RuntimeWarning) and str(w.message).startswith("model ")
     ]
     other = [w for w in caught if str(w.message) not in notes]
 

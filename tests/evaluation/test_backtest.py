@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -227,18 +225,11 @@ def test_compare_default_horizon_and_season():
     assert default_model_names(None) == ["naive", "arima", "hmm", "rnn", "lstm", "gru"]
 
 
-def test_compare_defaults_run_the_baselines():
-    """forecasters=None: every default model that is importable here runs."""
+def test_compare_defaults_run_the_baselines_and_the_recurrent_family():
+    """forecasters=None: every default model runs (yearly data: no seasonal naive)."""
     y = datasets.load("sunspots").iloc[-100:]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        summary = compare(y, horizon=3, n_windows=1)
-    ran = set(summary.index)
-    assert {"naive", "arima", "hmm"} <= ran
-    recurrent = {"rnn", "lstm", "gru"}
-    skipped = [str(w.message) for w in caught if str(w.message).startswith("skipping")]
-    # Recurrent models either ran or were reported as unavailable, never silently dropped.
-    assert recurrent <= ran or skipped
+    summary = compare(y, horizon=3, n_windows=1)
+    assert set(summary.index) == {"naive", "arima", "hmm", "rnn", "lstm", "gru"}
 
 
 def test_registry_builds_fresh_forecasters():
@@ -247,14 +238,7 @@ def test_registry_builds_fresh_forecasters():
     assert make_forecaster("snaive", 4).get_params() == {"seasonal_period": 4, "drift": False}
 
 
-def test_recurrent_registry_entries_build_when_available():
-    """Integration guard: once the recurrent estimators and the Forecaster exist, the registry builds
-    them with the right cell (on a branch without them, compare's defaults skip them with a note)."""
-    try:
-        from tsrnn.estimators import RecurrentRegressor  # noqa: F401
-        from tsrnn.forecasting import Forecaster  # noqa: F401
-    except ImportError:
-        pytest.skip("the recurrent estimators and Forecaster are not part of this tree")
+def test_recurrent_registry_entries_build_with_the_right_cell():
     from sklearn.base import clone
 
     for name, cell in (("rnn", "rnn_tanh"), ("lstm", "lstm"), ("gru", "gru")):

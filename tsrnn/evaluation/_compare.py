@@ -27,22 +27,10 @@ def default_horizon(seasonal_period: int | None) -> int:
 def resolve_forecasters(forecasters, seasonal_period: int | None) -> dict[str, object]:
     """Turn ``None`` / names / a dict / a list of forecasters into ``{name: forecaster}``.
 
-    With ``None`` (the defaults), recurrent models that cannot be imported are skipped with a
-    warning; a model asked for by name must be available.
+    ``None`` means the defaults of :func:`default_model_names`.
     """
     if forecasters is None:
-        out = {}
-        skipped = []
-        for name in default_model_names(seasonal_period):
-            try:
-                out[name] = make_forecaster(name, seasonal_period)
-            except ImportError as exc:
-                skipped.append((name, exc))
-        if skipped:
-            warnings.warn(
-                f"skipping {[n for n, _ in skipped]}: {skipped[0][1]}", RuntimeWarning, stacklevel=3
-            )
-        return out
+        return {name: make_forecaster(name, seasonal_period) for name in default_model_names(seasonal_period)}
     if isinstance(forecasters, str):
         forecasters = [forecasters]
     if isinstance(forecasters, dict):

@@ -95,7 +95,4 @@ def make_forecaster(name: str, seasonal_period: int | None = None):
             f"model {name!r} needs a seasonal period, but this series has none (its index frequency "
             "implies no calendar season); pass seasonal_period (CLI: --seasonal-period) or drop it."
         )
-    try:
-        return spec.factory(m)
-    except ImportError as exc:
-        raise ImportError(f"model {name!r} is not available in this installation: {exc}") from exc
+    return spec.factory(m)

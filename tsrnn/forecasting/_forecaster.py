@@ -235,13 +235,8 @@ class Forecaster(BaseForecaster):
 
     def _make_estimator(self, n_features: int):
         if self.estimator is None:
-            try:
-                from tsrnn.estimators import RecurrentRegressor
-            except ModuleNotFoundError as exc:  # pragma: no cover - only without the estimators package
-                raise ImportError(
-                    "the default estimator tsrnn.estimators.RecurrentRegressor is not available; pass "
-                    "a regressor, e.g. Forecaster(sklearn.linear_model.Ridge())."
-                ) from exc
+            from tsrnn.estimators import RecurrentRegressor
+
             est = RecurrentRegressor(cell="lstm")
         else:
             if not (hasattr(self.estimator, "fit") and hasattr(self.estimator, "predict")):
