@@ -73,10 +73,7 @@ def _registry() -> dict[str, type]:
         RNNClassifier,
         RNNRegressor,
     )
-    from .forecasting import Forecaster, PerSeriesForecaster
-    from .forecasting._base import TargetInfo
-    from .forecasting._forecaster import _Model
-    from .forecasting._transforms import TargetTransform
+    from .forecasting import Forecaster, PerSeriesForecaster, TargetInfo, TargetTransform, _Model
     from .nn import SGD, Adam, History
 
     classes = [
@@ -297,7 +294,7 @@ def save(model, path, *, overwrite: bool = False) -> None:
     complete and flushed to disk, so an interrupted save leaves the previous file intact.
     See :mod:`tsrnn._persistence` for the layout and what :func:`load` checks.
     """
-    from . import __version__
+    from ._version import __version__
 
     path = os.fspath(path)
     if os.path.exists(path) and not overwrite:
@@ -585,7 +582,7 @@ def load(path):
 
 
 def _load(zf: zipfile.ZipFile, path: str, what: str):
-    from . import __version__
+    from ._version import __version__
 
     for info in zf.infolist():
         if info.compress_type != zipfile.ZIP_STORED:
@@ -649,7 +646,7 @@ def _describe(value) -> str:
 def _check_model(model, where: str) -> None:
     """Refuse a loaded model whose arrays do not fit together (what the kernels rely on)."""
     from .baselines import NaiveForecaster
-    from .estimators._base import BaseRecurrent
+    from .estimators import BaseRecurrent
     from .forecasting import Forecaster, PerSeriesForecaster
 
     if isinstance(model, BaseRecurrent):
@@ -755,7 +752,7 @@ def _check_recurrent(est, where: str) -> None:
 
 
 def _check_target_info(f, where: str, n: int, m: int) -> None:
-    from .forecasting._base import TargetInfo
+    from .forecasting import TargetInfo
 
     info = f.target_info_
     if not isinstance(info, TargetInfo) or not isinstance(info.index, pd.Index) or len(info.index) != n:
@@ -765,9 +762,8 @@ def _check_target_info(f, where: str, n: int, m: int) -> None:
 
 
 def _check_forecaster(f, where: str) -> None:
-    from .estimators._base import BaseRecurrent
-    from .forecasting._forecaster import _Model
-    from .forecasting._transforms import TargetTransform
+    from .estimators import BaseRecurrent
+    from .forecasting import TargetTransform, _Model
 
     _check_params(f, where)
     if f.estimator is not None:

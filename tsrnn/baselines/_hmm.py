@@ -47,7 +47,7 @@ from scipy.optimize import brentq
 from scipy.special import ndtr
 
 from .._validation import check_bool, check_choice, check_non_negative_int, check_positive_int
-from ..forecasting._base import BaseForecaster
+from ..forecasting import BaseForecaster
 from ._common import single_threaded_blas
 
 __all__ = ["HMMForecaster", "MarkovARParams", "markov_ar_forecast"]

@@ -6,7 +6,7 @@ import numpy as np
 from scipy.stats import norm
 
 from .._validation import check_bool, check_positive_int
-from ..forecasting._base import BaseForecaster
+from ..forecasting import BaseForecaster
 
 __all__ = ["NaiveForecaster"]
 

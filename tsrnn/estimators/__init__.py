@@ -7,7 +7,7 @@ grid search can tune it); ``LSTM*``, ``GRU*`` and ``RNN*`` fix it and are full e
 from ._base import BaseRecurrent, Parameter
 from ._classifier import GRUClassifier, LSTMClassifier, RecurrentClassifier, RNNClassifier
 from ._regressor import GRURegressor, LSTMRegressor, RecurrentRegressor, RNNRegressor
-from ._warm_up import recurrent_estimators, warm_up
+from ._warm_up import find_recurrent, recurrent_estimators, warm_up, with_device
 
 __all__ = [
     "BaseRecurrent",
@@ -20,6 +20,8 @@ __all__ = [
     "RNNRegressor",
     "RecurrentClassifier",
     "RecurrentRegressor",
+    "find_recurrent",
     "recurrent_estimators",
     "warm_up",
+    "with_device",
 ]

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 
+from .._layout import CELLS
 from ..nn import mse_loss
 from ._base import BaseRecurrent, ChosenCell, ElmanCell, _with_docs
 
@@ -47,10 +48,11 @@ _REGRESSOR_DOC = """{SUMMARY}
     (2,)
 """
 
-_CELL_DOC = """\
-    cell : {"lstm", "gru", "rnn_tanh", "rnn_relu"}, default="lstm"
-        Recurrent cell: long short-term memory, gated recurrent unit, or Elman RNN with tanh
-        or ReLU. An ordinary parameter, so ``GridSearchCV`` can search over it.
+_CELL_DOC = f"""\
+    cell : {{{", ".join(f'"{name}"' for name in CELLS)}}}, default="lstm"
+        Recurrent cell (a key of :data:`tsrnn.CELLS`): long short-term memory, gated recurrent
+        unit, or Elman RNN with tanh or ReLU. An ordinary parameter, so ``GridSearchCV`` can
+        search over it.
 """
 
 _NONLINEARITY_DOC = """\

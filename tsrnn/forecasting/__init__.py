@@ -1,8 +1,17 @@
 """pandas forecasting: the shared forecaster interface, windows and the Forecaster wrapper."""
 
-from ._base import BaseForecaster, check_series, future_index
+from ._base import (
+    BaseForecaster,
+    TargetInfo,
+    check_covers,
+    check_horizon,
+    check_series,
+    check_time_index,
+    future_index,
+)
 from ._forecaster import Forecaster, conformal_quantile
-from ._per_series import PerSeriesForecaster, fit_many
+from ._forecaster import _Model as _Model  # the fitted pipeline, in tsrnn.save's class registry
+from ._per_series import PerSeriesForecaster, check_forecaster_interface, fit_many
 from ._plotting import plot_forecast
 from ._transforms import TargetTransform
 from ._windows import make_windows
@@ -11,8 +20,13 @@ __all__ = [
     "BaseForecaster",
     "Forecaster",
     "PerSeriesForecaster",
+    "TargetInfo",
     "TargetTransform",
+    "check_covers",
+    "check_forecaster_interface",
+    "check_horizon",
     "check_series",
+    "check_time_index",
     "conformal_quantile",
     "fit_many",
     "future_index",

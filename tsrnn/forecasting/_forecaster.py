@@ -10,7 +10,9 @@ import numpy as np
 from sklearn.base import clone
 
 from .._scaling import moments
+from .._stattests import select_differencing
 from .._validation import check_positive_int
+from ..estimators import RecurrentRegressor
 from ._base import BaseForecaster
 from ._transforms import TargetTransform
 from ._windows import (
@@ -233,11 +235,13 @@ class Forecaster(BaseForecaster):
                 f"calibration_size must be a fraction in (0, 1) or a number of steps >= 1, got {c!r}."
             )
 
+    def _default_estimators(self) -> dict:
+        """The estimator built in ``fit`` when ``estimator=None`` (for ``find_recurrent``)."""
+        return {"estimator": RecurrentRegressor(cell="lstm")}
+
     def _make_estimator(self, n_features: int):
         if self.estimator is None:
-            from tsrnn.estimators import RecurrentRegressor
-
-            est = RecurrentRegressor(cell="lstm")
+            est = self._default_estimators()["estimator"]
         else:
             if not (hasattr(self.estimator, "fit") and hasattr(self.estimator, "predict")):
                 raise TypeError(
@@ -261,8 +265,6 @@ class Forecaster(BaseForecaster):
         """``diff``, or for ``"auto"`` the order chosen by KPSS tests on the training data."""
         if self.diff != "auto":
             return int(self.diff)
-        from ..baselines import select_differencing
-
         z = np.log(values) if self.log and np.all(values > 0) else values
         if self.seasonal_period is not None and len(z) > self.seasonal_period:
             z = z[self.seasonal_period :] - z[: -self.seasonal_period]
