@@ -8,6 +8,20 @@ from ._base import BaseRecurrent
 from ._classifier import GRUClassifier, LSTMClassifier, RecurrentClassifier, RNNClassifier
 from ._regressor import GRURegressor, LSTMRegressor, RecurrentRegressor, RNNRegressor
 from ._warm_up import recurrent_estimators, warm_up
+from .._state import register as _register
+from ._persist import get_state as _get_state, set_state as _set_state
+
+for _cls in (
+    RecurrentRegressor,
+    LSTMRegressor,
+    GRURegressor,
+    RNNRegressor,
+    RecurrentClassifier,
+    LSTMClassifier,
+    GRUClassifier,
+    RNNClassifier,
+):
+    _register(_cls, _get_state, _set_state)
 
 __all__ = [
     "BaseRecurrent",
