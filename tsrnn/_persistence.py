@@ -148,7 +148,13 @@ class _Writer:
         if isinstance(index, pd.MultiIndex):
             raise _Unsupported(f"{where} is a MultiIndex, which this format does not store")
         if isinstance(index, pd.RangeIndex):
-            return {"kind": "range", "start": index.start, "stop": index.stop, "step": index.step, "name": name}
+            return {
+                "kind": "range",
+                "start": index.start,
+                "stop": index.stop,
+                "step": index.step,
+                "name": name,
+            }
         if isinstance(index, pd.PeriodIndex):
             return {
                 "kind": "period",
@@ -495,7 +501,9 @@ class _Reader:
             return pd.RangeIndex(start, stop, step, name=name)
         if kind == "period":
             ordinals = self.array(spec["ordinals"]).astype(np.int64)
-            return pd.PeriodIndex(pd.arrays.PeriodArray(ordinals, dtype=pd.PeriodDtype(spec["freq"])), name=name)
+            return pd.PeriodIndex(
+                pd.arrays.PeriodArray(ordinals, dtype=pd.PeriodDtype(spec["freq"])), name=name
+            )
         if kind == "datetime":
             values = self.array(spec["values"])
             if values.dtype.kind != "M":

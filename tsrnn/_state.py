@@ -111,9 +111,7 @@ def fail(where: str, message: str):
     raise StateError(f"{where}: {message}")
 
 
-def check_keys(
-    where: str, state: dict, required: Iterable[str], optional: Iterable[str] = ()
-) -> None:
+def check_keys(where: str, state: dict, required: Iterable[str], optional: Iterable[str] = ()) -> None:
     """The state holds every ``required`` name, and nothing outside ``required`` and ``optional``."""
     required = set(required)
     missing = sorted(required - set(state))

@@ -229,7 +229,9 @@ class ARIMAForecaster(BaseForecaster):
     def _orders(self) -> tuple:
         """``(order, seasonal_order, m)`` as tuples of ints (``None`` when not fixed)."""
         order = None if self.order is None else _check_order(self.order, "order", 3)
-        sorder = None if self.seasonal_order is None else _check_order(self.seasonal_order, "seasonal_order", 4)
+        sorder = (
+            None if self.seasonal_order is None else _check_order(self.seasonal_order, "seasonal_order", 4)
+        )
         if sorder is not None and any(sorder[:3]) and sorder[3] < 2:
             raise ValueError(
                 f"seasonal_order={self.seasonal_order!r} has seasonal terms but a period m < 2; "
@@ -485,7 +487,9 @@ def _check_model_spec(spec, n: int, p: int, where: str) -> dict:
 
     if not isinstance(spec, dict):
         fail(where, "is not a mapping")
-    check_keys(where, spec, ("endog", "exog", "order", "seasonal_order", "trend", "concentrate_scale", "params"))
+    check_keys(
+        where, spec, ("endog", "exog", "order", "seasonal_order", "trend", "concentrate_scale", "params")
+    )
     endog = check_array(spec["endog"], f"{where}.endog", (n,))
     if p:
         check_array(spec["exog"], f"{where}.exog", (n, p))

@@ -545,7 +545,9 @@ class HMMForecaster(BaseForecaster):
             where = f"HMMForecaster series {j}"
             check_array(y, f"{where} history", (n,))
             check_array(params, f"{where} params", ndim=1)
-            if not (isinstance(center, float) and isinstance(scale, float) and np.isfinite(center) and scale > 0):
+            if not (
+                isinstance(center, float) and isinstance(scale, float) and np.isfinite(center) and scale > 0
+            ):
                 fail(where, "center / scale are not finite numbers with a positive scale")
             # statsmodels keeps probabilities of the k^(p+1) joint regimes at every observation
             reserve(80.0 * n * float(k) ** min(p + 1, 64), f"{where} (k_regimes={k}, order={p})")

@@ -9,7 +9,15 @@ import numpy as np
 from scipy.stats import norm
 from sklearn.utils._param_validation import Interval
 
-from .._state import check_array, check_int, check_vector, estimator_state, fail, register, restore_estimator_state
+from .._state import (
+    check_array,
+    check_int,
+    check_vector,
+    estimator_state,
+    fail,
+    register,
+    restore_estimator_state,
+)
 from ..forecasting import BaseForecaster, TargetInfo
 
 __all__ = ["NaiveForecaster"]

@@ -4,12 +4,13 @@
 grid search can tune it); ``LSTM*``, ``GRU*`` and ``RNN*`` fix it and are full estimators too.
 """
 
+from .._state import register as _register
 from ._base import BaseRecurrent
 from ._classifier import GRUClassifier, LSTMClassifier, RecurrentClassifier, RNNClassifier
+from ._persist import get_state as _get_state
+from ._persist import set_state as _set_state
 from ._regressor import GRURegressor, LSTMRegressor, RecurrentRegressor, RNNRegressor
 from ._warm_up import recurrent_estimators, warm_up
-from .._state import register as _register
-from ._persist import get_state as _get_state, set_state as _set_state
 
 for _cls in (
     RecurrentRegressor,

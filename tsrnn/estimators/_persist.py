@@ -120,7 +120,12 @@ def set_state(est, state: dict) -> None:
     device = check_choice(est.device_, f"{where}.device_", ("cpu", "reference", "cuda"))
     reserve(_LAYOUT_BYTES_PER_LAYER * layers * (2 if bidirectional else 1), f"{where} network")
     args = (cell, d, hidden, outputs)
-    kwargs = {"num_layers": layers, "bidirectional": bidirectional, "dropout": float(est.dropout), "dtype": dtype}
+    kwargs = {
+        "num_layers": layers,
+        "bidirectional": bidirectional,
+        "dropout": float(est.dropout),
+        "dtype": dtype,
+    }
     try:
         network = RecurrentNetwork(*args, **kwargs, device=device)
     except (ValueError, TypeError, RuntimeError, ImportError) as exc:
