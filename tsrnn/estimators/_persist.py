@@ -87,8 +87,10 @@ def set_state(est, state: dict) -> None:
             fail(f"{where}.classes_", "holds fewer than two classes")
     else:
         outputs = check_int(est.n_outputs_, f"{where}.n_outputs_", 1)
-        check_vector(est.target_mean_, f"{where}.target_mean_", outputs)
-        check_vector(est.target_scale_, f"{where}.target_scale_", outputs, positive=True)
+        if (est.target_mean_ is None) != (est.target_scale_ is None):
+            fail(where, "target_mean_ and target_scale_ must both be set or both be None")
+        check_vector(est.target_mean_, f"{where}.target_mean_", outputs, allow_none=True)
+        check_vector(est.target_scale_, f"{where}.target_scale_", outputs, positive=True, allow_none=True)
         if not isinstance(est._y_one_d, bool) or (est._y_one_d and outputs != 1):
             fail(f"{where}._y_one_d", "does not match n_outputs_")
     # The weights are the one size the file cannot lie about: check the architecture against
