@@ -366,7 +366,7 @@ def test_inconsistent_model_is_refused_even_with_a_valid_digest(saved):
         members[name] = buf.getvalue()
 
     rewrite(path, edit_members=shrink, fix_digest=True)
-    with pytest.raises(ValueError, match=r"params_ must be a float32 vector of \d+ weights"):
+    with pytest.raises(ValueError, match=r"params_: must be a float32 vector of \d+ weights"):
         load(path)
 
     def wider(meta):  # the fitted architecture claims more units than the weights hold
