@@ -193,7 +193,7 @@ def test_clone_keeps_parameters():
         ({"trend": "ct"}, ValueError, "'trend' parameter of ARIMAForecaster must be a str among"),
         ({"information_criterion": "hqic"}, ValueError, "'information_criterion' parameter .* must be a str"),
         ({"test": "pp"}, ValueError, "'test' parameter of ARIMAForecaster must be a str among"),
-        ({"alpha": 1.5}, ValueError, r"'alpha' parameter .* float in the range \(0, 1\)"),
+        ({"alpha": 1.5}, ValueError, r"'alpha' parameter .* float in the range \(0.0, 1.0\)"),
         ({"seasonal_period": 0}, ValueError, r"'seasonal_period' parameter .* int in the range \[1, inf\)"),
     ],
 )
