@@ -31,18 +31,25 @@ SECONDS = 1.0
 BYTES = 100 * 2**20
 
 
-def load_measured(path):
-    """``(model or the ValueError, seconds, peak traced bytes)`` of one load."""
-    tracemalloc.start()
-    start = time.perf_counter()
+def load_or_error(path):
     try:
-        result = load(path)
+        return load(path)
     except ValueError as exc:
-        result = exc
-    finally:
-        seconds = time.perf_counter() - start
+        return exc
+
+
+def load_measured(path):
+    """``(model or the ValueError, seconds, peak traced bytes)``: timed untraced, then traced."""
+    start = time.perf_counter()
+    result = load_or_error(path)
+    seconds = time.perf_counter() - start
+    tracemalloc.start()
+    try:
+        again = load_or_error(path)
         peak = tracemalloc.get_traced_memory()[1]
+    finally:
         tracemalloc.stop()
+    assert type(again) is type(result)
     return result, seconds, peak
 
 
@@ -99,6 +106,23 @@ def saved_bytes(kind: str) -> bytes:
         path = Path(tmp) / "m.tsrnn"
         save(make(), path)
         return path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("cell", "input_size", "hidden", "layers", "bidirectional", "outputs"),
+    [("lstm", 1, 3, 1, False, 1), ("gru", 4, 2, 3, True, 2), ("rnn_relu", 2, 5, 2, False, 3)],
+)
+def test_network_size_without_a_layout_matches_the_layout(
+    cell, input_size, hidden, layers, bidirectional, outputs
+):
+    from tsrnn._layout import network_n_params
+    from tsrnn.nn import RecurrentNetwork
+
+    net = RecurrentNetwork(cell, input_size, hidden, outputs, num_layers=layers, bidirectional=bidirectional)
+    assert network_n_params(cell, input_size, hidden, layers, bidirectional, outputs) == net.layout.size
+    assert net.layout.size == sum(int(np.prod(net.layout.shape(n))) for n in net.layout.names)
+    if cell == "lstm":  # by hand: 4 gates of 3 units over 1 input + 3 recurrent, two biases, head 3 + 1
+        assert net.layout.size == 4 * 3 * (1 + 3) + 2 * 4 * 3 + 3 + 1
 
 
 # -- the two attacks of the audit ----------------------------------------------------------------
