@@ -5,10 +5,8 @@ grid search can tune it); ``LSTM*``, ``GRU*`` and ``RNN*`` fix it and are full e
 """
 
 from .._state import register as _register
-from ._base import BaseRecurrent
+from ._base import BaseRecurrent, Parameter
 from ._classifier import GRUClassifier, LSTMClassifier, RecurrentClassifier, RNNClassifier
-from ._persist import get_state as _get_state
-from ._persist import set_state as _set_state
 from ._regressor import GRURegressor, LSTMRegressor, RecurrentRegressor, RNNRegressor
 from ._warm_up import recurrent_estimators, warm_up
 
@@ -22,7 +20,7 @@ for _cls in (
     GRUClassifier,
     RNNClassifier,
 ):
-    _register(_cls, _get_state, _set_state)
+    _register(_cls)
 
 __all__ = [
     "BaseRecurrent",
@@ -30,6 +28,7 @@ __all__ = [
     "GRURegressor",
     "LSTMClassifier",
     "LSTMRegressor",
+    "Parameter",
     "RNNClassifier",
     "RNNRegressor",
     "RecurrentClassifier",

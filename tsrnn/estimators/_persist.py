@@ -13,59 +13,20 @@ import warnings
 import numpy as np
 
 from .._layout import network_n_params
-from .._state import (
-    check_array,
-    check_choice,
-    check_int,
-    check_vector,
-    estimator_state,
-    fail,
-    reserve,
-    restore_estimator_state,
-)
+from .._state import check_array, check_choice, check_int, check_vector, fail, reserve
 from ..nn import SGD, Adam, History, RecurrentNetwork
-from ._base import _ARCHITECTURE
 
-_FITTED = (
-    "params_",
-    "input_mean_",
-    "input_scale_",
-    "n_features_in_",
-    "n_timesteps_",
-    "input_size_",
-    "_x_ndim",
-    "_rng",
-    "_history",
-    "_optimizer",
-    "_optimizer_solver",
-    "_fitted_config",
-    "device_",
-)
-_REGRESSOR = ("n_outputs_", "target_mean_", "target_scale_", "_y_one_d")
-_CLASSIFIER = ("classes_",)
-_OPTIONAL = ("feature_names_in_",)
 _OPTIMIZERS = {"adam": Adam, "sgd": SGD}
 #: Python objects a network layout holds per layer and direction (measured well above need).
 _LAYOUT_BYTES_PER_LAYER = 4096
 
 
-def _fitted_names(est) -> tuple[str, ...]:
-    return _FITTED + (_CLASSIFIER if hasattr(type(est), "predict_proba") else _REGRESSOR)
-
-
-def get_state(est) -> dict:
-    """Parameters, and for a fitted estimator what predicting and training further need."""
-    return estimator_state(est, _fitted_names(est), _OPTIONAL)
-
-
-def set_state(est, state: dict) -> None:
-    """Check the state against the fitted architecture; then rebuild the network."""
+def rebuild_network(est) -> None:
+    """Check a restored fitted state against the fitted architecture; then rebuild the network."""
     where = type(est).__name__
-    if not restore_estimator_state(est, state, _fitted_names(est), _OPTIONAL):
-        return
     config = est._fitted_config
     cell = est._cell_name()
-    if not isinstance(config, dict) or set(config) != {"cell", *_ARCHITECTURE}:
+    if not isinstance(config, dict) or set(config) != set(est._architecture(cell)):
         fail(f"{where}._fitted_config", "does not describe an architecture")
     if config["cell"] != cell:
         fail(where, f"the network is a {config['cell']!r} but the estimator a {cell!r}")
