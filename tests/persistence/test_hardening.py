@@ -23,7 +23,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tsrnn._persistence as persistence
-from tsrnn import ARIMAForecaster, Forecaster, GRURegressor, HMMForecaster, load, save
+from tsrnn import (
+    ARIMAForecaster,
+    ETSForecaster,
+    Forecaster,
+    GRURegressor,
+    HMMForecaster,
+    ThetaForecaster,
+    load,
+    save,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -101,6 +110,8 @@ def saved_bytes(kind: str) -> bytes:
         ).fit(monthly(40)),
         "arima": lambda: ARIMAForecaster(order=(1, 0, 1)).fit(monthly()),
         "hmm": lambda: HMMForecaster(order=1).fit(monthly()),
+        "ets": lambda: ETSForecaster(seasonal_period=12, seasonal="add").fit(monthly()),
+        "theta": lambda: ThetaForecaster(seasonal_period=12).fit(monthly()),
     }[kind]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "m.tsrnn"
@@ -252,7 +263,7 @@ def test_overlapping_and_duplicate_members_are_refused(tmp_path):
 
 # -- property-based: mutated files --------------------------------------------------------------
 
-KINDS = ["regressor", "forecaster", "arima", "hmm", "unfitted"]
+KINDS = ["regressor", "forecaster", "arima", "hmm", "ets", "theta", "unfitted"]
 
 json_values = st.recursive(
     st.none()

@@ -17,6 +17,7 @@ from sklearn.linear_model import Ridge
 import tsrnn._persistence as persistence
 from tsrnn import (
     ARIMAForecaster,
+    ETSForecaster,
     Forecaster,
     GRURegressor,
     HMMForecaster,
@@ -25,6 +26,7 @@ from tsrnn import (
     PerSeriesForecaster,
     RecurrentRegressor,
     RNNRegressor,
+    ThetaForecaster,
     fit_many,
     load,
     save,
@@ -161,11 +163,26 @@ def test_naive_and_per_series_round_trip(tmp_path):
         lambda: HMMForecaster(),
         lambda: HMMForecaster(k_regimes=2, order=1, switching_variance=True, trend="n"),
         lambda: PerSeriesForecaster(ARIMAForecaster(order=(1, 1, 0))),
+        lambda: ETSForecaster(),
+        lambda: ETSForecaster(seasonal_period=12, error="mul", seasonal="mul"),
+        lambda: ThetaForecaster(seasonal_period=12),
+        lambda: ThetaForecaster(method="multiplicative", theta=3.0),
     ],
-    ids=["arima-211", "sarima", "arima-auto", "hmm", "hmm-variance", "per-series-arima"],
+    ids=[
+        "arima-211",
+        "sarima",
+        "arima-auto",
+        "hmm",
+        "hmm-variance",
+        "per-series-arima",
+        "ets-auto",
+        "ets-mam",
+        "theta-seasonal",
+        "theta-mul",
+    ],
 )
-def test_statsmodels_forecasters_round_trip_through_their_parameters(tmp_path, make):
-    """ARIMA/HMM are stored as data (fitted parameters and series) and rebuilt by statsmodels."""
+def test_statistical_forecasters_round_trip_through_their_parameters(tmp_path, make):
+    """ARIMA/HMM/ETS/Theta are stored as data (fitted parameters and series), rebuilt by statsmodels."""
     y = monthly(90)
     frame = pd.DataFrame({"a": y, "b": monthly(90, seed=3) * 2}) if "PerSeries" in repr(make()) else y
     f = make().fit(frame)
