@@ -27,8 +27,8 @@ What :func:`load` checks, in order, before it builds anything:
 
 Supported: the recurrent estimators (fitted or not, with their optimizer state so
 ``partial_fit`` continues), :class:`~tsrnn.Forecaster` wrapping one of them,
-:class:`~tsrnn.NaiveForecaster`, :class:`~tsrnn.ARIMAForecaster`, :class:`~tsrnn.HMMForecaster`
-(their fitted parameters and data; the statsmodels results are rebuilt from them) and
+:class:`~tsrnn.NaiveForecaster`, the ARIMA, ETS, Theta and HMM forecasters (their fitted
+parameters and data; the statsmodels results are rebuilt from them) and
 :class:`~tsrnn.PerSeriesForecaster` of those.
 
 Files record ``format_version``; a file from another version is refused with a message naming
@@ -235,6 +235,7 @@ def save(model, path, *, overwrite: bool = False) -> None:
     model : estimator or forecaster
         A recurrent estimator (fitted or not), a :class:`~tsrnn.Forecaster` wrapping one, a
         :class:`~tsrnn.NaiveForecaster`, :class:`~tsrnn.ARIMAForecaster`,
+        :class:`~tsrnn.ETSForecaster`, :class:`~tsrnn.ThetaForecaster`,
         :class:`~tsrnn.HMMForecaster`, or a :class:`~tsrnn.PerSeriesForecaster` of those.
     path : str or os.PathLike
         Destination file (any name; ``.tsrnn`` is a good extension).
