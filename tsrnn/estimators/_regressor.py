@@ -8,9 +8,11 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from .._layout import CELLS
-from ..nn import mse_loss
+from .._validation import check_positive_int
+from ..nn import RegressionLoss, check_quantile_levels, make_regression_loss, mse_loss
 from ._base import BaseRecurrent, _with_docs
 
 __all__ = ["GRURegressor", "LSTMRegressor", "RNNRegressor", "RecurrentRegressor"]
@@ -99,7 +101,7 @@ class _BaseRecurrentRegressor(RegressorMixin, BaseRecurrent):
         return Y
 
     def _n_outputs(self, Y) -> int:
-        return Y.shape[1]
+        return Y.shape[1] * self._loss_function().n_params
 
     def _init_target_scaling(self, Y_train: np.ndarray) -> None:
         if self.standardize:
@@ -112,15 +114,50 @@ class _BaseRecurrentRegressor(RegressorMixin, BaseRecurrent):
             Y = (Y - self.target_mean_) / self.target_scale_
         return np.ascontiguousarray(Y, dtype=self.network_.dtype)
 
-    # The function itself (not a wrapper): device="cuda" training recognises it and runs its
-    # device twin.
-    _loss = staticmethod(mse_loss)
+    # -- the loss and the distribution of its head ------------------------------------------
 
-    @staticmethod
-    def _score_outputs(output, target) -> float:
+    def _loss_config(self) -> dict:
+        """The loss settings as fit records them (a change needs a fresh fit)."""
+        loss = getattr(self, "loss", "squared_error")
+        config = {"loss": loss}
+        if loss == "quantile":
+            levels = check_quantile_levels(self.quantiles, need_median=True)
+            config["quantiles"] = [float(q) for q in levels]
+        elif loss == "huber":
+            config["huber_delta"] = float(self.huber_delta)
+        return config
+
+    def _architecture(self, cell: str) -> dict:
+        # the loss fixes the head's outputs per target, so warm starts must keep it
+        return {**super()._architecture(cell), **self._loss_config()}
+
+    def _loss_function(self) -> RegressionLoss:
+        """The fitted loss and its distribution (from the settings recorded by fit)."""
+        config = getattr(self, "_fitted_config", None) or self._loss_config()
+        return make_regression_loss(
+            config.get("loss", "squared_error"),
+            quantiles=config.get("quantiles", (0.1, 0.5, 0.9)),
+            huber_delta=config.get("huber_delta", 1.0),
+        )
+
+    @property
+    def _loss(self):
+        head = self._loss_function()
+        # The function itself (not a wrapper) for squared error: device="cuda" training
+        # recognises it and runs its device twin.
+        return mse_loss if head.name == "squared_error" else head
+
+    def _score_outputs(self, output, target) -> float:
         # R^2 per column is unchanged by the per-column standardization, so the score on
         # standardized values equals the score in the original units.
-        return r2_score(target, output)
+        head = self._loss_function()
+        return r2_score(target, head.point(head.params(output)))
+
+    @property
+    def probabilistic_(self) -> bool:
+        """Whether the fitted head describes a distribution (``loss`` quantile, gaussian, student_t)."""
+        check_is_fitted(self)
+        return self._loss_function().probabilistic
 
     def fit(self, X, y):
         """Fit the network to ``X`` and ``y``.
@@ -168,10 +205,95 @@ class _BaseRecurrentRegressor(RegressorMixin, BaseRecurrent):
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs_), float64
         """
-        out = self._forward(X).astype(np.float64)
-        if self.target_mean_ is not None:
-            out = out * self.target_scale_ + self.target_mean_
+        head = self._loss_function()
+        out = self._unscale(head.point(head.params(self._forward(X))), "location")
         return out.ravel() if self._y_one_d else out
+
+    def _unscale(self, values: np.ndarray, kind: str) -> np.ndarray:
+        """Standardized-target values of a parameter of this kind, in the original units.
+
+        ``values`` has the targets on axis 1 (``(n, O)`` or ``(n, O, k)``).
+        """
+        values = np.asarray(values, dtype=np.float64)
+        if self.target_mean_ is None or kind == "shape":
+            return values
+        extra = (1,) * (values.ndim - 2)
+        scale = self.target_scale_.reshape(-1, *extra)
+        if kind == "scale":
+            return values * scale
+        return values * scale + self.target_mean_.reshape(-1, *extra)
+
+    def _distribution(self, X) -> tuple[RegressionLoss, dict]:
+        head = self._loss_function()
+        return head, head.params(self._forward(X))
+
+    def predict_distribution(self, X) -> dict[str, np.ndarray]:
+        """Parameters of the predictive distribution of every sample, in the original units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps * input_size) or (n_samples, n_timesteps, input_size)
+
+        Returns
+        -------
+        dict of str to ndarray of shape (n_samples,) or (n_samples, n_outputs_)
+            ``loss="gaussian"``: ``mean``, ``scale`` (standard deviation);
+            ``"student_t"``: ``loc``, ``scale``, ``df`` (degrees of freedom, above 2; the
+            distribution is ``loc + scale * T_df``); ``"quantile"``: one entry per fitted level,
+            named ``q<level>`` (``q0.1``, ``q0.5``, ...); the point losses: the point forecast
+            (``mean`` for squared error and Huber, ``median`` for absolute error).
+        """
+        head, params = self._distribution(X)
+        out = {}
+        for (name, value), kind in zip(params.items(), head.param_kinds):
+            value = self._unscale(value, kind)
+            out[name] = value.ravel() if self._y_one_d else value
+        return out
+
+    def predict_quantiles(self, X, quantiles=(0.1, 0.5, 0.9)) -> np.ndarray:
+        """Quantiles of the predictive distribution of every sample, in the original units.
+
+        Needs ``loss="gaussian"``, ``"student_t"`` (exact quantiles) or ``"quantile"`` (linear
+        interpolation between the fitted levels; levels outside them raise a ValueError).
+        The quantiles of a sample never decrease with the level.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps * input_size) or (n_samples, n_timesteps, input_size)
+        quantiles : sequence of float, default=(0.1, 0.5, 0.9)
+            Increasing probability levels in (0, 1).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_quantiles) or (n_samples, n_outputs_, n_quantiles)
+        """
+        levels = check_quantile_levels(quantiles)
+        head, params = self._distribution(X)
+        q = self._unscale(head.quantiles(params, levels), "location")
+        return q[:, 0] if self._y_one_d else q
+
+    def sample(self, X, n_samples: int = 1, random_state=None) -> np.ndarray:
+        """Draws from the predictive distribution of every sample, in the original units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps * input_size) or (n_samples, n_timesteps, input_size)
+        n_samples : int, default=1
+            Draws per sample.
+        random_state : int, numpy Generator or None
+            Seed or generator of the draws. ``loss="quantile"`` samples the piecewise-linear
+            quantile function between the lowest and highest fitted levels (no tails beyond).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_draws) or (n_samples, n_outputs_, n_draws)
+        """
+        n_samples = check_positive_int(n_samples, "n_samples")
+        rng = np.random.default_rng(random_state)
+        head, params = self._distribution(X)
+        draws = np.stack([head.sample(params, rng) for _ in range(n_samples)], axis=-1)
+        draws = self._unscale(draws, "location")
+        return draws[:, 0] if self._y_one_d else draws
 
 
 class RecurrentRegressor(_BaseRecurrentRegressor):
