@@ -295,6 +295,10 @@ class BaseForecaster(BaseEstimator):
             raise ValueError(f"coverage must be a probability strictly between 0 and 1, got {coverage!r}.")
         x_future = self._check_exog_future(X, horizon)
         lower, upper = self._predict_interval(horizon, float(coverage), x_future)
+        return self._interval_frame(horizon, lower, upper)
+
+    def _interval_frame(self, horizon: int, lower, upper) -> pd.DataFrame:
+        """Interval ends ``(horizon, n_series)`` as the DataFrame of :meth:`predict_interval`."""
         lower = np.asarray(lower, dtype=np.float64).reshape(horizon, -1)
         upper = np.asarray(upper, dtype=np.float64).reshape(horizon, -1)
         index = self._future_index(horizon)
