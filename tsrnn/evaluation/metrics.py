@@ -9,6 +9,8 @@ Definitions (``e = y - yhat`` over the ``H`` steps of one forecast window):
 - ``smape = 100 * mean(2 |e| / (|y| + |yhat|))`` in percent, 0 to 200, a term counted as 0
   when ``y = yhat = 0`` (M3/M4 competition definition);
 - ``coverage``: share of ``y`` inside ``[lower, upper]``; ``width = mean(upper - lower)``;
+  in :func:`summarize`, ``crps`` is :func:`crps_from_quantiles` of the recorded quantile
+  levels and ``winkler`` the interval score of ``[lower, upper]``;
 - ``pinball`` (quantile) loss at level ``tau``: ``mean(max(tau (y - q), (tau - 1) (y - q)))``;
 - ``crps``, the continuous ranked probability score ``int (F(x) - 1{y <= x})^2 dx`` of a
   predictive CDF ``F``: from samples by its energy form ``E|X - y| - E|X - X'| / 2``, or from
@@ -34,6 +36,8 @@ __all__ = [
     "mae",
     "mase",
     "pinball_loss",
+    "quantile_column",
+    "quantile_levels",
     "rmse",
     "seasonal_naive_mae",
     "smape",
@@ -207,6 +211,23 @@ def winkler_score(y_true, lower, upper, coverage: float) -> float:
     return float(np.mean(upper - lower + 2.0 / alpha * (below + above)))
 
 
+def quantile_column(level: float) -> str:
+    """Name of the backtest column of the quantile at ``level`` (``q0.05``)."""
+    return f"q{float(level):g}"
+
+
+def quantile_levels(columns) -> list[tuple[str, float]]:
+    """``(column, level)`` of every quantile column of a backtest frame, in column order."""
+    out = []
+    for c in columns:
+        if isinstance(c, str) and c.startswith("q"):
+            try:
+                out.append((c, float(c[1:])))
+            except ValueError:
+                continue
+    return out
+
+
 #: columns of :func:`summarize`, in order
 SUMMARY_COLUMNS = [
     "mase",
@@ -215,6 +236,8 @@ SUMMARY_COLUMNS = [
     "smape",
     "coverage",
     "width",
+    "crps",
+    "winkler",
     "fit_time",
     "predict_time",
     "n_windows",
@@ -225,6 +248,10 @@ def _window_metrics(g: pd.DataFrame) -> pd.Series:
     y, yhat = g["y_true"].to_numpy(), g["y_pred"].to_numpy()
     lower, upper = g["lower"].to_numpy(), g["upper"].to_numpy()
     has_interval = np.isfinite(lower).all() and np.isfinite(upper).all()
+    nominal = g["nominal_coverage"].iloc[0] if "nominal_coverage" in g.columns else np.nan
+    levels = quantile_levels(g.columns)
+    q = g[[c for c, _ in levels]].to_numpy(dtype=np.float64)
+    has_quantiles = bool(levels) and np.isfinite(q).all()
     return pd.Series(
         {
             "mase": mase(y, yhat, scale=g["mase_scale"].iloc[0]),
@@ -233,6 +260,10 @@ def _window_metrics(g: pd.DataFrame) -> pd.Series:
             "smape": smape(y, yhat),
             "coverage": coverage(y, lower, upper) if has_interval else np.nan,
             "width": interval_width(lower, upper) if has_interval else np.nan,
+            "crps": crps_from_quantiles(y, q, [v for _, v in levels]) if has_quantiles else np.nan,
+            "winkler": (
+                winkler_score(y, lower, upper, nominal) if has_interval and np.isfinite(nominal) else np.nan
+            ),
             "fit_time": g["fit_time"].iloc[0],
             "predict_time": g["predict_time"].iloc[0],
         }
