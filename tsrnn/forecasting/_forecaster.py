@@ -366,7 +366,7 @@ class Forecaster(BaseForecaster):
         self.history_ = values.copy()
         self.exog_history_ = None if X is None else X.copy()
         self.n_fit_ = len(values)
-        for stale in ("calibration_model_", "calibration_residuals_"):
+        for stale in ("calibration_model_", "calibration_residuals_", "_cqr_scores_cache"):
             if hasattr(self, stale):
                 delattr(self, stale)
 
@@ -652,12 +652,15 @@ class Forecaster(BaseForecaster):
             calibration errors (see the class notes). ``"model"``: the central interval of the
             model's forecast distribution (:meth:`predict_quantiles` at ``(1 - coverage) / 2``
             and ``(1 + coverage) / 2``; sample paths for several recursive steps).
-            ``"cqr"``: conformalised quantile regression (Romano, Patterson & Candès 2019): the
-            model interval widened (or narrowed) by the ``ceil((n + 1) coverage)``-th smallest
-            calibration score ``max(lower - y, y - upper)``, per step ahead, from the same
-            calibration backtest as ``"conformal"``; coverage holds in finite samples under
-            the same exchangeability assumption. ``"model"`` and ``"cqr"`` need a regressor that
-            predicts a distribution.
+            ``"cqr"``: conformalised quantile regression (Romano, Patterson & Candès 2019),
+            split version: the copy of the pipeline fitted on the data before the calibration
+            stretch (the one ``"conformal"`` backtests) scores ``max(lower - y, y - upper)``
+            for its model interval at every calibration origin, per step ahead, and its
+            interval from the current origin is widened (or narrowed) by the
+            ``ceil((n + 1) coverage)``-th smallest score. The forecast comes from that copy, not
+            from the model refitted on all the data, because the finite-sample guarantee holds
+            for the model that was scored (under the same exchangeability assumption).
+            ``"model"`` and ``"cqr"`` need a regressor that predicts a distribution.
         n_paths : int, default=1000
             Sample paths where the model quantiles are simulated.
         random_state : int, Generator or None
@@ -681,22 +684,46 @@ class Forecaster(BaseForecaster):
         self._require_distribution(f"method={method!r}")
         x_future = self._check_exog_future(X, horizon)
         levels = np.array([(1.0 - coverage) / 2.0, (1.0 + coverage) / 2.0])
-        q = self._quantiles(horizon, levels, x_future, n_paths, random_state)
-        lower, upper = q[..., 0], q[..., 1]
-        if method == "cqr":
-            scores = self._cqr_scores(horizon, levels, n_paths, self._sampling_rng(random_state))
-            radius = conformal_quantile(scores, float(coverage), stacklevel=3)
-            lower, upper = lower - radius, upper + radius
-        return self._interval_frame(horizon, lower, upper)
+        if method == "model":
+            q = self._quantiles(horizon, levels, x_future, n_paths, random_state)
+            return self._interval_frame(horizon, q[..., 0], q[..., 1])
+        rng = self._sampling_rng(random_state)
+        scores = self._cqr_scores(horizon, levels, n_paths, rng)
+        radius = conformal_quantile(scores, float(coverage), stacklevel=3)
+        # the model scored on the calibration stretch makes the forecast: the guarantee is for
+        # its scores, and a refit on all the data can be wider or narrower
+        origin = np.array([len(self.history_)])
+        q = self._model_quantiles(
+            self.calibration_model_,
+            self.history_,
+            self._exog_through(x_future),
+            origin,
+            horizon,
+            levels,
+            n_paths,
+            rng,
+        )[0]
+        return self._interval_frame(horizon, q[..., 0] - radius, q[..., 1] + radius)
 
     def _cqr_scores(self, horizon: int, levels: np.ndarray, n_paths: int, rng) -> np.ndarray:
         """Conformity scores ``max(lower - y, y - upper)`` ``(n_origins, horizon, m)`` of the
         calibration model's quantile interval at every calibration origin."""
+        key = (horizon, tuple(levels), n_paths)
+        cache = getattr(self, "_cqr_scores_cache", None)
+        if cache is None or cache[0] is not getattr(self, "calibration_model_", None):
+            cache = self._cqr_scores_cache = (getattr(self, "calibration_model_", None), {})
+        if key in cache[1]:
+            return cache[1][key]
         self._calibration_residuals(horizon)  # checks the stretch and fits the calibration copy
+        if cache[0] is not self.calibration_model_:  # fitted just now
+            cache = self._cqr_scores_cache = (self.calibration_model_, {})
         n = self.n_fit_
         origins = np.arange(n - self._calibration_steps(), n - horizon + 1)
         values = self.history_[:n]
         X = None if self.exog_history_ is None else self.exog_history_[:n]
         q = self._model_quantiles(self.calibration_model_, values, X, origins, horizon, levels, n_paths, rng)
         actual = values[origins[:, None] + np.arange(horizon)]
-        return np.maximum(q[..., 0] - actual, actual - q[..., 1])
+        # the calibration data never change after fit, so the scores are kept (for each
+        # horizon, pair of levels and path count) until the next fit
+        cache[1][key] = np.maximum(q[..., 0] - actual, actual - q[..., 1])
+        return cache[1][key]
