@@ -735,7 +735,9 @@ def _check_recurrent(est, where: str) -> None:
             _fail(where, "classes_ does not match the network's outputs")
     else:
         m = est.n_outputs_
-        if not (isinstance(m, int) and m == net.output_size):
+        # the head has one output per target and parameter of the loss's distribution
+        per_target = est._loss_function().n_params
+        if not (isinstance(m, int) and m * per_target == net.output_size):
             _fail(where, "n_outputs_ does not match the network's outputs")
         _check_vector(est.target_mean_, f"{where}.target_mean_", m)
         _check_vector(est.target_scale_, f"{where}.target_scale_", m, positive=True)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import ClassVar
 
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._layout import CELLS
 from .._validation import check_positive_int
-from ..nn import RegressionLoss, check_quantile_levels, make_regression_loss, mse_loss
-from ._base import BaseRecurrent, _with_docs
+from ..nn import REGRESSION_LOSSES, RegressionLoss, check_quantile_levels, make_regression_loss, mse_loss
+from ._base import BaseRecurrent, ChosenCell, ElmanCell, Parameter, _with_docs
 
 __all__ = ["GRURegressor", "LSTMRegressor", "RNNRegressor", "RecurrentRegressor"]
 
@@ -22,12 +22,14 @@ _REGRESSOR_DOC = """{SUMMARY}
     Fits a recurrent network (stacked layers, optional bidirectionality and dropout, a
     dense output head on the final hidden state) with mini-batch Adam or SGD and returns
     one prediction per output column: ``y`` of shape ``(n_samples,)`` or ``(n_samples,
-    horizon)`` (multi-output, e.g. direct multi-step forecasts). The loss is half the mean
-    squared error on standardized targets.
+    horizon)`` (multi-output, e.g. direct multi-step forecasts). The loss (``loss``) is
+    computed on standardized targets; the probabilistic losses give a predictive
+    distribution per sample (:meth:`predict_distribution`, :meth:`predict_quantiles`,
+    :meth:`sample`; docs/probabilistic.md).
 
     Parameters
     ----------
-{LEADING}{PARAMS}
+{LEADING}{PARAMS}{LOSS}
     Attributes
     ----------
 {ATTRIBUTES}    target_mean_, target_scale_ : ndarray of shape (n_outputs_,) or None
@@ -65,9 +67,29 @@ _NONLINEARITY_DOC = """\
 """
 
 
+_LOSS_DOC = """\
+    loss : {"squared_error", "absolute_error", "huber", "quantile", "gaussian", "student_t"}, \
+default="squared_error"
+        What the network is trained to minimise, per (standardized) target. Point losses:
+        half the squared error (``predict`` gives the mean), the absolute error (the median),
+        Huber's loss with threshold ``huber_delta``. ``"quantile"``: one head output per level
+        of ``quantiles``, trained on the summed pinball losses; the quantiles are the lowest
+        plus cumulative softplus increments, so they never cross; ``predict`` gives the
+        median. ``"gaussian"``: mean and standard deviation, trained on the negative
+        log-likelihood; ``"student_t"``: location, scale and degrees of freedom (above 2);
+        ``predict`` gives the mean of either. The head has one output per target times the
+        distribution's parameters. ``device="cuda"`` trains ``"squared_error"`` only.
+    quantiles : sequence of float, default=(0.1, 0.5, 0.9)
+        Levels of ``loss="quantile"``: increasing, in (0, 1), at least two, spanning 0.5.
+    huber_delta : float, default=1.0
+        Threshold of ``loss="huber"``, in standardized target units (with ``standardize``).
+"""
+
+
 def _regressor_doc(name: str, summary: str, leading: str = "", example_args: str = "") -> str:
     return (
         _with_docs(_REGRESSOR_DOC)
+        .replace("{LOSS}", _LOSS_DOC)
         .replace("{SUMMARY}", summary)
         .replace("{LEADING}", leading)
         .replace("{NAME}", name)
@@ -77,6 +99,13 @@ def _regressor_doc(name: str, summary: str, leading: str = "", example_args: str
 
 class _BaseRecurrentRegressor(RegressorMixin, BaseRecurrent):
     """Target handling shared by every recurrent regressor."""
+
+    _parameters: ClassVar[dict[str, Parameter]] = {
+        **BaseRecurrent._parameters,
+        "loss": Parameter("squared_error", [StrOptions(set(REGRESSION_LOSSES))]),
+        "quantiles": Parameter((0.1, 0.5, 0.9), ["array-like"]),
+        "huber_delta": Parameter(1.0, [Interval(Real, 0, None, closed="neither")]),
+    }
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -118,7 +147,7 @@ class _BaseRecurrentRegressor(RegressorMixin, BaseRecurrent):
 
     def _loss_config(self) -> dict:
         """The loss settings as fit records them (a change needs a fresh fit)."""
-        loss = getattr(self, "loss", "squared_error")
+        loss = self.loss
         config = {"loss": loss}
         if loss == "quantile":
             levels = check_quantile_levels(self.quantiles, need_median=True)
@@ -158,40 +187,6 @@ class _BaseRecurrentRegressor(RegressorMixin, BaseRecurrent):
         """Whether the fitted head describes a distribution (``loss`` quantile, gaussian, student_t)."""
         check_is_fitted(self)
         return self._loss_function().probabilistic
-
-    def fit(self, X, y):
-        """Fit the network to ``X`` and ``y``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_timesteps * input_size) or (n_samples, n_timesteps, input_size)
-            One window (sequence) per row.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets.
-
-        Returns
-        -------
-        self
-        """
-        self._validate_params()
-        return self._fit(X, y, incremental=False)
-
-    def partial_fit(self, X, y):
-        """One epoch over ``X, y``, continuing from the current weights and optimizer state.
-
-        The first call initializes the network and the scaling; there is no early stopping.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_timesteps * input_size) or (n_samples, n_timesteps, input_size)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-
-        Returns
-        -------
-        self
-        """
-        self._validate_params()
-        return self._fit(X, y, incremental=True)
 
     def predict(self, X) -> np.ndarray:
         """Predict the targets of ``X`` (in the original units).
@@ -296,78 +291,7 @@ class _BaseRecurrentRegressor(RegressorMixin, BaseRecurrent):
         return draws[:, 0] if self._y_one_d else draws
 
 
-class RecurrentRegressor(_BaseRecurrentRegressor):
-    _parameter_constraints: ClassVar[dict] = {
-        **BaseRecurrent._parameter_constraints,
-        "cell": [StrOptions(set(CELLS))],
-    }
-
-    def __init__(
-        self,
-        cell="lstm",
-        *,
-        hidden_size=32,
-        num_layers=1,
-        bidirectional=False,
-        dropout=0.0,
-        input_size=None,
-        solver="adam",
-        learning_rate=0.005,
-        momentum=0.9,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        weight_decay=0.0,
-        batch_size=32,
-        max_iter=200,
-        shuffle=True,
-        clip_norm=1.0,
-        clip_value=None,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=20,
-        tol=1e-4,
-        standardize=True,
-        warm_start=False,
-        random_state=None,
-        verbose=0,
-        device="cpu",
-        dtype="float32",
-    ):
-        self.cell = cell
-        super().__init__(
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            dropout=dropout,
-            input_size=input_size,
-            solver=solver,
-            learning_rate=learning_rate,
-            momentum=momentum,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            clip_norm=clip_norm,
-            clip_value=clip_value,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            standardize=standardize,
-            warm_start=warm_start,
-            random_state=random_state,
-            verbose=verbose,
-            device=device,
-            dtype=dtype,
-        )
-
-    def _cell_name(self) -> str:
-        return self.cell
-
+class RecurrentRegressor(ChosenCell, _BaseRecurrentRegressor):
     __doc__ = _regressor_doc(
         "RecurrentRegressor",
         "Recurrent neural network regressor (RNN, LSTM or GRU) with a scikit-learn interface.",
@@ -377,8 +301,7 @@ class RecurrentRegressor(_BaseRecurrentRegressor):
 
 
 class LSTMRegressor(_BaseRecurrentRegressor):
-    def _cell_name(self) -> str:
-        return "lstm"
+    _cell = "lstm"
 
     __doc__ = _regressor_doc(
         "LSTMRegressor",
@@ -387,8 +310,7 @@ class LSTMRegressor(_BaseRecurrentRegressor):
 
 
 class GRURegressor(_BaseRecurrentRegressor):
-    def _cell_name(self) -> str:
-        return "gru"
+    _cell = "gru"
 
     __doc__ = _regressor_doc(
         "GRURegressor",
@@ -396,78 +318,7 @@ class GRURegressor(_BaseRecurrentRegressor):
     )
 
 
-class RNNRegressor(_BaseRecurrentRegressor):
-    _parameter_constraints: ClassVar[dict] = {
-        **BaseRecurrent._parameter_constraints,
-        "nonlinearity": [StrOptions({"tanh", "relu"})],
-    }
-
-    def __init__(
-        self,
-        nonlinearity="tanh",
-        *,
-        hidden_size=32,
-        num_layers=1,
-        bidirectional=False,
-        dropout=0.0,
-        input_size=None,
-        solver="adam",
-        learning_rate=0.005,
-        momentum=0.9,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        weight_decay=0.0,
-        batch_size=32,
-        max_iter=200,
-        shuffle=True,
-        clip_norm=1.0,
-        clip_value=None,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=20,
-        tol=1e-4,
-        standardize=True,
-        warm_start=False,
-        random_state=None,
-        verbose=0,
-        device="cpu",
-        dtype="float32",
-    ):
-        self.nonlinearity = nonlinearity
-        super().__init__(
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            dropout=dropout,
-            input_size=input_size,
-            solver=solver,
-            learning_rate=learning_rate,
-            momentum=momentum,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            clip_norm=clip_norm,
-            clip_value=clip_value,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            standardize=standardize,
-            warm_start=warm_start,
-            random_state=random_state,
-            verbose=verbose,
-            device=device,
-            dtype=dtype,
-        )
-
-    def _cell_name(self) -> str:
-        return f"rnn_{self.nonlinearity}"
-
+class RNNRegressor(ElmanCell, _BaseRecurrentRegressor):
     __doc__ = _regressor_doc(
         "RNNRegressor",
         'Elman recurrent network regressor: :class:`RecurrentRegressor` with ``cell="rnn_tanh"`` '
