@@ -8,7 +8,7 @@ from . import datasets, functional
 from ._layout import CELLS
 from ._persistence import load, save
 from ._version import __version__
-from .baselines import ARIMAForecaster, HMMForecaster, NaiveForecaster
+from .baselines import ARIMAForecaster, ETSForecaster, HMMForecaster, NaiveForecaster, ThetaForecaster
 from .estimators import (
     GRUClassifier,
     GRURegressor,
@@ -26,6 +26,7 @@ from .kernels import cuda_available
 __all__ = [
     "CELLS",
     "ARIMAForecaster",
+    "ETSForecaster",
     "Forecaster",
     "GRUClassifier",
     "GRURegressor",
@@ -38,6 +39,7 @@ __all__ = [
     "RNNRegressor",
     "RecurrentClassifier",
     "RecurrentRegressor",
+    "ThetaForecaster",
     "__version__",
     "backtest",
     "compare",

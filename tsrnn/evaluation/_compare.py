@@ -11,7 +11,7 @@ from .._validation import check_choice, check_positive_int
 from ..estimators import find_recurrent, with_device
 from ..forecasting import check_series
 from ..nn import resolve_backend
-from ._backtest import _check_forecaster, _run_task, check_backtest_args, collect, plan_tasks
+from ._backtest import _check_forecaster, _run_task, check_backtest_args, check_quantiles, collect, plan_tasks
 from ._registry import MODELS, default_model_names, make_forecaster
 from ._season import infer_seasonal_period
 from .metrics import summarize
@@ -108,6 +108,7 @@ def compare(
     errors: str = "warn",
     return_results: bool = False,
     device: str | None = None,
+    quantiles=None,
 ):
     """Backtest several forecasters on ``y`` and rank them by MASE.
 
@@ -117,7 +118,8 @@ def compare(
         The series, indexed by time.
     forecasters : None, list or dict, default=None
         ``None``: naive, seasonal naive (only when the series has a season), ARIMA (automatic
-        order), HMM (Markov-switching AR) and the recurrent RNN, LSTM and GRU forecasters.
+        order), ETS (model selected by AICc), Theta, HMM (Markov-switching AR) and the
+        recurrent RNN, LSTM and GRU forecasters.
         A list of names from :data:`tsrnn.evaluation.MODELS` and/or forecaster objects, or a
         dict ``{name: forecaster}``.
     horizon : int or None, default=None
@@ -156,13 +158,17 @@ def compare(
         estimator and those inside a ``PerSeriesForecaster``) gets this ``device``; None keeps
         each model's own setting; "cuda" without a usable GPU raises a RuntimeError naming
         the fix. ``summary.attrs["devices"]`` records, per recurrent model, where it trained.
+    quantiles : sequence of float or None, default=None
+        Levels of the quantile forecasts each model records and the ``crps`` column scores
+        (see :func:`tsrnn.backtest`); None: ``(1 - coverage) / 2``, 0.5 and
+        ``(1 + coverage) / 2``.
 
     Returns
     -------
     summary : DataFrame
         One row per model (index ``model``), ranked by MASE: ``mase, mae, rmse, smape,
-        coverage, width, fit_time, predict_time, n_windows`` (metrics per window averaged over
-        windows; see :mod:`tsrnn.evaluation.metrics`).
+        coverage, width, crps, winkler, fit_time, predict_time, n_windows`` (metrics per
+        window averaged over windows; see :mod:`tsrnn.evaluation.metrics`).
     results : DataFrame
         Only with ``return_results=True``: the concatenated :func:`tsrnn.backtest` frames.
     """
@@ -182,6 +188,7 @@ def compare(
     horizon, n_windows, _, group_size, X, coverage, _, starts = check_backtest_args(
         y, horizon, n_windows, step, refit, X, coverage, season or 1
     )
+    levels = check_quantiles(quantiles, coverage)
     models = resolve_forecasters(forecasters, season)
     if device is not None:
         # Resolved once: an unknown name or device="cuda" without a usable GPU is one clear
@@ -203,7 +210,7 @@ def compare(
         x_model = X if getattr(forecaster, "_supports_exog", True) else None
         try:
             plans[name] = plan_tasks(
-                forecaster, y, x_model, horizon, starts, group_size, coverage, name, season or 1
+                forecaster, y, x_model, horizon, starts, group_size, coverage, name, season or 1, levels
             )
         except Exception as exc:
             if errors == "raise":
@@ -238,6 +245,7 @@ def compare(
     summary = summarize(results)
     summary.attrs["failed"] = failed
     summary.attrs["horizon"] = int(horizon)
+    summary.attrs["quantiles"] = list(levels)
     summary.attrs["seasonal_period"] = season
     summary.attrs["devices"] = {name: label for name, label in devices.items() if name in summary.index}
     return (summary, results) if return_results else summary

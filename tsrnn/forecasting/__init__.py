@@ -10,7 +10,6 @@ from ._base import (
     future_index,
 )
 from ._forecaster import Forecaster, conformal_quantile
-from ._forecaster import _Model as _Model  # the fitted pipeline, in tsrnn.save's class registry
 from ._per_series import PerSeriesForecaster, check_forecaster_interface, fit_many
 from ._plotting import plot_forecast
 from ._transforms import TargetTransform
