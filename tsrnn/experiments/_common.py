@@ -11,6 +11,7 @@ process with one Numba thread), and give the same bits whatever their thread cou
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 import warnings
@@ -100,6 +101,13 @@ def derive_seed(*keys: int) -> int:
 
 
 # ----------------------------------------------------------------------------- parallel runs
+
+
+def job_grid(common: dict, **axes) -> list[dict]:
+    """The keyword arguments of one run per combination of the ``axes`` values (the first
+    axis outermost), each with the ``common`` settings."""
+    names = list(axes)
+    return [{**dict(zip(names, values)), **common} for values in itertools.product(*axes.values())]
 
 
 def _call_limited(fn: Callable, blas_threads: int, kwargs: dict):
