@@ -106,6 +106,7 @@ class _BaseRecurrentRegressor(RegressorMixin, BaseRecurrent):
         "quantiles": Parameter((0.1, 0.5, 0.9), ["array-like"]),
         "huber_delta": Parameter(1.0, [Interval(Real, 0, None, closed="neither")]),
     }
+    _FITTED_STATE = (*BaseRecurrent._FITTED_STATE, "n_outputs_", "target_mean_", "target_scale_", "_y_one_d")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
