@@ -100,13 +100,14 @@ def _regressor_doc(name: str, summary: str, leading: str = "", example_args: str
 class _BaseRecurrentRegressor(RegressorMixin, BaseRecurrent):
     """Target handling shared by every recurrent regressor."""
 
+    _FITTED_STATE = (*BaseRecurrent._FITTED_STATE, "n_outputs_", "target_mean_", "target_scale_", "_y_one_d")
+
     _parameters: ClassVar[dict[str, Parameter]] = {
         **BaseRecurrent._parameters,
         "loss": Parameter("squared_error", [StrOptions(set(REGRESSION_LOSSES))]),
         "quantiles": Parameter((0.1, 0.5, 0.9), ["array-like"]),
         "huber_delta": Parameter(1.0, [Interval(Real, 0, None, closed="neither")]),
     }
-    _FITTED_STATE = (*BaseRecurrent._FITTED_STATE, "n_outputs_", "target_mean_", "target_scale_", "_y_one_d")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -469,6 +469,76 @@ class Forecaster(BaseForecaster):
         if self.exog_history_ is not None:
             self.exog_history_ = np.concatenate([self.exog_history_, X], axis=0)
 
+    # -- persisted state (see tsrnn._state) ----------------------------------------------------
+
+    _FITTED_STATE = (
+        "target_info_",
+        "n_series_",
+        "exog_columns_",
+        "diff_",
+        "_model",
+        "estimator_",
+        "transform_",
+        "n_step_features_",
+        "horizon_",
+        "history_",
+        "exog_history_",
+        "n_fit_",
+    )
+
+    def _get_state(self) -> dict:
+        return estimator_state(self, self._FITTED_STATE, ("calibration_model_", "calibration_residuals_"))
+
+    def _set_state(self, state: dict) -> None:
+        from ..estimators import BaseRecurrent
+
+        optional = ("calibration_model_", "calibration_residuals_")
+        if not restore_estimator_state(self, state, self._FITTED_STATE, optional):
+            if self.estimator is not None and not isinstance(self.estimator, BaseRecurrent):
+                fail("Forecaster.estimator", "is not a tsrnn recurrent estimator")
+            return
+        if self.estimator is not None and not isinstance(self.estimator, BaseRecurrent):
+            fail("Forecaster.estimator", "is not a tsrnn recurrent estimator")
+        h = check_array(self.history_, "Forecaster.history_", ndim=2)
+        n, m = h.shape
+        if h.dtype != np.float64 or check_int(self.n_series_, "Forecaster.n_series_", 1) != m:
+            fail("Forecaster.history_", "does not match n_series_")
+        info = self.target_info_
+        if not isinstance(info, TargetInfo) or len(info.index) != n or len(info.columns) != m:
+            fail("Forecaster.target_info_", "does not match the history")
+        check_int(self.n_fit_, "Forecaster.n_fit_", 1, n)
+        check_int(self.diff_, "Forecaster.diff_", 0)
+        columns = self.exog_columns_
+        if columns is not None and not isinstance(columns, list):
+            fail("Forecaster.exog_columns_", "is not a list")
+        p = 0 if columns is None else len(columns)
+        if (self.exog_history_ is None) != (columns is None):
+            fail("Forecaster.exog_history_", "does not match exog_columns_")
+        if columns is not None:
+            check_array(self.exog_history_, "Forecaster.exog_history_", (n, p))
+        horizon = 1 if self.strategy == "recursive" else self.horizon
+        if self.horizon_ != (None if self.strategy == "recursive" else horizon):
+            fail("Forecaster.horizon_", "does not match strategy and horizon")
+        for attr in ("_model", "calibration_model_"):
+            model = getattr(self, attr, None)
+            if model is None and attr == "calibration_model_":
+                continue
+            if not isinstance(model, _Model) or model.horizon != horizon:
+                fail(f"Forecaster.{attr}", "is not a fitted pipeline of this Forecaster")
+            t = model.transform
+            if t.mean_.shape != (m,) or (t.seasonal_period, t.diff) != (self.seasonal_period, self.diff_):
+                fail(f"Forecaster.{attr}.transform", "does not match the series and the differencing")
+            check_vector(model.x_mean, f"Forecaster.{attr}.x_mean", p, allow_none=not p)
+            check_vector(model.x_scale, f"Forecaster.{attr}.x_scale", p, positive=True, allow_none=not p)
+            est = model.estimator
+            if est.n_timesteps_ != self.window or est.input_size_ != self.n_step_features_:
+                fail(f"Forecaster.{attr}.estimator", "does not read windows of this Forecaster")
+        if self.estimator_ is not self._model.estimator or self.transform_ is not self._model.transform:
+            fail("Forecaster", "estimator_/transform_ are not those of the fitted pipeline")
+        residuals = getattr(self, "calibration_residuals_", None)
+        if residuals is not None:
+            check_array(residuals, "Forecaster.calibration_residuals_", (None, None, m), finite=False)
+
     # -- predictive distributions ------------------------------------------------------------
 
     @staticmethod
@@ -754,76 +824,6 @@ class Forecaster(BaseForecaster):
         # horizon, pair of levels and path count) until the next fit
         cache[1][key] = np.maximum(q[..., 0] - actual, actual - q[..., 1])
         return cache[1][key]
-
-    # -- persisted state (see tsrnn._state) ----------------------------------------------------
-
-    _FITTED_STATE = (
-        "target_info_",
-        "n_series_",
-        "exog_columns_",
-        "diff_",
-        "_model",
-        "estimator_",
-        "transform_",
-        "n_step_features_",
-        "horizon_",
-        "history_",
-        "exog_history_",
-        "n_fit_",
-    )
-
-    def _get_state(self) -> dict:
-        return estimator_state(self, self._FITTED_STATE, ("calibration_model_", "calibration_residuals_"))
-
-    def _set_state(self, state: dict) -> None:
-        from ..estimators import BaseRecurrent
-
-        optional = ("calibration_model_", "calibration_residuals_")
-        if not restore_estimator_state(self, state, self._FITTED_STATE, optional):
-            if self.estimator is not None and not isinstance(self.estimator, BaseRecurrent):
-                fail("Forecaster.estimator", "is not a tsrnn recurrent estimator")
-            return
-        if self.estimator is not None and not isinstance(self.estimator, BaseRecurrent):
-            fail("Forecaster.estimator", "is not a tsrnn recurrent estimator")
-        h = check_array(self.history_, "Forecaster.history_", ndim=2)
-        n, m = h.shape
-        if h.dtype != np.float64 or check_int(self.n_series_, "Forecaster.n_series_", 1) != m:
-            fail("Forecaster.history_", "does not match n_series_")
-        info = self.target_info_
-        if not isinstance(info, TargetInfo) or len(info.index) != n or len(info.columns) != m:
-            fail("Forecaster.target_info_", "does not match the history")
-        check_int(self.n_fit_, "Forecaster.n_fit_", 1, n)
-        check_int(self.diff_, "Forecaster.diff_", 0)
-        columns = self.exog_columns_
-        if columns is not None and not isinstance(columns, list):
-            fail("Forecaster.exog_columns_", "is not a list")
-        p = 0 if columns is None else len(columns)
-        if (self.exog_history_ is None) != (columns is None):
-            fail("Forecaster.exog_history_", "does not match exog_columns_")
-        if columns is not None:
-            check_array(self.exog_history_, "Forecaster.exog_history_", (n, p))
-        horizon = 1 if self.strategy == "recursive" else self.horizon
-        if self.horizon_ != (None if self.strategy == "recursive" else horizon):
-            fail("Forecaster.horizon_", "does not match strategy and horizon")
-        for attr in ("_model", "calibration_model_"):
-            model = getattr(self, attr, None)
-            if model is None and attr == "calibration_model_":
-                continue
-            if not isinstance(model, _Model) or model.horizon != horizon:
-                fail(f"Forecaster.{attr}", "is not a fitted pipeline of this Forecaster")
-            t = model.transform
-            if t.mean_.shape != (m,) or (t.seasonal_period, t.diff) != (self.seasonal_period, self.diff_):
-                fail(f"Forecaster.{attr}.transform", "does not match the series and the differencing")
-            check_vector(model.x_mean, f"Forecaster.{attr}.x_mean", p, allow_none=not p)
-            check_vector(model.x_scale, f"Forecaster.{attr}.x_scale", p, positive=True, allow_none=not p)
-            est = model.estimator
-            if est.n_timesteps_ != self.window or est.input_size_ != self.n_step_features_:
-                fail(f"Forecaster.{attr}.estimator", "does not read windows of this Forecaster")
-        if self.estimator_ is not self._model.estimator or self.transform_ is not self._model.transform:
-            fail("Forecaster", "estimator_/transform_ are not those of the fitted pipeline")
-        residuals = getattr(self, "calibration_residuals_", None)
-        if residuals is not None:
-            check_array(residuals, "Forecaster.calibration_residuals_", (None, None, m), finite=False)
 
 
 register(Forecaster)
