@@ -14,6 +14,7 @@ import numpy as np
 
 from .._layout import network_n_params
 from .._state import check_array, check_choice, check_int, check_vector, fail, reserve
+from ..kernels import BACKENDS
 from ..nn import SGD, Adam, History, RecurrentNetwork
 
 _OPTIMIZERS = {"adam": Adam, "sgd": SGD}
@@ -85,7 +86,7 @@ def rebuild_network(est) -> None:
             value = getattr(opt, name)
             if isinstance(value, np.ndarray) and (value.shape != p.shape or value.dtype != p.dtype):
                 fail(f"{where}._optimizer.{name}", "does not match params_")
-    device = check_choice(est.device_, f"{where}.device_", ("cpu", "reference", "cuda"))
+    device = check_choice(est.device_, f"{where}.device_", tuple(BACKENDS))
     reserve(_LAYOUT_BYTES_PER_LAYER * layers * (2 if bidirectional else 1), f"{where} network")
     args = (cell, d, hidden, head)
     kwargs = {
