@@ -344,3 +344,22 @@ def test_backtest_records_quantiles_and_summary_scores_them(y):
     none = backtest(NaiveForecaster(), y, horizon=3, n_windows=2, quantiles=())
     assert not [c for c in none.columns if c.startswith("q")]
     assert np.isnan(metrics.summarize(none).loc["NaiveForecaster", "crps"])
+
+
+def test_forecast_figure_shades_the_quantile_fan(y):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from tsrnn.evaluation._report import plot_forecasts
+
+    res = backtest(NaiveForecaster(), y, horizon=3, n_windows=1, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95))
+    fig = plot_forecasts(res, y, coverage=0.9)
+    ax = fig.axes[0]
+    bands = list(ax.collections)
+    assert len(bands) == 2  # the 90 % and the 50 % central bands
+    # the outer band spans the recorded 5 % and 95 % quantiles
+    outer = bands[0].get_paths()[0].vertices[:, 1]
+    assert outer.min() == pytest.approx(res["q0.05"].min()) and outer.max() == pytest.approx(
+        res["q0.95"].max()
+    )
+    assert "quantile fan (90%, 50% central)" in fig._suptitle.get_text()

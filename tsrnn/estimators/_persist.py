@@ -56,8 +56,10 @@ def rebuild_network(est) -> None:
         check_vector(est.target_scale_, f"{where}.target_scale_", outputs, positive=True, allow_none=True)
         if not isinstance(est._y_one_d, bool) or (est._y_one_d and outputs != 1):
             fail(f"{where}._y_one_d", "does not match n_outputs_")
-        # the head has one output per target and parameter of the loss's distribution
-        head = outputs * est._loss_function().n_params
+        try:  # the head has one output per target and parameter of the loss's distribution
+            head = outputs * est._loss_function().n_params
+        except (ValueError, TypeError) as exc:
+            fail(f"{where}._fitted_config", f"does not describe a loss ({exc})")
     # The weights are the one size the file cannot lie about: check the architecture against
     # them before building a layout whose cost grows with num_layers.
     p = check_array(est.params_, f"{where}.params_", ndim=1)
