@@ -20,6 +20,9 @@ from ..._layout import CELLS
 
 _ROLES = ("_forward_inference", "_forward", "_backward")
 
+#: The kernels of every cell in the table (resolved on first use by ``__getattr__``).
+__all__ = sorted(f"{cell}{role}" for cell in CELLS for role in _ROLES)
+
 
 def __getattr__(name: str):
     """``<cell>_forward``, ``<cell>_backward`` and ``<cell>_forward_inference`` of every cell in
@@ -34,7 +37,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *(f"{cell}{role}" for cell in CELLS for role in _ROLES)])
+    return sorted({*globals(), *(f"{cell}{role}" for cell in CELLS for role in _ROLES)})
 
 
 def _start_threads() -> None:
