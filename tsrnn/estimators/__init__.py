@@ -7,9 +7,12 @@ grid search can tune it); ``LSTM*``, ``GRU*`` and ``RNN*`` fix it and are full e
 from ._base import BaseRecurrent
 from ._classifier import GRUClassifier, LSTMClassifier, RecurrentClassifier, RNNClassifier
 from ._regressor import GRURegressor, LSTMRegressor, RecurrentRegressor, RNNRegressor
+from ._rows import FEATURE_LAYOUTS, INPUT_ORDERS, rows_to_sequences
 from ._warm_up import recurrent_estimators, warm_up
 
 __all__ = [
+    "FEATURE_LAYOUTS",
+    "INPUT_ORDERS",
     "BaseRecurrent",
     "GRUClassifier",
     "GRURegressor",
@@ -20,5 +23,6 @@ __all__ = [
     "RecurrentClassifier",
     "RecurrentRegressor",
     "recurrent_estimators",
+    "rows_to_sequences",
     "warm_up",
 ]
