@@ -720,7 +720,11 @@ def _check_recurrent(est, where: str) -> None:
     ):
         _fail(where, "input_size_ / n_timesteps_ do not match the network")
     x_ndim = est._x_ndim
-    expected_features = est.n_timesteps_ * d if x_ndim == 2 else est.n_timesteps_
+    static = getattr(est, "static_features", 0)
+    if x_ndim == 2:
+        expected_features = est.n_timesteps_ * (d - static) + static
+    else:
+        expected_features = d if getattr(est, "channels_first", False) else est.n_timesteps_
     if x_ndim not in (2, 3) or est.n_features_in_ != expected_features:
         _fail(where, "n_features_in_ does not match n_timesteps_ and input_size_")
     _check_vector(est.input_mean_, f"{where}.input_mean_", d)

@@ -68,7 +68,7 @@ def test_channels_first_panels():
         ({"input_order": "newest"}, "input_order must be one of"),
         ({"feature_layout": "stacked"}, "feature_layout must be one of"),
         ({"input_size": 2, "static_features": 2}, "must exceed static_features"),
-        ({"input_size": 4}, "columns before the static ones"),
+        ({"input_size": 4}, "not a multiple of input_size=4"),
         ({"channels_first": True}, "channels_first=True describes 3-D"),
     ],
 )

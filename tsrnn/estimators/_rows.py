@@ -117,10 +117,10 @@ def rows_to_sequences(
     n_lag_cols = X.shape[1] - static_features
     if n_lag_cols < lagged or n_lag_cols % lagged:
         raise ValueError(
-            f"X has {X.shape[1]} columns; with input_size={d} and static_features={static_features} "
-            f"the {n_lag_cols} columns before the static ones must be n_timesteps * {lagged} lagged "
-            f"values. Fix input_size / static_features or pass 3-D X of shape (n_samples, "
-            f"n_timesteps, input_size)."
+            f"X has {X.shape[1]} columns; with static_features={static_features} the "
+            f"{n_lag_cols} columns before the static ones are not a multiple of input_size={d} "
+            f"minus static_features ({lagged} lagged values per step). Fix input_size / "
+            f"static_features or pass 3-D X of shape (n_samples, n_timesteps, input_size)."
         )
     n, steps = X.shape[0], n_lag_cols // lagged
     lags = X[:, :n_lag_cols]
