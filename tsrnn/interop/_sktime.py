@@ -61,6 +61,8 @@ class SktimeForecaster(BaseForecaster):
         "enforce_index_type": None,
         "fit_is_empty": False,
     }
+    # update(update_params=True) refits on all the data seen, which sktime keeps only when asked
+    _config: ClassVar[dict] = {"remember_data": True}
 
     def __init__(self, forecaster=None):
         self.forecaster = forecaster
