@@ -38,25 +38,22 @@ def main() -> None:
     model = SKLearnModel(model=reg, lags=L, lags_future_covariates=list(range(1 - L, 1)))
     model.fit(train, future_covariates=month)
     pred = model.predict(12, future_covariates=month).values()[:, 0]
-    print(
-        f"SKLearnModel, lags_future_covariates (month): MAE of the changes {np.mean(np.abs(pred - truth)):.3f} ppm"
-    )
+    mae = np.mean(np.abs(pred - truth))
+    print(f"SKLearnModel, lags_future_covariates (month): MAE of the changes {mae:.3f} ppm")
 
     reg = RecurrentRegressor(cell="gru", random_state=0, **darts_layout(n_lagged=1))
     model = SKLearnModel(model=reg, lags=L, lags_past_covariates=L, output_chunk_length=12)
     model.fit(train, past_covariates=lagged_co2)
     pred = model.predict(12, past_covariates=lagged_co2).values()[:, 0]
-    print(
-        f"SKLearnModel, lags_past_covariates (CO2 level): MAE of the changes {np.mean(np.abs(pred - truth)):.3f} ppm"
-    )
+    mae = np.mean(np.abs(pred - truth))
+    print(f"SKLearnModel, lags_past_covariates (CO2 level): MAE of the changes {mae:.3f} ppm")
 
     reg = RecurrentRegressor(cell="gru", random_state=0, **darts_layout(n_static=1))
     model = SKLearnModel(model=reg, lags=L, lags_future_covariates=[0])
     model.fit(train, future_covariates=month)
     pred = model.predict(12, future_covariates=month).values()[:, 0]
-    print(
-        f"SKLearnModel, lags_future_covariates=[0] (static column): MAE {np.mean(np.abs(pred - truth)):.3f} ppm"
-    )
+    mae = np.mean(np.abs(pred - truth))
+    print(f"SKLearnModel, lags_future_covariates=[0] (static column): MAE {mae:.3f} ppm")
 
 
 if __name__ == "__main__":

@@ -72,9 +72,8 @@ def main() -> None:
     pred = multi.predict(8, exog=quarter.loc[test.index])
     pred = pred.pivot(columns="level", values="pred") if "level" in pred.columns else pred
     for name in ("realgdp", "realcons"):
-        print(
-            f"ForecasterRecursiveMultiSeries, {name} growth: MAE {np.mean(np.abs(pred[name] - test[name])):.3f}"
-        )
+        mae = np.mean(np.abs(pred[name] - test[name]))
+        print(f"ForecasterRecursiveMultiSeries, {name} growth: MAE {mae:.3f}")
 
 
 if __name__ == "__main__":
