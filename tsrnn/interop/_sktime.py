@@ -122,6 +122,25 @@ class SktimeForecaster(BaseForecaster):
             out[(name, c, "upper")] = frame["upper"].to_numpy()[steps - 1]
         return out
 
+    def _predict_quantiles(self, fh, X, alpha):
+        steps = self._steps(fh)
+        horizon = int(steps.max())
+        x_future = self._future_x(X, horizon)
+        name = self._y.name if self._y.name is not None else 0
+        out = pd.DataFrame(
+            index=fh.to_absolute_index(self.cutoff),
+            columns=pd.MultiIndex.from_product([[name], alpha]),
+            dtype=np.float64,
+        )
+        for a in alpha:
+            if a == 0.5:  # the intervals are symmetric around the point forecast
+                values = self.forecaster_.predict(horizon, X=x_future).to_numpy()
+            else:
+                frame = self.forecaster_.predict_interval(horizon, coverage=abs(1 - 2 * a), X=x_future)
+                values = frame["lower" if a < 0.5 else "upper"].to_numpy()
+            out[(name, a)] = values[steps - 1]
+        return out
+
     def _update(self, y, X=None, update_params=True):
         if update_params:
             self.forecaster_ = clone(self.forecaster_).fit(self._plain(self._y), self._plain_x(self._X))
