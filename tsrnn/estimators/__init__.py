@@ -4,11 +4,24 @@
 grid search can tune it); ``LSTM*``, ``GRU*`` and ``RNN*`` fix it and are full estimators too.
 """
 
-from ._base import BaseRecurrent
+from .._state import register as _register
+from ._base import BaseRecurrent, Parameter
 from ._classifier import GRUClassifier, LSTMClassifier, RecurrentClassifier, RNNClassifier
 from ._regressor import GRURegressor, LSTMRegressor, RecurrentRegressor, RNNRegressor
 from ._rows import FEATURE_LAYOUTS, INPUT_ORDERS, rows_to_sequences
 from ._warm_up import recurrent_estimators, warm_up
+
+for _cls in (
+    RecurrentRegressor,
+    LSTMRegressor,
+    GRURegressor,
+    RNNRegressor,
+    RecurrentClassifier,
+    LSTMClassifier,
+    GRUClassifier,
+    RNNClassifier,
+):
+    _register(_cls)
 
 __all__ = [
     "FEATURE_LAYOUTS",
@@ -18,6 +31,7 @@ __all__ = [
     "GRURegressor",
     "LSTMClassifier",
     "LSTMRegressor",
+    "Parameter",
     "RNNClassifier",
     "RNNRegressor",
     "RecurrentClassifier",
