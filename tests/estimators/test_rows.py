@@ -80,3 +80,49 @@ def test_bad_layouts_name_the_fix(kwargs, match):
 def test_static_columns_need_2d_rows():
     with pytest.raises(ValueError, match="static_features=0 or pass 2-D"):
         rows_to_sequences(np.zeros((2, 3, 1)), static_features=1)
+
+
+FAST = {"hidden_size": 4, "max_iter": 5, "random_state": 0}
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def _rows_of(seq, static, order, layout):
+    return np.array([_row(seq[i], static[i], order, layout) for i in range(len(seq))])
+
+
+def test_estimator_layout_parameters_fit_the_same_model_as_the_default_layout(tmp_path):
+    from tsrnn import GRURegressor, load, save
+
+    rng = np.random.default_rng(2)
+    n, steps = 60, 6
+    seq = rng.normal(size=(n, steps, 1))
+    static = rng.normal(size=(n, 1))
+    y = seq[:, -1, 0] + static[:, 0]
+    # oracle: the default layout on the rows written interleaved, oldest first, static repeated
+    full = np.concatenate([seq, np.repeat(static[:, None], steps, axis=1)], axis=2)
+    reference = GRURegressor(input_size=2, **FAST).fit(full.reshape(n, -1), y)
+    framework_rows = _rows_of(seq, static, "newest_first", "blocked")  # skforecast with one exog
+    model = GRURegressor(
+        input_size=2, input_order="newest_first", feature_layout="blocked", static_features=1, **FAST
+    ).fit(framework_rows, y)
+    np.testing.assert_array_equal(model.predict(framework_rows), reference.predict(full.reshape(n, -1)))
+    assert model.n_features_in_ == steps + 1 and model.n_timesteps_ == steps and model.input_size_ == 2
+    save(model, tmp_path / "m.tsrnn")
+    np.testing.assert_array_equal(
+        load(tmp_path / "m.tsrnn").predict(framework_rows), model.predict(framework_rows)
+    )
+    with pytest.raises(ValueError, match="expecting 7 features"):
+        model.predict(framework_rows[:, 1:])
+
+
+def test_estimator_channels_first_panels(tmp_path):
+    from tsrnn import GRURegressor, load, save
+
+    rng = np.random.default_rng(3)
+    panel = rng.normal(size=(40, 2, 5))  # sktime: (instances, variables, time)
+    y = panel[:, 0, -1] - panel[:, 1, 0]
+    reference = GRURegressor(**FAST).fit(panel.transpose(0, 2, 1), y)
+    model = GRURegressor(channels_first=True, **FAST).fit(panel, y)
+    np.testing.assert_array_equal(model.predict(panel), reference.predict(panel.transpose(0, 2, 1)))
+    save(model, tmp_path / "m.tsrnn")
+    np.testing.assert_array_equal(load(tmp_path / "m.tsrnn").predict(panel), model.predict(panel))
