@@ -39,7 +39,8 @@ def main() -> None:
     # 1. ForecasterRecursive, no exogenous variable: the last 10 sunspot years
     y = datasets.load("sunspots")
     y = pd.Series(y.to_numpy(), index=y.index.to_timestamp(how="start"), name="sunspots").asfreq("YS")
-    f = ForecasterRecursive(estimator=gru(**skforecast_layout()), lags=12).fit(y.iloc[:-10])
+    f = ForecasterRecursive(estimator=gru(**skforecast_layout()), lags=12)
+    f.fit(y.iloc[:-10])
     print(f"ForecasterRecursive, sunspots: MAE {np.mean(np.abs(f.predict(10) - y.iloc[-10:])):.2f}")
 
     # 2. ForecasterRecursive and ForecasterDirect with 2 exogenous columns: monthly CO2, differenced

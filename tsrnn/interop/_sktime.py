@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sktime.forecasting.base import BaseForecaster
+from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 
 from ..forecasting import Forecaster
 
@@ -95,11 +96,31 @@ class SktimeForecaster(BaseForecaster):
         return steps
 
     def _future_x(self, X, horizon: int):
+        """``X`` at every step up to ``horizon``; a missing step repeats the last known row.
+
+        A recursive forecast needs the covariates of every step up to the furthest one, but
+        sktime may pass ``X`` only at the times in ``fh``.
+        """
         if X is None or getattr(self.forecaster_, "exog_columns_", None) is None:
             return None
+        future = ForecastingHorizon(np.arange(1, horizon + 1), is_relative=True).to_absolute_index(
+            self.cutoff
+        )
         X = self._plain_x(X)
-        # the rows after the cutoff: the forecaster checks they cover every step up to horizon
-        return X.loc[X.index > self.cutoff[0]].iloc[:horizon]
+        full = X.reindex(future)
+        missing = full.isna().any(axis=1)
+        if missing.any():
+            warnings.warn(
+                f"X has no values for {int(missing.sum())} of the {horizon} steps up to the furthest "
+                f"step of fh (the first {future[np.argmax(missing.to_numpy())]!r}); the recursive "
+                "forecast repeats the last known row there. Pass X for every step after the cutoff "
+                "to avoid it.",
+                UserWarning,
+                stacklevel=3,
+            )
+            # steps before the first given row take the last training row
+            full = full.ffill().fillna(self._plain_x(self._X).iloc[-1])
+        return full
 
     def _predict(self, fh, X=None):
         steps = self._steps(fh)
