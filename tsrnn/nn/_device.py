@@ -4,15 +4,20 @@ The rule, in one place:
 
 - ``"cpu"`` and ``"reference"`` are used as given;
 - ``"cuda"`` is used when :func:`tsrnn.cuda_available` is true: the ``numba-cuda`` package is
-  installed and ``numba.cuda.is_available()`` says yes, which means an NVIDIA GPU with a
-  working driver, or numba's CUDA simulator when the environment variable
-  ``NUMBA_ENABLE_CUDASIM=1`` was set before numba was imported. Otherwise it raises a
-  ``RuntimeError`` that names the fix;
-- ``"auto"`` is ``"cuda"`` under the same condition and ``"cpu"`` otherwise, silently. So
-  ``"auto"`` runs in the (very slow) simulator only when it was enabled explicitly.
+  installed and ``numba.cuda.is_available()`` says yes (an NVIDIA GPU with a working driver,
+  or numba's CUDA simulator when the environment variable ``NUMBA_ENABLE_CUDASIM=1`` was set
+  before numba was imported), the driver supports numba-cuda's CUDA version, the GPU's compute
+  capability is supported, and a one-thread test kernel ran (checked once per process; see
+  :func:`tsrnn.kernels.cuda_diagnosis`). Otherwise it raises a ``RuntimeError`` that names the fix;
+- ``"auto"`` is ``"cuda"`` under the same condition and ``"cpu"`` otherwise: silently when there
+  is no GPU, with a one-line ``RuntimeWarning`` giving the reason when there is a GPU that
+  cannot run the kernels. So ``"auto"`` runs in the (very slow) simulator only when it was
+  enabled explicitly.
 """
 
 from __future__ import annotations
+
+import warnings
 
 __all__ = ["DEVICES", "device_description", "resolve_device"]
 
@@ -35,14 +40,20 @@ def resolve_device(device: str) -> str:
     if device in ("cpu", "reference"):
         return device
     if device in ("cuda", "auto"):
-        from ..kernels import _cuda_problem
+        from ..kernels import cuda_diagnosis
 
-        problem = _cuda_problem()
-        if problem is None:
+        diagnosis = cuda_diagnosis()
+        if diagnosis.problem is None:
             return "cuda"
-        if device == "auto":
-            return "cpu"
-        raise RuntimeError(problem)
+        if device == "cuda":
+            raise RuntimeError(diagnosis.problem)
+        if diagnosis.gpu_present:
+            warnings.warn(
+                f"device='auto' runs on the CPU: {diagnosis.reason} (device='cuda' says how to fix it).",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return "cpu"
     raise ValueError(f"device must be one of {list(DEVICES)}, got {device!r}.")
 
 

@@ -25,10 +25,13 @@ library launches (the PTX compilation tests compile those).
 from __future__ import annotations
 
 import math
+import warnings
 
 import numba
 import numpy as np
+from numba import config as numba_config
 from numba import cuda
+from numba.core.errors import NumbaPerformanceWarning
 
 from ._config import LaunchConfig, RecurrencePlan, gemm_block, plan_recurrence, split_count
 from ._device import GATES, MICRO, cell_kernels, linalg_kernels
@@ -83,6 +86,34 @@ def check_launch(grid, block, shared: int, config: LaunchConfig) -> None:
         )
 
 
+# numba-cuda warns about every launch of fewer than 128 blocks. The persistent kernels launch
+# one block per group of batch rows by design, and the small training kernels are sized to
+# their data, so the warning is expected for tsrnn's own launches, and only those are exempt.
+_LOW_OCCUPANCY = r"Grid size \d+ will likely result in GPU under-utilization"
+
+
+def check_registers(kernel, args, block) -> None:
+    """Refuse a block larger than the register file allows for the compiled ``kernel``.
+
+    The CUDA driver reports, per compiled kernel, the most threads a block may have given the
+    kernel's registers per thread (``get_max_threads_per_block``); a larger block fails at
+    launch with ``CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES``. This compiles the kernel for ``args``
+    (numba's dispatcher would do so at the launch anyway) and compares.
+    """
+    block = block if isinstance(block, tuple) else (block,)
+    threads = math.prod(block)
+    compiled = kernel.compile(tuple(numba.typeof(a) for a in args))
+    limit = int(compiled.max_threads_per_block)
+    if threads > limit:
+        name = getattr(getattr(kernel, "py_func", None), "__name__", str(kernel))
+        raise ValueError(
+            f"kernel {name} uses {compiled.regs_per_thread} registers per thread, so a block may "
+            f"have at most {limit} threads on this GPU, but the launch asks for block={block} "
+            f"({threads} threads). Fix: choose a smaller block in LaunchConfig (block, gemm_block, "
+            "aux_block or elementwise_threads)."
+        )
+
+
 class DeviceOps:
     """Launch kernels on ``stream``; allocate scratch from ``workspace`` (or fresh).
 
@@ -96,16 +127,32 @@ class DeviceOps:
         self.stream = stream
         self.workspace = workspace
         self._empty = {}
+        # Configured launchers per (kernel, grid, block, shared memory), checked once: the
+        # launch plan of a shape is built on its first launch and reused by every later one.
+        self._launchers = {}
 
     def with_workspace(self, workspace: Workspace | None) -> DeviceOps:
         """The same launcher, allocating scratch from ``workspace``."""
         ops = DeviceOps(self.config, self.stream, workspace)
         ops._empty = self._empty
+        ops._launchers = self._launchers
         return ops
 
     def launch(self, kernel, grid, block, shared, *args):
-        check_launch(grid, block, shared, self.config)
-        kernel[grid, block, self.stream, shared](*args)
+        key = (kernel, grid, block, shared)
+        launcher = self._launchers.get(key)
+        if launcher is None:
+            check_launch(grid, block, shared, self.config)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", _LOW_OCCUPANCY, NumbaPerformanceWarning)
+                launcher = kernel[grid, block, self.stream, shared]
+            if numba_config.ENABLE_CUDASIM:
+                # The simulator's kernel[...] configures the kernel object itself: not reusable.
+                launcher(*args)
+                return
+            check_registers(kernel, args, block)
+            self._launchers[key] = launcher
+        launcher(*args)
 
     def alloc(self, name, shape, dtype):
         if self.workspace is not None:
