@@ -154,7 +154,8 @@ class _FakeKernel:
         warnings.warn(
             NumbaPerformanceWarning(
                 f"Grid size {grid} will likely result in GPU under-utilization due to low occupancy."
-            )
+            ),
+            stacklevel=2,
         )
         return lambda *args: self.calls.append((launch, args))
 

@@ -24,9 +24,9 @@ MAX_DEFAULT_THREADS = 256
 
 @pytest.fixture(scope="module")
 def ptx():
-    from tsrnn.kernels.cuda import _ptx
+    from .helpers import codegen_module
 
-    return _ptx
+    return codegen_module()
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -37,6 +37,13 @@ def test_every_kernel_is_launched_and_recorded(ptx, dtype):
     into the kernels that call it)."""
     launched = {name for name, _types in ptx.launched_signatures(dtype)}
     assert launched == set(ptx.kernel_names(dtype).values())
+    # both compiled variants of each persistent kernel: W_hh in shared and in global memory
+    for cell in ("rnn_tanh", "rnn_relu", "lstm", "gru"):
+        for kind in ("forward", "backward"):
+            assert {
+                f"{cell}.{kind}_persistent[rows1,shared]",
+                f"{cell}.{kind}_persistent[rows2,global]",
+            } <= launched
     training = {name for name in launched if name.startswith("train.")}
     assert len(training) == 10, training
     # one signature per kernel: every launch site passes the same argument types

@@ -34,7 +34,7 @@ from numba import cuda
 from numba.core.errors import NumbaPerformanceWarning
 
 from ._config import LaunchConfig, RecurrencePlan, gemm_block, plan_recurrence, split_count
-from ._device import GATES, MICRO, cell_kernels, linalg_kernels
+from ._device import GATES, MICRO, cell_kernels, linalg_kernels, persistent_kernels
 
 # Elementwise launches (split-K reduction) use this many threads per block.
 REDUCE_THREADS = 256
@@ -322,10 +322,12 @@ def forward(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, ops):
     if plan.path == "persistent":
         w_t = ops.alloc("w_hh_t", (H, GH), x.dtype)
         transpose(ops, w_hh, w_t)
+        pk = persistent_kernels(
+            cell, np.dtype(x.dtype).name, plan.rows_per_thread, plan.cache_weights_forward
+        )
         ops.launch(
-            ck.forward_persistent, plan.grid, plan.block, plan.shared_forward,
+            pk.forward_persistent, plan.grid, plan.block, plan.shared_forward,
             w_t.reshape(H * GH), b_hh, h0, c0, out, aux, gates,
-            plan.rows_per_thread, plan.cache_weights_forward,
         )  # fmt: skip
         return
     bx, by = plan.block
@@ -351,10 +353,13 @@ def backward(
     dpre_hh = ops.alloc("dpre_hh", (L, N, GH), x.dtype) if cell == "gru" else dpre_ih
 
     if plan.path == "persistent":
+        pk = persistent_kernels(
+            cell, np.dtype(x.dtype).name, plan.rows_per_thread, plan.cache_weights_backward
+        )
         ops.launch(
-            ck.backward_persistent, plan.grid, plan.block, plan.shared_backward,
+            pk.backward_persistent, plan.grid, plan.block, plan.shared_backward,
             w_hh.reshape(GH * H), h0, c0, out, aux, gates, d_out, d_hn, d_cn,
-            dpre_ih, dpre_hh, dh0, dc0, plan.rows_per_thread, plan.cache_weights_backward,
+            dpre_ih, dpre_hh, dh0, dc0,
         )  # fmt: skip
     else:
         bx, by = plan.block
