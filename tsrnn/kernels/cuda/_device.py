@@ -56,6 +56,18 @@ DEVICE_JIT = {"device": True, "inline": "always"}
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 
+_DTYPE_NAMES: dict = {}
+
+
+def dtype_name(dtype) -> str:
+    """``np.dtype(dtype).name``, memoised: the host code asks for it at every launch, and
+    NumPy's own lookup costs microseconds."""
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = np.dtype(dtype).name
+    return name
+
+
 def _constants(dtype_name: str):
     t = np.dtype(dtype_name).type
     return numba.from_dtype(np.dtype(dtype_name)), t(0.0), t(0.5), t(1.0)

@@ -24,6 +24,7 @@ library launches (the PTX compilation tests compile those).
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -34,7 +35,7 @@ from numba import cuda
 from numba.core.errors import NumbaPerformanceWarning
 
 from ._config import LaunchConfig, RecurrencePlan, gemm_block, plan_recurrence, split_count
-from ._device import GATES, MICRO, cell_kernels, linalg_kernels, persistent_kernels
+from ._device import GATES, MICRO, cell_kernels, dtype_name, linalg_kernels, persistent_kernels
 
 # Elementwise launches (split-K reduction) use this many threads per block.
 REDUCE_THREADS = 256
@@ -234,7 +235,20 @@ class RecordingOps:
 
 
 def _itemsize(a) -> int:
-    return np.dtype(a.dtype).itemsize
+    return a.dtype.itemsize
+
+
+@functools.lru_cache(maxsize=1024)
+def gemm_plan(M: int, K: int, Nc: int, itemsize: int, split: bool, cfg: LaunchConfig):
+    """``(grid, block, k_chunk, bk, shared bytes)`` of a tiled product with an ``M x Nc``
+    output and a reduction of ``K`` (memoised: a training loop asks for the same few shapes
+    at every step)."""
+    bx, by = gemm_block(M, Nc, cfg)
+    bm, bn, bk = by * MICRO, bx * MICRO, cfg.gemm_bk
+    tiles_n, tiles_m = math.ceil(Nc / bn), math.ceil(M / bm)
+    splits, chunk = split_count(K, tiles_m * tiles_n, cfg) if split else (1, K)
+    shared = bk * (bm + 1 + bn + 1) * itemsize
+    return (tiles_n, tiles_m, splits), (bx, by), chunk, bk, shared
 
 
 def gemm(ops, a, b, c, *, trans_a=False, trans_b=False, bias=None, accumulate=False, split=None):
@@ -244,28 +258,20 @@ def gemm(ops, a, b, c, *, trans_a=False, trans_b=False, bias=None, accumulate=Fa
     slices computed by separate blocks (for the weight gradients, whose reduction runs over
     batch x time while their output is small); the slices are summed by ``reduce_splits``.
     """
-    cfg = ops.config
-    lk = linalg_kernels(np.dtype(c.dtype).name)
-    if trans_a:
-        K, M = a.shape
-    else:
-        M, K = a.shape
-    Nc = c.shape[1]
-    bx, by = gemm_block(M, Nc, cfg)
-    bm, bn, bk = by * MICRO, bx * MICRO, cfg.gemm_bk
-    tiles_n, tiles_m = math.ceil(Nc / bn), math.ceil(M / bm)
-    splits, chunk = split_count(K, tiles_m * tiles_n, cfg) if split else (1, K)
-    shared = bk * (bm + 1 + bn + 1) * _itemsize(c)
+    lk = linalg_kernels(dtype_name(c.dtype))
+    M, Nc = c.shape
+    K = a.shape[0] if trans_a else a.shape[1]
+    grid, block, chunk, bk, shared = gemm_plan(M, K, Nc, _itemsize(c), bool(split), ops.config)
+    splits = grid[2]
     bias = ops.empty(c.dtype, 1) if bias is None else bias
-    grid = (tiles_n, tiles_m, splits)
     if splits == 1:
         ops.launch(
-            lk.gemm, grid, (bx, by), shared, a, b, c.reshape(1, M, Nc), bias, trans_a, trans_b, accumulate,
+            lk.gemm, grid, block, shared, a, b, c.reshape(1, M, Nc), bias, trans_a, trans_b, accumulate,
             chunk, bk,
         )  # fmt: skip
         return
     partial = ops.alloc(split, (splits, M, Nc), c.dtype)
-    ops.launch(lk.gemm, grid, (bx, by), shared, a, b, partial, bias, trans_a, trans_b, False, chunk, bk)
+    ops.launch(lk.gemm, grid, block, shared, a, b, partial, bias, trans_a, trans_b, False, chunk, bk)
     blocks = math.ceil(M * Nc / REDUCE_THREADS)
     ops.launch(lk.reduce_splits, blocks, REDUCE_THREADS, 0, partial, c, accumulate)
 
@@ -273,7 +279,7 @@ def gemm(ops, a, b, c, *, trans_a=False, trans_b=False, bias=None, accumulate=Fa
 def column_sums(ops, a, out, name: str):
     """``out = a.sum(axis=0)`` (the bias gradients), split over row chunks like :func:`gemm`."""
     cfg = ops.config
-    lk = linalg_kernels(np.dtype(a.dtype).name)
+    lk = linalg_kernels(dtype_name(a.dtype))
     R, C = a.shape
     bx, by = cfg.aux_block
     tiles = math.ceil(C / bx)
@@ -291,7 +297,7 @@ def column_sums(ops, a, out, name: str):
 def transpose(ops, src, dst):
     """``dst = src.T`` through shared-memory tiles."""
     cfg = ops.config
-    lk = linalg_kernels(np.dtype(src.dtype).name)
+    lk = linalg_kernels(dtype_name(src.dtype))
     R, C = src.shape
     bx, by = cfg.aux_block
     by = min(by, bx)
@@ -299,9 +305,13 @@ def transpose(ops, src, dst):
     ops.launch(lk.transpose, (math.ceil(C / bx), math.ceil(R / bx)), (bx, by), shared, src, dst)
 
 
+_plan_recurrence = functools.lru_cache(maxsize=256)(plan_recurrence)
+
+
 def recurrence_plan(cell: str, x, w_hh, config: LaunchConfig) -> RecurrencePlan:
-    """The :class:`RecurrencePlan` the forward and backward of this layer use."""
-    return plan_recurrence(GATES[cell], x.shape[1], w_hh.shape[1], _itemsize(x), config)
+    """The :class:`RecurrencePlan` the forward and backward of this layer use (memoised per
+    shape and configuration)."""
+    return _plan_recurrence(GATES[cell], x.shape[1], w_hh.shape[1], _itemsize(x), config)
 
 
 # --------------------------------------------------------------------------- forward / backward
@@ -312,7 +322,7 @@ def forward(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, ops):
     L, N, D = x.shape
     H = w_hh.shape[1]
     GH = GATES[cell] * H
-    ck = cell_kernels(cell, np.dtype(x.dtype).name)
+    ck = cell_kernels(cell, dtype_name(x.dtype))
     plan = recurrence_plan(cell, x, w_hh, ops.config)
 
     # The input projection of every step; the recurrence overwrites it in place.
@@ -322,9 +332,7 @@ def forward(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, ops):
     if plan.path == "persistent":
         w_t = ops.alloc("w_hh_t", (H, GH), x.dtype)
         transpose(ops, w_hh, w_t)
-        pk = persistent_kernels(
-            cell, np.dtype(x.dtype).name, plan.rows_per_thread, plan.cache_weights_forward
-        )
+        pk = persistent_kernels(cell, dtype_name(x.dtype), plan.rows_per_thread, plan.cache_weights_forward)
         ops.launch(
             pk.forward_persistent, plan.grid, plan.block, plan.shared_forward,
             w_t.reshape(H * GH), b_hh, h0, c0, out, aux, gates,
@@ -346,16 +354,14 @@ def backward(
     L, N, D = x.shape
     H = w_hh.shape[1]
     GH = GATES[cell] * H
-    ck = cell_kernels(cell, np.dtype(x.dtype).name)
+    ck = cell_kernels(cell, dtype_name(x.dtype))
     plan = recurrence_plan(cell, x, w_hh, ops.config)
     dpre_ih = ops.alloc("dpre_ih", (L, N, GH), x.dtype)
     # Only the GRU's recurrent-side gradient differs from the input side (r * dn in block n).
     dpre_hh = ops.alloc("dpre_hh", (L, N, GH), x.dtype) if cell == "gru" else dpre_ih
 
     if plan.path == "persistent":
-        pk = persistent_kernels(
-            cell, np.dtype(x.dtype).name, plan.rows_per_thread, plan.cache_weights_backward
-        )
+        pk = persistent_kernels(cell, dtype_name(x.dtype), plan.rows_per_thread, plan.cache_weights_backward)
         ops.launch(
             pk.backward_persistent, plan.grid, plan.block, plan.shared_backward,
             w_hh.reshape(GH * H), h0, c0, out, aux, gates, d_out, d_hn, d_cn,

@@ -13,13 +13,14 @@ import math
 
 import numpy as np
 
+from ._device import dtype_name
 from ._train_device import rng_states, train_kernels
 
 __all__ = ["rng_states"]  # re-exported: the host seeding of the dropout generators
 
 
 def _kernels(a):
-    return train_kernels(np.dtype(a.dtype).name)
+    return train_kernels(dtype_name(a.dtype))
 
 
 def elementwise_grid(ops, total: int) -> tuple[int, int]:
