@@ -171,7 +171,7 @@ def _ops():
         pytest.skip("the simulator's launches are not configured objects")
     from tsrnn.kernels.cuda import LaunchConfig, _layer
 
-    return _layer.DeviceOps(LaunchConfig(), stream=0)
+    return _layer.DeviceOps(LaunchConfig(max_shared_bytes=232448), stream=0)
 
 
 def test_low_occupancy_warning_silenced_for_own_launches_only():
@@ -193,3 +193,32 @@ def test_block_larger_than_the_register_file_allows_is_refused():
     with pytest.raises(ValueError, match=r"at most 672 threads.*block=\(16, 48\).*LaunchConfig"):
         ops.launch(kernel, 2, (16, 48), 0, np.zeros(3))
     assert len(kernel.calls) == 1
+
+
+def test_more_than_48_kib_of_shared_memory_is_opted_in(monkeypatch):
+    ops, kernel = _ops(), _FakeKernel(1024)
+    from tsrnn.kernels.cuda import _layer
+
+    opted = []
+    monkeypatch.setattr(_layer, "opt_in_shared_memory", lambda compiled, nbytes: opted.append(nbytes))
+    ops.launch(kernel, 2, 32, 48 * 1024, np.zeros(3))
+    ops.launch(kernel, 2, 32, 160 * 1024, np.zeros(3))
+    ops.launch(kernel, 2, 32, 160 * 1024, np.zeros(3))  # once per compiled kernel and launch shape
+    assert opted == [160 * 1024]
+    with pytest.raises(ValueError, match="more than max_shared_bytes=232448"):
+        ops.launch(kernel, 2, 32, 232449, np.zeros(3))
+
+
+def test_large_shared_memory_keeps_w_hh_on_chip():
+    """With an H100's 227 KiB per block, an LSTM of H=96 (float32) keeps W_hh in shared
+    memory in both persistent kernels; with the 48 KiB default it cannot."""
+    from tsrnn.kernels.cuda import LaunchConfig
+    from tsrnn.kernels.cuda._config import persistent_shared_bytes, plan_recurrence
+
+    big = plan_recurrence(4, 64, 96, 4, LaunchConfig(max_shared_bytes=232448))
+    small = plan_recurrence(4, 64, 96, 4, LaunchConfig())
+    fwd, bwd = persistent_shared_bytes(4, 96, big.block[1] * big.rows_per_thread, 4, True)
+    assert 4 * 96 * 96 * 4 == 147456  # W_hh alone: 144 KiB
+    assert (big.cache_weights_forward, big.cache_weights_backward) == (True, True)
+    assert (big.shared_forward, big.shared_backward) == (fwd, bwd) and fwd > 48 * 1024
+    assert (small.cache_weights_forward, small.cache_weights_backward) == (False, False)

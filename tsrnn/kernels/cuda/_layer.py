@@ -24,6 +24,7 @@ library launches (the PTX compilation tests compile those).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import warnings
@@ -34,7 +35,15 @@ from numba import config as numba_config
 from numba import cuda
 from numba.core.errors import NumbaPerformanceWarning
 
-from ._config import LaunchConfig, RecurrencePlan, gemm_block, plan_recurrence, split_count
+from ._config import (
+    DEFAULT_SHARED_BYTES,
+    LaunchConfig,
+    RecurrencePlan,
+    gemm_block,
+    plan_recurrence,
+    shared_limit,
+    split_count,
+)
 from ._device import GATES, MICRO, cell_kernels, dtype_name, linalg_kernels, persistent_kernels
 
 # Elementwise launches (split-K reduction) use this many threads per block.
@@ -80,11 +89,31 @@ def check_launch(grid, block, shared: int, config: LaunchConfig) -> None:
         raise ValueError(f"grid dimensions y and z are limited to 65535, got grid={grid}.")
     if min(grid) < 1:
         raise ValueError(f"empty grid {grid}")
-    if shared > config.max_shared_bytes:
+    if shared > shared_limit(config):
         raise ValueError(
             f"a launch needs {shared} bytes of shared memory, more than "
-            f"max_shared_bytes={config.max_shared_bytes}."
+            f"max_shared_bytes={shared_limit(config)}."
         )
+
+
+def with_device_limits(config: LaunchConfig) -> LaunchConfig:
+    """``config`` with ``max_shared_bytes`` filled in from the current GPU when left to it
+    (its opt-in limit per block); unchanged under the simulator or when set."""
+    if config.max_shared_bytes is not None or numba_config.ENABLE_CUDASIM:
+        return config
+    limit = int(cuda.get_current_device().MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)
+    return dataclasses.replace(config, max_shared_bytes=max(limit, DEFAULT_SHARED_BYTES))
+
+
+def opt_in_shared_memory(compiled, nbytes: int) -> None:
+    """Allow the compiled kernel ``nbytes`` of dynamic shared memory (needed above 48 KiB):
+    the driver attribute numba-cuda itself sets for ``shared_memory_carveout``."""
+    from cuda.bindings import driver as binding
+    from numba.cuda.cudadrv.driver import driver
+
+    cufunc = compiled._codelibrary.get_cufunc()
+    attr = binding.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+    driver.cuKernelSetAttribute(attr, int(nbytes), cufunc.handle, cufunc.device.id)
 
 
 # numba-cuda warns about every launch of fewer than 128 blocks. The persistent kernels launch
@@ -93,17 +122,20 @@ def check_launch(grid, block, shared: int, config: LaunchConfig) -> None:
 _LOW_OCCUPANCY = r"Grid size \d+ will likely result in GPU under-utilization"
 
 
-def check_registers(kernel, args, block) -> None:
+def check_registers(kernel, args, block, shared: int = 0) -> None:
     """Refuse a block larger than the register file allows for the compiled ``kernel``.
 
     The CUDA driver reports, per compiled kernel, the most threads a block may have given the
     kernel's registers per thread (``get_max_threads_per_block``); a larger block fails at
     launch with ``CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES``. This compiles the kernel for ``args``
-    (numba's dispatcher would do so at the launch anyway) and compares.
+    (numba's dispatcher would do so at the launch anyway) and compares. A launch with more
+    than 48 KiB of dynamic shared memory opts the compiled kernel in to it here.
     """
     block = block if isinstance(block, tuple) else (block,)
     threads = math.prod(block)
     compiled = kernel.compile(tuple(numba.typeof(a) for a in args))
+    if shared > DEFAULT_SHARED_BYTES:
+        opt_in_shared_memory(compiled, shared)
     limit = int(compiled.max_threads_per_block)
     if threads > limit:
         name = getattr(getattr(kernel, "py_func", None), "__name__", str(kernel))
@@ -124,7 +156,7 @@ class DeviceOps:
     """
 
     def __init__(self, config: LaunchConfig, stream, workspace: Workspace | None = None):
-        self.config = config
+        self.config = with_device_limits(config)
         self.stream = stream
         self.workspace = workspace
         self._empty = {}
@@ -151,7 +183,7 @@ class DeviceOps:
                 # The simulator's kernel[...] configures the kernel object itself: not reusable.
                 launcher(*args)
                 return
-            check_registers(kernel, args, block)
+            check_registers(kernel, args, block, shared)
             self._launchers[key] = launcher
         launcher(*args)
 
