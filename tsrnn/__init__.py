@@ -7,7 +7,8 @@ scikit-learn estimator API, with pandas forecasting workflows and classical base
 from . import datasets, functional
 from ._layout import CELLS
 from ._persistence import load, save
-from .baselines import ARIMAForecaster, HMMForecaster, NaiveForecaster
+from ._version import __version__
+from .baselines import ARIMAForecaster, ETSForecaster, HMMForecaster, NaiveForecaster, ThetaForecaster
 from .estimators import (
     GRUClassifier,
     GRURegressor,
@@ -22,11 +23,10 @@ from .evaluation import backtest, compare, metrics
 from .forecasting import Forecaster, PerSeriesForecaster, fit_many, make_windows
 from .kernels import cuda_available
 
-__version__ = "0.1.0"
-
 __all__ = [
     "CELLS",
     "ARIMAForecaster",
+    "ETSForecaster",
     "Forecaster",
     "GRUClassifier",
     "GRURegressor",
@@ -39,6 +39,7 @@ __all__ = [
     "RNNRegressor",
     "RecurrentClassifier",
     "RecurrentRegressor",
+    "ThetaForecaster",
     "__version__",
     "backtest",
     "compare",

@@ -1,6 +1,6 @@
 """pandas forecasting: the shared forecaster interface, windows and the Forecaster wrapper."""
 
-from ._base import BaseForecaster, check_series, future_index
+from ._base import BaseForecaster, TargetInfo, check_series, future_index
 from ._forecaster import Forecaster, conformal_quantile
 from ._per_series import PerSeriesForecaster, fit_many
 from ._plotting import plot_forecast
@@ -11,6 +11,7 @@ __all__ = [
     "BaseForecaster",
     "Forecaster",
     "PerSeriesForecaster",
+    "TargetInfo",
     "TargetTransform",
     "check_series",
     "conformal_quantile",
