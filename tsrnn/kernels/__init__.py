@@ -10,6 +10,8 @@ import importlib.util
 from dataclasses import dataclass
 from types import ModuleType
 
+import numpy as np
+
 from .reference import inference_via_forward
 
 _BACKEND_MODULES = {

@@ -38,6 +38,8 @@ import numba
 import numpy as np
 from numba import cuda, int64, uint64
 
+from ..._layout import CELLS, cell_spec
+
 # Outputs per thread along each axis of a GEMM tile (register blocking): a thread keeps a
 # MICRO x MICRO accumulator tile in registers and reads 2*MICRO shared values per MICRO^2 FMAs.
 MICRO = 4
@@ -53,7 +55,8 @@ ACC_SIZE = MAX_ROWS_PER_THREAD * MAX_GATES
 JIT = {"cache": True}
 DEVICE_JIT = {"device": True, "inline": "always"}
 
-GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+# Gates per cell, from the one cell table.
+GATES = {name: spec.n_gates for name, spec in CELLS.items()}
 
 
 _DTYPE_NAMES: dict = {}
@@ -285,8 +288,9 @@ def _cell_units(cell: str, dtype_name: str):
     def sigmoid(v):
         return HALF + HALF * math.tanh(HALF * v)
 
-    if cell in ("rnn_tanh", "rnn_relu"):
-        relu = cell == "rnn_relu"
+    spec = cell_spec(cell)
+    if spec.n_gates == 1:  # Elman RNN
+        relu = spec.torch_nonlinearity == "relu"
 
         @cuda.jit(**DEVICE_JIT)
         def fwd(t, n, j, H, a0, a1, a2, a3, h_prev, b_hh, c0, out, aux, gates):
@@ -308,7 +312,7 @@ def _cell_units(cell: str, dtype_name: str):
             dpre_ih[t, n, j] = d
             return ZERO, d, ZERO, ZERO, ZERO
 
-    elif cell == "lstm":
+    elif spec.has_cell_state:  # LSTM
 
         @cuda.jit(**DEVICE_JIT)
         def fwd(t, n, j, H, a0, a1, a2, a3, h_prev, b_hh, c0, out, aux, gates):
@@ -349,7 +353,7 @@ def _cell_units(cell: str, dtype_name: str):
             dc0[n, j] = dc * f
             return ZERO, d_i, d_f, d_g, d_o
 
-    elif cell == "gru":
+    elif spec.recurrent_term_gate is not None:  # GRU: W_hn h + b_hn kept apart, scaled by r
 
         @cuda.jit(**DEVICE_JIT)
         def fwd(t, n, j, H, a0, a1, a2, a3, h_prev, b_hh, c0, out, aux, gates):

@@ -35,6 +35,7 @@ from numba import config as numba_config
 from numba import cuda
 from numba.core.errors import NumbaPerformanceWarning
 
+from ..._layout import cell_spec
 from ._config import (
     DEFAULT_SHARED_BYTES,
     LaunchConfig,
@@ -389,8 +390,10 @@ def backward(
     ck = cell_kernels(cell, dtype_name(x.dtype))
     plan = recurrence_plan(cell, x, w_hh, ops.config)
     dpre_ih = ops.alloc("dpre_ih", (L, N, GH), x.dtype)
-    # Only the GRU's recurrent-side gradient differs from the input side (r * dn in block n).
-    dpre_hh = ops.alloc("dpre_hh", (L, N, GH), x.dtype) if cell == "gru" else dpre_ih
+    # Only a cell with a separate recurrent term (the GRU's n gate, scaled by r) has a
+    # recurrent-side gradient that differs from the input side.
+    separate = cell_spec(cell).recurrent_term_gate is not None
+    dpre_hh = ops.alloc("dpre_hh", (L, N, GH), x.dtype) if separate else dpre_ih
 
     if plan.path == "persistent":
         pk = persistent_kernels(cell, dtype_name(x.dtype), plan.rows_per_thread, plan.cache_weights_backward)
@@ -420,7 +423,7 @@ def backward(
         h_prev = out[: L - 1].reshape((L - 1) * N, H)
         gemm(ops, gh[N:], h_prev, dw_hh, trans_a=True, accumulate=True, split="split_dw_hh")
     column_sums(ops, gi, db_ih, "split_db_ih")
-    if cell == "gru":
+    if separate:
         column_sums(ops, gh, db_hh, "split_db_hh")
     else:
         ops.copy(db_hh, db_ih)
