@@ -100,8 +100,8 @@ def test_no_gpu_falls_back_silently(monkeypatch):
         assert resolve_device("auto") == "cpu"
 
 
+@pytest.mark.numba_cuda
 def test_the_test_kernel_runs_once_per_process(monkeypatch):
-    pytest.importorskip("numba_cuda")
     from numba import config, cuda
 
     if config.ENABLE_CUDASIM or cuda.is_available():
@@ -164,7 +164,6 @@ class _FakeKernel:
 
 
 def _ops():
-    pytest.importorskip("numba_cuda")
     from numba import config
 
     if config.ENABLE_CUDASIM:
@@ -174,6 +173,7 @@ def _ops():
     return _layer.DeviceOps(LaunchConfig(max_shared_bytes=232448), stream=0)
 
 
+@pytest.mark.numba_cuda
 def test_low_occupancy_warning_silenced_for_own_launches_only():
     from numba.core.errors import NumbaPerformanceWarning
 
@@ -187,6 +187,7 @@ def test_low_occupancy_warning_silenced_for_own_launches_only():
         kernel[4, 32, 0, 0]  # a launch of the user's own is not silenced
 
 
+@pytest.mark.numba_cuda
 def test_block_larger_than_the_register_file_allows_is_refused():
     ops, kernel = _ops(), _FakeKernel(672)
     ops.launch(kernel, 2, (16, 42), 0, np.zeros(3))
@@ -195,6 +196,7 @@ def test_block_larger_than_the_register_file_allows_is_refused():
     assert len(kernel.calls) == 1
 
 
+@pytest.mark.numba_cuda
 def test_more_than_48_kib_of_shared_memory_is_opted_in(monkeypatch):
     ops, kernel = _ops(), _FakeKernel(1024)
     from tsrnn.kernels.cuda import _layer
@@ -209,6 +211,7 @@ def test_more_than_48_kib_of_shared_memory_is_opted_in(monkeypatch):
         ops.launch(kernel, 2, 32, 232449, np.zeros(3))
 
 
+@pytest.mark.numba_cuda
 def test_large_shared_memory_keeps_w_hh_on_chip():
     """With an H100's 227 KiB per block, an LSTM of H=96 (float32) keeps W_hh in shared
     memory in both persistent kernels; with the 48 KiB default it cannot."""

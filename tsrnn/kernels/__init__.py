@@ -14,7 +14,8 @@ import numpy as np
 
 from .reference import inference_via_forward
 
-_BACKEND_MODULES = {
+#: The kernel backends by device name: the one list of them (``DEVICES`` adds "auto").
+BACKENDS = {
     "reference": "tsrnn.kernels.reference",
     "cpu": "tsrnn.kernels.cpu",
     "cuda": "tsrnn.kernels.cuda",
@@ -165,8 +166,9 @@ def cuda_diagnosis() -> CudaDiagnosis:
     return CudaDiagnosis(None)
 
 
-def _cuda_problem() -> str | None:
-    """Why the CUDA kernels cannot run here (the message names the fixes), or None."""
+def cuda_problem() -> str | None:
+    """Why the CUDA kernels cannot run here (the message names the fixes), or None: the
+    message of :func:`cuda_diagnosis`."""
     return cuda_diagnosis().problem
 
 
@@ -194,17 +196,30 @@ def get_backend(device: str) -> ModuleType:
         For ``"cuda"`` when numba-cuda or a GPU (or the simulator) is missing; the message
         says how to fix it.
     """
-    if device not in _BACKEND_MODULES:
-        raise ValueError(f"device must be one of {sorted(_BACKEND_MODULES)}, got {device!r}.")
-    if device == "cuda" and (problem := _cuda_problem()):
+    if device not in BACKENDS:
+        raise ValueError(f"device must be one of {sorted(BACKENDS)}, got {device!r}.")
+    if device == "cuda" and (problem := cuda_problem()):
         raise RuntimeError(problem)
-    return importlib.import_module(_BACKEND_MODULES[device])
+    return importlib.import_module(BACKENDS[device])
+
+
+def kernel_set(module: ModuleType, cell: str):
+    """The ``(forward, backward, inference)`` kernels of ``cell`` in the kernel ``module``.
+
+    A module without ``<cell>_forward_inference`` (e.g. a new backend) gets an adapter that
+    calls its contract forward with temporary ``aux``/``gates`` arrays.
+    """
+    forward = getattr(module, f"{cell}_forward")
+    inference = getattr(module, f"{cell}_forward_inference", None)
+    if inference is None:
+        inference = functools.partial(inference_via_forward, cell, forward)
+    return forward, getattr(module, f"{cell}_backward"), inference
 
 
 def kernels_for(device: str, cell: str):
     """Return the ``(forward, backward)`` kernel pair of ``cell`` on ``device``."""
-    backend = get_backend(device)
-    return getattr(backend, f"{cell}_forward"), getattr(backend, f"{cell}_backward")
+    forward, backward, _ = kernel_set(get_backend(device), cell)
+    return forward, backward
 
 
 def inference_kernel_for(device: str, cell: str):
@@ -212,11 +227,6 @@ def inference_kernel_for(device: str, cell: str):
 
     Signature ``(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)``: fills ``out`` like the
     contract forward and ``c_n`` with the LSTM's final cell state, stores nothing for
-    backward (see :mod:`tsrnn.kernels.reference`). A backend without one gets an adapter that
-    calls its contract forward with temporary ``aux``/``gates`` arrays.
+    backward (see :mod:`tsrnn.kernels.reference`); see :func:`kernel_set`.
     """
-    backend = get_backend(device)
-    kernel = getattr(backend, f"{cell}_forward_inference", None)
-    if kernel is not None:
-        return kernel
-    return functools.partial(inference_via_forward, cell, getattr(backend, f"{cell}_forward"))
+    return kernel_set(get_backend(device), cell)[2]
