@@ -21,8 +21,9 @@ from collections import OrderedDict
 import numpy as np
 from numba import cuda
 
-from ..kernels.cuda import _layer, _train
-from ..kernels.cuda._config import LaunchConfig
+from ..kernels.cuda import LaunchConfig
+from ..kernels.cuda import layer as _layer
+from ..kernels.cuda import train as _train
 from ._losses import mse_loss, softmax_cross_entropy
 from ._optim import SGD, Adam
 
