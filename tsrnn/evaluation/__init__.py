@@ -3,12 +3,14 @@
 from . import metrics
 from ._backtest import backtest
 from ._compare import compare
+from ._panel_backtest import backtest_panel
 from ._registry import MODELS, default_model_names, make_forecaster
 from ._season import infer_seasonal_period
 
 __all__ = [
     "MODELS",
     "backtest",
+    "backtest_panel",
     "compare",
     "default_model_names",
     "infer_seasonal_period",

@@ -11,6 +11,7 @@ from sklearn.base import clone
 from .._parallel import run_tasks
 from .._validation import check_positive_int, check_probability
 from ..forecasting._base import check_covers, check_horizon, check_series
+from ..forecasting import is_panel
 from ..forecasting._per_series import PerSeriesForecaster, check_forecaster_interface
 from ._season import infer_seasonal_period
 from .metrics import seasonal_naive_mae
@@ -58,6 +59,13 @@ def _check_refit(refit) -> int:
         f"refit must be True (refit every window), False (fit once, then update) or a positive "
         f"integer k (refit every k windows), got {refit!r}."
     )
+
+
+def panel_columns(forecaster) -> tuple[str, str, str]:
+    """The long-format column names a forecaster reads (the defaults when it has none)."""
+    get = getattr(forecaster, "get_params", None)
+    params = get() if callable(get) else {}
+    return (params.get("id_col", "unique_id"), params.get("time_col", "ds"), params.get("target_col", "y"))
 
 
 def _run_group(forecaster, y, X, starts, horizon, coverage):
@@ -232,6 +240,9 @@ def backtest(
     seasonal_period: int | None = None,
     model: str | None = None,
     progress: bool = False,
+    *,
+    past_covariates=None,
+    static_covariates=None,
 ) -> pd.DataFrame:
     """Rolling-origin evaluation: forecast ``horizon`` steps from ``n_windows`` successive origins.
 
@@ -244,8 +255,12 @@ def backtest(
     forecaster : BaseForecaster
         Any forecaster with ``fit``/``predict``/``predict_interval``/``update`` (it is cloned,
         never modified).
-    y : pandas Series or DataFrame
-        The series, indexed by time (several columns: the forecaster gets them all).
+    y : pandas Series or DataFrame, or a panel
+        The series, indexed by time (several columns: the forecaster gets them all). A panel
+        (a long DataFrame with the forecaster's ``id_col``/``time_col``/``target_col``,
+        default ``unique_id``/``ds``/``y``, or a dict of Series) is backtested on cutoff
+        dates shared by all series; see :func:`tsrnn.evaluation.backtest_panel` and
+        docs/panels.md.
     horizon : int
         Steps forecast from each origin.
     n_windows : int, default=5
@@ -273,6 +288,8 @@ def backtest(
         Name in the ``model`` column (default: the class name).
     progress : bool, default=False
         Show a progress bar (tqdm) over windows.
+    past_covariates, static_covariates : DataFrame, optional
+        Panels only: given to the forecaster's ``fit`` (see :class:`tsrnn.Forecaster`).
 
     Returns
     -------
@@ -287,6 +304,15 @@ def backtest(
     from tqdm.auto import tqdm
 
     _check_forecaster(forecaster)
+    if is_panel(y, *panel_columns(forecaster)[:2]):
+        from ._panel_backtest import backtest_panel
+
+        return backtest_panel(
+            forecaster, y, horizon, n_windows, step, refit, X, past_covariates, static_covariates,
+            n_jobs, coverage, seasonal_period, model,
+        )
+    if past_covariates is not None or static_covariates is not None:
+        raise ValueError("past_covariates and static_covariates need a panel y (long DataFrame or dict of Series).")
     horizon, n_windows, _, group_size, X, coverage, season, starts = check_backtest_args(
         y, horizon, n_windows, step, refit, X, coverage, seasonal_period
     )
