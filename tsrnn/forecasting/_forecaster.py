@@ -154,8 +154,9 @@ class Forecaster(BaseForecaster):
         The fitted target transform.
     n_step_features_ : int
         Features per window step (the ``input_size`` given to recurrent regressors).
-    diff_ : int
-        The order of differencing used (``diff``, or the one ``diff="auto"`` chose).
+    diff_ : int or dict
+        The order of differencing used (``diff``, or the one ``diff="auto"`` chose; on a
+        panel the largest over the series, or with ``scope="local"`` a dict id -> order).
     horizon_ : int or None
         The fixed horizon of the direct strategy (``None`` for recursive).
     history_ : ndarray of shape (n_timesteps, n_series)

@@ -52,6 +52,11 @@ CALENDAR_FEATURES: dict[str, tuple[int, object]] = {
 }
 
 
+def _show(label) -> str:
+    """A timestamp or id for an error message (NumPy scalars as plain Python values)."""
+    return repr(label.item() if isinstance(label, np.generic) else label)
+
+
 def _week(index) -> np.ndarray:
     if isinstance(index, pd.PeriodIndex):
         index = index.to_timestamp()
@@ -154,14 +159,14 @@ def _check_regular(uid, index: pd.Index, step, name: str) -> None:
     if len(missing):
         before = index[index < missing[0]][-1]
         raise ValueError(
-            f"series {uid!r} of {name} has missing timestamps: the first gap is at {missing[0]!r} "
-            f"(after {before!r}), {len(missing)} missing in all at the step {step!r}. Fill them "
+            f"series {_show(uid)} of {name} has missing timestamps: the first gap is at {_show(missing[0])} "
+            f"(after {_show(before)}), {len(missing)} missing in all at the step {_show(step)}. Fill them "
             f"(e.g. resample the series to its frequency and interpolate) before fitting."
         )
     off = index.difference(expected)
     raise ValueError(
-        f"series {uid!r} of {name} has timestamps off the regular grid of step {step!r}, the first "
-        f"{off[0]!r}; resample it to one frequency."
+        f"series {_show(uid)} of {name} has timestamps off the regular grid of step {_show(step)}, the first "
+        f"{_show(off[0])}; resample it to one frequency."
     )
 
 
@@ -169,8 +174,8 @@ def _check_values(uid, values: np.ndarray, index: pd.Index, name: str) -> None:
     bad = ~np.isfinite(values)
     if bad.any():
         raise ValueError(
-            f"series {uid!r} of {name} has {int(bad.sum())} NaN or infinite value(s), the first at "
-            f"{index[int(np.argmax(bad))]!r}; fill them first (e.g. interpolate)."
+            f"series {_show(uid)} of {name} has {int(bad.sum())} NaN or infinite value(s), the first at "
+            f"{_show(index[int(np.argmax(bad))])}; fill them first (e.g. interpolate)."
         )
 
 
@@ -190,13 +195,13 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
         for uid, s in y.items():
             if not isinstance(s, pd.Series):
                 raise TypeError(
-                    f"{name}[{uid!r}] must be a pandas Series indexed by time, got {type(s).__name__}."
+                    f"{name}[{_show(uid)}] must be a pandas Series indexed by time, got {type(s).__name__}."
                 )
             if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-                raise TypeError(f"series {uid!r} of {name} is not numeric (dtype {s.dtype}).")
+                raise TypeError(f"series {_show(uid)} of {name} is not numeric (dtype {s.dtype}).")
             if len(s) == 0:
-                raise ValueError(f"series {uid!r} of {name} is empty.")
-            check_time_index(s.index, f"series {uid!r} of {name}")
+                raise ValueError(f"series {_show(uid)} of {name} is empty.")
+            check_time_index(s.index, f"series {_show(uid)} of {name}")
             ids.append(uid)
             values.append(s.to_numpy(dtype=np.float64, na_value=np.nan))
             indexes.append(_as_time_index(s.index, name))
@@ -219,8 +224,8 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
             index = _as_time_index(g[time_col].to_numpy(), name)
             if index.has_duplicates:
                 raise ValueError(
-                    f"series {uid!r} of {name} has duplicated timestamps (first: "
-                    f"{index[index.duplicated()][0]!r}); aggregate them first."
+                    f"series {_show(uid)} of {name} has duplicated timestamps (first: "
+                    f"{_show(index[index.duplicated()][0])}); aggregate them first."
                 )
             ids.append(uid)
             values.append(g[target_col].to_numpy(dtype=np.float64, na_value=np.nan))
@@ -290,8 +295,8 @@ class Covariates:
             frame = g.set_index(pd.Index(_as_time_index(g[time_col].to_numpy(), name)))[cols]
             if frame.index.has_duplicates:
                 raise ValueError(
-                    f"{name} has duplicated timestamps for series {uid!r} (first: "
-                    f"{frame.index[frame.index.duplicated()][0]!r})."
+                    f"{name} has duplicated timestamps for series {_show(uid)} (first: "
+                    f"{_show(frame.index[frame.index.duplicated()][0])})."
                 )
             self.parts[uid] = frame
 
@@ -299,18 +304,18 @@ class Covariates:
         """Values ``(len(index), p)`` of series ``uid`` at ``index``; a clear error when missing."""
         frame = self.parts.get(uid)
         if frame is None:
-            raise ValueError(f"{self.name} has no rows for series {uid!r}{what}; it needs one per timestamp.")
+            raise ValueError(f"{self.name} has no rows for series {_show(uid)}{what}; it needs one per timestamp.")
         missing = index.difference(frame.index)
         if len(missing):
             raise ValueError(
-                f"{self.name} lacks series {uid!r} at {len(missing)} timestamp(s){what}, the first "
-                f"{missing[0]!r}; it needs a row for every timestamp from {index[0]!r} to {index[-1]!r}."
+                f"{self.name} lacks series {_show(uid)} at {len(missing)} timestamp(s){what}, the first "
+                f"{_show(missing[0])}; it needs a row for every timestamp from {_show(index[0])} to {_show(index[-1])}."
             )
         out = frame.loc[index].to_numpy(dtype=np.float64, na_value=np.nan)
         bad = ~np.isfinite(out)
         if bad.any():
             raise ValueError(
-                f"{self.name} has NaN for series {uid!r} at {index[int(np.argmax(bad.any(axis=1)))]!r}; fill it."
+                f"{self.name} has NaN for series {_show(uid)} at {_show(index[int(np.argmax(bad.any(axis=1)))])}; fill it."
             )
         return out
 
@@ -338,7 +343,7 @@ class StaticEncoder:
         if id_col in S.columns:
             S = S.set_index(id_col)
         if S.index.has_duplicates:
-            raise ValueError(f"static_covariates has several rows for series {S.index[S.index.duplicated()][0]!r}.")
+            raise ValueError(f"static_covariates has several rows for series {_show(S.index[S.index.duplicated()][0])}.")
         return S
 
     @property
@@ -350,7 +355,7 @@ class StaticEncoder:
         missing = [u for u in ids if u not in S.index]
         if missing:
             raise ValueError(
-                f"static_covariates has no row for series {missing[0]!r} ({len(missing)} series missing); "
+                f"static_covariates has no row for series {_show(missing[0])} ({len(missing)} series missing); "
                 "give one row per series."
             )
         if set(S.columns) != set(self.columns):
@@ -366,7 +371,7 @@ class StaticEncoder:
             codes = cats.get_indexer(S[c].astype(object))
             if (codes < 0).any():
                 bad = S[c].iloc[int(np.argmax(codes < 0))]
-                raise ValueError(f"static_covariates column {c!r} has the category {bad!r}, unseen in fit.")
+                raise ValueError(f"static_covariates column {c!r} has the category {_show(bad)}, unseen in fit.")
             parts.append(np.eye(len(cats))[codes])
         return np.concatenate(parts, axis=1) if parts else np.zeros((len(ids), 0))
 
@@ -467,7 +472,7 @@ class GlobalModel:
         try:
             return t.fit(values[:, None], index)
         except ValueError as exc:
-            raise ValueError(f"series {uid!r}: {exc}") from exc
+            raise ValueError(f"series {_show(uid)}: {exc}") from exc
 
     def stack(self, series: list, pad: int) -> tuple[_Stack, list]:
         """Stack ``series`` (dicts with uid, values, past, future, static) with ``pad`` free steps."""
@@ -501,7 +506,7 @@ class GlobalModel:
             unseen = [s["uid"] for s in series if s["uid"] not in pos]
             if unseen:
                 raise ValueError(
-                    f"series {unseen[0]!r} was not seen in fit, and series_id=True gives each "
+                    f"series {_show(unseen[0])} was not seen in fit, and series_id=True gives each "
                     "training series its own input column; fit with series_id=False to forecast "
                     "series never seen in training."
                 )
@@ -522,7 +527,7 @@ class GlobalModel:
         for s in series:
             if len(s["values"]) < lost + self.window:
                 raise ValueError(
-                    f"series {s['uid']!r} has {len(s['values'])} observations, too few to forecast "
+                    f"series {_show(s['uid'])} has {len(s['values'])} observations, too few to forecast "
                     f"from: the window needs {self.window} (+ {lost} lost to differencing)."
                 )
         st, transforms = self.stack(series, horizon)
@@ -641,9 +646,12 @@ def _fit_local_task(fit_kwargs: dict, series: dict, step) -> GlobalModel:
     return fit_global([series], step, **fit_kwargs)
 
 
-def fit_local(series: list, step, n_jobs, **fit_kwargs) -> dict:
-    """One model per series, fitted in parallel through joblib (a Dask cluster too)."""
-    tasks = [(fit_kwargs, s, step) for s in series]
+def fit_local(series: list, step, n_jobs, diffs: list, **fit_kwargs) -> dict:
+    """One model per series (differenced ``diffs[i]`` times), fitted in parallel through joblib."""
+    tasks = []
+    for s, d in zip(series, diffs):
+        log, season, _, standardize = fit_kwargs["transform_params"]
+        tasks.append(({**fit_kwargs, "transform_params": (log, season, int(d), standardize)}, s, step))
     return dict(zip([s["uid"] for s in series], run_tasks(_fit_local_task, tasks, n_jobs)))
 
 
@@ -694,7 +702,7 @@ def _series(state_like: dict, panel: Panel, pad: int, future, past, static_frame
         s = {"uid": uid, "values": v, "index": ix, "past": None, "future": None, "static": None}
         if future is not None or calendar:
             labels = ix.append(future_labels(ix, pad, panel.step)) if pad else ix
-            what = f" (the forecast needs it up to {labels[-1]!r})" if pad else ""
+            what = f" (the forecast needs it up to {_show(labels[-1])})" if pad else ""
             cols = []
             if future is not None:
                 cols.append(future.rows(uid, labels, what))
@@ -750,12 +758,14 @@ def fit_panel(f, y, X=None, past_covariates=None, static_covariates=None):
         raise TypeError("calendar features need dates in the time column; use calendar=None for integer time.")
     ctx = {"calendar": calendar, "encoding": f.calendar_encoding, "static": static}
     series = _series(ctx, panel, 0, future, past, static_covariates)
-    f.diff_ = max(f._select_diff(s["values"][:, None]) for s in series)
+    diffs = [f._select_diff(s["values"][:, None]) for s in series]
+    # one model shares one transform chain; local models difference each series as it needs
+    f.diff_ = max(diffs) if f.scope == "global" else dict(zip(panel.ids, diffs))
     direct = int(f.horizon) if f.strategy == "direct" else 0
     kwargs = {
         "window": int(f.window),
         "direct": direct,
-        "transform_params": (bool(f.log), f.seasonal_period, int(f.diff_), bool(f.standardize)),
+        "transform_params": (bool(f.log), f.seasonal_period, max(diffs), bool(f.standardize)),
         "series_id": bool(f.series_id) and f.scope == "global",
         "static": static,
         "make_estimator": f._make_estimator,
@@ -767,7 +777,7 @@ def fit_panel(f, y, X=None, past_covariates=None, static_covariates=None):
         model = fit_global(series, panel.step, **kwargs)
         f.estimator_ = model.estimator
     else:
-        models = fit_local(series, panel.step, None, **kwargs)
+        models = fit_local(series, panel.step, None, diffs=diffs, **kwargs)
     f.panel_ = PanelState(panel, f.scope, future, past, static_covariates, static, calendar, f.calendar_encoding, model, models, direct)
     f.n_series_ = len(panel.ids)
     f.horizon_ = direct or None
@@ -816,7 +826,7 @@ def predict_panel(f, horizon, y=None, X=None, past_covariates=None, static_covar
             local = state.models.get(s["uid"])
             if local is None:
                 raise ValueError(
-                    f"series {s['uid']!r} was not seen in fit, and scope='local' has one model per "
+                    f"series {_show(s['uid'])} was not seen in fit, and scope='local' has one model per "
                     "training series; use scope='global' to forecast new series."
                 )
             forecasts.append(local.forecast([s], horizon)[0])
