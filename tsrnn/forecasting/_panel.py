@@ -43,9 +43,9 @@ CALENDAR_ENCODINGS = ("cyclic", "onehot")
 CALENDAR_FEATURES: dict[str, tuple[int, object]] = {
     "month": (12, lambda ix: ix.month - 1),
     "quarter": (4, lambda ix: ix.quarter - 1),
-    "dayofweek": (7, lambda ix: ix.dayofweek),
+    "dayofweek": (7, lambda ix: ix.day_of_week),
     "day": (31, lambda ix: ix.day - 1),
-    "dayofyear": (366, lambda ix: ix.dayofyear - 1),
+    "dayofyear": (366, lambda ix: ix.day_of_year - 1),
     "weekofyear": (53, lambda ix: _week(ix) - 1),
     "hour": (24, lambda ix: ix.hour),
     "minute": (60, lambda ix: ix.minute),
