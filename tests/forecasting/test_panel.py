@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,7 +72,9 @@ def test_dict_of_series_equals_long_frame():
 
 def test_custom_column_names():
     df = _ar_panel(lengths=[30, 35]).rename(columns={"unique_id": "item", "ds": "date", "y": "sales"})
-    pred = Forecaster(Ridge(), window=4, id_col="item", time_col="date", target_col="sales").fit(df).predict(2)
+    pred = (
+        Forecaster(Ridge(), window=4, id_col="item", time_col="date", target_col="sales").fit(df).predict(2)
+    )
     assert list(pred.columns) == ["item", "date", "sales"] and len(pred) == 4
 
 
@@ -86,10 +90,14 @@ def test_local_scope_equals_one_forecaster_per_series():
 
 def test_gap_inside_a_series_names_series_and_first_gap():
     df = _ar_panel(lengths=[30, 30])
-    gappy = df.drop(index=df.index[(df.unique_id == "s1") & df.ds.isin(pd.to_datetime(["2000-05-01", "2000-09-01"]))])
+    gappy = df.drop(
+        index=df.index[(df.unique_id == "s1") & df.ds.isin(pd.to_datetime(["2000-05-01", "2000-09-01"]))]
+    )
     with pytest.raises(ValueError, match=r"series 's1'.*first gap is at Timestamp\('2000-05-01"):
         Forecaster(Ridge()).fit(gappy)
-    ints = pd.DataFrame({"unique_id": ["a"] * 4 + ["b"] * 3, "ds": [1, 2, 3, 4, 1, 2, 4], "y": np.arange(7.0)})
+    ints = pd.DataFrame(
+        {"unique_id": ["a"] * 4 + ["b"] * 3, "ds": [1, 2, 3, 4, 1, 2, 4], "y": np.arange(7.0)}
+    )
     with pytest.raises(ValueError, match=r"series 'b'.*first gap is at 3"):
         to_panel(ints)
 
@@ -147,7 +155,9 @@ def _leading_series(seed, n=300):
         x[t] = 0.5 * x[t - 1] + rng.normal()
     y = np.r_[0.0, 2.0 * x[:-1]] + rng.normal(scale=0.3, size=n)  # x leads y by one step
     ds = np.arange(n)
-    return pd.DataFrame({"unique_id": "a", "ds": ds, "y": y}), pd.DataFrame({"unique_id": "a", "ds": ds, "x": x})
+    return pd.DataFrame({"unique_id": "a", "ds": ds, "y": y}), pd.DataFrame(
+        {"unique_id": "a", "ds": ds, "x": x}
+    )
 
 
 def test_past_covariate_leading_by_one_step_lowers_mase():
@@ -174,7 +184,9 @@ def test_past_covariates_need_the_direct_strategy():
 
 def test_static_covariates_encoded_and_missing_series_named():
     df = _ar_panel(lengths=[30, 30, 30])
-    static = pd.DataFrame({"unique_id": ["s0", "s1", "s2"], "store": ["a", "b", "a"], "size": [1.0, 2.0, 3.0]})
+    static = pd.DataFrame(
+        {"unique_id": ["s0", "s1", "s2"], "store": ["a", "b", "a"], "size": [1.0, 2.0, 3.0]}
+    )
     f = Forecaster(LinearRegression(), window=2).fit(df, static_covariates=static)
     # per step: y, size (standardised), store one-hot (2)
     assert f.estimator_.n_features_in_ == 2 * 4
@@ -228,7 +240,7 @@ def test_series_id_refuses_unseen_series():
 class _Recorder(RegressorMixin, BaseEstimator):
     """A linear regression that records every row it is given (fit or partial_fit)."""
 
-    seen: list = []
+    seen: ClassVar[list] = []
 
     def __init__(self, max_iter=2, batch_size=8):
         self.max_iter = max_iter
@@ -274,7 +286,7 @@ def test_backtest_panel_shared_cutoffs_and_hand_metrics():
     res = backtest(NaiveForecaster(), df, horizon=2, n_windows=3)
     cutoffs = sorted(res["cutoff"].unique())
     assert cutoffs == list(pd.to_datetime(["2002-04-01", "2002-06-01", "2002-08-01"]))
-    for (uid, w), g in res.groupby(["series", "window"]):
+    for (uid, _), g in res.groupby(["series", "window"]):
         s = df[df.unique_id == uid].set_index("ds")["y"]
         train = s[s.index <= g["cutoff"].iloc[0]]
         np.testing.assert_allclose(g["y_pred"], train.iloc[-1])

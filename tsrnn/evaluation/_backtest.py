@@ -10,8 +10,8 @@ from sklearn.base import clone
 
 from .._parallel import run_tasks
 from .._validation import check_positive_int, check_probability
-from ..forecasting._base import check_covers, check_horizon, check_series
 from ..forecasting import is_panel
+from ..forecasting._base import check_covers, check_horizon, check_series
 from ..forecasting._per_series import PerSeriesForecaster, check_forecaster_interface
 from ._season import infer_seasonal_period
 from .metrics import seasonal_naive_mae
@@ -308,11 +308,24 @@ def backtest(
         from ._panel_backtest import backtest_panel
 
         return backtest_panel(
-            forecaster, y, horizon, n_windows, step, refit, X, past_covariates, static_covariates,
-            n_jobs, coverage, seasonal_period, model,
+            forecaster,
+            y,
+            horizon,
+            n_windows,
+            step,
+            refit,
+            X,
+            past_covariates,
+            static_covariates,
+            n_jobs,
+            coverage,
+            seasonal_period,
+            model,
         )
     if past_covariates is not None or static_covariates is not None:
-        raise ValueError("past_covariates and static_covariates need a panel y (long DataFrame or dict of Series).")
+        raise ValueError(
+            "past_covariates and static_covariates need a panel y (long DataFrame or dict of Series)."
+        )
     horizon, n_windows, _, group_size, X, coverage, season, starts = check_backtest_args(
         y, horizon, n_windows, step, refit, X, coverage, seasonal_period
     )

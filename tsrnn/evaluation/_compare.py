@@ -171,8 +171,18 @@ def compare(
 
     if is_panel(y):
         return _compare_panel(
-            y, forecasters, horizon, n_windows, step, X, seasonal_period, refit, n_jobs, errors,
-            return_results, device,
+            y,
+            forecasters,
+            horizon,
+            n_windows,
+            step,
+            X,
+            seasonal_period,
+            refit,
+            n_jobs,
+            errors,
+            return_results,
+            device,
         )
     check_series(y, "y")
     check_choice(errors, "errors", ("warn", "raise"))
@@ -248,7 +258,20 @@ def compare(
     return (summary, results) if return_results else summary
 
 
-def _compare_panel(y, forecasters, horizon, n_windows, step, X, seasonal_period, refit, n_jobs, errors, return_results, device):
+def _compare_panel(
+    y,
+    forecasters,
+    horizon,
+    n_windows,
+    step,
+    X,
+    seasonal_period,
+    refit,
+    n_jobs,
+    errors,
+    return_results,
+    device,
+):
     """:func:`compare` on a panel."""
     from ._panel_backtest import compare_panel
 
@@ -261,7 +284,9 @@ def _compare_panel(y, forecasters, horizon, n_windows, step, X, seasonal_period,
     horizon = default_horizon(season) if horizon is None else horizon
     models = resolve_forecasters(forecasters, season)
     models, devices = training_devices(models, device)
-    results, failed = compare_panel(y, models, horizon, n_windows, step, X, season or 1, refit, n_jobs, errors)
+    results, failed = compare_panel(
+        y, models, horizon, n_windows, step, X, season or 1, refit, n_jobs, errors
+    )
     summary = summarize(results)
     summary.attrs["failed"] = failed
     summary.attrs["horizon"] = int(horizon)

@@ -52,7 +52,9 @@ def _included(panel: Panel, cutoff, horizon: int) -> list[int]:
     return out
 
 
-def _rows(panel, j, n_train, horizon, pred, lower, upper, name, window, cutoff, season, fit_time, predict_time):
+def _rows(
+    panel, j, n_train, horizon, pred, lower, upper, name, window, cutoff, season, fit_time, predict_time
+):
     v, ix = panel.values[j], panel.index[j]
     return pd.DataFrame(
         {
@@ -91,14 +93,28 @@ def _local_task(forecaster, panel, j, cutoffs, horizon, coverage, name, season):
         if interval is not None:
             lower, upper = interval["lower"].to_numpy(), interval["upper"].to_numpy()
         out.append(
-            _rows(panel, j, start, horizon, pred.to_numpy(dtype=np.float64), lower, upper, name, window, cutoff, season, fit_time, predict_time)
+            _rows(
+                panel,
+                j,
+                start,
+                horizon,
+                pred.to_numpy(dtype=np.float64),
+                lower,
+                upper,
+                name,
+                window,
+                cutoff,
+                season,
+                fit_time,
+                predict_time,
+            )
         )
     return out
 
 
 def _panel_task(forecaster, panel, cutoffs, horizon, name, season, X, past, static):
     """A panel forecaster: fit at the first cutoff of the group, forecast from every cutoff's history."""
-    id_col, time_col, target_col = panel_columns(forecaster)
+    id_col, _, target_col = panel_columns(forecaster)
     est = clone(forecaster)
     extra = {}
     if past is not None:
@@ -122,7 +138,21 @@ def _panel_task(forecaster, panel, cutoffs, horizon, name, season, X, past, stat
         nan = np.full(horizon, np.nan)
         for j, ix_train in zip(keep, history.index):
             out.append(
-                _rows(panel, j, len(ix_train), horizon, by_id[panel.ids[j]], nan, nan, name, window, cutoff, season, fit_time, predict_time)
+                _rows(
+                    panel,
+                    j,
+                    len(ix_train),
+                    horizon,
+                    by_id[panel.ids[j]],
+                    nan,
+                    nan,
+                    name,
+                    window,
+                    cutoff,
+                    season,
+                    fit_time,
+                    predict_time,
+                )
             )
     return out
 
@@ -166,7 +196,10 @@ def backtest_panel(
     groups = [labelled[i : i + group_size] for i in range(0, n_windows, group_size)]
     name = model if model is not None else type(forecaster).__name__
     if getattr(forecaster, "_supports_panels", False):
-        tasks = [(forecaster, panel, g, horizon, name, season, X, past_covariates, static_covariates) for g in groups]
+        tasks = [
+            (forecaster, panel, g, horizon, name, season, X, past_covariates, static_covariates)
+            for g in groups
+        ]
         results = run_tasks(_panel_task, tasks, n_jobs)
     else:
         if X is not None or past_covariates is not None or static_covariates is not None:
@@ -203,15 +236,25 @@ def compare_panel(y, models: dict, horizon, n_windows, step, X, seasonal_period,
         try:
             frames.append(
                 backtest_panel(
-                    forecaster, y, horizon, n_windows, step, refit, X=x_model, n_jobs=n_jobs,
-                    seasonal_period=seasonal_period, model=name,
+                    forecaster,
+                    y,
+                    horizon,
+                    n_windows,
+                    step,
+                    refit,
+                    X=x_model,
+                    n_jobs=n_jobs,
+                    seasonal_period=seasonal_period,
+                    model=name,
                 )
             )
         except Exception as exc:
             if errors == "raise":
                 raise
             failed[name] = f"{type(exc).__name__}: {exc}"
-            warnings.warn(f"model {name!r} failed and is left out: {failed[name]}", RuntimeWarning, stacklevel=3)
+            warnings.warn(
+                f"model {name!r} failed and is left out: {failed[name]}", RuntimeWarning, stacklevel=3
+            )
     if not frames:
         raise RuntimeError(f"every model failed: {failed}")
     return pd.concat(frames, ignore_index=True), failed

@@ -171,7 +171,9 @@ def summarize_series(results: pd.DataFrame) -> pd.DataFrame:
     :func:`summarize` gives the overall figures (averaged over windows and series).
     """
     if "series" not in results.columns:
-        raise ValueError("results has no 'series' column: summarize_series needs a backtest on several series.")
+        raise ValueError(
+            "results has no 'series' column: summarize_series needs a backtest on several series."
+        )
     per_window = window_metrics(results)
     grouped = per_window.groupby(["model", "series"], sort=False)
     out = grouped[SUMMARY_COLUMNS[:-1]].mean()

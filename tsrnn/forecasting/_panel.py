@@ -78,7 +78,12 @@ class Panel:
     def subset(self, ids) -> Panel:
         pos = {u: i for i, u in enumerate(self.ids)}
         keep = [pos[u] for u in ids]
-        return Panel([self.ids[i] for i in keep], [self.values[i] for i in keep], [self.index[i] for i in keep], self.step)
+        return Panel(
+            [self.ids[i] for i in keep],
+            [self.values[i] for i in keep],
+            [self.index[i] for i in keep],
+            self.step,
+        )
 
     def up_to(self, cutoff) -> Panel:
         """Each series' observations at or before ``cutoff`` (series with none are dropped)."""
@@ -179,7 +184,9 @@ def _check_values(uid, values: np.ndarray, index: pd.Index, name: str) -> None:
         )
 
 
-def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y", freq=None, name="y") -> Panel:
+def to_panel(
+    y, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y", freq=None, name="y"
+) -> Panel:
     """Parse a long DataFrame or a dict of Series into a :class:`Panel`, checking every series.
 
     Series keep their order of first appearance. Each series must be regular at the panel's
@@ -281,7 +288,9 @@ class Covariates:
         cols = [c for c in X.columns if c not in (id_col, time_col)]
         if columns is not None:
             if set(cols) != set(columns):
-                raise ValueError(f"{name} must have the covariate columns it was fit with, {columns}; got {cols}.")
+                raise ValueError(
+                    f"{name} must have the covariate columns it was fit with, {columns}; got {cols}."
+                )
             cols = list(columns)
         if not cols:
             raise ValueError(f"{name} has no covariate column besides {id_col!r} and {time_col!r}.")
@@ -304,18 +313,22 @@ class Covariates:
         """Values ``(len(index), p)`` of series ``uid`` at ``index``; a clear error when missing."""
         frame = self.parts.get(uid)
         if frame is None:
-            raise ValueError(f"{self.name} has no rows for series {_show(uid)}{what}; it needs one per timestamp.")
+            raise ValueError(
+                f"{self.name} has no rows for series {_show(uid)}{what}; it needs one per timestamp."
+            )
         missing = index.difference(frame.index)
         if len(missing):
             raise ValueError(
                 f"{self.name} lacks series {_show(uid)} at {len(missing)} timestamp(s){what}, the first "
-                f"{_show(missing[0])}; it needs a row for every timestamp from {_show(index[0])} to {_show(index[-1])}."
+                f"{_show(missing[0])}; it needs a row for every timestamp from {_show(index[0])} "
+                f"to {_show(index[-1])}."
             )
         out = frame.loc[index].to_numpy(dtype=np.float64, na_value=np.nan)
         bad = ~np.isfinite(out)
         if bad.any():
             raise ValueError(
-                f"{self.name} has NaN for series {_show(uid)} at {_show(index[int(np.argmax(bad.any(axis=1)))])}; fill it."
+                f"{self.name} has NaN for series {_show(uid)} at "
+                f"{_show(index[int(np.argmax(bad.any(axis=1)))])}; fill it."
             )
         return out
 
@@ -326,8 +339,14 @@ class StaticEncoder:
     def fit(self, S, id_col: str) -> StaticEncoder:
         S = self._frame(S, id_col)
         self.id_col = id_col
-        self.numeric = [c for c in S.columns if pd.api.types.is_numeric_dtype(S[c]) and not pd.api.types.is_bool_dtype(S[c])]
-        self.categories = {c: pd.Index(pd.unique(S[c].astype(object))) for c in S.columns if c not in self.numeric}
+        self.numeric = [
+            c
+            for c in S.columns
+            if pd.api.types.is_numeric_dtype(S[c]) and not pd.api.types.is_bool_dtype(S[c])
+        ]
+        self.categories = {
+            c: pd.Index(pd.unique(S[c].astype(object))) for c in S.columns if c not in self.numeric
+        }
         self.columns = list(S.columns)
         num = S[self.numeric].to_numpy(dtype=np.float64) if self.numeric else np.zeros((len(S), 0))
         self.mean, self.scale = moments(num, axis=0) if num.shape[1] else (np.zeros(0), np.ones(0))
@@ -343,7 +362,9 @@ class StaticEncoder:
         if id_col in S.columns:
             S = S.set_index(id_col)
         if S.index.has_duplicates:
-            raise ValueError(f"static_covariates has several rows for series {_show(S.index[S.index.duplicated()][0])}.")
+            raise ValueError(
+                f"static_covariates has several rows for series {_show(S.index[S.index.duplicated()][0])}."
+            )
         return S
 
     @property
@@ -355,7 +376,8 @@ class StaticEncoder:
         missing = [u for u in ids if u not in S.index]
         if missing:
             raise ValueError(
-                f"static_covariates has no row for series {_show(missing[0])} ({len(missing)} series missing); "
+                f"static_covariates has no row for series {_show(missing[0])} "
+                f"({len(missing)} series missing); "
                 "give one row per series."
             )
         if set(S.columns) != set(self.columns):
@@ -371,7 +393,9 @@ class StaticEncoder:
             codes = cats.get_indexer(S[c].astype(object))
             if (codes < 0).any():
                 bad = S[c].iloc[int(np.argmax(codes < 0))]
-                raise ValueError(f"static_covariates column {c!r} has the category {_show(bad)}, unseen in fit.")
+                raise ValueError(
+                    f"static_covariates column {c!r} has the category {_show(bad)}, unseen in fit."
+                )
             parts.append(np.eye(len(cats))[codes])
         return np.concatenate(parts, axis=1) if parts else np.zeros((len(ids), 0))
 
@@ -573,10 +597,22 @@ def _time_keys(series: list, step) -> list[np.ndarray]:
 
 
 def fit_global(
-    series: list, step, *, window: int, direct: int, transform_params, series_id: bool, static, make_estimator, max_window_bytes: int, random_state
+    series: list,
+    step,
+    *,
+    window: int,
+    direct: int,
+    transform_params,
+    series_id: bool,
+    static,
+    make_estimator,
+    max_window_bytes: int,
+    random_state,
 ) -> GlobalModel:
     """Fit one model on the windows of every series (see the module docstring)."""
-    model = GlobalModel(window, direct, transform_params, [s["uid"] for s in series], series_id, static=static)
+    model = GlobalModel(
+        window, direct, transform_params, [s["uid"] for s in series], series_id, static=static
+    )
     if series and series[0].get("past") is not None:
         model.past_mean, model.past_scale = moments(np.concatenate([s["past"] for s in series]), axis=0)
     if series and series[0].get("future") is not None:
@@ -638,7 +674,9 @@ def fit_global(
         perm = rng.permutation(len(sid))
         for lo in range(0, len(perm), chunk):
             sel = perm[lo : lo + chunk]
-            est.partial_fit(st.features(sid[sel], pos[sel], hs[sel], window, direct).reshape(len(sel), -1), y[sel])
+            est.partial_fit(
+                st.features(sid[sel], pos[sel], hs[sel], window, direct).reshape(len(sel), -1), y[sel]
+            )
     return model
 
 
@@ -655,7 +693,7 @@ def fit_local(series: list, step, n_jobs, diffs: list, **fit_kwargs) -> dict:
     return dict(zip([s["uid"] for s in series], run_tasks(_fit_local_task, tasks, n_jobs)))
 
 
-__all__ += ["GlobalModel", "Covariates", "StaticEncoder", "check_horizon", "fit_global", "fit_local"]
+__all__ += ["Covariates", "GlobalModel", "StaticEncoder", "fit_global", "fit_local"]
 
 
 # -- Forecaster on panels ----------------------------------------------------------------------
@@ -666,7 +704,9 @@ def _merge(old: Covariates | None, new: Covariates | None) -> Covariates | None:
     if new is None or old is None:
         return new if old is None else old
     if set(new.columns) != set(old.columns):
-        raise ValueError(f"{new.name} must have the covariate columns it was fit with, {old.columns}; got {new.columns}.")
+        raise ValueError(
+            f"{new.name} must have the covariate columns it was fit with, {old.columns}; got {new.columns}."
+        )
     merged = Covariates.__new__(Covariates)
     merged.name, merged.columns = new.name, old.columns
     merged.parts = dict(old.parts)
@@ -731,7 +771,9 @@ def check_panel_params(forecaster) -> None:
         if bad:
             raise ValueError(f"calendar features {bad} are unknown; choose from {list(CALENDAR_FEATURES)}.")
     if f.calendar_encoding not in CALENDAR_ENCODINGS:
-        raise ValueError(f"calendar_encoding must be one of {CALENDAR_ENCODINGS}, got {f.calendar_encoding!r}.")
+        raise ValueError(
+            f"calendar_encoding must be one of {CALENDAR_ENCODINGS}, got {f.calendar_encoding!r}."
+        )
     m = f.max_window_bytes
     if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
         raise ValueError(f"max_window_bytes must be a positive number of bytes, got {m!r}.")
@@ -753,9 +795,13 @@ def fit_panel(f, y, X=None, past_covariates=None, static_covariates=None):
     static = None
     if static_covariates is not None:
         static = StaticEncoder().fit(static_covariates, f.id_col)
-    calendar = () if f.calendar is None else ((f.calendar,) if isinstance(f.calendar, str) else tuple(f.calendar))
+    calendar = (
+        () if f.calendar is None else ((f.calendar,) if isinstance(f.calendar, str) else tuple(f.calendar))
+    )
     if calendar and not isinstance(panel.index[0], (pd.DatetimeIndex, pd.PeriodIndex)):
-        raise TypeError("calendar features need dates in the time column; use calendar=None for integer time.")
+        raise TypeError(
+            "calendar features need dates in the time column; use calendar=None for integer time."
+        )
     ctx = {"calendar": calendar, "encoding": f.calendar_encoding, "static": static}
     series = _series(ctx, panel, 0, future, past, static_covariates)
     diffs = [f._select_diff(s["values"][:, None]) for s in series]
@@ -778,7 +824,19 @@ def fit_panel(f, y, X=None, past_covariates=None, static_covariates=None):
         f.estimator_ = model.estimator
     else:
         models = fit_local(series, panel.step, None, diffs=diffs, **kwargs)
-    f.panel_ = PanelState(panel, f.scope, future, past, static_covariates, static, calendar, f.calendar_encoding, model, models, direct)
+    f.panel_ = PanelState(
+        panel,
+        f.scope,
+        future,
+        past,
+        static_covariates,
+        static,
+        calendar,
+        f.calendar_encoding,
+        model,
+        models,
+        direct,
+    )
     f.n_series_ = len(panel.ids)
     f.horizon_ = direct or None
     return f
@@ -799,7 +857,9 @@ def predict_panel(f, horizon, y=None, X=None, past_covariates=None, static_covar
     else:
         panel = to_panel(y, f.id_col, f.time_col, f.target_col, state.panel.step, name="y")
         if panel.step != state.panel.step:
-            raise ValueError(f"y has the time step {panel.step!r}, the forecaster was fit at {state.panel.step!r}.")
+            raise ValueError(
+                f"y has the time step {panel.step!r}, the forecaster was fit at {state.panel.step!r}."
+            )
     if X is not None and state.future is None:
         raise ValueError("the forecaster was fit without future covariates X; pass X=None.")
     if past_covariates is not None and state.past is None:
@@ -807,7 +867,9 @@ def predict_panel(f, horizon, y=None, X=None, past_covariates=None, static_covar
     future = _merge(state.future, None if X is None else Covariates(X, *names, "X", state.future.columns))
     past = _merge(
         state.past,
-        None if past_covariates is None else Covariates(past_covariates, *names, "past_covariates", state.past.columns),
+        None
+        if past_covariates is None
+        else Covariates(past_covariates, *names, "past_covariates", state.past.columns),
     )
     static_frame = state.static_frame
     if static_covariates is not None:
