@@ -40,6 +40,18 @@ def _arima(m):
     return ARIMAForecaster(seasonal_period=m)
 
 
+def _ets(m):
+    from ..baselines import ETSForecaster
+
+    return ETSForecaster(seasonal_period=m)
+
+
+def _theta(m):
+    from ..baselines import ThetaForecaster
+
+    return ThetaForecaster(seasonal_period=m)
+
+
 def _hmm(m):
     from ..baselines import HMMForecaster
 
@@ -69,6 +81,8 @@ MODELS: dict[str, ModelSpec] = {
     "snaive": ModelSpec("seasonal naive (last season repeated)", _snaive, needs_season=True),
     "drift": ModelSpec("last value plus average change", _drift),
     "arima": ModelSpec("ARIMA, order selected automatically", _arima),
+    "ets": ModelSpec("exponential smoothing (ETS), model selected by AICc", _ets),
+    "theta": ModelSpec("Theta method (SES with drift), seasonality tested", _theta),
     "hmm": ModelSpec("hidden Markov model: 2-regime Markov-switching AR(2)", _hmm),
     "rnn": ModelSpec("Elman RNN (tanh)", _recurrent("rnn_tanh"), recurrent=True),
     "lstm": ModelSpec("LSTM", _recurrent("lstm"), recurrent=True),
@@ -81,7 +95,7 @@ def default_model_names(seasonal_period: int | None) -> list[str]:
     names = ["naive"]
     if seasonal_period and seasonal_period > 1:
         names.append("snaive")
-    return [*names, "arima", "hmm", "rnn", "lstm", "gru"]
+    return [*names, "arima", "ets", "theta", "hmm", "rnn", "lstm", "gru"]
 
 
 def make_forecaster(name: str, seasonal_period: int | None = None):
