@@ -54,23 +54,48 @@ def _included(panel: Panel, cutoff, horizon: int) -> list[int]:
 
 def _rows(
     panel, j, n_train, horizon, pred, lower, upper, name, window, cutoff, season, fit_time, predict_time
-):
+) -> dict:
+    """The rows of one series in one window, as columns (joined by :func:`_frame`)."""
     v, ix = panel.values[j], panel.index[j]
+    return {
+        "series": panel.ids[j],
+        "window": window,
+        "cutoff": cutoff,
+        "timestamp": ix[n_train : n_train + horizon],
+        "y_true": v[n_train : n_train + horizon],
+        "y_pred": np.asarray(pred, dtype=np.float64),
+        "lower": lower,
+        "upper": upper,
+        "mase_scale": seasonal_naive_mae(v[:n_train], season),
+        "fit_time": fit_time,
+        "predict_time": predict_time,
+    }
+
+
+def _frame(rows: list[dict], name: str, horizon: int) -> pd.DataFrame:
+    """One tidy frame from the per-series rows of :func:`_rows` (one DataFrame per task: cheap)."""
+    k = len(rows)
+    per_row = ("series", "window", "cutoff", "mase_scale", "fit_time", "predict_time")
+    cols = {c: [r[c] for r in rows] for c in per_row}
+    stamps = (
+        rows[0]["timestamp"].append([r["timestamp"] for r in rows[1:]]) if k > 1 else rows[0]["timestamp"]
+    )
+    cutoffs = pd.Index(cols["cutoff"])
     return pd.DataFrame(
         {
             "model": name,
-            "series": panel.ids[j],
-            "window": window,
-            "cutoff": [cutoff] * horizon,
-            "timestamp": ix[n_train : n_train + horizon],
-            "step_ahead": np.arange(1, horizon + 1),
-            "y_true": v[n_train : n_train + horizon],
-            "y_pred": pred,
-            "lower": lower,
-            "upper": upper,
-            "mase_scale": seasonal_naive_mae(v[:n_train], season),
-            "fit_time": fit_time,
-            "predict_time": predict_time,
+            "series": np.repeat(np.array(cols["series"], dtype=object), horizon),
+            "window": np.repeat(cols["window"], horizon),
+            "cutoff": cutoffs.repeat(horizon),
+            "timestamp": stamps,
+            "step_ahead": np.tile(np.arange(1, horizon + 1), k),
+            "y_true": np.concatenate([r["y_true"] for r in rows]),
+            "y_pred": np.concatenate([r["y_pred"] for r in rows]),
+            "lower": np.concatenate([r["lower"] for r in rows]),
+            "upper": np.concatenate([r["upper"] for r in rows]),
+            "mase_scale": np.repeat(cols["mase_scale"], horizon),
+            "fit_time": np.repeat(cols["fit_time"], horizon),
+            "predict_time": np.repeat(cols["predict_time"], horizon),
         }
     )
 
@@ -86,13 +111,13 @@ def _local_task(forecaster, panel, j, cutoffs, horizon, coverage, name, season):
     """A forecaster without panel support: fit on one series, update through the later cutoffs."""
     y = _as_series(panel, j)
     starts = [int(y.index.searchsorted(c, side="right")) for c, _ in cutoffs]
-    out = []
+    rows = []
     for (cutoff, window), run in zip(cutoffs, _run_group(forecaster, y, None, starts, horizon, coverage)):
         start, fit_time, predict_time, pred, interval = run
         lower = upper = np.full(horizon, np.nan)
         if interval is not None:
             lower, upper = interval["lower"].to_numpy(), interval["upper"].to_numpy()
-        out.append(
+        rows.append(
             _rows(
                 panel,
                 j,
@@ -109,19 +134,19 @@ def _local_task(forecaster, panel, j, cutoffs, horizon, coverage, name, season):
                 predict_time,
             )
         )
-    return out
+    return _frame(rows, name, horizon)
 
 
 def _panel_task(forecaster, panel, cutoffs, horizon, name, season, X, past, static):
     """A panel forecaster: fit at the first cutoff of the group, forecast from every cutoff's history."""
-    id_col, _, target_col = panel_columns(forecaster)
+    target_col = panel_columns(forecaster)[2]
     est = clone(forecaster)
     extra = {}
     if past is not None:
         extra["past_covariates"] = past
     if static is not None:
         extra["static_covariates"] = static
-    out = []
+    rows = []
     for k, (cutoff, window) in enumerate(cutoffs):
         train = panel.up_to(cutoff)
         fit_time = 0.0
@@ -134,16 +159,17 @@ def _panel_task(forecaster, panel, cutoffs, horizon, name, season, X, past, stat
         tic = time.perf_counter()
         pred = est.predict(horizon, X=X, y=history)
         predict_time = time.perf_counter() - tic
-        by_id = {uid: g[target_col].to_numpy(dtype=np.float64) for uid, g in pred.groupby(id_col, sort=False)}
+        # predict returns the series of ``history`` in order, ``horizon`` rows each
+        values = pred[target_col].to_numpy(dtype=np.float64).reshape(len(keep), horizon)
         nan = np.full(horizon, np.nan)
-        for j, ix_train in zip(keep, history.index):
-            out.append(
+        for i, (j, ix_train) in enumerate(zip(keep, history.index)):
+            rows.append(
                 _rows(
                     panel,
                     j,
                     len(ix_train),
                     horizon,
-                    by_id[panel.ids[j]],
+                    values[i],
                     nan,
                     nan,
                     name,
@@ -154,7 +180,7 @@ def _panel_task(forecaster, panel, cutoffs, horizon, name, season, X, past, stat
                     predict_time,
                 )
             )
-    return out
+    return _frame(rows, name, horizon)
 
 
 def backtest_panel(
@@ -214,8 +240,7 @@ def backtest_panel(
                 if mine:
                     tasks.append((forecaster, panel, j, mine, horizon, coverage, name, season))
         results = run_tasks(_local_task, tasks, n_jobs)
-    frames = [frame for task in results for frame in task]
-    out = pd.concat(frames, ignore_index=True)
+    out = pd.concat(list(results), ignore_index=True)
     order = {u: i for i, u in enumerate(panel.ids)}
     out["_order"] = out["series"].map(order)
     out = out.sort_values(["window", "_order", "step_ahead"], kind="stable").drop(columns="_order")
