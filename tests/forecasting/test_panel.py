@@ -307,3 +307,20 @@ def test_backtest_refit_false_fits_once_and_forecasts_from_each_history():
         want = fitted.predict(2, y=df[df.ds <= cutoff])
         np.testing.assert_allclose(g["y_pred"].to_numpy(), want["y"].to_numpy())
     assert (res.groupby("window")["fit_time"].first().iloc[1:] == 0).all()
+
+
+def test_compare_on_a_panel_ranks_models_with_the_backtest_figures():
+    from tsrnn import NaiveForecaster, compare
+    from tsrnn.evaluation.metrics import summarize_series
+
+    df = _ar_panel(lengths=[40, 36, 44], starts=[0, 4, 0])
+    models = {"naive": NaiveForecaster(), "ridge": Forecaster(Ridge(), window=3)}
+    summary, results = compare(df, models, horizon=3, n_windows=2, return_results=True)
+    assert set(summary.index) == {"naive", "ridge"}
+    alone = backtest(NaiveForecaster(), df, horizon=3, n_windows=2, seasonal_period=12)
+    assert summary.loc["naive", "mase"] == pytest.approx(summarize(alone)["mase"].iloc[0])
+    per_series = summarize_series(results)
+    # overall = mean over (series, window) pairs; with equal windows per series, mean of series means
+    naive = per_series.loc["naive"]
+    weights = naive["n_windows"] / naive["n_windows"].sum()
+    assert summary.loc["naive", "mase"] == pytest.approx(float((naive["mase"] * weights).sum()))
