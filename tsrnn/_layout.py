@@ -118,6 +118,20 @@ def n_params(cell: str, input_size: int, hidden_size: int) -> int:
     return sum(int(np.prod(s)) for s in param_shapes(cell, input_size, hidden_size).values())
 
 
+def network_n_params(
+    cell: str, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool, output_size: int
+) -> int:
+    """Scalar parameters of a stacked network and its dense head, without building its layout.
+
+    Layer 0 reads ``input_size`` features, every later layer ``n_directions * hidden_size``; the
+    head maps the last hidden state of each direction to ``output_size`` outputs.
+    """
+    dirs = 2 if bidirectional else 1
+    first = n_params(cell, input_size, hidden_size)
+    rest = n_params(cell, dirs * hidden_size, hidden_size)
+    return dirs * (first + (num_layers - 1) * rest) + output_size * (dirs * hidden_size + 1)
+
+
 def pack(weights: dict[str, np.ndarray]) -> np.ndarray:
     """Concatenate one layer's parameters into a flat vector in ``PARAM_NAMES`` order."""
     return np.concatenate([np.asarray(weights[name]).ravel() for name in PARAM_NAMES])

@@ -190,11 +190,11 @@ def test_clone_keeps_parameters():
         ({"order": (1, 0)}, ValueError, "order must be a tuple of 3"),
         ({"order": (1, -1, 0)}, ValueError, r"order\[1\] must be a non-negative integer"),
         ({"seasonal_order": (1, 0, 0, 1)}, ValueError, "fourth entry"),
-        ({"trend": "ct"}, ValueError, "trend must be one of"),
-        ({"information_criterion": "hqic"}, ValueError, "information_criterion must be one of"),
-        ({"test": "pp"}, ValueError, "test must be one of"),
-        ({"alpha": 1.5}, ValueError, "alpha must be strictly between 0 and 1"),
-        ({"seasonal_period": 0}, ValueError, "seasonal_period must be a positive integer"),
+        ({"trend": "ct"}, ValueError, "'trend' parameter of ARIMAForecaster must be a str among"),
+        ({"information_criterion": "hqic"}, ValueError, "'information_criterion' parameter .* must be a str"),
+        ({"test": "pp"}, ValueError, "'test' parameter of ARIMAForecaster must be a str among"),
+        ({"alpha": 1.5}, ValueError, r"'alpha' parameter .* float in the range \(0.0, 1.0\)"),
+        ({"seasonal_period": 0}, ValueError, r"'seasonal_period' parameter .* int in the range \[1, inf\)"),
     ],
 )
 def test_bad_parameters(sunspots, kwargs, error, match):

@@ -270,11 +270,11 @@ def test_clone_and_params():
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"k_regimes": 1}, ValueError, "k_regimes must be at least 2"),
-        ({"order": 0}, ValueError, "order must be a positive integer"),
-        ({"trend": "t"}, ValueError, "trend must be one of"),
-        ({"switching_variance": "yes"}, TypeError, "switching_variance must be True or False"),
-        ({"n_paths": 0}, ValueError, "n_paths must be a positive integer"),
+        ({"k_regimes": 1}, ValueError, r"'k_regimes' parameter .* int in the range \[2, inf\)"),
+        ({"order": 0}, ValueError, r"'order' parameter .* int in the range \[1, inf\)"),
+        ({"trend": "t"}, ValueError, "'trend' parameter of HMMForecaster must be a str among"),
+        ({"switching_variance": "yes"}, TypeError, "'switching_variance' parameter .* instance of 'bool'"),
+        ({"n_paths": 0}, ValueError, r"'n_paths' parameter .* int in the range \[1, inf\)"),
     ],
 )
 def test_bad_parameters(sunspots, kwargs, error, match):

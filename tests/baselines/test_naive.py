@@ -101,9 +101,12 @@ def test_several_columns(monthly):
 
 
 def test_errors(monthly):
-    with pytest.raises(ValueError, match="seasonal_period must be a positive integer"):
+    with pytest.raises(
+        ValueError,
+        match=r"'seasonal_period' parameter of NaiveForecaster must be an int in the range \[1, inf\)",
+    ):
         NaiveForecaster(seasonal_period=0).fit(monthly)
-    with pytest.raises(TypeError, match="drift must be True or False"):
+    with pytest.raises(TypeError, match="'drift' parameter of NaiveForecaster must be an instance of 'bool'"):
         NaiveForecaster(drift="yes").fit(monthly)
     with pytest.raises(ValueError, match="needs at least 13"):
         NaiveForecaster(seasonal_period=12).fit(monthly)

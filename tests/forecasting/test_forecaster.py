@@ -381,14 +381,20 @@ def test_grid_search_style_param_grid_runs():
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"window": 0}, "window must be a positive integer"),
-        ({"strategy": "dirty"}, "strategy must be one of"),
-        ({"diff": -1}, "diff must be a non-negative integer"),
-        ({"diff": "yes"}, "diff must be a non-negative integer .* or .auto."),
-        ({"seasonal_period": 0}, "seasonal_period must be a positive integer"),
-        ({"multi_series": "local"}, "multi_series must be one of"),
-        ({"calibration_size": 1.5}, "calibration_size must be a fraction"),
-        ({"log": "yes"}, "log must be True or False"),
+        ({"window": 0}, r"'window' parameter of Forecaster must be an int in the range \[1, inf\)"),
+        ({"strategy": "dirty"}, r"'strategy' parameter of Forecaster must be a str among"),
+        (
+            {"diff": -1},
+            r"'diff' parameter of Forecaster must be an int in the range \[0, inf\) or a str among",
+        ),
+        ({"diff": "yes"}, r"'diff' parameter .* or a str among \{'auto'\}"),
+        (
+            {"seasonal_period": 0},
+            r"'seasonal_period' parameter of Forecaster must be an int in the range \[1",
+        ),
+        ({"multi_series": "local"}, r"'multi_series' parameter of Forecaster must be a str among"),
+        ({"calibration_size": 1.5}, r"'calibration_size' parameter .* float in the range \(0.0, 1.0\) or an int"),
+        ({"log": "yes"}, r"'log' parameter of Forecaster must be an instance of 'bool'"),
     ],
 )
 def test_bad_parameters(params, message):
@@ -402,7 +408,9 @@ def test_too_short_series():
 
 
 def test_not_a_regressor():
-    with pytest.raises(TypeError, match="estimator must be a scikit-learn style regressor"):
+    with pytest.raises(
+        TypeError, match="'estimator' parameter of Forecaster must be an object implementing 'fit'"
+    ):
         Forecaster("ridge").fit(pd.Series(ar_series(40, 0)))
 
 

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._validation import check_choice, check_non_negative_int, check_positive_int, check_probability
-from ..forecasting._base import BaseForecaster
+from .._state import (
+    check_array,
+    check_choice,
+    check_int,
+    estimator_state,
+    fail,
+    register,
+    reserve,
+    restore_estimator_state,
+)
+from .._validation import check_non_negative_int
+from ..forecasting import BaseForecaster
 from ._common import single_threaded_blas
 
 __all__ = ["ARIMAForecaster", "select_differencing", "select_seasonal_differencing"]
@@ -196,32 +209,38 @@ class ARIMAForecaster(BaseForecaster):
 
     # -- validation -----------------------------------------------------------------------------
 
+    _parameter_constraints: ClassVar[dict] = {
+        "order": [tuple, list, None],
+        "seasonal_order": [tuple, list, None],
+        "seasonal_period": [Interval(Integral, 1, None, closed="left"), None],
+        "trend": [StrOptions({"n", "c"}), None],
+        "information_criterion": [StrOptions({"aicc", "aic", "bic"})],
+        "stepwise": ["boolean"],
+        **{
+            name: [Interval(Integral, 0, None, closed="left")]
+            for name in ("max_p", "max_q", "max_d", "max_P", "max_Q", "max_D")
+        },
+        "test": [StrOptions({"kpss", "adf"})],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "max_models": [Interval(Integral, 1, None, closed="left")],
+        "maxiter": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def _orders(self) -> tuple:
+        """``(order, seasonal_order, m)`` as tuples of ints (``None`` when not fixed)."""
+        order = None if self.order is None else _check_order(self.order, "order", 3)
+        sorder = (
+            None if self.seasonal_order is None else _check_order(self.seasonal_order, "seasonal_order", 4)
+        )
+        if sorder is not None and any(sorder[:3]) and sorder[3] < 2:
+            raise ValueError(
+                f"seasonal_order={self.seasonal_order!r} has seasonal terms but a period m < 2; "
+                "give the season length as the fourth entry, e.g. (1, 0, 0, 12)."
+            )
+        return order, sorder, 1 if self.seasonal_period is None else int(self.seasonal_period)
+
     def _check_params(self) -> None:
-        self._order = None if self.order is None else _check_order(self.order, "order", 3)
-        if self.seasonal_order is None:
-            self._sorder = None
-        else:
-            self._sorder = _check_order(self.seasonal_order, "seasonal_order", 4)
-            if any(self._sorder[:3]) and self._sorder[3] < 2:
-                raise ValueError(
-                    f"seasonal_order={self.seasonal_order!r} has seasonal terms but a period m < 2; "
-                    "give the season length as the fourth entry, e.g. (1, 0, 0, 12)."
-                )
-        if self.seasonal_period is None:
-            self._m = 1
-        else:
-            self._m = check_positive_int(self.seasonal_period, "seasonal_period")
-        if self.trend is not None:
-            check_choice(self.trend, "trend", ("n", "c"))
-        check_choice(self.information_criterion, "information_criterion", ("aicc", "aic", "bic"))
-        check_choice(self.test, "test", ("kpss", "adf"))
-        check_probability(self.alpha, "alpha")
-        for name in ("max_p", "max_q", "max_d", "max_P", "max_Q", "max_D"):
-            check_non_negative_int(getattr(self, name), name)
-        check_positive_int(self.max_models, "max_models")
-        check_positive_int(self.maxiter, "maxiter")
-        if not isinstance(self.stepwise, (bool, np.bool_)):
-            raise TypeError(f"stepwise must be True or False, got {self.stepwise!r}.")
+        self._orders()
 
     # -- fitting --------------------------------------------------------------------------------
 
@@ -374,7 +393,7 @@ class ARIMAForecaster(BaseForecaster):
         return res, (p, d, q), sorder, trend, ic, len(tried)
 
     def _fit(self, values: np.ndarray, X) -> None:
-        self._check_params()
+        self._order, self._sorder, self._m = self._orders()
         with single_threaded_blas():
             fits = [self._fit_one(values[:, j], X) for j in range(values.shape[1])]
         self._results = [f[0] for f in fits]
@@ -410,3 +429,104 @@ class ARIMAForecaster(BaseForecaster):
             warnings.simplefilter("ignore")
             self._results = [r.append(values[:, j], exog=X, refit=False) for j, r in enumerate(self._results)]
         self._publish_results()
+
+    # -- persisted state (see tsrnn._state) ----------------------------------------------------
+    # The statsmodels results are not stored: each column's model specification, data and
+    # fitted parameters are, and the results are rebuilt with SARIMAX(...).smooth(params), the
+    # call that ends statsmodels' own fit.
+
+    _FITTED_STATE = (
+        "target_info_",
+        "n_series_",
+        "exog_columns_",
+        "order_",
+        "seasonal_order_",
+        "trend_",
+        "ic_",
+        "n_models_",
+        "_models",
+    )
+
+    def _get_state(self) -> dict:
+        if hasattr(self, "_results"):
+            self._models = [
+                {
+                    "endog": np.asarray(r.model.endog, dtype=np.float64)[:, 0],
+                    "exog": None if r.model.exog is None else np.asarray(r.model.exog, dtype=np.float64),
+                    "order": tuple(int(v) for v in r.model.order),
+                    "seasonal_order": tuple(int(v) for v in r.model.seasonal_order),
+                    "trend": r.model.trend,
+                    "concentrate_scale": bool(r.model.concentrate_scale),
+                    "params": np.asarray(r.params, dtype=np.float64),
+                }
+                for r in self._results
+            ]
+        try:
+            return estimator_state(self, self._FITTED_STATE)
+        finally:
+            self.__dict__.pop("_models", None)
+
+    def _set_state(self, state: dict) -> None:
+        if not restore_estimator_state(self, state, self._FITTED_STATE):
+            return
+        models = self.__dict__.pop("_models")
+        m = check_int(self.n_series_, "ARIMAForecaster.n_series_", 1)
+        if not (isinstance(models, list) and len(models) == m):
+            fail("ARIMAForecaster", "does not hold one model per series")
+        p = 0 if self.exog_columns_ is None else len(self.exog_columns_)
+        n = len(self.target_info_.index)
+        specs = [_check_model_spec(spec, n, p, f"ARIMAForecaster model {j}") for j, spec in enumerate(models)]
+        self._order, self._sorder, self._m = self._orders()
+        self._results = [_rebuild(spec) for spec in specs]
+        self._publish_results()
+
+
+def _check_model_spec(spec, n: int, p: int, where: str) -> dict:
+    """Check one column's SARIMAX description, and charge its state space to the load budget."""
+    from .._state import check_keys
+
+    if not isinstance(spec, dict):
+        fail(where, "is not a mapping")
+    check_keys(
+        where, spec, ("endog", "exog", "order", "seasonal_order", "trend", "concentrate_scale", "params")
+    )
+    endog = check_array(spec["endog"], f"{where}.endog", (n,))
+    if p:
+        check_array(spec["exog"], f"{where}.exog", (n, p))
+    elif spec["exog"] is not None:
+        fail(f"{where}.exog", "is set but the forecaster has no exogenous columns")
+    order, sorder = spec["order"], spec["seasonal_order"]
+    if not (isinstance(order, tuple) and len(order) == 3 and isinstance(sorder, tuple) and len(sorder) == 4):
+        fail(where, "order / seasonal_order are not tuples of 3 and 4 integers")
+    o = [check_int(v, f"{where}.order", 0, n) for v in order]
+    so = [check_int(v, f"{where}.seasonal_order", 0, n) for v in sorder]
+    check_choice(spec["trend"], f"{where}.trend", ("n", "c"))
+    if not isinstance(spec["concentrate_scale"], bool):
+        fail(f"{where}.concentrate_scale", "is not a bool")
+    # SARIMAX's state dimension; the smoother keeps a few (k x k) matrices per observation.
+    s = so[3]
+    k_states = o[1] + so[1] * s + max(o[0] + s * so[0], o[2] + s * so[2] + 1)
+    reserve(8.0 * (n + 1) * (k_states + 1) ** 2 * 8, where)
+    check_array(spec["params"], f"{where}.params", ndim=1)
+    return {**spec, "endog": endog}
+
+
+def _rebuild(spec: dict):
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    with warnings.catch_warnings(), single_threaded_blas():
+        warnings.simplefilter("ignore")
+        model = SARIMAX(
+            spec["endog"],
+            exog=spec["exog"],
+            order=spec["order"],
+            seasonal_order=spec["seasonal_order"],
+            trend=spec["trend"],
+            concentrate_scale=spec["concentrate_scale"],
+        )
+        if model.k_params != len(spec["params"]):
+            fail("ARIMAForecaster", "the fitted parameters do not match the model")
+        return model.smooth(spec["params"])
+
+
+register(ARIMAForecaster)

@@ -17,9 +17,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._layout import CELLS
 from .._scaling import moments
+from .._state import estimator_state, restore_estimator_state
 from .._validation import check_finite_like, describe
 from ..nn import DEVICES, History, RecurrentNetwork, make_optimizer, resolve_device, to_time_major, train
 from ..nn._device import device_description
+from ._persist import rebuild_network
 
 __all__ = ["BaseRecurrent", "Parameter"]
 
@@ -560,6 +562,33 @@ class BaseRecurrent(BaseEstimator):
                 f"warm_start/partial_fit continue the fitted network, but {what} changed since it was "
                 "fitted; restore the parameters or fit afresh with warm_start=False."
             )
+
+    # ------------------------------------------------------------------ persisted state (tsrnn._state)
+
+    #: What a model file stores of a fitted estimator besides its parameters; the network is
+    #: rebuilt from ``_fitted_config`` once ``params_`` has the size it implies (``_persist.py``).
+    _FITTED_STATE: ClassVar[tuple[str, ...]] = (
+        "params_",
+        "input_mean_",
+        "input_scale_",
+        "n_features_in_",
+        "n_timesteps_",
+        "input_size_",
+        "_x_ndim",
+        "_rng",
+        "_history",
+        "_optimizer",
+        "_optimizer_solver",
+        "_fitted_config",
+        "device_",
+    )
+
+    def _get_state(self) -> dict:
+        return estimator_state(self, self._FITTED_STATE, ("feature_names_in_",))
+
+    def _set_state(self, state: dict) -> None:
+        if restore_estimator_state(self, state, self._FITTED_STATE, ("feature_names_in_",)):
+            rebuild_network(self)
 
     def _publish_history(self) -> None:
         h = self._history

@@ -72,6 +72,8 @@ def _regressor_doc(name: str, summary: str, leading: str = "", example_args: str
 class _BaseRecurrentRegressor(RegressorMixin, BaseRecurrent):
     """Target handling shared by every recurrent regressor."""
 
+    _FITTED_STATE = (*BaseRecurrent._FITTED_STATE, "n_outputs_", "target_mean_", "target_scale_", "_y_one_d")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True

@@ -1,6 +1,6 @@
 """pandas forecasting: the shared forecaster interface, windows and the Forecaster wrapper."""
 
-from ._base import BaseForecaster, check_series, future_index
+from ._base import BaseForecaster, TargetInfo, check_series, future_index
 from ._forecaster import Forecaster, conformal_quantile
 from ._panel import CALENDAR_FEATURES, Panel, calendar_features, is_panel, to_long, to_panel
 from ._per_series import PerSeriesForecaster, fit_many
@@ -14,6 +14,7 @@ __all__ = [
     "Forecaster",
     "Panel",
     "PerSeriesForecaster",
+    "TargetInfo",
     "TargetTransform",
     "calendar_features",
     "check_series",

@@ -20,12 +20,15 @@ Subclasses implement ``_fit(values, X)``, ``_predict(horizon, X)`` and optionall
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
+
+from .._state import check_int, check_keys, fail, register
 
 __all__ = [
     "BaseForecaster",
@@ -48,6 +51,28 @@ class TargetInfo:
     name: object
     index: pd.Index  # the full index seen so far (training data plus updates)
     freq: object  # frequency used to extend the index, or None for integer indexes
+
+    # -- persisted state (see tsrnn._state) --
+
+    def _get_state(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def _set_state(self, state: dict) -> None:
+        check_keys("TargetInfo", state, [f.name for f in fields(self)])
+        if not isinstance(state["is_series"], bool):
+            fail("TargetInfo.is_series", "is not a bool")
+        for name in ("columns", "index"):
+            if not isinstance(state[name], pd.Index):
+                fail(f"TargetInfo.{name}", "is not a pandas Index")
+        if state["is_series"] and len(state["columns"]) != 1:
+            fail("TargetInfo.columns", "a Series has one column")
+        freq = state["freq"]
+        if not isinstance(freq, pd.offsets.BaseOffset):
+            check_int(freq, "TargetInfo.freq", 1)
+        self.__dict__.update(state)
+
+
+register(TargetInfo)
 
 
 def align_exog(X, index: pd.Index, name: str = "X", columns: list | None = None) -> tuple[np.ndarray, list]:
@@ -255,11 +280,18 @@ class BaseForecaster(BaseEstimator):
 
     #: whether the forecaster can use exogenous regressors ``X``
     _supports_exog: bool = False
+    #: the rule of each constructor parameter (scikit-learn's ``_validate_params``), checked in fit
+    _parameter_constraints: ClassVar[dict] = {}
+
+    def _check_params(self) -> None:
+        """Rules that tie several parameters together (none by default); no side effects."""
 
     # -- public API ---------------------------------------------------------------------------
 
     def fit(self, y, X=None):
         """Fit to the series ``y`` (Series or DataFrame) with optional exogenous ``X``."""
+        self._validate_params()
+        self._check_params()
         values, index = check_series(y, "y")
         freq = getattr(self, "freq", None)
         step = _index_freq(index, freq)

@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from numbers import Integral
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 
 from .._scaling import moments
-from .._validation import check_positive_int
-from ._base import BaseForecaster
-from ._panel import fit_panel, is_panel, predict_panel
+from .._state import (
+    check_array,
+    check_int,
+    check_keys,
+    check_vector,
+    estimator_state,
+    fail,
+    register,
+    restore_estimator_state,
+)
+from ._base import BaseForecaster, TargetInfo
+from ._panel import CALENDAR_ENCODINGS, CALENDAR_FEATURES, SCOPES, fit_panel, is_panel, predict_panel
 from ._transforms import TargetTransform
 from ._windows import (
+    MULTI_SERIES,
     assemble,
-    check_multi_series,
     design,
     exog_leads,
     n_step_features,
@@ -64,6 +76,28 @@ class _Model:
     x_scale: np.ndarray | None
     estimator: object
     horizon: int  # steps the regressor predicts at once: 1 (recursive) or the direct horizon
+
+    # -- persisted state (see tsrnn._state); the Forecaster checks the sizes against its data --
+
+    def _get_state(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def _set_state(self, state: dict) -> None:
+        from ..estimators import BaseRecurrent
+
+        check_keys("_Model", state, [f.name for f in fields(self)])
+        if not isinstance(state["transform"], TargetTransform):
+            fail("_Model.transform", "is not a fitted TargetTransform")
+        if (state["x_mean"] is None) != (state["x_scale"] is None):
+            fail("_Model", "x_mean and x_scale must both be set or both be None")
+        est = state["estimator"]
+        if not (isinstance(est, BaseRecurrent) and hasattr(est, "params_")):
+            fail("_Model.estimator", "is not a fitted tsrnn recurrent estimator")
+        check_int(state["horizon"], "_Model.horizon", 1)
+        self.__dict__.update(state)
+
+
+register(_Model)
 
 
 class Forecaster(BaseForecaster):
@@ -276,37 +310,37 @@ class Forecaster(BaseForecaster):
 
     # -- parameters --------------------------------------------------------------------------
 
+    _parameter_constraints: ClassVar[dict] = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "window": [Interval(Integral, 1, None, closed="left")],
+        "strategy": [StrOptions(set(STRATEGIES))],
+        "horizon": [Interval(Integral, 1, None, closed="left"), None],
+        "standardize": ["boolean"],
+        "diff": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "seasonal_period": [Interval(Integral, 1, None, closed="left"), None],
+        "log": ["boolean"],
+        "multi_series": [StrOptions(set(MULTI_SERIES))],
+        "series_id": ["boolean"],
+        "calibration_size": [
+            Interval(RealNotInt, 0, 1, closed="neither"),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "freq": "no_validation",
+        "random_state": ["random_state"],
+        "scope": [StrOptions(set(SCOPES))],
+        "id_col": [str],
+        "time_col": [str],
+        "target_col": [str],
+        "calendar": [StrOptions(set(CALENDAR_FEATURES)), tuple, list, None],
+        "calendar_encoding": [StrOptions(set(CALENDAR_ENCODINGS))],
+        "max_window_bytes": [Interval(Integral, 1, None, closed="left")],
+    }
+
     def _check_params(self) -> None:
-        check_positive_int(self.window, "window")
-        if self.strategy not in STRATEGIES:
-            raise ValueError(f"strategy must be one of {STRATEGIES}, got {self.strategy!r}.")
-        if self.strategy == "direct":
-            if self.horizon is None:
-                raise ValueError(
-                    "strategy='direct' fits one model for a fixed horizon: pass horizon=<steps>, "
-                    "e.g. Forecaster(..., strategy='direct', horizon=12)."
-                )
-            check_positive_int(self.horizon, "horizon")
-        elif self.horizon is not None:
-            check_positive_int(self.horizon, "horizon")
-        if self.diff != "auto" and (
-            isinstance(self.diff, bool) or not isinstance(self.diff, (int, np.integer)) or self.diff < 0
-        ):
+        if self.strategy == "direct" and self.horizon is None:
             raise ValueError(
-                f"diff must be a non-negative integer (order of differencing) or 'auto', got {self.diff!r}."
-            )
-        if self.seasonal_period is not None:
-            check_positive_int(self.seasonal_period, "seasonal_period")
-        for name in ("standardize", "log", "series_id"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}.")
-        check_multi_series(self.multi_series)
-        c = self.calibration_size
-        ok_float = isinstance(c, (float, np.floating)) and 0.0 < c < 1.0
-        ok_int = isinstance(c, (int, np.integer)) and not isinstance(c, bool) and c >= 1
-        if not (ok_float or ok_int):
-            raise ValueError(
-                f"calibration_size must be a fraction in (0, 1) or a number of steps >= 1, got {c!r}."
+                "strategy='direct' fits one model for a fixed horizon: pass horizon=<steps>, "
+                "e.g. Forecaster(..., strategy='direct', horizon=12)."
             )
 
     def _make_estimator(self, n_features: int):
@@ -422,7 +456,6 @@ class Forecaster(BaseForecaster):
     # -- BaseForecaster hooks ----------------------------------------------------------------
 
     def _fit(self, values: np.ndarray, X: np.ndarray | None) -> None:
-        self._check_params()
         self.diff_ = self._select_diff(values)
         model = self._fit_model(values, X)
         self._model = model
@@ -506,3 +539,82 @@ class Forecaster(BaseForecaster):
         self.history_ = np.concatenate([self.history_, values], axis=0)
         if self.exog_history_ is not None:
             self.exog_history_ = np.concatenate([self.exog_history_, X], axis=0)
+
+    # -- persisted state (see tsrnn._state) ----------------------------------------------------
+
+    _FITTED_STATE = (
+        "target_info_",
+        "n_series_",
+        "exog_columns_",
+        "diff_",
+        "_model",
+        "estimator_",
+        "transform_",
+        "n_step_features_",
+        "horizon_",
+        "history_",
+        "exog_history_",
+        "n_fit_",
+    )
+
+    def _get_state(self) -> dict:
+        if getattr(self, "panel_", None) is not None:
+            raise TypeError(
+                "a Forecaster fitted on a panel cannot be saved yet (its per-series state is not "
+                "in the safe file format); refit it after loading, or save a Forecaster fitted "
+                "on a Series/DataFrame."
+            )
+        return estimator_state(self, self._FITTED_STATE, ("calibration_model_", "calibration_residuals_"))
+
+    def _set_state(self, state: dict) -> None:
+        from ..estimators import BaseRecurrent
+
+        optional = ("calibration_model_", "calibration_residuals_")
+        if not restore_estimator_state(self, state, self._FITTED_STATE, optional):
+            if self.estimator is not None and not isinstance(self.estimator, BaseRecurrent):
+                fail("Forecaster.estimator", "is not a tsrnn recurrent estimator")
+            return
+        if self.estimator is not None and not isinstance(self.estimator, BaseRecurrent):
+            fail("Forecaster.estimator", "is not a tsrnn recurrent estimator")
+        h = check_array(self.history_, "Forecaster.history_", ndim=2)
+        n, m = h.shape
+        if h.dtype != np.float64 or check_int(self.n_series_, "Forecaster.n_series_", 1) != m:
+            fail("Forecaster.history_", "does not match n_series_")
+        info = self.target_info_
+        if not isinstance(info, TargetInfo) or len(info.index) != n or len(info.columns) != m:
+            fail("Forecaster.target_info_", "does not match the history")
+        check_int(self.n_fit_, "Forecaster.n_fit_", 1, n)
+        check_int(self.diff_, "Forecaster.diff_", 0)
+        columns = self.exog_columns_
+        if columns is not None and not isinstance(columns, list):
+            fail("Forecaster.exog_columns_", "is not a list")
+        p = 0 if columns is None else len(columns)
+        if (self.exog_history_ is None) != (columns is None):
+            fail("Forecaster.exog_history_", "does not match exog_columns_")
+        if columns is not None:
+            check_array(self.exog_history_, "Forecaster.exog_history_", (n, p))
+        horizon = 1 if self.strategy == "recursive" else self.horizon
+        if self.horizon_ != (None if self.strategy == "recursive" else horizon):
+            fail("Forecaster.horizon_", "does not match strategy and horizon")
+        for attr in ("_model", "calibration_model_"):
+            model = getattr(self, attr, None)
+            if model is None and attr == "calibration_model_":
+                continue
+            if not isinstance(model, _Model) or model.horizon != horizon:
+                fail(f"Forecaster.{attr}", "is not a fitted pipeline of this Forecaster")
+            t = model.transform
+            if t.mean_.shape != (m,) or (t.seasonal_period, t.diff) != (self.seasonal_period, self.diff_):
+                fail(f"Forecaster.{attr}.transform", "does not match the series and the differencing")
+            check_vector(model.x_mean, f"Forecaster.{attr}.x_mean", p, allow_none=not p)
+            check_vector(model.x_scale, f"Forecaster.{attr}.x_scale", p, positive=True, allow_none=not p)
+            est = model.estimator
+            if est.n_timesteps_ != self.window or est.input_size_ != self.n_step_features_:
+                fail(f"Forecaster.{attr}.estimator", "does not read windows of this Forecaster")
+        if self.estimator_ is not self._model.estimator or self.transform_ is not self._model.transform:
+            fail("Forecaster", "estimator_/transform_ are not those of the fitted pipeline")
+        residuals = getattr(self, "calibration_residuals_", None)
+        if residuals is not None:
+            check_array(residuals, "Forecaster.calibration_residuals_", (None, None, m), finite=False)
+
+
+register(Forecaster)

@@ -781,6 +781,7 @@ def check_panel_params(forecaster) -> None:
 
 def fit_panel(f, y, X=None, past_covariates=None, static_covariates=None):
     """``Forecaster.fit`` on a panel (long DataFrame or dict of Series)."""
+    f._validate_params()
     f._check_params()
     check_panel_params(f)
     names = (f.id_col, f.time_col)

@@ -55,11 +55,12 @@ import math
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from .._state import check_array, check_int, check_keys, fail, register
 from ._optim import clip_by_global_norm, clip_by_value, global_norm
 
 __all__ = [
@@ -132,6 +133,37 @@ class History:
         self.best_params = None
         self.n_no_improvement = 0
         self.stop_reason = None
+
+    # -- persisted state (see tsrnn._state); the estimator checks best_params against its weights --
+
+    def _get_state(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def _set_state(self, state: dict) -> None:
+        check_keys("History", state, [f.name for f in fields(self)])
+        for f in fields(self):
+            value = state[f.name]
+            if f.name.endswith(("curve", "losses", "scores", "norms")):
+                if not (isinstance(value, list) and all(_is_number(v) for v in value)):
+                    fail(f"History.{f.name}", "is not a list of numbers")
+            elif f.name in ("n_iter", "n_no_improvement"):
+                check_int(value, f"History.{f.name}", 0)
+            elif f.name == "best_params":
+                if value is not None:
+                    check_array(value, "History.best_params", ndim=1)
+            elif f.name == "stop_reason":
+                if value is not None and not isinstance(value, str):
+                    fail("History.stop_reason", "is not a string")
+            elif not (_is_number(value) or (value is None and f.name == "best_validation_score")):
+                fail(f"History.{f.name}", "is not a number")
+        self.__dict__.update(state)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+register(History)
 
 
 def run_epoch(
