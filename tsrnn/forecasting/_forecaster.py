@@ -308,6 +308,23 @@ class Forecaster(BaseForecaster):
             )
         return super().predict(horizon, X)
 
+    def predict_interval(self, horizon: int, coverage: float = 0.9, X=None):
+        """Conformal prediction intervals (see the class notes); not available on panels yet."""
+        self._refuse_on_panel("predict_interval")
+        return super().predict_interval(horizon, coverage=coverage, X=X)
+
+    def update(self, y_new, X_new=None):
+        """Append observations (see :meth:`BaseForecaster.update`); on panels use ``predict(y=...)``."""
+        self._refuse_on_panel("update")
+        return super().update(y_new, X_new=X_new)
+
+    def _refuse_on_panel(self, method: str) -> None:
+        if getattr(self, "panel_", None) is not None:
+            raise ValueError(
+                f"{method} is not available for a Forecaster fitted on a panel; forecast from new "
+                "observations with predict(horizon, y=history) instead (no refit)."
+            )
+
     # -- parameters --------------------------------------------------------------------------
 
     _parameter_constraints: ClassVar[dict] = {
@@ -530,8 +547,9 @@ class Forecaster(BaseForecaster):
 
     def _predict_interval(self, horizon: int, coverage: float, X: np.ndarray | None):
         point = self._predict(horizon, X)
-        # stacklevel 4: the warning points at the user's predict_interval call
-        radius = conformal_quantile(self._calibration_residuals(horizon)[:, :horizon], coverage, stacklevel=4)
+        # stacklevel 5: the warning points at the user's predict_interval call (through the
+        # override that refuses panels and BaseForecaster.predict_interval)
+        radius = conformal_quantile(self._calibration_residuals(horizon)[:, :horizon], coverage, stacklevel=5)
         return point - radius, point + radius
 
     def _update(self, values: np.ndarray, X: np.ndarray | None) -> None:
