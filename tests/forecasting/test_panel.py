@@ -340,3 +340,19 @@ def test_panel_forecaster_refuses_intervals_update_and_saving(tmp_path):
     # the same object refitted on one series works as before
     s = df[df.unique_id == "s0"].set_index("ds")["y"].asfreq("MS")
     assert len(f.fit(s).predict_interval(2)) == 2
+
+
+def test_backtest_with_future_covariates_uses_their_values_at_the_horizon():
+    df, X = _promo_panel(n=80)
+    X = X[X.ds < 80]
+    res = backtest(Forecaster(LinearRegression(), window=3, strategy="direct", horizon=2), df, 2, 3, X=X)
+    for cutoff, g in res.groupby("cutoff"):
+        train = df[df.ds <= cutoff]
+        want = (
+            Forecaster(LinearRegression(), window=3, strategy="direct", horizon=2)
+            .fit(train, X=X)
+            .predict(2, X=X)
+        )
+        np.testing.assert_allclose(g["y_pred"].to_numpy(), want["y"].to_numpy())
+    # the promotion effect (+3) is forecast: the errors are those of the noise (sd 0.5)
+    assert np.abs(res["y_true"] - res["y_pred"]).mean() < 1.0

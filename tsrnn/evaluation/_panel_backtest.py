@@ -157,7 +157,8 @@ def _panel_task(forecaster, panel, cutoffs, horizon, name, season, X, past, stat
         keep = _included(panel, cutoff, horizon)
         history = train.subset([panel.ids[j] for j in keep])
         tic = time.perf_counter()
-        pred = est.predict(horizon, X=X, y=history)
+        # the covariate frames given to fit cover every timestamp; the forecaster keeps them
+        pred = est.predict(horizon, y=history)
         predict_time = time.perf_counter() - tic
         # predict returns the series of ``history`` in order, ``horizon`` rows each
         values = pred[target_col].to_numpy(dtype=np.float64).reshape(len(keep), horizon)
