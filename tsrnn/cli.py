@@ -89,6 +89,18 @@ def _coverage(text: str) -> float:
     return value
 
 
+def _quantiles(text: str) -> tuple[float, ...]:
+    hint = "comma-separated increasing probabilities strictly between 0 and 1, such as 0.05,0.5,0.95"
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {hint}, got {text!r}") from None
+    increasing = all(b > a for a, b in zip(values, values[1:]))  # noqa: RUF007 - tuples of floats
+    if not values or not all(0.0 < v < 1.0 for v in values) or not increasing:
+        raise argparse.ArgumentTypeError(f"expected {hint}, got {text!r}")
+    return values
+
+
 def _read_csv(path: str, time_col: str | None, target: str | None, freq: str | None):
     """A Series from a CSV file: the ``target`` column indexed by the ``time_col`` column."""
     import pandas as pd
@@ -259,6 +271,7 @@ def _compare(args: argparse.Namespace) -> int:
                 progress=not args.no_progress,
                 return_results=True,
                 device=args.device,
+                quantiles=args.quantiles,
             )
         except (ValueError, TypeError, ImportError) as exc:
             raise CLIError(str(exc).splitlines()[0]) from None
@@ -280,7 +293,9 @@ def _compare(args: argparse.Namespace) -> int:
     span = f"{format_time(results['timestamp'].min())} to {format_time(results['timestamp'].max())}"
     meta = (
         f"Rolling-origin backtest of {len(y)} observations: {n_windows} windows of {horizon} steps ({span}), "
-        f"each model refit at every origin; {args.coverage:.0%} prediction intervals; "
+        f"each model refit at every origin; {args.coverage:.0%} prediction intervals; quantiles "
+        f"{', '.join(f'{q:g}' for q in summary.attrs['quantiles'])} (CRPS from them; Winkler: the "
+        "interval score); "
         f"seasonal period: {season if season else 'none (no calendar season in the index)'}. "
         f"Metrics are averaged over windows; MASE is scaled by the in-sample "
         f"{'seasonal ' if season else ''}naive MAE of each window's training data; ranked by MASE."
@@ -442,6 +457,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="season length (default: from the index frequency; 1: none)",
     )
     ev.add_argument("--coverage", type=_coverage, default=0.9, help="interval coverage (default: 0.9)")
+    ev.add_argument(
+        "--quantiles",
+        type=_quantiles,
+        metavar="LIST",
+        help="quantile levels each model forecasts, scored by CRPS and shaded as a fan "
+        "(default: the interval's ends and the median, 0.05,0.5,0.95 for --coverage 0.9)",
+    )
     ev.add_argument("--jobs", type=_positive_int, help="parallel jobs over models and windows (default: 1)")
     ev.add_argument("--out", metavar="DIR", help="write results.csv, summary.md and forecasts.png there")
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")

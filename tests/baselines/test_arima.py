@@ -208,3 +208,14 @@ def test_exog_needed_for_predict_when_fitted_with_it():
     f = ARIMAForecaster(order=(1, 0, 0)).fit(y, X=X)
     with pytest.raises(ValueError, match="needs their future values"):
         f.predict(3)
+
+
+def test_quantiles_are_statsmodels_forecast_distribution(sunspots):
+    """Each quantile is an end of statsmodels' own central interval of the matching coverage."""
+    f = ARIMAForecaster(order=(2, 0, 1)).fit(sunspots)
+    q = f.predict_quantiles(6, quantiles=(0.05, 0.25, 0.5, 0.9))
+    assert list(q.columns) == [0.05, 0.25, 0.5, 0.9] and q.index.equals(f.predict(6).index)
+    fc = f.results_.get_forecast(6)
+    for level, alpha, end in [(0.05, 0.1, 0), (0.25, 0.5, 0), (0.9, 0.2, 1)]:
+        np.testing.assert_allclose(q[level].to_numpy(), fc.conf_int(alpha=alpha)[:, end], rtol=1e-10)
+    np.testing.assert_allclose(q[0.5].to_numpy(), f.predict(6).to_numpy(), rtol=1e-10)

@@ -64,6 +64,10 @@ def test_windows_cutoffs_and_alignment(y):
         "y_pred",
         "lower",
         "upper",
+        "q0.05",
+        "q0.5",
+        "q0.95",
+        "nominal_coverage",
         "mase_scale",
         "fit_time",
         "predict_time",
@@ -172,6 +176,8 @@ def test_compare_ranks_by_mase_and_matches_the_results(y):
         "smape",
         "coverage",
         "width",
+        "crps",
+        "winkler",
         "fit_time",
         "predict_time",
         "n_windows",
@@ -269,3 +275,43 @@ def test_compare_gives_exogenous_columns_only_to_models_that_use_them():
     )  # fmt: skip
     assert summary.attrs["failed"] == {}
     assert summary.index[0] == "regression" and summary.loc["regression", "mase"] < 0.1
+
+
+def test_backtest_records_quantiles_and_summary_scores_them(y):
+    from scipy.stats import norm
+
+    from tsrnn.evaluation import metrics
+
+    res = backtest(NaiveForecaster(), y, horizon=3, n_windows=2, coverage=0.8, quantiles=(0.1, 0.5, 0.75))
+    assert [c for c in res.columns if c.startswith("q")] == ["q0.1", "q0.5", "q0.75"]
+    for _, g in res.groupby("window"):
+        start = y.index.get_loc(g["timestamp"].iloc[0])
+        train = y.to_numpy()[:start]
+        sigma = np.sqrt(np.mean(np.diff(train) ** 2))
+        for level in (0.1, 0.5, 0.75):
+            expect = train[-1] + norm.ppf(level) * sigma * np.sqrt([1, 2, 3])
+            np.testing.assert_allclose(g[f"q{level:g}"], expect, rtol=1e-12)
+    summary = metrics.summarize(res)
+    per_window = [
+        (
+            2
+            * np.mean(
+                [
+                    np.maximum(t * (g.y_true - g[f"q{t:g}"]), (t - 1) * (g.y_true - g[f"q{t:g}"]))
+                    for t in (0.1, 0.5, 0.75)
+                ]
+            ),
+            np.mean(
+                g.upper
+                - g.lower
+                + 10 * (np.maximum(g.lower - g.y_true, 0) + np.maximum(g.y_true - g.upper, 0))
+            ),
+        )
+        for _, g in res.groupby("window")
+    ]
+    assert summary.loc["NaiveForecaster", "crps"] == pytest.approx(np.mean([c for c, _ in per_window]))
+    assert summary.loc["NaiveForecaster", "winkler"] == pytest.approx(np.mean([w for _, w in per_window]))
+    assert (res["nominal_coverage"] == 0.8).all()
+    none = backtest(NaiveForecaster(), y, horizon=3, n_windows=2, quantiles=())
+    assert not [c for c in none.columns if c.startswith("q")]
+    assert np.isnan(metrics.summarize(none).loc["NaiveForecaster", "crps"])

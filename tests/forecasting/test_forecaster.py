@@ -393,7 +393,10 @@ def test_grid_search_style_param_grid_runs():
             r"'seasonal_period' parameter of Forecaster must be an int in the range \[1",
         ),
         ({"multi_series": "local"}, r"'multi_series' parameter of Forecaster must be a str among"),
-        ({"calibration_size": 1.5}, r"'calibration_size' parameter .* float in the range \(0.0, 1.0\) or an int"),
+        (
+            {"calibration_size": 1.5},
+            r"'calibration_size' parameter .* float in the range \(0.0, 1.0\) or an int",
+        ),
         ({"log": "yes"}, r"'log' parameter of Forecaster must be an instance of 'bool'"),
     ],
 )

@@ -8,6 +8,7 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
+from scipy.stats import norm
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._state import (
@@ -423,6 +424,17 @@ class ARIMAForecaster(BaseForecaster):
             lower.append(ci[:, 0])
             upper.append(ci[:, 1])
         return np.column_stack(lower), np.column_stack(upper)
+
+    def _predict_quantiles(self, horizon: int, levels: np.ndarray, X) -> np.ndarray:
+        # statsmodels' Gaussian forecast distribution: mean +- z * (standard error of the forecast)
+        z = norm.ppf(levels)
+        out = []
+        for r in self._results:
+            with single_threaded_blas():
+                fc = r.get_forecast(horizon, exog=X)
+                mean, se = np.asarray(fc.predicted_mean), np.asarray(fc.se_mean)
+            out.append(mean[:, None] + se[:, None] * z)
+        return np.stack(out, axis=1)
 
     def _update(self, values: np.ndarray, X) -> None:
         with warnings.catch_warnings(), single_threaded_blas():

@@ -10,7 +10,7 @@ from .._parallel import TaskFailed, run_tasks
 from .._validation import check_choice, check_positive_int
 from ..forecasting import is_panel, to_panel
 from ..forecasting._base import check_series
-from ._backtest import _check_forecaster, _run_task, check_backtest_args, collect, plan_tasks
+from ._backtest import _check_forecaster, _run_task, check_backtest_args, check_quantiles, collect, plan_tasks
 from ._registry import MODELS, default_model_names, make_forecaster
 from ._season import infer_seasonal_period
 from .metrics import summarize
@@ -104,6 +104,7 @@ def compare(
     errors: str = "warn",
     return_results: bool = False,
     device: str | None = None,
+    quantiles=None,
 ):
     """Backtest several forecasters on ``y`` and rank them by MASE.
 
@@ -156,13 +157,17 @@ def compare(
         model's own setting; "cuda" without a usable GPU raises a RuntimeError naming the
         fix. ``summary.attrs["devices"]`` records, per model that has a device, where it
         trained.
+    quantiles : sequence of float or None, default=None
+        Levels of the quantile forecasts each model records and the ``crps`` column scores
+        (see :func:`tsrnn.backtest`); None: ``(1 - coverage) / 2``, 0.5 and
+        ``(1 + coverage) / 2``.
 
     Returns
     -------
     summary : DataFrame
         One row per model (index ``model``), ranked by MASE: ``mase, mae, rmse, smape,
-        coverage, width, fit_time, predict_time, n_windows`` (metrics per window averaged over
-        windows; see :mod:`tsrnn.evaluation.metrics`).
+        coverage, width, crps, winkler, fit_time, predict_time, n_windows`` (metrics per
+        window averaged over windows; see :mod:`tsrnn.evaluation.metrics`).
     results : DataFrame
         Only with ``return_results=True``: the concatenated :func:`tsrnn.backtest` frames.
     """
@@ -197,6 +202,7 @@ def compare(
     horizon, n_windows, _, group_size, X, coverage, _, starts = check_backtest_args(
         y, horizon, n_windows, step, refit, X, coverage, season or 1
     )
+    levels = check_quantiles(quantiles, coverage)
     models = resolve_forecasters(forecasters, season)
     if device is not None:
         from ..nn._device import resolve_device
@@ -219,7 +225,7 @@ def compare(
         x_model = X if getattr(forecaster, "_supports_exog", True) else None
         try:
             plans[name] = plan_tasks(
-                forecaster, y, x_model, horizon, starts, group_size, coverage, name, season or 1
+                forecaster, y, x_model, horizon, starts, group_size, coverage, name, season or 1, levels
             )
         except Exception as exc:
             if errors == "raise":
@@ -254,6 +260,7 @@ def compare(
     summary = summarize(results)
     summary.attrs["failed"] = failed
     summary.attrs["horizon"] = int(horizon)
+    summary.attrs["quantiles"] = list(levels)
     summary.attrs["seasonal_period"] = season
     summary.attrs["devices"] = {name: label for name, label in devices.items() if name in summary.index}
     return (summary, results) if return_results else summary

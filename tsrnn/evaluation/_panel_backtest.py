@@ -72,7 +72,7 @@ def _rows(
     }
 
 
-def _frame(rows: list[dict], name: str, horizon: int) -> pd.DataFrame:
+def _frame(rows: list[dict], name: str, horizon: int, coverage: float) -> pd.DataFrame:
     """One tidy frame from the per-series rows of :func:`_rows` (one DataFrame per task: cheap)."""
     k = len(rows)
     per_row = ("series", "window", "cutoff", "mase_scale", "fit_time", "predict_time")
@@ -93,6 +93,7 @@ def _frame(rows: list[dict], name: str, horizon: int) -> pd.DataFrame:
             "y_pred": np.concatenate([r["y_pred"] for r in rows]),
             "lower": np.concatenate([r["lower"] for r in rows]),
             "upper": np.concatenate([r["upper"] for r in rows]),
+            "nominal_coverage": coverage,
             "mase_scale": np.repeat(cols["mase_scale"], horizon),
             "fit_time": np.repeat(cols["fit_time"], horizon),
             "predict_time": np.repeat(cols["predict_time"], horizon),
@@ -113,7 +114,7 @@ def _local_task(forecaster, panel, j, cutoffs, horizon, coverage, name, season):
     starts = [int(y.index.searchsorted(c, side="right")) for c, _ in cutoffs]
     rows = []
     for (cutoff, window), run in zip(cutoffs, _run_group(forecaster, y, None, starts, horizon, coverage)):
-        start, fit_time, predict_time, pred, interval = run
+        start, fit_time, predict_time, pred, interval = run[:5]
         lower = upper = np.full(horizon, np.nan)
         if interval is not None:
             lower, upper = interval["lower"].to_numpy(), interval["upper"].to_numpy()
@@ -134,10 +135,10 @@ def _local_task(forecaster, panel, j, cutoffs, horizon, coverage, name, season):
                 predict_time,
             )
         )
-    return _frame(rows, name, horizon)
+    return _frame(rows, name, horizon, coverage)
 
 
-def _panel_task(forecaster, panel, cutoffs, horizon, name, season, X, past, static):
+def _panel_task(forecaster, panel, cutoffs, horizon, coverage, name, season, X, past, static):
     """A panel forecaster: fit at the first cutoff of the group, forecast from every cutoff's history."""
     target_col = panel_columns(forecaster)[2]
     est = clone(forecaster)
@@ -181,7 +182,7 @@ def _panel_task(forecaster, panel, cutoffs, horizon, name, season, X, past, stat
                     predict_time,
                 )
             )
-    return _frame(rows, name, horizon)
+    return _frame(rows, name, horizon, coverage)
 
 
 def backtest_panel(
@@ -224,7 +225,7 @@ def backtest_panel(
     name = model if model is not None else type(forecaster).__name__
     if getattr(forecaster, "_supports_panels", False):
         tasks = [
-            (forecaster, panel, g, horizon, name, season, X, past_covariates, static_covariates)
+            (forecaster, panel, g, horizon, coverage, name, season, X, past_covariates, static_covariates)
             for g in groups
         ]
         results = run_tasks(_panel_task, tasks, n_jobs)

@@ -5,7 +5,8 @@
   calling the kernels only through :func:`tsrnn.kernels.kernels_for`.
 - :class:`ParamLayout`: names (PyTorch's), shapes and positions of every parameter in the
   flat vector, with views.
-- Losses :func:`mse_loss`, :func:`softmax_cross_entropy`; optimizers :class:`Adam`,
+- Losses :func:`mse_loss`, :func:`softmax_cross_entropy` and the regression losses with
+  their predictive distributions (:func:`make_regression_loss`); optimizers :class:`Adam`,
   :class:`SGD` and the array functions behind them; clipping :func:`clip_by_global_norm`,
   :func:`clip_by_value`.
 - :func:`train`: the mini-batch loop with early stopping, best-weight restoration and
@@ -14,6 +15,13 @@
 """
 
 from ._device import DEVICES, resolve_device
+from ._distributions import (
+    REGRESSION_LOSSES,
+    SCALE_FLOOR,
+    RegressionLoss,
+    check_quantile_levels,
+    make_regression_loss,
+)
 from ._losses import mse_loss, softmax, softmax_cross_entropy
 from ._network import ForwardCache, ParamLayout, RecurrentNetwork, compile_kernels, to_time_major
 from ._optim import (
@@ -38,22 +46,27 @@ from ._training import (
 
 __all__ = [
     "DEVICES",
+    "REGRESSION_LOSSES",
+    "SCALE_FLOOR",
     "SGD",
     "Adam",
     "ForwardCache",
     "History",
     "ParamLayout",
     "RecurrentNetwork",
+    "RegressionLoss",
     "TrainingDivergedWarning",
     "TrainingInterruptedWarning",
     "abort_on_interrupt",
     "adam_update",
     "add_weight_decay",
+    "check_quantile_levels",
     "clip_by_global_norm",
     "clip_by_value",
     "compile_kernels",
     "global_norm",
     "make_optimizer",
+    "make_regression_loss",
     "mse_loss",
     "resolve_device",
     "run_epoch",
