@@ -339,7 +339,7 @@ def test_panel_forecaster_refuses_intervals_update_and_saving(tmp_path):
         tsrnn.save(f, tmp_path / "f.tsrnn")
     # the same object refitted on one series works as before
     s = df[df.unique_id == "s0"].set_index("ds")["y"].asfreq("MS")
-    assert len(f.fit(s).predict_interval(2)) == 2
+    assert len(f.set_params(calibration_size=12).fit(s).predict_interval(2)) == 2
 
 
 def test_backtest_with_future_covariates_uses_their_values_at_the_horizon():
