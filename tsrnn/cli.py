@@ -137,7 +137,7 @@ def _read_csv(path: str, time_col: str | None, target: str | None, freq: str | N
         index = pd.DatetimeIndex(stamps, name=time_col)
         _check_times(index, time_col)
         if freq is None:
-            from .evaluation._season import regular_offset
+            from .evaluation import regular_offset
 
             if regular_offset(index) is None:
                 raise CLIError(
@@ -163,7 +163,7 @@ def _read_csv(path: str, time_col: str | None, target: str | None, freq: str | N
 
 def _check_times(index, time_col: str) -> None:
     """Duplicated or unsorted timestamps, reported before any frequency is inferred from them."""
-    from .forecasting._base import check_time_index
+    from .forecasting import check_time_index
 
     try:
         check_time_index(index, f"--time-col {time_col!r}")
@@ -199,7 +199,7 @@ def _load_input(args):
 
 
 def _write_outputs(out_dir, summary, results, y, label, meta, coverage, command):
-    from .evaluation._report import plot_forecasts, to_markdown
+    from .evaluation import plot_forecasts, to_markdown
 
     try:
         os.makedirs(out_dir, exist_ok=True)
@@ -238,8 +238,7 @@ def _write_outputs(out_dir, summary, results, y, label, meta, coverage, command)
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from .evaluation import MODELS, compare
-    from .evaluation._report import format_table, format_time
+    from .evaluation import MODELS, compare, format_table, format_time
 
     y, label = _load_input(args)
     models = None
@@ -250,11 +249,14 @@ def _compare(args: argparse.Namespace) -> int:
             raise CLIError(
                 f"unknown model(s) {unknown or [args.models]} in --models; choose from {list(MODELS)}"
             )
-    if args.device == "cuda":
-        from .kernels import _cuda_problem
+    device = None
+    if args.device is not None:
+        from .nn import resolve_backend
 
-        if problem := _cuda_problem():
-            raise CLIError(f"--device cuda: {problem}")
+        try:  # resolved once here and passed down
+            device = resolve_backend(args.device)
+        except RuntimeError as exc:
+            raise CLIError(f"--device {args.device}: {exc}") from None
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -270,7 +272,7 @@ def _compare(args: argparse.Namespace) -> int:
                 n_jobs=args.jobs,
                 progress=not args.no_progress,
                 return_results=True,
-                device=args.device,
+                device=device,
                 quantiles=args.quantiles,
             )
         except (ValueError, TypeError, ImportError) as exc:
@@ -359,7 +361,7 @@ def _threads(text: str) -> tuple[int, ...]:
 
 
 def _experiment(args: argparse.Namespace) -> int:
-    from .experiments._report import EXPERIMENTS, cpu_seconds, run_experiment
+    from .experiments import EXPERIMENTS, cpu_seconds, run_experiment
 
     names = EXPERIMENTS if args.name == "all" else (args.name,)
     command = "tsrnn " + " ".join(shlex.quote(a) for a in args.argv)
@@ -421,7 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_selftest)
 
     from .datasets import list_datasets
-    from .evaluation._registry import MODELS
+    from .evaluation import MODELS
+    from .nn import DEVICES
 
     p = sub.add_parser(
         "compare",
@@ -469,12 +472,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
     ev.add_argument(
         "--device",
-        choices=("cpu", "cuda", "auto"),
+        choices=DEVICES,
         help="where the recurrent models train (default: cpu; auto: a CUDA GPU when there is one)",
     )
     p.set_defaults(func=_compare)
 
-    from .experiments._report import EXPERIMENTS
+    from .experiments import EXPERIMENTS
 
     p = sub.add_parser(
         "experiment",

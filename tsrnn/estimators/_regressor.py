@@ -11,6 +11,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._layout import CELLS
 from .._validation import check_positive_int
 from ..nn import REGRESSION_LOSSES, RegressionLoss, check_quantile_levels, make_regression_loss, mse_loss
 from ._base import BaseRecurrent, ChosenCell, ElmanCell, Parameter, _with_docs
@@ -55,10 +56,11 @@ _REGRESSOR_DOC = """{SUMMARY}
     (2,)
 """
 
-_CELL_DOC = """\
-    cell : {"lstm", "gru", "rnn_tanh", "rnn_relu"}, default="lstm"
-        Recurrent cell: long short-term memory, gated recurrent unit, or Elman RNN with tanh
-        or ReLU. An ordinary parameter, so ``GridSearchCV`` can search over it.
+_CELL_DOC = f"""\
+    cell : {{{", ".join(f'"{name}"' for name in CELLS)}}}, default="lstm"
+        Recurrent cell (a key of :data:`tsrnn.CELLS`): long short-term memory, gated recurrent
+        unit, or Elman RNN with tanh or ReLU. An ordinary parameter, so ``GridSearchCV`` can
+        search over it.
 """
 
 _NONLINEARITY_DOC = """\

@@ -10,8 +10,13 @@ from sklearn.base import clone
 
 from .._parallel import run_tasks
 from .._validation import check_positive_int, check_probability
-from ..forecasting._base import check_covers, check_horizon, check_series
-from ..forecasting._per_series import PerSeriesForecaster, check_forecaster_interface
+from ..forecasting import (
+    PerSeriesForecaster,
+    check_covers,
+    check_forecaster_interface,
+    check_horizon,
+    check_series,
+)
 from ._season import infer_seasonal_period
 from .metrics import quantile_column, seasonal_naive_mae
 

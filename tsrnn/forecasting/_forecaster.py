@@ -25,7 +25,9 @@ from .._state import (
     register,
     restore_estimator_state,
 )
+from .._stattests import select_differencing
 from .._validation import check_positive_int
+from ..estimators import RecurrentRegressor
 from ..nn import check_quantile_levels
 from ._base import BaseForecaster, TargetInfo, check_horizon
 from ._transforms import TargetTransform
@@ -267,11 +269,13 @@ class Forecaster(BaseForecaster):
                 "e.g. Forecaster(..., strategy='direct', horizon=12)."
             )
 
+    def _default_estimators(self) -> dict:
+        """The estimator built in ``fit`` when ``estimator=None`` (for ``find_recurrent``)."""
+        return {"estimator": RecurrentRegressor(cell="lstm")}
+
     def _make_estimator(self, n_features: int):
         if self.estimator is None:
-            from tsrnn.estimators import RecurrentRegressor
-
-            est = RecurrentRegressor(cell="lstm")
+            est = self._default_estimators()["estimator"]
         else:
             if not (hasattr(self.estimator, "fit") and hasattr(self.estimator, "predict")):
                 raise TypeError(
@@ -295,8 +299,6 @@ class Forecaster(BaseForecaster):
         """``diff``, or for ``"auto"`` the order chosen by KPSS tests on the training data."""
         if self.diff != "auto":
             return int(self.diff)
-        from ..baselines import select_differencing
-
         z = np.log(values) if self.log and np.all(values > 0) else values
         if self.seasonal_period is not None and len(z) > self.seasonal_period:
             z = z[self.seasonal_period :] - z[: -self.seasonal_period]

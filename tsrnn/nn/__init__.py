@@ -2,7 +2,7 @@
 
 - :class:`RecurrentNetwork`: stacked (optionally bidirectional) recurrent layers with
   dropout between layers and a dense head; ``forward``/``backward`` on time-major batches,
-  calling the kernels only through :func:`tsrnn.kernels.kernels_for`.
+  calling the kernels only through its :class:`Backend`.
 - :class:`ParamLayout`: names (PyTorch's), shapes and positions of every parameter in the
   flat vector, with views.
 - Losses :func:`mse_loss`, :func:`softmax_cross_entropy` and the regression losses with
@@ -11,10 +11,11 @@
   :func:`clip_by_value`.
 - :func:`train`: the mini-batch loop with early stopping, best-weight restoration and
   divergence handling, recording a :class:`History`.
-- :func:`resolve_device`: the one place that maps a ``device`` parameter to a backend.
+- :func:`resolve_backend`: the one place that maps a ``device`` parameter to a
+  :class:`Backend` (name, kernel module, operations, label, launch configuration).
 """
 
-from ._device import DEVICES, resolve_device
+from ._device import DEVICES, Backend, device_description, resolve_backend, resolve_device
 from ._distributions import (
     REGRESSION_LOSSES,
     SCALE_FLOOR,
@@ -50,6 +51,7 @@ __all__ = [
     "SCALE_FLOOR",
     "SGD",
     "Adam",
+    "Backend",
     "ForwardCache",
     "History",
     "ParamLayout",
@@ -64,10 +66,12 @@ __all__ = [
     "clip_by_global_norm",
     "clip_by_value",
     "compile_kernels",
+    "device_description",
     "global_norm",
     "make_optimizer",
     "make_regression_loss",
     "mse_loss",
+    "resolve_backend",
     "resolve_device",
     "run_epoch",
     "sgd_update",
