@@ -20,7 +20,7 @@ missing, so the plain test command works on any machine without a multi-GB downl
     are best selected on their own: ``NUMBA_ENABLE_CUDASIM=1 python -m pytest -m cuda``.
 
 ``TSRNN_REQUIRE_ORACLES`` turns skips of marked tests into failures: a comma-separated list
-of markers (``torch,nvvm``), or ``1`` for all of them. ``.ci/run`` requires ``torch,nvvm,dask`` in
+of markers (``torch,nvvm``), or ``1`` for all of them. ``.ci/run`` requires ``torch,nvvm,numba_cuda,dask`` in
 the main run, ``cuda`` in its simulator run and ``interop`` in its run with the frameworks
 installed, so CI cannot pass without having run them.
 """
@@ -33,7 +33,7 @@ import os
 
 import pytest
 
-REQUIRED_MARKERS = ("torch", "cuda", "nvvm", "dask", "interop")
+REQUIRED_MARKERS = ("torch", "cuda", "nvvm", "numba_cuda", "dask", "interop")
 INTEROP_PACKAGES = ("sktime", "skforecast", "darts")
 
 # Property-based tests: a bounded, reproducible number of examples by default (CI), more on demand
@@ -79,6 +79,13 @@ def _cuda_skip_reason() -> str | None:
 
 
 @functools.cache
+def _numba_cuda_skip_reason() -> str | None:
+    if importlib.util.find_spec("numba_cuda") is None:
+        return "needs the numba-cuda package: pip install '.[cuda]'"
+    return None
+
+
+@functools.cache
 def _nvvm_skip_reason() -> str | None:
     if importlib.util.find_spec("numba_cuda") is None:
         return "compiling the CUDA kernels needs numba-cuda with NVVM: pip install '.[cuda]'"
@@ -110,6 +117,8 @@ def pytest_runtest_setup(item):
     if "cuda" in markers and (reason := _cuda_skip_reason()):
         pytest.skip(reason)
     if "nvvm" in markers and (reason := _nvvm_skip_reason()):
+        pytest.skip(reason)
+    if "numba_cuda" in markers and (reason := _numba_cuda_skip_reason()):
         pytest.skip(reason)
     if "interop" in markers and (reason := _interop_skip_reason()):
         pytest.skip(reason)

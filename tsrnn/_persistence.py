@@ -327,6 +327,8 @@ class _Incompatible(ValueError):
 
 def _check_members(zf: zipfile.ZipFile, fh, file_size: int) -> dict[str, zipfile.ZipInfo]:
     """Refuse anything but expected, stored, non-overlapping members that fit in the file."""
+    if META not in zf.namelist():
+        raise _Damaged(f"it has no {META} member (is it a tsrnn model file?)")
     members: dict[str, zipfile.ZipInfo] = {}
     spans = []
     for info in zf.infolist():
@@ -348,8 +350,6 @@ def _check_members(zf: zipfile.ZipFile, fh, file_size: int) -> dict[str, zipfile
         end = start + 30 + name_len + extra_len + info.compress_size
         spans.append((start, end, name))
         members[name] = info
-    if META not in members:
-        raise _Damaged(f"it has no {META} member (is it a tsrnn model file?)")
     total = sum(info.file_size for info in members.values())
     if total > _MAX_EXPANSION * file_size:
         raise _Damaged(f"its members claim {total} bytes in all, more than the file's {file_size}")

@@ -1,3 +1,4 @@
-"""The package version, in a module of its own so that any module can read it."""
+"""The package version: one fact, read by ``tsrnn.__version__``, saved model files and the build
+(``pyproject.toml`` takes it from here)."""
 
 __version__ = "0.1.0"

@@ -8,6 +8,7 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
+from scipy.stats import norm
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._state import (
@@ -20,6 +21,7 @@ from .._state import (
     reserve,
     restore_estimator_state,
 )
+from .._stattests import select_differencing, select_seasonal_differencing
 from .._validation import check_non_negative_int
 from ..forecasting import BaseForecaster
 from ._common import single_threaded_blas
@@ -27,69 +29,6 @@ from ._common import single_threaded_blas
 __all__ = ["ARIMAForecaster", "select_differencing", "select_seasonal_differencing"]
 
 _FIT_ERRORS = (np.linalg.LinAlgError, ValueError, FloatingPointError, OverflowError, IndexError)
-
-
-def _needs_difference(x: np.ndarray, test: str, alpha: float) -> bool:
-    """Whether a unit-root test says ``x`` should be differenced once more."""
-    from statsmodels.tsa.stattools import adfuller, kpss
-
-    n = x.shape[0]
-    if n < 10 or np.ptp(x) == 0.0:
-        return False
-    with warnings.catch_warnings():
-        # kpss warns when the p-value lies outside its table (reported as 0.01 or 0.1): fine here.
-        warnings.simplefilter("ignore")
-        if test == "kpss":
-            # Null: stationary. Bandwidth as R's tseries::kpss.test(lshort=TRUE), used by auto.arima.
-            nlags = max(1, int(4 * (n / 100) ** 0.25))
-            stat, p_value, _, critical = kpss(x, regression="c", nlags=nlags)
-            # The p-value is interpolated in a table and clipped to [0.01, 0.1], so "p < 0.01" can
-            # never hold: at a tabulated level compare the statistic with its critical value.
-            level = f"{alpha * 100:g}%"
-            return bool(stat > critical[level]) if level in critical else bool(p_value < alpha)
-        # Null: unit root.
-        return bool(adfuller(x, autolag="AIC")[1] > alpha)
-
-
-def select_differencing(y, max_d: int = 2, test: str = "kpss", alpha: float = 0.05) -> int:
-    """Number of differences ``d`` chosen by repeated unit-root tests (as ``forecast::ndiffs``).
-
-    Difference while the test rejects stationarity (KPSS: p-value < ``alpha``) or fails to
-    reject a unit root (ADF: p-value > ``alpha``), at most ``max_d`` times.
-    """
-    x = np.asarray(y, dtype=np.float64)
-    d = 0
-    while d < max_d and _needs_difference(x, test, alpha):
-        x = np.diff(x)
-        d += 1
-    return d
-
-
-def _seasonal_strength(x: np.ndarray, m: int) -> float:
-    """``max(0, 1 - Var(R) / Var(S + R))`` from an STL decomposition (Wang, Smith & Hyndman 2006)."""
-    from statsmodels.tsa.seasonal import STL
-
-    res = STL(x, period=m, robust=False).fit()
-    var_sr = np.var(res.seasonal + res.resid)
-    if var_sr == 0.0:
-        return 0.0
-    return float(max(0.0, 1.0 - np.var(res.resid) / var_sr))
-
-
-def select_seasonal_differencing(y, m: int, max_D: int = 1, threshold: float = 0.64) -> int:
-    """Seasonal differences ``D``: difference while the STL seasonal strength exceeds ``threshold``.
-
-    This is the default rule of ``forecast::nsdiffs`` (and so of ``auto.arima``). Series with
-    fewer than two full seasons are never seasonally differenced.
-    """
-    x = np.asarray(y, dtype=np.float64)
-    D = 0
-    while D < max_D and x.shape[0] >= 2 * m + 1 and np.ptp(x) > 0.0:
-        if _seasonal_strength(x, m) <= threshold:
-            break
-        x = x[m:] - x[:-m]
-        D += 1
-    return D
 
 
 def _check_order(value, name: str, length: int) -> tuple[int, ...]:
@@ -423,6 +362,17 @@ class ARIMAForecaster(BaseForecaster):
             lower.append(ci[:, 0])
             upper.append(ci[:, 1])
         return np.column_stack(lower), np.column_stack(upper)
+
+    def _predict_quantiles(self, horizon: int, levels: np.ndarray, X) -> np.ndarray:
+        # statsmodels' Gaussian forecast distribution: mean +- z * (standard error of the forecast)
+        z = norm.ppf(levels)
+        out = []
+        for r in self._results:
+            with single_threaded_blas():
+                fc = r.get_forecast(horizon, exog=X)
+                mean, se = np.asarray(fc.predicted_mean), np.asarray(fc.se_mean)
+            out.append(mean[:, None] + se[:, None] * z)
+        return np.stack(out, axis=1)
 
     def _update(self, values: np.ndarray, X) -> None:
         with warnings.catch_warnings(), single_threaded_blas():

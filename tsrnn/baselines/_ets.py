@@ -298,6 +298,29 @@ class ETSForecaster(BaseForecaster):
             upper.append(np.asarray(frame["pi_upper"]))
         return np.column_stack(lower), np.column_stack(upper)
 
+    def _predict_quantiles(self, horizon: int, levels: np.ndarray, X) -> np.ndarray:
+        out = []
+        for r in self._results:
+            n = r.model.nobs
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pred = r.get_prediction(
+                    start=n,
+                    end=n + horizon - 1,
+                    simulate_repetitions=self.n_simulations,
+                    rng=np.random.default_rng(self.random_state),
+                )
+                # level tau is an end of statsmodels' central interval with alpha = 2 min(tau,
+                # 1 - tau): Gaussian for the linear models, simulated quantiles for the others
+                ends = [
+                    np.asarray(pred.pred_int(alpha=2.0 * min(tau, 1.0 - tau)), dtype=np.float64)[
+                        :, 0 if tau < 0.5 else 1
+                    ]
+                    for tau in levels
+                ]
+            out.append(np.column_stack(ends))
+        return np.stack(out, axis=1)
+
     def _update(self, values: np.ndarray, X) -> None:
         new = []
         for j, r in enumerate(self._results):

@@ -491,6 +491,11 @@ class HMMForecaster(BaseForecaster):
             np.column_stack([f["quantiles"][1] for f in fc]),
         )
 
+    def _predict_quantiles(self, horizon: int, levels: np.ndarray, X) -> np.ndarray:
+        # quantiles of the predictive Gaussian mixture over regime paths, (K, H) per series
+        fc = self._forecast(horizon, quantiles=tuple(float(v) for v in levels))
+        return np.stack([f["quantiles"].T for f in fc], axis=1)
+
     def _update(self, values: np.ndarray, X) -> None:
         for j, res in enumerate(self._results):
             self._history[j] = np.concatenate([self._history[j], values[:, j]])

@@ -9,7 +9,7 @@ from ._base import BaseRecurrent, Parameter
 from ._classifier import GRUClassifier, LSTMClassifier, RecurrentClassifier, RNNClassifier
 from ._regressor import GRURegressor, LSTMRegressor, RecurrentRegressor, RNNRegressor
 from ._rows import FEATURE_LAYOUTS, INPUT_ORDERS, rows_to_sequences
-from ._warm_up import recurrent_estimators, warm_up
+from ._warm_up import find_recurrent, recurrent_estimators, warm_up, with_device
 
 for _cls in (
     RecurrentRegressor,
@@ -36,7 +36,9 @@ __all__ = [
     "RNNRegressor",
     "RecurrentClassifier",
     "RecurrentRegressor",
+    "find_recurrent",
     "recurrent_estimators",
     "rows_to_sequences",
     "warm_up",
+    "with_device",
 ]

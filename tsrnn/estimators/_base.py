@@ -19,8 +19,16 @@ from .._layout import CELLS
 from .._scaling import moments
 from .._state import estimator_state, restore_estimator_state
 from .._validation import check_finite_like, describe
-from ..nn import DEVICES, History, RecurrentNetwork, make_optimizer, resolve_device, to_time_major, train
-from ..nn._device import device_description
+from ..nn import (
+    DEVICES,
+    Backend,
+    History,
+    RecurrentNetwork,
+    make_optimizer,
+    resolve_backend,
+    to_time_major,
+    train,
+)
 from ._persist import rebuild_network
 from ._rows import FEATURE_LAYOUTS, INPUT_ORDERS, rows_to_sequences
 
@@ -420,7 +428,7 @@ class BaseRecurrent(BaseEstimator):
             self._build_network(cell, backend, X3, Y, n_train)
         self._build_optimizer(incremental)
         Xt, Yt, validation = self._training_arrays(X3, Y, n_train)
-        self.device_ = backend
+        self.device_ = backend.name
         try:
             self._train(self.params_, Xt, Yt, validation, incremental, cell)
         except BaseException:
@@ -430,9 +438,9 @@ class BaseRecurrent(BaseEstimator):
         self._publish_history()
         return self
 
-    def _resolve_backend(self) -> str:
-        """The device that runs this fit (``device="auto"`` resolved; raises without a GPU)."""
-        return resolve_device(self.device)
+    def _resolve_backend(self) -> Backend:
+        """The backend that runs this fit (``device="auto"`` resolved; raises without a GPU)."""
+        return resolve_backend(self.device)
 
     def _validate_training_data(self, X, y, *, reset: bool, classes=None) -> tuple[np.ndarray, np.ndarray]:
         """Checked batch-first sequences ``(n, n_timesteps, input_size)`` and prepared targets."""
@@ -476,14 +484,14 @@ class BaseRecurrent(BaseEstimator):
             return 0
         return n_val
 
-    def _continue_network(self, cell: str, backend: str) -> None:
+    def _continue_network(self, cell: str, backend: Backend) -> None:
         """Keep training the fitted network (warm start, partial_fit) on ``backend``."""
         self._check_same_architecture(cell)
-        if self.network_.device != backend:
+        if self.network_.device != backend.name:
             self.network_.device = backend
         self.network_.dropout = float(self.dropout)
 
-    def _build_network(self, cell: str, backend: str, X3: np.ndarray, Y: np.ndarray, n_train: int) -> None:
+    def _build_network(self, cell: str, backend: Backend, X3: np.ndarray, Y, n_train: int) -> None:
         """A fresh network, scaling (from the training part only), weights and history."""
         self._rng = check_random_state(self.random_state)
         self._fitted_config = self._architecture(cell)
@@ -561,7 +569,7 @@ class BaseRecurrent(BaseEstimator):
             check_convergence=not incremental,
             reset_stopping=not incremental,
             verbose=self.verbose,
-            description=f"{type(self).__name__}({cell}) on {device_description(self.network_.device)}",
+            description=f"{type(self).__name__}({cell}) on {self.network_.backend.label}",
         )
 
     def _architecture(self, cell: str) -> dict:
@@ -740,7 +748,8 @@ class ChosenCell:
     """Mixin of ``Recurrent*``: the cell is the leading parameter ``cell``."""
 
     _leading_parameters: ClassVar[dict[str, Parameter]] = {
-        "cell": Parameter("lstm", [StrOptions(set(CELLS))]),
+        # A live view of the table: a cell added there is accepted here.
+        "cell": Parameter("lstm", [StrOptions(CELLS.keys())]),
     }
 
     def _cell_name(self) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 
 from .._layout import network_n_params
 from .._state import check_array, check_choice, check_int, check_vector, fail, reserve
+from ..kernels import BACKENDS
 from ..nn import SGD, Adam, History, RecurrentNetwork
 
 _OPTIMIZERS = {"adam": Adam, "sgd": SGD}
@@ -51,6 +52,7 @@ def rebuild_network(est) -> None:
         outputs = len(classes)
         if outputs < 2:
             fail(f"{where}.classes_", "holds fewer than two classes")
+        head = outputs
     else:
         outputs = check_int(est.n_outputs_, f"{where}.n_outputs_", 1)
         if (est.target_mean_ is None) != (est.target_scale_ is None):
@@ -59,10 +61,14 @@ def rebuild_network(est) -> None:
         check_vector(est.target_scale_, f"{where}.target_scale_", outputs, positive=True, allow_none=True)
         if not isinstance(est._y_one_d, bool) or (est._y_one_d and outputs != 1):
             fail(f"{where}._y_one_d", "does not match n_outputs_")
+        try:  # the head has one output per target and parameter of the loss's distribution
+            head = outputs * est._loss_function().n_params
+        except (ValueError, TypeError) as exc:
+            fail(f"{where}._fitted_config", f"does not describe a loss ({exc})")
     # The weights are the one size the file cannot lie about: check the architecture against
     # them before building a layout whose cost grows with num_layers.
     p = check_array(est.params_, f"{where}.params_", ndim=1)
-    n_params = network_n_params(cell, d, hidden, layers, bidirectional, outputs)
+    n_params = network_n_params(cell, d, hidden, layers, bidirectional, head)
     if p.dtype != dtype or p.shape != (n_params,):
         fail(f"{where}.params_", f"must be a {dtype} vector of {n_params} weights, got {p.dtype} {p.shape}")
     if (est.input_mean_ is None) != (est.input_scale_ is None):
@@ -85,9 +91,9 @@ def rebuild_network(est) -> None:
             value = getattr(opt, name)
             if isinstance(value, np.ndarray) and (value.shape != p.shape or value.dtype != p.dtype):
                 fail(f"{where}._optimizer.{name}", "does not match params_")
-    device = check_choice(est.device_, f"{where}.device_", ("cpu", "reference", "cuda"))
+    device = check_choice(est.device_, f"{where}.device_", tuple(BACKENDS))
     reserve(_LAYOUT_BYTES_PER_LAYER * layers * (2 if bidirectional else 1), f"{where} network")
-    args = (cell, d, hidden, outputs)
+    args = (cell, d, hidden, head)
     kwargs = {
         "num_layers": layers,
         "bidirectional": bidirectional,

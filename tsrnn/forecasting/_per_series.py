@@ -136,6 +136,15 @@ class PerSeriesForecaster(BaseForecaster):
             return parts[0]
         return pd.concat(parts, axis=1, keys=self.columns_)
 
+    def predict_quantiles(self, horizon: int, quantiles=(0.1, 0.5, 0.9), X=None) -> pd.DataFrame:
+        """Quantiles of every series: columns ``(series, level)`` (as other forecasters)."""
+        check_is_fitted(self, "forecasters_")
+        horizon = check_horizon(horizon)
+        parts = [f.predict_quantiles(horizon, quantiles=quantiles, X=X) for f in self.forecasters_.values()]
+        if self.is_series_:
+            return parts[0]
+        return pd.concat(parts, axis=1, keys=self.columns_)
+
     def update(self, y_new, X_new=None):
         """Append new observations of every series (see :meth:`BaseForecaster.update`)."""
         check_is_fitted(self, "forecasters_")
