@@ -27,9 +27,9 @@ class SktimeForecaster(BaseForecaster):
     ----------
     forecaster : tsrnn.Forecaster, default=None
         Cloned at fit; None means ``Forecaster(GRURegressor(), window=12)``. Its
-        ``predict_interval`` (split-conformal, symmetric around the point forecast) gives the
-        intervals; quantile ``a`` is the lower end of the ``1 - 2a`` interval for ``a < 0.5``,
-        the upper end of the ``2a - 1`` interval for ``a > 0.5`` and the point forecast at 0.5.
+        ``predict_interval`` and ``predict_quantiles`` give sktime's (for a point regressor
+        the split-conformal intervals, symmetric around the point forecast, and their ends
+        as quantiles).
 
     Attributes
     ----------
@@ -146,7 +146,8 @@ class SktimeForecaster(BaseForecaster):
     def _predict_quantiles(self, fh, X, alpha):
         steps = self._steps(fh)
         horizon = int(steps.max())
-        x_future = self._future_x(X, horizon)
+        levels = sorted({float(a) for a in alpha})
+        frame = self.forecaster_.predict_quantiles(horizon, quantiles=levels, X=self._future_x(X, horizon))
         name = self._y.name if self._y.name is not None else 0
         out = pd.DataFrame(
             index=fh.to_absolute_index(self.cutoff),
@@ -154,12 +155,7 @@ class SktimeForecaster(BaseForecaster):
             dtype=np.float64,
         )
         for a in alpha:
-            if a == 0.5:  # the intervals are symmetric around the point forecast
-                values = self.forecaster_.predict(horizon, X=x_future).to_numpy()
-            else:
-                frame = self.forecaster_.predict_interval(horizon, coverage=abs(1 - 2 * a), X=x_future)
-                values = frame["lower" if a < 0.5 else "upper"].to_numpy()
-            out[(name, a)] = values[steps - 1]
+            out[(name, a)] = frame[float(a)].to_numpy()[steps - 1]
         return out
 
     def _update(self, y, X=None, update_params=True):
