@@ -45,7 +45,7 @@ def main() -> None:
     point = wrapped.predict(X=X.loc[co2.index[-12:]])
     band = wrapped.predict_interval(X=X.loc[co2.index[-12:]], coverage=0.9)
     inside = ((band.iloc[:, 0] <= co2.iloc[-12:]) & (co2.iloc[-12:] <= band.iloc[:, 1])).mean()
-    print(f"SktimeForecaster, CO2: MAE {np.mean(np.abs(point - co2.iloc[-12:])):.3f} ppm, ")
+    print(f"SktimeForecaster, CO2: MAE {np.mean(np.abs(point - co2.iloc[-12:])):.3f} ppm;")
     print(f"  90% intervals hold {inside:.0%} of the 12 held-out months")
     print(wrapped.predict_quantiles(X=X.loc[co2.index[-12:]], alpha=[0.1, 0.5, 0.9]).head(3))
 
