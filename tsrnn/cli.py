@@ -225,6 +225,14 @@ def _write_outputs(out_dir, summary, results, y, label, meta, coverage, command)
     return [*written, "forecasts.png"]
 
 
+def _more_seasons(periods, season) -> str:
+    """ ", also 336 (removed by MSTL for ARIMA, ETS and Theta)" when there are several seasons."""
+    extra = [str(p) for p in periods if p != season]
+    if not extra:
+        return ""
+    return f", also {', '.join(extra)} (ARIMA, ETS and Theta forecast the MSTL seasonally adjusted series)"
+
+
 def _compare(args: argparse.Namespace) -> int:
     from .evaluation import MODELS, compare
     from .evaluation._report import format_table, format_time
@@ -272,7 +280,8 @@ def _compare(args: argparse.Namespace) -> int:
         for w in caught
         if issubclass(w.category, RuntimeWarning) and str(w.message).startswith("model ")
     ]
-    other = [w for w in caught if str(w.message) not in notes]
+    adjusted = summary.attrs.get("note")
+    other = [w for w in caught if str(w.message) not in notes and str(w.message) != adjusted]
 
     horizon = summary.attrs["horizon"]
     season = summary.attrs["seasonal_period"]
@@ -281,11 +290,14 @@ def _compare(args: argparse.Namespace) -> int:
     meta = (
         f"Rolling-origin backtest of {len(y)} observations: {n_windows} windows of {horizon} steps ({span}), "
         f"each model refit at every origin; {args.coverage:.0%} prediction intervals; "
-        f"seasonal period: {season if season else 'none (no calendar season in the index)'}. "
+        f"seasonal period: {season if season else 'none (no calendar season in the index)'}"
+        f"{_more_seasons(summary.attrs.get('seasonal_periods', ()), season)}. "
         f"Metrics are averaged over windows; MASE is scaled by the in-sample "
         f"{'seasonal ' if season else ''}naive MAE of each window's training data; ranked by MASE."
     )
     print(f"tsrnn compare: {label} ({len(y)} observations)")
+    if adjusted:
+        print(f"note: {adjusted}")
     print(meta)
     devices = summary.attrs.get("devices", {})
     for where in dict.fromkeys(devices.values()):
@@ -434,7 +446,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--models", metavar="LIST", help=f"comma-separated, from: {','.join(MODELS)} (default: all fitting)"
     )
     ev.add_argument("--horizon", type=_positive_int, help="steps per forecast (default: one season, else 10)")
-    ev.add_argument("--windows", type=_positive_int, default=5, help="forecast origins (default: 5)")
+    ev.add_argument(
+        "--windows",
+        type=_positive_int,
+        help="forecast origins (default: 5, fewer when the series is too short)",
+    )
     ev.add_argument("--step", type=_positive_int, help="observations between origins (default: the horizon)")
     ev.add_argument(
         "--seasonal-period",

@@ -110,6 +110,8 @@ def _min_root(poly: np.ndarray) -> float:
 # R's auto.arima rejects models with an AR or MA root this close to the unit circle: they are
 # near-integrated or near-non-invertible, and their forecasts and intervals are unreliable.
 _MIN_ROOT = 1.01
+# Exact-likelihood refits after a CSS search (the chosen order and at most two runners-up).
+_MAX_REFITS = 3
 
 
 def _roots_ok(ar: np.ndarray, ma: np.ndarray) -> bool:
@@ -298,7 +300,8 @@ class ARIMAForecaster(BaseForecaster):
        (Levenberg-Marquardt from Hannan-Rissanen starting values, or from the parameters of
        the neighbouring order it moves from), all orders on the same residuals; only the chosen
        order is refitted by exact maximum likelihood (statsmodels' ``SARIMAX``, started from
-       its CSS estimates), falling back to the next best when that fit fails or is rejected.
+       its CSS estimates), falling back to the next best (at most two) when that fit fails or
+       has a near-unit root, and else keeping the chosen order's fit.
        ``search="mle"`` fits every candidate by exact maximum likelihood (slower).
 
     Prediction intervals come from statsmodels' Gaussian forecast distribution (parameter
@@ -612,18 +615,29 @@ class ARIMAForecaster(BaseForecaster):
                 attempt(p, q, P, Q, trend)
 
         ranked = sorted((k for k in tried if np.isfinite(tried[k])), key=lambda k: tried[k])
+        if css is not None:
+            # Exact ML only for the chosen order, started from its CSS estimates; when that fit
+            # fails or lands on a root near the unit circle, the next best (at most
+            # _MAX_REFITS orders in all, so the cost stays bounded), else the first fit anyway.
+            ranked = ranked[:_MAX_REFITS]
+        fallback = None
         for key in ranked:
             p, q, P, Q, trend = key
             if css is None:
                 res, ic = results[key], tried[key]
             else:
-                # Exact ML only for the chosen order (the next best if it fails or has a root
-                # near the unit circle), started from its CSS estimates.
                 start = None if exog is not None else css.sarimax_start((p, q, P, Q, trend == "c"), d, D)
                 res, ic = self._fit_candidate(
                     y, exog, (p, d, q), sorder_of(P, Q), trend, start_params=start, check_roots=True
                 )
+                if fallback is None and res is not None:
+                    fallback = (res, key)
             if res is not None and np.isfinite(ic):
+                return res, (p, d, q), sorder_of(P, Q), trend, ic, len(tried), dict(tried)
+        if fallback is not None:
+            res, (p, q, P, Q, trend) = fallback
+            ic = float(getattr(res, self.information_criterion))
+            if np.isfinite(ic):
                 return res, (p, d, q), sorder_of(P, Q), trend, ic, len(tried), dict(tried)
         raise ValueError(
             f"no ARIMA model could be fitted to this series of {n} values (d={d}, D={D}); "

@@ -4,7 +4,7 @@ from . import metrics
 from ._backtest import backtest
 from ._compare import compare
 from ._registry import MODELS, default_model_names, make_forecaster
-from ._season import infer_seasonal_period
+from ._season import infer_seasonal_period, infer_seasonal_periods
 
 __all__ = [
     "MODELS",
@@ -12,6 +12,7 @@ __all__ = [
     "compare",
     "default_model_names",
     "infer_seasonal_period",
+    "infer_seasonal_periods",
     "make_forecaster",
     "metrics",
 ]

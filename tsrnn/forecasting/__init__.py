@@ -4,16 +4,21 @@ from ._base import BaseForecaster, check_series, future_index
 from ._forecaster import Forecaster, conformal_quantile
 from ._per_series import PerSeriesForecaster, fit_many
 from ._plotting import plot_forecast
+from ._seasonal import DeseasonalizedForecaster, SeasonalComponents, check_periods, deseasonalize
 from ._transforms import TargetTransform
 from ._windows import make_windows
 
 __all__ = [
     "BaseForecaster",
+    "DeseasonalizedForecaster",
     "Forecaster",
     "PerSeriesForecaster",
+    "SeasonalComponents",
     "TargetTransform",
+    "check_periods",
     "check_series",
     "conformal_quantile",
+    "deseasonalize",
     "fit_many",
     "future_index",
     "make_windows",
