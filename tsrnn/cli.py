@@ -417,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("selftest", help="compile the kernels and check them against the reference")
     p.set_defaults(func=_selftest)
 
-    from .datasets import list_datasets
+    from .datasets import dataset_names
     from .evaluation._registry import MODELS
 
     p = sub.add_parser(
@@ -430,9 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     src = p.add_argument_group("data (default: --dataset sunspots)")
-    src.add_argument(
-        "--dataset", metavar="NAME", help=f"a shipped dataset: {', '.join(list_datasets().index)}"
-    )
+    src.add_argument("--dataset", metavar="NAME", help=f"a shipped dataset: {', '.join(dataset_names())}")
     src.add_argument("--csv", metavar="PATH", help="a CSV file with a time column and a value column")
     src.add_argument(
         "--time-col", metavar="COL", help="with --csv: the column of timestamps (dates or integers)"
@@ -468,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_compare)
 
-    from .experiments._report import EXPERIMENTS
+    from .experiments import EXPERIMENTS
 
     p = sub.add_parser(
         "experiment",
