@@ -196,3 +196,15 @@ def test_compare_on_a_36_month_series_shrinks_the_windows_and_prints_a_table(tmp
     # Explicit settings are kept: then it is an error, as before.
     code = main(["compare", *args, "--windows", "5", "--horizon", "12", "--no-progress"])
     assert code == 2 and "too few for n_windows=5" in capsys.readouterr().err
+
+
+def test_compare_default_jobs_is_bit_identical_to_one_job(tmp_path, monkeypatch):
+    """--jobs defaults to the number of cores (two here); the forecasts equal a serial run's bit for bit."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    args = ["compare", "--models", "naive,arima,theta,hmm", "--windows", "2", "--no-progress"]
+    assert main([*args, "--out", str(tmp_path / "default")]) == 0
+    assert main([*args, "--jobs", "1", "--out", str(tmp_path / "one")]) == 0
+    a = pd.read_csv(tmp_path / "default" / "results.csv")
+    b = pd.read_csv(tmp_path / "one" / "results.csv")
+    timing = ["fit_time", "predict_time"]
+    pd.testing.assert_frame_equal(a.drop(columns=timing), b.drop(columns=timing), check_exact=True)

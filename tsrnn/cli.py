@@ -456,7 +456,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="season length (default: from the index frequency; 1: none)",
     )
     ev.add_argument("--coverage", type=_coverage, default=0.9, help="interval coverage (default: 0.9)")
-    ev.add_argument("--jobs", type=_positive_int, help="parallel jobs over models and windows (default: 1)")
+    ev.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=os.cpu_count() or 1,
+        help="parallel jobs over models and windows (default: the number of cores); "
+        "results do not depend on it",
+    )
     ev.add_argument("--out", metavar="DIR", help="write results.csv, summary.md and forecasts.png there")
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
     ev.add_argument(

@@ -84,3 +84,24 @@ def test_registry_decomposes_long_and_multiple_seasons():
     assert make_forecaster("arima", 12).get_params()["seasonal_period"] == 12  # seasonal ARIMA
     assert make_forecaster("theta", 48).get_params()["seasonal_period"] == 48
     assert isinstance(make_forecaster("theta", 7, (7, 365)), DeseasonalizedForecaster)
+
+
+def test_max_windows_trains_on_evenly_spaced_windows_with_the_latest():
+    """The oracle: a Ridge regression fitted here on the hand-picked windows."""
+    from sklearn.linear_model import Ridge
+
+    from tsrnn import Forecaster
+
+    rng = np.random.default_rng(1)
+    y = pd.Series(np.cumsum(rng.normal(size=300)) * 0.1 + np.sin(np.arange(300) / 5))
+    window, k = 6, 25
+    f = Forecaster(Ridge(alpha=0.5), window=window, standardize=False, max_windows=k).fit(y)
+    values = y.to_numpy()
+    origins = np.arange(window, len(values))  # one-step windows: inputs y[o-6:o], target y[o]
+    pick = origins[np.unique(np.round(np.linspace(0, len(origins) - 1, k)).astype(int))]
+    assert pick[-1] == len(values) - 1 and len(pick) == k
+    X = np.stack([values[o - window : o] for o in pick])
+    ref = Ridge(alpha=0.5).fit(X, values[pick])
+    np.testing.assert_allclose(f.estimator_.coef_.ravel(), ref.coef_, rtol=1e-10)
+    full = Forecaster(Ridge(alpha=0.5), window=window, standardize=False).fit(y)
+    assert not np.allclose(full.estimator_.coef_.ravel(), ref.coef_)

@@ -61,6 +61,10 @@ def _hmm(m):
     return HMMForecaster()
 
 
+#: Training windows of compare's recurrent models (see Forecaster's max_windows).
+MAX_WINDOWS = 1000
+
+
 def _recurrent(cell: str) -> Callable[[int | None], object]:
     def factory(m):
         # Imported lazily: the recurrent estimators and the Forecaster wrapper live in their own
@@ -74,7 +78,11 @@ def _recurrent(cell: str) -> Callable[[int | None], object]:
         # were checked over 5 seeds on sunspots against other windows, sizes and learning rates
         # (docs/compare.md).
         window = 2 * m if m else 24
-        return Forecaster(RecurrentRegressor(cell=cell, random_state=0), window=window, diff="auto")
+        # At most 1000 training windows (evenly spaced, the latest included): on a long series
+        # (4,032 half-hourly values: 3,900 overlapping windows) the training cost stays bounded.
+        return Forecaster(
+            RecurrentRegressor(cell=cell, random_state=0), window=window, diff="auto", max_windows=MAX_WINDOWS
+        )
 
     return factory
 

@@ -126,6 +126,10 @@ class Forecaster(BaseForecaster):
         Frequency of a ``DatetimeIndex`` that has none and from which none can be inferred.
     random_state : int, optional
         If set, passed to the regressor's ``random_state`` (when it has one).
+    max_windows : int, optional
+        Train on at most this many windows: on a long series, that many evenly spaced over
+        the history, the most recent always among them (bounded training cost; the windows of
+        a long series overlap heavily). ``None``: every window.
 
     Attributes
     ----------
@@ -183,6 +187,7 @@ class Forecaster(BaseForecaster):
         calibration_size: float | int = 0.2,
         freq=None,
         random_state: int | None = None,
+        max_windows: int | None = None,
     ):
         self.estimator = estimator
         self.window = window
@@ -197,6 +202,7 @@ class Forecaster(BaseForecaster):
         self.calibration_size = calibration_size
         self.freq = freq
         self.random_state = random_state
+        self.max_windows = max_windows
 
     # -- parameters --------------------------------------------------------------------------
 
@@ -225,6 +231,8 @@ class Forecaster(BaseForecaster):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}.")
         check_multi_series(self.multi_series)
+        if self.max_windows is not None:
+            check_positive_int(self.max_windows, "max_windows")
         c = self.calibration_size
         ok_float = isinstance(c, (float, np.floating)) and 0.0 < c < 1.0
         ok_int = isinstance(c, (int, np.integer)) and not isinstance(c, bool) and c >= 1
@@ -293,6 +301,9 @@ class Forecaster(BaseForecaster):
                 f"+ 1 needs at least {need}. Use a shorter window, less differencing or more data."
             )
         origins = np.arange(first, n - horizon + 1)
+        if self.max_windows is not None and origins.shape[0] > self.max_windows:
+            keep = np.round(np.linspace(0, origins.shape[0] - 1, self.max_windows)).astype(np.intp)
+            origins = origins[np.unique(keep)]
         features, targets = design(z, xs, origins, self.window, horizon, self.multi_series, self.series_id)
         Xw = features.reshape(features.shape[0], -1)
         yw = stack_targets(targets, self.multi_series)
