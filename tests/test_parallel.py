@@ -155,6 +155,7 @@ def dask_client():
     cluster.close()
 
 
+@pytest.mark.slow
 @pytest.mark.dask
 def test_200_series_backtest_on_a_local_dask_cluster_equals_sequential_and_two_jobs(dask_client):
     y = panel(200, n=60)

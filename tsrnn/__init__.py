@@ -6,6 +6,8 @@ scikit-learn estimator API, with pandas forecasting workflows and classical base
 
 import importlib
 
+from ._version import __version__
+
 # Public names and the module that defines each. They are imported on first use (PEP 562), so
 # `import tsrnn` and `tsrnn --help` do not pay for pandas, scikit-learn, statsmodels, numba and
 # the kernels until something needs them.
@@ -52,8 +54,6 @@ def __getattr__(name: str):
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS) | set(_SUBMODULES))
 
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CELLS",

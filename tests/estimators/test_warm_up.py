@@ -9,7 +9,7 @@ import pytest
 from tsrnn import Forecaster, GRUClassifier, LSTMRegressor, RecurrentRegressor
 from tsrnn.estimators import recurrent_estimators, warm_up
 
-from .test_persistence import run_python
+from ..persistence.test_pickle_and_torch import run_python
 
 SIGNATURES_AFTER_WARM_UP_AND_FIT = """
 import json, warnings

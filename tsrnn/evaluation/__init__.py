@@ -12,6 +12,11 @@ _EXPORTS = {
     "make_forecaster": "._registry",
     "infer_seasonal_period": "._season",
     "infer_seasonal_periods": "._season",
+    "regular_offset": "._season",
+    "format_table": "._report",
+    "format_time": "._report",
+    "plot_forecasts": "._report",
+    "to_markdown": "._report",
 }
 
 
@@ -35,8 +40,13 @@ __all__ = [
     "backtest",
     "compare",
     "default_model_names",
+    "format_table",
+    "format_time",
     "infer_seasonal_period",
     "infer_seasonal_periods",
     "make_forecaster",
     "metrics",
+    "plot_forecasts",
+    "regular_offset",
+    "to_markdown",
 ]

@@ -38,6 +38,9 @@ _EXPORTS = {
     "plot_cost": "._plotting",
     "plot_gradient_flow": "._plotting",
     "plot_long_memory": "._plotting",
+    "cpu_seconds": "._report",
+    "markdown_table": "._report",
+    "run_experiment": "._report",
 }
 
 
@@ -54,16 +57,20 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "EXPERIMENTS",
     "clipping",
     "convergence",
     "cost",
+    "cpu_seconds",
     "gradient_flow",
     "long_memory",
+    "markdown_table",
     "plot_clipping",
     "plot_convergence",
     "plot_cost",
     "plot_gradient_flow",
     "plot_long_memory",
+    "run_experiment",
     "state_gradients",
     "summarize_clipping",
     "summarize_convergence",

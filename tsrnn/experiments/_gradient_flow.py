@@ -64,7 +64,8 @@ def state_gradients(
 
     Parameters
     ----------
-    cell : {"rnn_tanh", "rnn_relu", "lstm", "gru"}
+    cell : str
+        A cell of the table :data:`tsrnn.CELLS` ("rnn_tanh", "rnn_relu", "lstm", "gru", ...).
     x : ndarray of shape (N, L, D)
         Batch-first input, like :func:`tsrnn.functional.forward`.
     weights : dict

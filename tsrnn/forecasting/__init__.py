@@ -1,8 +1,16 @@
 """pandas forecasting: the shared forecaster interface, windows and the Forecaster wrapper."""
 
-from ._base import BaseForecaster, check_series, future_index
+from ._base import (
+    BaseForecaster,
+    TargetInfo,
+    check_covers,
+    check_horizon,
+    check_series,
+    check_time_index,
+    future_index,
+)
 from ._forecaster import Forecaster, conformal_quantile
-from ._per_series import PerSeriesForecaster, fit_many
+from ._per_series import PerSeriesForecaster, check_forecaster_interface, fit_many
 from ._plotting import plot_forecast
 from ._seasonal import DeseasonalizedForecaster, SeasonalComponents, check_periods, deseasonalize
 from ._transforms import TargetTransform
@@ -14,9 +22,14 @@ __all__ = [
     "Forecaster",
     "PerSeriesForecaster",
     "SeasonalComponents",
+    "TargetInfo",
     "TargetTransform",
+    "check_covers",
+    "check_forecaster_interface",
+    "check_horizon",
     "check_periods",
     "check_series",
+    "check_time_index",
     "conformal_quantile",
     "deseasonalize",
     "fit_many",

@@ -9,9 +9,10 @@ import importlib
 import importlib.util
 from types import ModuleType
 
-import numpy as np
+from .reference import inference_via_forward
 
-_BACKEND_MODULES = {
+#: The kernel backends by device name: the one list of them (``DEVICES`` adds "auto").
+BACKENDS = {
     "reference": "tsrnn.kernels.reference",
     "cpu": "tsrnn.kernels.cpu",
     "cuda": "tsrnn.kernels.cuda",
@@ -23,7 +24,7 @@ _SIMULATOR_HINT = (
 )
 
 
-def _cuda_problem() -> str | None:
+def cuda_problem() -> str | None:
     """Why the CUDA kernels cannot run here (the message names the fixes), or None."""
     if importlib.util.find_spec("numba_cuda") is None:
         return (
@@ -57,7 +58,7 @@ def cuda_available() -> bool:
     CUDA simulator, which is enabled by setting ``NUMBA_ENABLE_CUDASIM=1`` before numba is
     imported (it runs the kernels as Python: correct but very slow, for testing only).
     """
-    return _cuda_problem() is None
+    return cuda_problem() is None
 
 
 def get_backend(device: str) -> ModuleType:
@@ -71,17 +72,30 @@ def get_backend(device: str) -> ModuleType:
         For ``"cuda"`` when numba-cuda or a GPU (or the simulator) is missing; the message
         says how to fix it.
     """
-    if device not in _BACKEND_MODULES:
-        raise ValueError(f"device must be one of {sorted(_BACKEND_MODULES)}, got {device!r}.")
-    if device == "cuda" and (problem := _cuda_problem()):
+    if device not in BACKENDS:
+        raise ValueError(f"device must be one of {sorted(BACKENDS)}, got {device!r}.")
+    if device == "cuda" and (problem := cuda_problem()):
         raise RuntimeError(problem)
-    return importlib.import_module(_BACKEND_MODULES[device])
+    return importlib.import_module(BACKENDS[device])
+
+
+def kernel_set(module: ModuleType, cell: str):
+    """The ``(forward, backward, inference)`` kernels of ``cell`` in the kernel ``module``.
+
+    A module without ``<cell>_forward_inference`` (e.g. a new backend) gets an adapter that
+    calls its contract forward with temporary ``aux``/``gates`` arrays.
+    """
+    forward = getattr(module, f"{cell}_forward")
+    inference = getattr(module, f"{cell}_forward_inference", None)
+    if inference is None:
+        inference = functools.partial(inference_via_forward, cell, forward)
+    return forward, getattr(module, f"{cell}_backward"), inference
 
 
 def kernels_for(device: str, cell: str):
     """Return the ``(forward, backward)`` kernel pair of ``cell`` on ``device``."""
-    backend = get_backend(device)
-    return getattr(backend, f"{cell}_forward"), getattr(backend, f"{cell}_backward")
+    forward, backward, _ = kernel_set(get_backend(device), cell)
+    return forward, backward
 
 
 def inference_kernel_for(device: str, cell: str):
@@ -89,23 +103,6 @@ def inference_kernel_for(device: str, cell: str):
 
     Signature ``(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)``: fills ``out`` like the
     contract forward and ``c_n`` with the LSTM's final cell state, stores nothing for
-    backward (see :mod:`tsrnn.kernels.reference`). A backend without one gets an adapter that
-    calls its contract forward with temporary ``aux``/``gates`` arrays.
+    backward (see :mod:`tsrnn.kernels.reference`); see :func:`kernel_set`.
     """
-    backend = get_backend(device)
-    kernel = getattr(backend, f"{cell}_forward_inference", None)
-    if kernel is not None:
-        return kernel
-    return functools.partial(inference_via_forward, getattr(backend, f"{cell}_forward"))
-
-
-def inference_via_forward(forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
-    """The inference-only forward built from a contract ``forward``: runs it with temporary
-    ``aux``/``gates`` and, for the LSTM (``G = 4`` gates), copies the final cell state into ``c_n``."""
-    length, n, _ = x.shape
-    h = w_hh.shape[1]
-    aux = np.empty((length, n, h), x.dtype)
-    gates = np.empty((length, n, w_hh.shape[0]), x.dtype)
-    forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates)
-    if w_hh.shape[0] == 4 * h and c_n.size:
-        c_n[...] = aux[-1]
+    return kernel_set(get_backend(device), cell)[2]
