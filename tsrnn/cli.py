@@ -436,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .datasets import dataset_names
     from .evaluation import MODELS
-    from .nn import DEVICES
+    from .kernels import DEVICES
 
     p = sub.add_parser(
         "compare",

@@ -105,3 +105,13 @@ def test_max_windows_trains_on_evenly_spaced_windows_with_the_latest():
     np.testing.assert_allclose(f.estimator_.coef_.ravel(), ref.coef_, rtol=1e-10)
     full = Forecaster(Ridge(alpha=0.5), window=window, standardize=False).fit(y)
     assert not np.allclose(full.estimator_.coef_.ravel(), ref.coef_)
+
+
+def test_deseasonalized_quantiles_are_the_inner_ones_shifted():
+    y = _half_hourly(n=672)
+    f = DeseasonalizedForecaster(ARIMAForecaster(order=(1, 0, 0)), 48).fit(y)
+    adjusted, comps = deseasonalize(y.to_numpy(), 48)
+    inner = ARIMAForecaster(order=(1, 0, 0)).fit(pd.Series(adjusted, index=y.index))
+    q = f.predict_quantiles(20, quantiles=(0.1, 0.5, 0.9))
+    ref = inner.predict_quantiles(20, quantiles=(0.1, 0.5, 0.9)).to_numpy() + comps.forecast(20)[:, None]
+    np.testing.assert_allclose(q.to_numpy(), ref, rtol=1e-10)

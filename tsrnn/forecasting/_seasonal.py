@@ -11,9 +11,12 @@ component's last full cycle, repeated.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.utils._param_validation import HasMethods
 
 from ._base import BaseForecaster, to_pandas
 
@@ -151,6 +154,12 @@ class DeseasonalizedForecaster(BaseForecaster):
     True
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        "forecaster": [HasMethods(["fit", "predict"])],
+        "seasonal_periods": "no_validation",  # check_periods in fit names what is wrong
+        "robust": ["boolean"],
+    }
+
     def __init__(self, forecaster, seasonal_periods, robust: bool = False):
         self.forecaster = forecaster
         self.seasonal_periods = seasonal_periods
@@ -189,6 +198,11 @@ class DeseasonalizedForecaster(BaseForecaster):
             lower, upper = frame[["lower"]].to_numpy(), frame[["upper"]].to_numpy()
         seasonal = self._seasonal(horizon)
         return lower + seasonal, upper + seasonal
+
+    def _predict_quantiles(self, horizon: int, levels: np.ndarray, X) -> np.ndarray:
+        frame = self.forecaster_.predict_quantiles(horizon, quantiles=tuple(float(v) for v in levels))
+        q = frame.to_numpy().reshape(horizon, -1, len(levels))  # (target, level) columns, level fastest
+        return q + self._seasonal(horizon)[:, :, None]
 
     def _update(self, values: np.ndarray, X) -> None:
         k = values.shape[0]
