@@ -222,7 +222,7 @@ class _CSSSearch:
     def sarimax_start(self, key, d: int, D: int) -> np.ndarray | None:
         """The CSS estimates of ``key`` as SARIMAX start parameters (intercept, not mean)."""
         theta = self.fits.get(key)
-        if theta is None:
+        if theta is None or theta.shape[0] == 0:  # nothing to start but the variance
             return None
         p, q, P, Q, const = key
         out = list(theta)
