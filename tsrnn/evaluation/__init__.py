@@ -7,6 +7,7 @@ import importlib
 _EXPORTS = {
     "backtest": "._backtest",
     "compare": "._compare",
+    "backtest_panel": "._panel_backtest",
     "MODELS": "._registry",
     "default_model_names": "._registry",
     "make_forecaster": "._registry",
@@ -38,6 +39,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "MODELS",
     "backtest",
+    "backtest_panel",
     "compare",
     "default_model_names",
     "format_table",

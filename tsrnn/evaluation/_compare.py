@@ -10,7 +10,7 @@ import pandas as pd
 from .._parallel import TaskFailed, run_tasks
 from .._validation import check_choice, check_positive_int
 from ..estimators import find_recurrent, with_device
-from ..forecasting import check_series
+from ..forecasting import check_series, is_panel, to_panel
 from ..nn import resolve_backend
 from ._backtest import _check_forecaster, _run_task, check_backtest_args, check_quantiles, collect, plan_tasks
 from ._registry import MODELS, default_model_names, make_forecaster
@@ -165,8 +165,12 @@ def compare(
 
     Parameters
     ----------
-    y : pandas Series or DataFrame
-        The series, indexed by time.
+    y : pandas Series or DataFrame, or a panel
+        The series, indexed by time. A panel (long DataFrame ``unique_id``, ``ds``, ``y`` or
+        a dict of Series) is backtested on shared cutoff dates (see
+        :func:`tsrnn.evaluation.backtest_panel`): the recurrent models as global
+        :class:`~tsrnn.Forecaster`\\ s, the others fitted per series; metrics are averaged
+        over windows and series (per series: :func:`tsrnn.evaluation.metrics.summarize_series`).
     forecasters : None, list or dict, default=None
         ``None``: naive, seasonal naive (only when the series has a season), ARIMA (automatic
         order), ETS (model selected by AICc), Theta, HMM (Markov-switching AR) and the
@@ -234,6 +238,21 @@ def compare(
 
     from ..estimators import warm_up
 
+    if is_panel(y):
+        return _compare_panel(
+            y,
+            forecasters,
+            horizon,
+            n_windows,
+            step,
+            X,
+            seasonal_period,
+            refit,
+            n_jobs,
+            errors,
+            return_results,
+            device,
+        )
     check_series(y, "y")
     check_choice(errors, "errors", ("warn", "raise"))
     if seasonal_period is None:
@@ -321,5 +340,42 @@ def compare(
     summary.attrs["seasonal_period"] = season
     summary.attrs["seasonal_periods"] = periods
     summary.attrs["note"] = note
+    summary.attrs["devices"] = {name: label for name, label in devices.items() if name in summary.index}
+    return (summary, results) if return_results else summary
+
+
+def _compare_panel(
+    y,
+    forecasters,
+    horizon,
+    n_windows,
+    step,
+    X,
+    seasonal_period,
+    refit,
+    n_jobs,
+    errors,
+    return_results,
+    device,
+):
+    """:func:`compare` on a panel."""
+    from ._panel_backtest import compare_panel
+
+    check_choice(errors, "errors", ("warn", "raise"))
+    if seasonal_period is None:
+        season = infer_seasonal_period(to_panel(y).index[0])
+    else:
+        season = check_positive_int(seasonal_period, "seasonal_period")
+    season = season if season and season > 1 else None
+    horizon = default_horizon(season) if horizon is None else horizon
+    models = resolve_forecasters(forecasters, season)
+    models, devices = training_devices(models, device)
+    results, failed = compare_panel(
+        y, models, horizon, n_windows, step, X, season or 1, refit, n_jobs, errors
+    )
+    summary = summarize(results)
+    summary.attrs["failed"] = failed
+    summary.attrs["horizon"] = int(horizon)
+    summary.attrs["seasonal_period"] = season
     summary.attrs["devices"] = {name: label for name, label in devices.items() if name in summary.index}
     return (summary, results) if return_results else summary

@@ -40,6 +40,9 @@ Definitions
   epoch has completed yet (nothing to keep), or inside :func:`abort_on_interrupt` (used by
   loops over many fits, such as a backtest, that the user wants to stop as a whole), the
   weights are restored the same way and the ``KeyboardInterrupt`` is raised again.
+- Callback (``train(..., callback=f)``): after every completed epoch, ``f(history, params)``
+  may watch further metrics and stop training (``stop_reason "callback"``); the studies in
+  :mod:`tsrnn.experiments` run their own stopping rules this way, in this one loop.
 
 Where the arrays live is the business of a *trainer*: :class:`HostTrainer` runs
 :func:`run_epoch` on the NumPy arrays themselves (``device="cpu"``/``"reference"``);
@@ -52,6 +55,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -282,6 +286,7 @@ def train(
     record_batches: bool = False,
     verbose: int = 0,
     description: str = "",
+    callback: Callable[[History, np.ndarray], bool | None] | None = None,
 ) -> History:
     """Train ``params`` in place for up to ``max_epochs`` epochs.
 
@@ -323,6 +328,11 @@ def train(
         ``>= 1``: a tqdm progress bar with the epoch, loss, validation score and device.
     description : str
         Label of the progress bar.
+    callback : callable ``(history, params) -> bool``, optional
+        Called after every completed epoch with the history so far and ``params`` holding
+        that epoch's weights (on a GPU they are copied back to the host first); it must not
+        change them. A true result stops training (``history.stop_reason = "callback"``).
+        Studies use it to watch their own metrics epoch by epoch in this one loop.
 
     Returns
     -------
@@ -389,6 +399,11 @@ def train(
             postfix["device"] = network.device
             bar.set_postfix(postfix, refresh=False)
             bar.update(1)
+            if callback is not None:
+                trainer.finish()  # the host params now hold this epoch's weights
+                if callback(history, params):
+                    stop = "callback"
+                    break
             if check_convergence and history.n_no_improvement >= n_iter_no_change:
                 stop = "early_stopping" if validation is not None else "converged"
                 break
