@@ -14,7 +14,7 @@ from ..forecasting import check_series, is_panel, to_panel
 from ..nn import resolve_backend
 from ._backtest import _check_forecaster, _run_task, check_backtest_args, check_quantiles, collect, plan_tasks
 from ._registry import MODELS, default_model_names, make_forecaster
-from ._season import infer_seasonal_periods
+from ._season import infer_seasonal_period, infer_seasonal_periods
 from .metrics import summarize
 
 __all__ = ["compare", "default_horizon", "resolve_forecasters", "training_devices"]
@@ -370,6 +370,7 @@ def _compare_panel(
     horizon = default_horizon(season) if horizon is None else horizon
     models = resolve_forecasters(forecasters, season)
     models, devices = training_devices(models, device)
+    n_windows = DEFAULT_WINDOWS if n_windows is None else n_windows
     results, failed = compare_panel(
         y, models, horizon, n_windows, step, X, season or 1, refit, n_jobs, errors
     )
