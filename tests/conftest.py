@@ -11,6 +11,8 @@ missing, so the plain test command works on any machine without a multi-GB downl
     Skipped under the simulator, which has no compiler.
 ``dask``
     runs on a ``dask.distributed`` local cluster (``pip install ".[distributed]"``).
+``interop``
+    runs tsrnn inside skforecast, sktime and darts (``pip install ".[interop]"``).
 ``cuda``
     runs the CUDA kernels: on a GPU, or in numba's simulator when the environment variable
     ``NUMBA_ENABLE_CUDASIM=1`` is set before the run (``tsrnn.cuda_available()``). The
@@ -18,8 +20,9 @@ missing, so the plain test command works on any machine without a multi-GB downl
     are best selected on their own: ``NUMBA_ENABLE_CUDASIM=1 python -m pytest -m cuda``.
 
 ``TSRNN_REQUIRE_ORACLES`` turns skips of marked tests into failures: a comma-separated list
-of markers (``torch,nvvm``), or ``1`` for all of them. ``.ci/run`` requires ``torch,nvvm,dask`` in
-the main run and ``cuda`` in its simulator run, so CI cannot pass without having run them.
+of markers (``torch,nvvm``), or ``1`` for all of them. ``.ci/run`` requires ``torch,nvvm,numba_cuda,dask`` in
+the main run, ``cuda`` in its simulator run and ``interop`` in its run with the frameworks
+installed, so CI cannot pass without having run them.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ import os
 
 import pytest
 
-REQUIRED_MARKERS = ("torch", "cuda", "nvvm", "numba_cuda", "dask")
+REQUIRED_MARKERS = ("torch", "cuda", "nvvm", "numba_cuda", "dask", "interop")
+INTEROP_PACKAGES = ("sktime", "skforecast", "darts")
 
 # Property-based tests: a bounded, reproducible number of examples by default (CI), more on demand
 # with HYPOTHESIS_PROFILE=thorough. No deadline: a first call may compile Numba kernels.
@@ -100,6 +104,14 @@ def _nvvm_skip_reason() -> str | None:
     return None
 
 
+@functools.cache
+def _interop_skip_reason() -> str | None:
+    missing = [name for name in INTEROP_PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
+        return f"{', '.join(missing)} not installed: pip install '.[interop]'"
+    return None
+
+
 def pytest_runtest_setup(item):
     markers = {m.name for m in item.iter_markers()}
     if "cuda" in markers and (reason := _cuda_skip_reason()):
@@ -107,6 +119,8 @@ def pytest_runtest_setup(item):
     if "nvvm" in markers and (reason := _nvvm_skip_reason()):
         pytest.skip(reason)
     if "numba_cuda" in markers and (reason := _numba_cuda_skip_reason()):
+        pytest.skip(reason)
+    if "interop" in markers and (reason := _interop_skip_reason()):
         pytest.skip(reason)
 
 

@@ -301,7 +301,7 @@ def assert_loaded_or_refused(path):
     assert seconds < SECONDS and peak < BYTES, (seconds, peak)
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(kind=st.sampled_from(KINDS), data=st.data())
 def test_json_mutations_are_loaded_or_refused_quickly(tmp_path, kind, data):
     members = members_of(saved_bytes(kind))
@@ -322,7 +322,7 @@ def test_json_mutations_are_loaded_or_refused_quickly(tmp_path, kind, data):
     assert_loaded_or_refused(file)
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(kind=st.sampled_from(KINDS), data=st.data())
 def test_zip_structure_mutations_are_loaded_or_refused_quickly(tmp_path, kind, data):
     raw = bytearray(saved_bytes(kind))

@@ -8,6 +8,7 @@ from .._state import register as _register
 from ._base import BaseRecurrent, Parameter
 from ._classifier import GRUClassifier, LSTMClassifier, RecurrentClassifier, RNNClassifier
 from ._regressor import GRURegressor, LSTMRegressor, RecurrentRegressor, RNNRegressor
+from ._rows import FEATURE_LAYOUTS, INPUT_ORDERS, rows_to_sequences
 from ._warm_up import find_recurrent, recurrent_estimators, warm_up, with_device
 
 for _cls in (
@@ -23,6 +24,8 @@ for _cls in (
     _register(_cls)
 
 __all__ = [
+    "FEATURE_LAYOUTS",
+    "INPUT_ORDERS",
     "BaseRecurrent",
     "GRUClassifier",
     "GRURegressor",
@@ -35,6 +38,7 @@ __all__ = [
     "RecurrentRegressor",
     "find_recurrent",
     "recurrent_estimators",
+    "rows_to_sequences",
     "warm_up",
     "with_device",
 ]

@@ -30,6 +30,7 @@ from ..nn import (
     train,
 )
 from ._persist import rebuild_network
+from ._rows import FEATURE_LAYOUTS, INPUT_ORDERS, rows_to_sequences
 
 __all__ = ["BaseRecurrent", "Parameter"]
 
@@ -48,10 +49,33 @@ PARAMS_DOC = """\
         Dropout probability on the input of every recurrent layer but the first (between
         layers, as in PyTorch), with inverted scaling; it needs ``num_layers > 1``.
     input_size : int, default=None
-        Features per time step. With 2-D ``X`` of shape ``(n_samples, n_timesteps *
-        input_size)`` each row is split into steps of ``input_size`` values (step-major:
-        ``[x_0f0, x_0f1, ..., x_1f0, ...]``); None means 1. With 3-D ``X`` of shape
-        ``(n_samples, n_timesteps, input_size)`` it is read from ``X`` (None or the same value).
+        Features per time step (the ``static_features`` included). With 2-D ``X`` of shape
+        ``(n_samples, n_timesteps * input_size)`` each row is split into steps of
+        ``input_size`` values (step-major: ``[x_0f0, x_0f1, ..., x_1f0, ...]``, unless
+        ``feature_layout`` says otherwise); None means 1 (plus ``static_features``). With 3-D
+        ``X`` of shape ``(n_samples, n_timesteps, input_size)`` it is read from ``X`` (None or
+        the same value).
+    input_order : {"oldest_first", "newest_first"}, default="oldest_first"
+        Order of the lags in a row: "newest_first" reads skforecast's ``lag_1, lag_2, ...``
+        (and 3-D ``X`` with the newest step first). The network always runs from the oldest
+        step to the newest.
+    feature_layout : {"interleaved", "blocked"}, default="interleaved"
+        How 2-D rows hold several features per step, e.g. 3 lags of ``y`` and ``x``
+        (``y3`` is ``y[t-3]``)::
+
+            "interleaved"  [y3 x3 | y2 x2 | y1 x1]    tsrnn's make_windows / Forecaster
+            "blocked"      [y3 y2 y1 | x3 x2 x1]      sktime, darts (skforecast: newest first)
+            either + static_features=1:  [... | s]    s repeated at every step
+
+        All become the sequence ``[y3 x3 (s)], [y2 x2 (s)], [y1 x1 (s)]``. See
+        :func:`tsrnn.estimators.rows_to_sequences` and :mod:`tsrnn.interop` for each
+        framework's settings.
+    static_features : int, default=0
+        Trailing columns of 2-D rows with one value per row (an exogenous value at the target
+        time, a series code), repeated at every step after the lagged features: the row holds
+        ``(input_size - static_features) * n_timesteps + static_features`` values.
+    channels_first : bool, default=False
+        3-D ``X`` is ``(n_samples, input_size, n_timesteps)``, as sktime's panels are.
     solver : {"adam", "sgd"}, default="adam"
         Optimizer. "sgd" is stochastic gradient descent with (heavy-ball) momentum.
     learning_rate : float, default=0.005
@@ -150,8 +174,9 @@ ATTRIBUTES_DOC = """\
         "early_stopping" (validation loss stalled), "diverged" (NaN/inf; see warnings) or
         "interrupted" (Ctrl-C: the best weights so far are kept; see warnings).
     n_features_in_ : int
-        ``X.shape[1]`` seen in ``fit``: ``n_timesteps * input_size`` for 2-D X,
-        ``n_timesteps`` for 3-D X.
+        ``X.shape[1]`` seen in ``fit``: ``n_timesteps * (input_size - static_features) +
+        static_features`` for 2-D X, ``n_timesteps`` for 3-D X (``input_size`` with
+        ``channels_first``).
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names, when ``X`` was a DataFrame with string column names.
     n_timesteps_ : int
@@ -240,6 +265,10 @@ class BaseRecurrent(BaseEstimator):
         "bidirectional": Parameter(False, ["boolean"]),
         "dropout": Parameter(0.0, [Interval(Real, 0, 1, closed="left")]),
         "input_size": Parameter(None, [*_positive_int(), None]),
+        "input_order": Parameter("oldest_first", [StrOptions(set(INPUT_ORDERS))]),
+        "feature_layout": Parameter("interleaved", [StrOptions(set(FEATURE_LAYOUTS))]),
+        "static_features": Parameter(0, [Interval(Integral, 0, None, closed="left")]),
+        "channels_first": Parameter(False, ["boolean"]),
         "solver": Parameter("adam", [StrOptions({"adam", "sgd"})]),
         "learning_rate": Parameter(0.005, [Interval(Real, 0, None, closed="neither")]),
         "momentum": Parameter(0.9, [Interval(Real, 0, 1, closed="left")]),
@@ -309,34 +338,21 @@ class BaseRecurrent(BaseEstimator):
 
     def _expected_x(self) -> str:
         if self._x_ndim == 2:
-            return f"a 2-D array of shape (n_samples, {self.n_timesteps_ * self.input_size_})"
+            return f"a 2-D array of shape (n_samples, {self.n_features_in_})"
+        if self.channels_first:
+            return f"a 3-D array of shape (n_samples, {self.input_size_}, {self.n_timesteps_})"
         return f"a 3-D array of shape (n_samples, {self.n_timesteps_}, {self.input_size_})"
 
     def _to_sequences(self, X: np.ndarray, reset: bool) -> np.ndarray:
         """``X`` (validated, 2-D or 3-D) as batch-first ``(n, n_timesteps, input_size)``."""
-        if X.ndim == 2:
-            d = 1 if self.input_size is None else self.input_size
-            if X.shape[1] % d:
-                raise ValueError(
-                    f"X has {X.shape[1]} columns, which is not a multiple of input_size={d}; 2-D X "
-                    f"must hold n_timesteps * input_size values per row. Fix input_size or pass "
-                    f"3-D X of shape (n_samples, n_timesteps, input_size)."
-                )
-            X3 = X.reshape(X.shape[0], X.shape[1] // d, d)
-        elif X.ndim == 3:
-            if self.input_size is not None and self.input_size != X.shape[2]:
-                raise ValueError(
-                    f"X is 3-D with {X.shape[2]} features per step (X.shape[2]) but input_size="
-                    f"{self.input_size}; set input_size=None (it is read from 3-D X) or reshape X."
-                )
-            if X.shape[1] < 1 or X.shape[2] < 1:
-                raise ValueError(f"X must have at least one time step and one feature, got {describe(X)}.")
-            X3 = X
-        else:
-            raise ValueError(
-                f"X must be 2-D (n_samples, n_timesteps * input_size) or 3-D (n_samples, n_timesteps, "
-                f"input_size), got {describe(X)}."
-            )
+        X3 = rows_to_sequences(
+            X,
+            self.input_size,
+            input_order=self.input_order,
+            feature_layout=self.feature_layout,
+            static_features=self.static_features,
+            channels_first=self.channels_first,
+        )
         if reset:
             self._x_ndim = X.ndim
             self.n_timesteps_, self.input_size_ = X3.shape[1], X3.shape[2]

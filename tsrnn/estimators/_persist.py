@@ -40,7 +40,12 @@ def rebuild_network(est) -> None:
     d = check_int(est.input_size_, f"{where}.input_size_", 1)
     steps = check_int(est.n_timesteps_, f"{where}.n_timesteps_", 1)
     x_ndim = check_choice(est._x_ndim, f"{where}._x_ndim", (2, 3))
-    if est.n_features_in_ != (steps * d if x_ndim == 2 else steps):
+    static = check_int(est.static_features, f"{where}.static_features", 0)
+    if x_ndim == 2:
+        expected = steps * (d - static) + static
+    else:
+        expected = d if est.channels_first is True else steps
+    if est.n_features_in_ != expected:
         fail(where, "n_features_in_ does not match n_timesteps_ and input_size_")
     if hasattr(est, "classes_"):
         classes = check_array(est.classes_, f"{where}.classes_", ndim=1, kinds="biufcUO")

@@ -16,6 +16,7 @@ from ..forecasting import (
     check_forecaster_interface,
     check_horizon,
     check_series,
+    is_panel,
 )
 from ._season import infer_seasonal_period
 from .metrics import quantile_column, seasonal_naive_mae
@@ -72,6 +73,13 @@ def _check_refit(refit) -> int:
         f"refit must be True (refit every window), False (fit once, then update) or a positive "
         f"integer k (refit every k windows), got {refit!r}."
     )
+
+
+def panel_columns(forecaster) -> tuple[str, str, str]:
+    """The long-format column names a forecaster reads (the defaults when it has none)."""
+    get = getattr(forecaster, "get_params", None)
+    params = get() if callable(get) else {}
+    return (params.get("id_col", "unique_id"), params.get("time_col", "ds"), params.get("target_col", "y"))
 
 
 def default_quantiles(coverage: float) -> tuple[float, float, float]:
@@ -289,6 +297,9 @@ def backtest(
     model: str | None = None,
     progress: bool = False,
     quantiles=None,
+    *,
+    past_covariates=None,
+    static_covariates=None,
 ) -> pd.DataFrame:
     """Rolling-origin evaluation: forecast ``horizon`` steps from ``n_windows`` successive origins.
 
@@ -301,8 +312,12 @@ def backtest(
     forecaster : BaseForecaster
         Any forecaster with ``fit``/``predict``/``predict_interval``/``update`` (it is cloned,
         never modified).
-    y : pandas Series or DataFrame
-        The series, indexed by time (several columns: the forecaster gets them all).
+    y : pandas Series or DataFrame, or a panel
+        The series, indexed by time (several columns: the forecaster gets them all). A panel
+        (a long DataFrame with the forecaster's ``id_col``/``time_col``/``target_col``,
+        default ``unique_id``/``ds``/``y``, or a dict of Series) is backtested on cutoff
+        dates shared by all series; see :func:`tsrnn.evaluation.backtest_panel` and
+        docs/panels.md.
     horizon : int
         Steps forecast from each origin.
     n_windows : int, default=5
@@ -335,6 +350,8 @@ def backtest(
         ``q<level>`` each; None means the interval's ends and the median,
         ``((1 - coverage) / 2, 0.5, (1 + coverage) / 2)``; ``()`` records none. NaN for a
         forecaster without them.
+    past_covariates, static_covariates : DataFrame, optional
+        Panels only: given to the forecaster's ``fit`` (see :class:`tsrnn.Forecaster`).
 
     Returns
     -------
@@ -350,6 +367,31 @@ def backtest(
     from tqdm.auto import tqdm
 
     _check_forecaster(forecaster)
+    if is_panel(y, *panel_columns(forecaster)[:2]):
+        from ._panel_backtest import backtest_panel
+
+        if quantiles:
+            raise ValueError("quantile forecasts are not recorded on panels yet; pass quantiles=None.")
+
+        return backtest_panel(
+            forecaster,
+            y,
+            horizon,
+            n_windows,
+            step,
+            refit,
+            X,
+            past_covariates,
+            static_covariates,
+            n_jobs,
+            coverage,
+            seasonal_period,
+            model,
+        )
+    if past_covariates is not None or static_covariates is not None:
+        raise ValueError(
+            "past_covariates and static_covariates need a panel y (long DataFrame or dict of Series)."
+        )
     horizon, n_windows, _, group_size, X, coverage, season, starts = check_backtest_args(
         y, horizon, n_windows, step, refit, X, coverage, seasonal_period
     )

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pandas as pd
 
 from .._parallel import TaskFailed, run_tasks
 from .._validation import check_choice, check_positive_int
 from ..estimators import find_recurrent, with_device
-from ..forecasting import check_series
+from ..forecasting import check_series, is_panel, to_panel
 from ..nn import resolve_backend
 from ._backtest import _check_forecaster, _run_task, check_backtest_args, check_quantiles, collect, plan_tasks
 from ._registry import MODELS, default_model_names, make_forecaster
-from ._season import infer_seasonal_period
+from ._season import infer_seasonal_period, infer_seasonal_periods
 from .metrics import summarize
 
 __all__ = ["compare", "default_horizon", "resolve_forecasters", "training_devices"]
@@ -24,13 +25,63 @@ def default_horizon(seasonal_period: int | None) -> int:
     return int(seasonal_period) if seasonal_period and seasonal_period > 1 else 10
 
 
-def resolve_forecasters(forecasters, seasonal_period: int | None) -> dict[str, object]:
+DEFAULT_WINDOWS = 5
+
+
+def fit_windows(
+    n: int, horizon: int, n_windows: int, step: int | None, season: int, fixed: tuple[bool, bool]
+) -> tuple[int, int, str | None]:
+    """``(horizon, n_windows, note)`` that fit a series of ``n`` values.
+
+    What the caller left at its default (``fixed = (horizon given, n_windows given)``) shrinks
+    until the first window trains on at least ``max(2 season, 10)`` values (two full seasons),
+    or on half the series when even that is out of reach: first the number of windows (down
+    to 1), then the horizon (down to 1 step). ``note`` says what changed, or is ``None``. A ValueError (from
+    :func:`~tsrnn.evaluation.backtest`'s window check) when not even one window fits.
+    """
+
+    need = max(2 * season, 10)
+    if n - 1 < need:  # not even one step after two seasons: train on half the series
+        need = n // 2
+
+    def fits(h, w):
+        s = h if step is None else step
+        first_train = n - h - (w - 1) * s
+        return first_train >= max(need, 2)
+
+    horizon_fixed, windows_fixed = fixed
+    h, w = horizon, n_windows
+    while not fits(h, w) and not windows_fixed and w > 1:
+        w -= 1
+    while not fits(h, w) and not horizon_fixed and h > 1:
+        h -= 1
+    if not fits(h, w):
+        h, w = horizon, n_windows  # let the window check explain what does not fit
+    if (h, w) == (horizon, n_windows):
+        return h, w, None
+    plural = lambda k, word: f"{k} {word}{'s' if k != 1 else ''}"  # noqa: E731
+    return (
+        h,
+        w,
+        (
+            f"{n} observations are too few for {plural(n_windows, 'window')} of {plural(horizon, 'step')}: "
+            f"using {plural(w, 'window')} of {plural(h, 'step')}."
+        ),
+    )
+
+
+def resolve_forecasters(forecasters, seasonal_period: int | None, seasonal_periods=None) -> dict[str, object]:
     """Turn ``None`` / names / a dict / a list of forecasters into ``{name: forecaster}``.
 
-    ``None`` means the defaults of :func:`default_model_names`.
+    ``None`` means the defaults of :func:`default_model_names`. Named models are built for the
+    seasonal period (and every season in ``seasonal_periods``, see :func:`make_forecaster`).
     """
+
+    def make(name):
+        return make_forecaster(name, seasonal_period, seasonal_periods)
+
     if forecasters is None:
-        return {name: make_forecaster(name, seasonal_period) for name in default_model_names(seasonal_period)}
+        return {name: make(name) for name in default_model_names(seasonal_period)}
     if isinstance(forecasters, str):
         forecasters = [forecasters]
     if isinstance(forecasters, dict):
@@ -38,7 +89,7 @@ def resolve_forecasters(forecasters, seasonal_period: int | None) -> dict[str, o
     elif isinstance(forecasters, (list, tuple)):
         items = []
         for f in forecasters:
-            items.append((f, make_forecaster(f, seasonal_period)) if isinstance(f, str) else (None, f))
+            items.append((f, make(f)) if isinstance(f, str) else (None, f))
     else:
         raise TypeError(
             "forecasters must be None (the defaults), a list of model names "
@@ -48,7 +99,7 @@ def resolve_forecasters(forecasters, seasonal_period: int | None) -> dict[str, o
     out: dict[str, object] = {}
     for name, f in items:
         if isinstance(f, str):
-            f = make_forecaster(f, seasonal_period)
+            f = make(f)
         _check_forecaster(f)
         base = name if name is not None else type(f).__name__
         if not isinstance(base, str):
@@ -97,7 +148,7 @@ def compare(
     y,
     forecasters=None,
     horizon: int | None = None,
-    n_windows: int = 5,
+    n_windows: int | None = None,
     step: int | None = None,
     X=None,
     seasonal_period: int | None = None,
@@ -114,8 +165,12 @@ def compare(
 
     Parameters
     ----------
-    y : pandas Series or DataFrame
-        The series, indexed by time.
+    y : pandas Series or DataFrame, or a panel
+        The series, indexed by time. A panel (long DataFrame ``unique_id``, ``ds``, ``y`` or
+        a dict of Series) is backtested on shared cutoff dates (see
+        :func:`tsrnn.evaluation.backtest_panel`): the recurrent models as global
+        :class:`~tsrnn.Forecaster`\\ s, the others fitted per series; metrics are averaged
+        over windows and series (per series: :func:`tsrnn.evaluation.metrics.summarize_series`).
     forecasters : None, list or dict, default=None
         ``None``: naive, seasonal naive (only when the series has a season), ARIMA (automatic
         order), ETS (model selected by AICc), Theta, HMM (Markov-switching AR) and the
@@ -123,9 +178,13 @@ def compare(
         A list of names from :data:`tsrnn.evaluation.MODELS` and/or forecaster objects, or a
         dict ``{name: forecaster}``.
     horizon : int or None, default=None
-        Steps forecast from each origin; ``None``: one season, or 10 without a season.
-    n_windows : int, default=5
-        Forecast origins (see :func:`tsrnn.backtest`).
+        Steps forecast from each origin; ``None``: one season (the shortest), or 10 without a
+        season.
+    n_windows : int or None, default=None
+        Forecast origins (see :func:`tsrnn.backtest`); ``None``: 5. When the series is too short
+        for the defaults, what was left at its default shrinks, fewer windows first, then a
+        shorter horizon, with a UserWarning (and ``summary.attrs["note"]``) saying so; an
+        error only when not even one window fits.
     step : int or None, default=None
         Observations between origins (default ``horizon``).
     X : DataFrame, optional
@@ -135,7 +194,10 @@ def compare(
     seasonal_period : int or None, default=None
         Season length for the seasonal naive, seasonal ARIMA and the MASE scale. ``None``
         infers it from the index frequency (12 monthly, 4 quarterly, 52 weekly, 7 daily, 24
-        hourly; none for yearly data such as sunspots); 1 means no season.
+        hourly, 48 half-hourly; none for yearly data such as sunspots); 1 means no season.
+        With ``None``, sub-daily and daily indexes also bring a second season (weekly, or
+        yearly for daily data; see :func:`~tsrnn.evaluation.infer_seasonal_periods`), which
+        ARIMA, ETS and Theta remove by MSTL when the first window has two full cycles of it.
     coverage : float, default=0.9
         Nominal coverage of the prediction intervals.
     refit : bool or int, default=True
@@ -176,20 +238,49 @@ def compare(
 
     from ..estimators import warm_up
 
+    if is_panel(y):
+        return _compare_panel(
+            y,
+            forecasters,
+            horizon,
+            n_windows,
+            step,
+            X,
+            seasonal_period,
+            refit,
+            n_jobs,
+            errors,
+            return_results,
+            device,
+        )
     check_series(y, "y")
     check_choice(errors, "errors", ("warn", "raise"))
     if seasonal_period is None:
-        season = infer_seasonal_period(y.index)
+        periods = infer_seasonal_periods(y.index)
+        season = round(periods[0]) if periods else None
     else:
         season = check_positive_int(seasonal_period, "seasonal_period")
+        periods = (season,)
     season = season if season and season > 1 else None
+    fixed = (horizon is not None, n_windows is not None)
     horizon = default_horizon(season) if horizon is None else horizon
+    n_windows = DEFAULT_WINDOWS if n_windows is None else n_windows
+    note = None
+    if isinstance(horizon, (int, np.integer)) and isinstance(n_windows, (int, np.integer)) and horizon > 0:
+        if n_windows > 0 and (step is None or isinstance(step, (int, np.integer))):
+            horizon, n_windows, note = fit_windows(
+                len(y), int(horizon), int(n_windows), step, season or 1, fixed
+            )
     # Arguments are checked once, up front: an error inside the loop belongs to one model.
     horizon, n_windows, _, group_size, X, coverage, _, starts = check_backtest_args(
         y, horizon, n_windows, step, refit, X, coverage, season or 1
     )
     levels = check_quantiles(quantiles, coverage)
-    models = resolve_forecasters(forecasters, season)
+    if note is not None:
+        warnings.warn(note, UserWarning, stacklevel=2)
+    # Seasons the first window's training data holds twice (the others cannot be estimated).
+    periods = tuple(p for p in periods if p > 1 and 2 * p <= starts[0]) if season else ()
+    models = resolve_forecasters(forecasters, season, periods)
     if device is not None:
         # Resolved once: an unknown name or device="cuda" without a usable GPU is one clear
         # error, up front.
@@ -246,6 +337,46 @@ def compare(
     summary.attrs["failed"] = failed
     summary.attrs["horizon"] = int(horizon)
     summary.attrs["quantiles"] = list(levels)
+    summary.attrs["seasonal_period"] = season
+    summary.attrs["seasonal_periods"] = periods
+    summary.attrs["note"] = note
+    summary.attrs["devices"] = {name: label for name, label in devices.items() if name in summary.index}
+    return (summary, results) if return_results else summary
+
+
+def _compare_panel(
+    y,
+    forecasters,
+    horizon,
+    n_windows,
+    step,
+    X,
+    seasonal_period,
+    refit,
+    n_jobs,
+    errors,
+    return_results,
+    device,
+):
+    """:func:`compare` on a panel."""
+    from ._panel_backtest import compare_panel
+
+    check_choice(errors, "errors", ("warn", "raise"))
+    if seasonal_period is None:
+        season = infer_seasonal_period(to_panel(y).index[0])
+    else:
+        season = check_positive_int(seasonal_period, "seasonal_period")
+    season = season if season and season > 1 else None
+    horizon = default_horizon(season) if horizon is None else horizon
+    models = resolve_forecasters(forecasters, season)
+    models, devices = training_devices(models, device)
+    n_windows = DEFAULT_WINDOWS if n_windows is None else n_windows
+    results, failed = compare_panel(
+        y, models, horizon, n_windows, step, X, season or 1, refit, n_jobs, errors
+    )
+    summary = summarize(results)
+    summary.attrs["failed"] = failed
+    summary.attrs["horizon"] = int(horizon)
     summary.attrs["seasonal_period"] = season
     summary.attrs["devices"] = {name: label for name, label in devices.items() if name in summary.index}
     return (summary, results) if return_results else summary

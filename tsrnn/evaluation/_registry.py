@@ -14,6 +14,9 @@ class ModelSpec:
     factory: Callable[[int | None], object]  # seasonal period (None: no season) -> forecaster
     needs_season: bool = False
     recurrent: bool = False
+    # Longest season the model handles itself; longer ones, or several, are removed first by
+    # STL/MSTL (DeseasonalizedForecaster). None: the model gets the season as it is.
+    max_season: float | None = None
 
 
 def _naive(m):
@@ -58,6 +61,10 @@ def _hmm(m):
     return HMMForecaster()
 
 
+#: Training windows of compare's recurrent models (see Forecaster's max_windows).
+MAX_WINDOWS = 1000
+
+
 def _recurrent(cell: str) -> Callable[[int | None], object]:
     def factory(m):
         # Imported lazily: the recurrent estimators and the Forecaster wrapper live in their own
@@ -71,7 +78,11 @@ def _recurrent(cell: str) -> Callable[[int | None], object]:
         # were checked over 5 seeds on sunspots against other windows, sizes and learning rates
         # (docs/compare.md).
         window = 2 * m if m else 24
-        return Forecaster(RecurrentRegressor(cell=cell, random_state=0), window=window, diff="auto")
+        # At most 1000 training windows (evenly spaced, the latest included): on a long series
+        # (4,032 half-hourly values: 3,900 overlapping windows) the training cost stays bounded.
+        return Forecaster(
+            RecurrentRegressor(cell=cell, random_state=0), window=window, diff="auto", max_windows=MAX_WINDOWS
+        )
 
     return factory
 
@@ -80,9 +91,9 @@ MODELS: dict[str, ModelSpec] = {
     "naive": ModelSpec("last value", _naive),
     "snaive": ModelSpec("seasonal naive (last season repeated)", _snaive, needs_season=True),
     "drift": ModelSpec("last value plus average change", _drift),
-    "arima": ModelSpec("ARIMA, order selected automatically", _arima),
-    "ets": ModelSpec("exponential smoothing (ETS), model selected by AICc", _ets),
-    "theta": ModelSpec("Theta method (SES with drift), seasonality tested", _theta),
+    "arima": ModelSpec("ARIMA, order selected automatically", _arima, max_season=12),
+    "ets": ModelSpec("exponential smoothing (ETS), model selected by AICc", _ets, max_season=24),
+    "theta": ModelSpec("Theta method (SES with drift), seasonality tested", _theta, max_season=float("inf")),
     "hmm": ModelSpec("hidden Markov model: 2-regime Markov-switching AR(2)", _hmm),
     "rnn": ModelSpec("Elman RNN (tanh)", _recurrent("rnn_tanh"), recurrent=True),
     "lstm": ModelSpec("LSTM", _recurrent("lstm"), recurrent=True),
@@ -98,8 +109,14 @@ def default_model_names(seasonal_period: int | None) -> list[str]:
     return [*names, "arima", "ets", "theta", "hmm", "rnn", "lstm", "gru"]
 
 
-def make_forecaster(name: str, seasonal_period: int | None = None):
-    """A fresh forecaster for a registered model name (see :data:`MODELS`)."""
+def make_forecaster(name: str, seasonal_period: int | None = None, seasonal_periods=None):
+    """A fresh forecaster for a registered model name (see :data:`MODELS`).
+
+    ``seasonal_periods`` (e.g. ``(48, 336)`` for half-hourly data) lists every season of the
+    series; ARIMA with a season longer than 12, ETS longer than 24, and ARIMA, ETS and Theta
+    with several seasons forecast the STL/MSTL seasonally adjusted series
+    (:class:`~tsrnn.forecasting.DeseasonalizedForecaster`), never with a seasonal AR of order 48.
+    """
     if not isinstance(name, str) or name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose from {list(MODELS)}.")
     spec = MODELS[name]
@@ -109,4 +126,9 @@ def make_forecaster(name: str, seasonal_period: int | None = None):
             f"model {name!r} needs a seasonal period, but this series has none (its index frequency "
             "implies no calendar season); pass seasonal_period (CLI: --seasonal-period) or drop it."
         )
+    from ..forecasting import DeseasonalizedForecaster, check_periods
+
+    periods = check_periods(seasonal_periods) or ((m,) if m else ())
+    if spec.max_season is not None and periods and (len(periods) > 1 or periods[0] > spec.max_season):
+        return DeseasonalizedForecaster(spec.factory(None), periods)
     return spec.factory(m)

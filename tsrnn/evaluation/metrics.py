@@ -42,6 +42,7 @@ __all__ = [
     "seasonal_naive_mae",
     "smape",
     "summarize",
+    "summarize_series",
     "window_metrics",
     "winkler_score",
 ]
@@ -294,3 +295,20 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     summary = summary.sort_values("mase", kind="stable", na_position="last")
     summary.index.name = "model"
     return summary[SUMMARY_COLUMNS]
+
+
+def summarize_series(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per model and series: metrics per window averaged over that series' windows.
+
+    ``results`` is the tidy frame of a backtest on several series (with a ``series`` column);
+    :func:`summarize` gives the overall figures (averaged over windows and series).
+    """
+    if "series" not in results.columns:
+        raise ValueError(
+            "results has no 'series' column: summarize_series needs a backtest on several series."
+        )
+    per_window = window_metrics(results)
+    grouped = per_window.groupby(["model", "series"], sort=False)
+    out = grouped[SUMMARY_COLUMNS[:-1]].mean()
+    out["n_windows"] = grouped["window"].nunique()
+    return out[SUMMARY_COLUMNS]

@@ -30,6 +30,7 @@ from .._validation import check_positive_int
 from ..estimators import RecurrentRegressor
 from ..nn import check_quantile_levels
 from ._base import BaseForecaster, TargetInfo, check_horizon
+from ._panel import CALENDAR_ENCODINGS, CALENDAR_FEATURES, SCOPES, fit_panel, is_panel, predict_panel
 from ._transforms import TargetTransform
 from ._windows import (
     MULTI_SERIES,
@@ -169,6 +170,28 @@ class Forecaster(BaseForecaster):
         Frequency of a ``DatetimeIndex`` that has none and from which none can be inferred.
     random_state : int, optional
         If set, passed to the regressor's ``random_state`` (when it has one).
+    max_windows : int, optional
+        Train on at most this many windows: on a long series, that many evenly spaced over
+        the history, the most recent always among them (bounded training cost; the windows of
+        a long series overlap heavily). ``None``: every window.
+    scope : {"global", "local"}, default="global"
+        For a panel ``y`` (see :meth:`fit` and docs/panels.md): ``"global"`` fits one model on
+        the windows of every series (each scaled by its own training statistics, samples in
+        time order across series, shuffled mini-batches drawn across series); ``"local"`` one
+        model per series, fitted through joblib (a ``joblib.parallel_backend("dask")`` context
+        sends them to a cluster).
+    id_col, time_col, target_col : str, default="unique_id", "ds", "y"
+        Column names of a long-format panel (and of its covariate frames and forecasts).
+    calendar : tuple of str, optional
+        Calendar features of a panel's timestamps used as future covariates: any of
+        ``"month", "quarter", "dayofweek", "day", "dayofyear", "weekofyear", "hour",
+        "minute"``.
+    calendar_encoding : {"cyclic", "onehot"}, default="cyclic"
+        ``sin``/``cos`` of the position in the period, or one column per value.
+    max_window_bytes : int, default=2**28
+        A global model whose training windows would take more memory than this trains by
+        streaming: each epoch (``max_iter`` of the regressor) visits every window once, in
+        shuffled chunks gathered on the fly, with ``partial_fit`` (no early stopping).
 
     Attributes
     ----------
@@ -178,8 +201,9 @@ class Forecaster(BaseForecaster):
         The fitted target transform.
     n_step_features_ : int
         Features per window step (the ``input_size`` given to recurrent regressors).
-    diff_ : int
-        The order of differencing used (``diff``, or the one ``diff="auto"`` chose).
+    diff_ : int or dict
+        The order of differencing used (``diff``, or the one ``diff="auto"`` chose; on a
+        panel the largest over the series, or with ``scope="local"`` a dict id -> order).
     horizon_ : int or None
         The fixed horizon of the direct strategy (``None`` for recursive).
     history_ : ndarray of shape (n_timesteps, n_series)
@@ -226,6 +250,14 @@ class Forecaster(BaseForecaster):
         calibration_size: float | int = 0.2,
         freq=None,
         random_state: int | None = None,
+        max_windows: int | None = None,
+        scope: str = "global",
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str = "y",
+        calendar: tuple | str | None = None,
+        calendar_encoding: str = "cyclic",
+        max_window_bytes: int = 2**28,
     ):
         self.estimator = estimator
         self.window = window
@@ -240,6 +272,68 @@ class Forecaster(BaseForecaster):
         self.calibration_size = calibration_size
         self.freq = freq
         self.random_state = random_state
+        self.max_windows = max_windows
+        self.scope = scope
+        self.id_col = id_col
+        self.time_col = time_col
+        self.target_col = target_col
+        self.calendar = calendar
+        self.calendar_encoding = calendar_encoding
+        self.max_window_bytes = max_window_bytes
+
+    # -- panels (long format, dict of Series): see tsrnn.forecasting._panel -------------------
+
+    _supports_panels = True
+
+    def fit(self, y, X=None, *, past_covariates=None, static_covariates=None):
+        """Fit to ``y``: a Series/DataFrame indexed by time, or a panel.
+
+        A panel is a long DataFrame with columns ``id_col``, ``time_col``, ``target_col`` or a
+        dict ``{id: Series}``. Then ``X`` holds future covariates (long: ``id_col``,
+        ``time_col`` and one column each), ``past_covariates`` the covariates known only up to
+        the forecast origin (same layout; ``strategy="direct"`` only) and
+        ``static_covariates`` one row per series (indexed by ``id_col`` or with that column).
+        """
+        if is_panel(y, self.id_col, self.time_col):
+            for stale in ("target_info_", "history_", "exog_history_"):
+                if hasattr(self, stale):
+                    delattr(self, stale)
+            return fit_panel(self, y, X, past_covariates, static_covariates)
+        if past_covariates is not None or static_covariates is not None:
+            raise ValueError(
+                "past_covariates and static_covariates need a panel y: a long DataFrame with "
+                f"columns {[self.id_col, self.time_col, self.target_col]} or a dict of Series."
+            )
+        self.panel_ = None
+        return super().fit(y, X)
+
+    def predict(self, horizon: int, X=None, *, y=None, past_covariates=None, static_covariates=None):
+        """Forecast ``horizon`` steps; for a panel, a long DataFrame (one row per series and step).
+
+        On a panel, ``y`` (same layout as in ``fit``) forecasts from that history instead of the
+        training data, without refitting; a global model (``series_id=False``) forecasts series
+        it never saw, each scaled by the statistics of its given history.
+        """
+        if getattr(self, "panel_", None) is not None:
+            return predict_panel(self, horizon, y, X, past_covariates, static_covariates)
+        if y is not None or past_covariates is not None or static_covariates is not None:
+            raise ValueError(
+                "predict(y=..., past_covariates=..., static_covariates=...) needs a forecaster fitted "
+                "on a panel; for one series use update(y_new) to move the origin."
+            )
+        return super().predict(horizon, X)
+
+    def update(self, y_new, X_new=None):
+        """Append observations (see :meth:`BaseForecaster.update`); on panels use ``predict(y=...)``."""
+        self._refuse_on_panel("update")
+        return super().update(y_new, X_new=X_new)
+
+    def _refuse_on_panel(self, method: str) -> None:
+        if getattr(self, "panel_", None) is not None:
+            raise ValueError(
+                f"{method} is not available for a Forecaster fitted on a panel; forecast from new "
+                "observations with predict(horizon, y=history) instead (no refit)."
+            )
 
     # -- parameters --------------------------------------------------------------------------
 
@@ -260,6 +354,14 @@ class Forecaster(BaseForecaster):
         ],
         "freq": "no_validation",
         "random_state": ["random_state"],
+        "max_windows": [Interval(Integral, 1, None, closed="left"), None],
+        "scope": [StrOptions(set(SCOPES))],
+        "id_col": [str],
+        "time_col": [str],
+        "target_col": [str],
+        "calendar": [StrOptions(set(CALENDAR_FEATURES)), tuple, list, None],
+        "calendar_encoding": [StrOptions(set(CALENDAR_ENCODINGS))],
+        "max_window_bytes": [Interval(Integral, 1, None, closed="left")],
     }
 
     def _check_params(self) -> None:
@@ -329,6 +431,9 @@ class Forecaster(BaseForecaster):
                 f"+ 1 needs at least {need}. Use a shorter window, less differencing or more data."
             )
         origins = np.arange(first, n - horizon + 1)
+        if self.max_windows is not None and origins.shape[0] > self.max_windows:
+            keep = np.round(np.linspace(0, origins.shape[0] - 1, self.max_windows)).astype(np.intp)
+            origins = origins[np.unique(keep)]
         features, targets = design(z, xs, origins, self.window, horizon, self.multi_series, self.series_id)
         Xw = features.reshape(features.shape[0], -1)
         yw = stack_targets(targets, self.multi_series)
@@ -489,6 +594,12 @@ class Forecaster(BaseForecaster):
     )
 
     def _get_state(self) -> dict:
+        if getattr(self, "panel_", None) is not None:
+            raise TypeError(
+                "a Forecaster fitted on a panel cannot be saved yet (its per-series state is not "
+                "in the safe file format); refit it after loading, or save a Forecaster fitted "
+                "on a Series/DataFrame."
+            )
         return estimator_state(self, self._FITTED_STATE, ("calibration_model_", "calibration_residuals_"))
 
     def _set_state(self, state: dict) -> None:
@@ -676,6 +787,7 @@ class Forecaster(BaseForecaster):
             One column per level on the future index (a ``(target, level)`` MultiIndex for a
             DataFrame ``y``); never decreasing across levels.
         """
+        self._refuse_on_panel("predict_quantiles")
         check_is_fitted(self, "target_info_")
         horizon = check_horizon(horizon)
         levels = check_quantile_levels(quantiles)
@@ -706,6 +818,7 @@ class Forecaster(BaseForecaster):
             Indexed by the future timestamps, one column per path (``0 .. n_paths - 1``, named
             ``path``); for a DataFrame ``y`` a ``(target, path)`` column MultiIndex.
         """
+        self._refuse_on_panel("sample_paths")
         check_is_fitted(self, "target_info_")
         horizon = check_horizon(horizon)
         n_paths = check_positive_int(n_paths, "n_paths")
@@ -771,6 +884,7 @@ class Forecaster(BaseForecaster):
             Columns ``lower`` and ``upper`` (a ``(target, "lower"|"upper")`` MultiIndex for a
             DataFrame ``y``).
         """
+        self._refuse_on_panel("predict_interval")
         if method not in INTERVAL_METHODS:
             raise ValueError(f"method must be one of {INTERVAL_METHODS}, got {method!r}.")
         if method == "conformal":

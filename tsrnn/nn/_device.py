@@ -4,12 +4,15 @@ The rule, in one place:
 
 - ``"cpu"`` and ``"reference"`` are used as given;
 - ``"cuda"`` is used when :func:`tsrnn.cuda_available` is true: the ``numba-cuda`` package is
-  installed and ``numba.cuda.is_available()`` says yes, which means an NVIDIA GPU with a
-  working driver, or numba's CUDA simulator when the environment variable
-  ``NUMBA_ENABLE_CUDASIM=1`` was set before numba was imported. Otherwise it raises a
-  ``RuntimeError`` that names the fix;
-- ``"auto"`` is ``"cuda"`` under the same condition and ``"cpu"`` otherwise, silently. So
-  ``"auto"`` runs in the (very slow) simulator only when it was enabled explicitly.
+  installed and ``numba.cuda.is_available()`` says yes (an NVIDIA GPU with a working driver,
+  or numba's CUDA simulator when the environment variable ``NUMBA_ENABLE_CUDASIM=1`` was set
+  before numba was imported), the driver supports numba-cuda's CUDA version, the GPU's compute
+  capability is supported, and a one-thread test kernel ran (checked once per process; see
+  :func:`tsrnn.kernels.cuda_diagnosis`). Otherwise it raises a ``RuntimeError`` that names the fix;
+- ``"auto"`` is ``"cuda"`` under the same condition and ``"cpu"`` otherwise: silently when there
+  is no GPU, with a one-line ``RuntimeWarning`` giving the reason when there is a GPU that
+  cannot run the kernels. So ``"auto"`` runs in the (very slow) simulator only when it was
+  enabled explicitly.
 
 The device names themselves come from the kernel backends (:data:`tsrnn.kernels.BACKENDS`)
 plus ``"auto"``; nothing else lists them.
@@ -19,17 +22,14 @@ from __future__ import annotations
 
 import functools
 import importlib
+import warnings
 from dataclasses import dataclass
 from types import ModuleType
 
 from .. import kernels as kernel_package
-from ..kernels import BACKENDS
+from ..kernels import BACKENDS, DEVICES
 
 __all__ = ["DEVICES", "Backend", "device_description", "resolve_backend", "resolve_device"]
-
-#: Every value the ``device`` parameter accepts: the kernel backends and "auto". "reference" is
-#: the plain NumPy specification: slow, but handy as an oracle in tests.
-DEVICES = (*BACKENDS, "auto")
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,12 +96,18 @@ def resolve_backend(device) -> Backend:
     if not isinstance(device, str) or device not in DEVICES:
         raise ValueError(f"device must be one of {list(DEVICES)}, got {device!r}.")
     if device in ("cuda", "auto"):
-        problem = kernel_package.cuda_problem()
-        if problem is None:
+        diagnosis = kernel_package.cuda_diagnosis()
+        if diagnosis.problem is None:
             device = "cuda"
         elif device == "cuda":
-            raise RuntimeError(problem)
+            raise RuntimeError(diagnosis.problem)
         else:
+            if diagnosis.gpu_present:
+                warnings.warn(
+                    f"device='auto' runs on the CPU: {diagnosis.reason} (device='cuda' says how to fix it).",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
             device = "cpu"
     return Backend(device)
 
