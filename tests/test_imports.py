@@ -20,7 +20,7 @@ LAYERS = [
     {"nn", "functional"},
     {"estimators"},
     {"forecasting", "experiments"},
-    {"baselines", "evaluation", "_persistence"},
+    {"baselines", "evaluation", "interop", "_persistence"},
     {"cli", "__init__", "__main__"},
 ]
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}

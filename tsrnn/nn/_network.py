@@ -318,7 +318,7 @@ class RecurrentNetwork:
         cache = getattr(self._local, "workspaces", None)
         if cache is None:
             cache = self._local.workspaces = OrderedDict()
-        key = (length, batch, "inference") if inference else (length, batch)
+        key = (length, batch, inference)
         ws = cache.get(key)
         if ws is not None:
             cache.move_to_end(key)
