@@ -150,6 +150,70 @@ def plan(n: int, freq: str) -> tuple[int, int]:
 # ------------------------------------------------------------------------------------ models
 
 
+class _StatsmodelsStandIn:
+    """ETS/Theta straight from statsmodels, used only while tsrnn has no ETS/Theta forecaster."""
+
+    def __init__(self, m):
+        self.m = m
+
+    def get_params(self, deep=True):
+        return {"m": self.m}
+
+    def set_params(self, **params):
+        self.m = params.get("m", self.m)
+        return self
+
+
+class _ETSStandIn(_StatsmodelsStandIn):
+    # automatic ETS: error, trend (none/additive/damped) and season chosen by AICc
+    def fit(self, y):
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+        x = y.to_numpy(dtype=float)
+        positive = bool(np.all(x > 0))
+        season = self.m if self.m and len(x) >= 2 * self.m + 2 else None
+        best = None
+        for error in ("add", "mul") if positive else ("add",):
+            for trend, damped in ((None, False), ("add", False), ("add", True)):
+                for seasonal in (None, "add", "mul") if season else (None,):
+                    if seasonal == "mul" and not positive:
+                        continue
+                    try:
+                        r = ETSModel(
+                            x,
+                            error=error,
+                            trend=trend,
+                            damped_trend=damped,
+                            seasonal=seasonal,
+                            seasonal_periods=season if seasonal else None,
+                        ).fit(disp=False, maxiter=200)
+                    except Exception:
+                        continue
+                    if np.isfinite(r.aicc) and (best is None or r.aicc < best.aicc):
+                        best = r
+        self.result_ = best
+        return self
+
+    def predict(self, horizon):
+        return pd.Series(np.asarray(self.result_.forecast(horizon)))
+
+
+class _ThetaStandIn(_StatsmodelsStandIn):
+    def fit(self, y):
+        from statsmodels.tsa.forecasting.theta import ThetaModel
+
+        x = y.to_numpy(dtype=float)
+        period = self.m if self.m and len(x) >= 2 * self.m else 1
+        self.result_ = ThetaModel(x, period=period, deseasonalize=period > 1).fit()
+        return self
+
+    def predict(self, horizon):
+        return pd.Series(np.asarray(self.result_.forecast(horizon)))
+
+
+STAND_INS = {"ets": _ETSStandIn, "theta": _ThetaStandIn}
+
+
 @dataclass
 class Task:
     series: str
@@ -161,8 +225,10 @@ class Task:
 
 def make_model(name: str, m: int | None, horizon: int, seed: int | None, params: dict):
     """The forecaster ``compare`` runs under ``name`` (with ``params`` set), seeded."""
-    from tsrnn.evaluation import make_forecaster
+    from tsrnn.evaluation import MODELS, make_forecaster
 
+    if name not in MODELS and name in STAND_INS:
+        return STAND_INS[name](m)
     try:
         f = make_forecaster(name, m, horizon=horizon)
     except TypeError:
@@ -177,7 +243,7 @@ def make_model(name: str, m: int | None, horizon: int, seed: int | None, params:
 def run_task(task: Task, y: pd.Series, horizon: int, step: int, n_windows: int) -> dict:
     from sklearn.base import clone
 
-    from tsrnn.metrics import mae, seasonal_naive_mae
+    from tsrnn.evaluation.metrics import mae, seasonal_naive_mae
 
     m = SEASON[task.freq]
     n = len(y)
@@ -279,6 +345,9 @@ def main(argv=None) -> int:
         help="MODEL:PARAM=VALUE (JSON value) set on a model, e.g. lstm:estimator__hidden_size=16",
     )
     ap.add_argument("--out", default=None, help="write the per-series results to this CSV")
+    ap.add_argument(
+        "--reuse", default=None, help="take the results of models not run from this CSV (an --out of before)"
+    )
     ap.add_argument("--list", action="store_true", help="print the series and the split, then exit")
     args = ap.parse_args(argv)
 
@@ -303,7 +372,7 @@ def main(argv=None) -> int:
     if args.quick:
         names, seeds, n_windows = names[::3], 1, 2
     models = args.models.split(",") if args.models else [*BASELINES, *RECURRENT]
-    models = [m for m in models if m in MODELS]
+    models = [m for m in models if m in MODELS or m in STAND_INS]
     if "ensemble" in MODELS and not args.models:
         models.append("ensemble")
     params: dict[str, dict] = {}
@@ -316,33 +385,39 @@ def main(argv=None) -> int:
     tasks = []
     for s in names:
         for model in models:
-            recurrent = MODELS[model].recurrent
+            recurrent = model in MODELS and MODELS[model].recurrent
             for seed in range(seeds) if recurrent else [None]:
                 tasks.append(Task(s, data[s][0], model, seed, params.get(model, {})))
     # the slowest first, so the pool is not left waiting on one long task at the end
-    tasks.sort(key=lambda t: -len(data[t.series][1]) * (3 if MODELS[t.model].recurrent else 1))
+    tasks.sort(key=lambda t: -len(data[t.series][1]) * (3 if t.seed is not None else 1))
     print(
         f"{len(names)} series ({args.half} half), models {models}, {seeds} seed(s), "
         f"{n_windows} windows, {len(tasks)} tasks on {args.jobs} job(s)",
         file=sys.stderr,
     )
-    if any(MODELS[m].recurrent for m in models):
+    rec = [m for m in models if m in MODELS and MODELS[m].recurrent]
+    if rec:
         from tsrnn.estimators import warm_up
 
-        warm_up([make_model(m, SEASON["monthly"], 12, 0, {}) for m in models if MODELS[m].recurrent])
+        warm_up([make_model(m, SEASON["monthly"], 12, 0, {}) for m in rec])
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    rows = Parallel(n_jobs=args.jobs, verbose=0)(
+    rows = Parallel(n_jobs=args.jobs, verbose=2)(
         delayed(run_task)(t, data[t.series][1], *plan(len(data[t.series][1]), t.freq), n_windows)
         for t in tasks
     )
     wall = time.perf_counter() - wall0
     res = pd.DataFrame(rows)
+    if args.reuse:
+        old = pd.read_csv(args.reuse)
+        old = old[old["series"].isin(names) & ~old["model"].isin(models)]
+        res = pd.concat([res, old], ignore_index=True)
+        models = [*models, *[m for m in old["model"].unique() if m not in models]]
     if args.out:
         res.to_csv(args.out, index=False)
     cpu = res["cpu_s"].sum() + (time.process_time() - cpu0)
 
     baselines = [b for b in BASELINES if b in models]
-    rec = [m for m in models if MODELS[m].recurrent]
+    rec = [m for m in models if m in MODELS and MODELS[m].recurrent]
     print(f"\n## Geometric-mean relative MASE ({args.half} half), mean ± sd over {seeds} seed(s)\n")
     print(fmt_table(relative_table(res, rec, baselines), baselines))
     print("\n## Baselines: geometric-mean relative MASE against naive\n")
@@ -355,12 +430,9 @@ def main(argv=None) -> int:
         cpu_s=("cpu_s", "sum"), wall_s=("wall_s", "sum"), failures=("failures", "sum")
     )
     print("\n## Time per model (summed over tasks) and failed windows\n")
-    print(per_model.round(1).to_markdown() if hasattr(per_model, "to_markdown") else per_model.round(1))
-    fails = res[res["failures"] > 0]
-    for _, r in fails.iterrows():
-        print(
-            f"- {r['model']} on {r['series']} (seed {r['seed']}): {r['failures']} window(s) failed: {r['failure']}"
-        )
+    print(per_model.round(1).to_string())
+    for _, r in res[res["failures"] > 0].iterrows():
+        print(f"- {r['model']} on {r['series']} (seed {r['seed']}): {r['failures']} failed: {r['failure']}")
     print(
         f"\nwall {wall:.0f} s, CPU {cpu:.0f} s (all tasks), {args.jobs} job(s); "
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs; "

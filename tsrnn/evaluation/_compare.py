@@ -24,13 +24,19 @@ def default_horizon(seasonal_period: int | None) -> int:
     return int(seasonal_period) if seasonal_period and seasonal_period > 1 else 10
 
 
-def resolve_forecasters(forecasters, seasonal_period: int | None) -> dict[str, object]:
+def resolve_forecasters(
+    forecasters, seasonal_period: int | None, horizon: int | None = None
+) -> dict[str, object]:
     """Turn ``None`` / names / a dict / a list of forecasters into ``{name: forecaster}``.
 
-    ``None`` means the defaults of :func:`default_model_names`.
+    ``None`` means the defaults of :func:`default_model_names`; named models are built for
+    ``horizon``.
     """
     if forecasters is None:
-        return {name: make_forecaster(name, seasonal_period) for name in default_model_names(seasonal_period)}
+        return {
+            name: make_forecaster(name, seasonal_period, horizon)
+            for name in default_model_names(seasonal_period)
+        }
     if isinstance(forecasters, str):
         forecasters = [forecasters]
     if isinstance(forecasters, dict):
@@ -38,7 +44,9 @@ def resolve_forecasters(forecasters, seasonal_period: int | None) -> dict[str, o
     elif isinstance(forecasters, (list, tuple)):
         items = []
         for f in forecasters:
-            items.append((f, make_forecaster(f, seasonal_period)) if isinstance(f, str) else (None, f))
+            items.append(
+                (f, make_forecaster(f, seasonal_period, horizon)) if isinstance(f, str) else (None, f)
+            )
     else:
         raise TypeError(
             "forecasters must be None (the defaults), a list of model names "
@@ -48,7 +56,7 @@ def resolve_forecasters(forecasters, seasonal_period: int | None) -> dict[str, o
     out: dict[str, object] = {}
     for name, f in items:
         if isinstance(f, str):
-            f = make_forecaster(f, seasonal_period)
+            f = make_forecaster(f, seasonal_period, horizon)
         _check_forecaster(f)
         base = name if name is not None else type(f).__name__
         if not isinstance(base, str):
@@ -176,7 +184,7 @@ def compare(
     horizon, n_windows, _, group_size, X, coverage, _, starts = check_backtest_args(
         y, horizon, n_windows, step, refit, X, coverage, season or 1
     )
-    models = resolve_forecasters(forecasters, season)
+    models = resolve_forecasters(forecasters, season, horizon)
     if device is not None:
         from ..nn._device import resolve_device
 
