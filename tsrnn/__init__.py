@@ -7,7 +7,7 @@ scikit-learn estimator API, with pandas forecasting workflows and classical base
 from . import datasets, functional
 from ._layout import CELLS
 from ._persistence import load, save
-from .baselines import ARIMAForecaster, HMMForecaster, NaiveForecaster
+from .baselines import ARIMAForecaster, ETSForecaster, HMMForecaster, NaiveForecaster, ThetaForecaster
 from .estimators import (
     GRUClassifier,
     GRURegressor,
@@ -27,6 +27,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CELLS",
     "ARIMAForecaster",
+    "ETSForecaster",
     "Forecaster",
     "GRUClassifier",
     "GRURegressor",
@@ -39,6 +40,7 @@ __all__ = [
     "RNNRegressor",
     "RecurrentClassifier",
     "RecurrentRegressor",
+    "ThetaForecaster",
     "__version__",
     "backtest",
     "compare",

@@ -29,24 +29,68 @@ PARAM_NAMES: tuple[str, ...] = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 @dataclass(frozen=True)
 class CellSpec:
-    """Static description of one recurrent cell type."""
+    """Static description of one recurrent cell type: every per-cell fact in one place.
+
+    Attributes
+    ----------
+    name : str
+        The key in :data:`CELLS`; the kernels are ``<name>_forward``, ``<name>_backward``
+        and ``<name>_forward_inference`` in every backend.
+    gate_names : tuple of str
+        Gate row blocks of the weights, in PyTorch's order.
+    has_cell_state : bool
+        The cell carries a second state ``c`` (``c0``, ``c_n``) besides ``h``.
+    torch_module, torch_nonlinearity : str, str or None
+        The ``torch.nn`` module with this layout (and its ``nonlinearity=``).
+    aux : str or None
+        What the contract forward stores per step in ``aux (L, N, H)`` for backward; None
+        when it stores nothing there (the array may then be empty).
+    stores_gates : bool
+        The contract forward stores the gate activations ``gates (L, N, G*H)`` for backward.
+    recurrent_term_gate : int or None
+        The gate whose recurrent-side term ``W_h h + b_h`` is kept apart from the input side
+        (the GRU's ``n``, where it is scaled by ``r``): its input- and recurrent-side
+        pre-activation gradients differ. None when every gate adds both sides.
+    forget_gate : int or None
+        Index of the forget gate, whose input bias is initialised to 1 (Jozefowicz et al.,
+        2015); None for cells without one.
+    """
 
     name: str
     gate_names: tuple[str, ...]
     has_cell_state: bool
     torch_module: str
     torch_nonlinearity: str | None = None
+    aux: str | None = None
+    stores_gates: bool = False
+    recurrent_term_gate: int | None = None
+    forget_gate: int | None = None
 
     @property
     def n_gates(self) -> int:
         return len(self.gate_names)
 
+    @property
+    def stores_aux(self) -> bool:
+        """The contract forward fills ``aux`` (and backward reads it)."""
+        return self.aux is not None
+
 
 CELLS: dict[str, CellSpec] = {
     "rnn_tanh": CellSpec("rnn_tanh", ("h",), False, "RNN", "tanh"),
     "rnn_relu": CellSpec("rnn_relu", ("h",), False, "RNN", "relu"),
-    "lstm": CellSpec("lstm", ("i", "f", "g", "o"), True, "LSTM"),
-    "gru": CellSpec("gru", ("r", "z", "n"), False, "GRU"),
+    "lstm": CellSpec(
+        "lstm", ("i", "f", "g", "o"), True, "LSTM", aux="cell state c_t", stores_gates=True, forget_gate=1
+    ),
+    "gru": CellSpec(
+        "gru",
+        ("r", "z", "n"),
+        False,
+        "GRU",
+        aux="W_hn h_{t-1} + b_hn",
+        stores_gates=True,
+        recurrent_term_gate=2,
+    ),
 }
 
 

@@ -178,11 +178,9 @@ def forward(
         return outputs, ((h_n, c_n) if spec.has_cell_state else h_n), None
 
     fwd, _ = kernels_for(device, cell)
-    if cell in ("lstm", "gru"):
-        aux = np.empty((length, n, hidden_size), dtype)
-        gates = np.empty((length, n, spec.n_gates * hidden_size), dtype)
-    else:
-        aux, gates = _empty(dtype, 3), _empty(dtype, 3)
+    gh = spec.n_gates * hidden_size
+    aux = np.empty((length, n, hidden_size), dtype) if spec.stores_aux else _empty(dtype, 3)
+    gates = np.empty((length, n, gh), dtype) if spec.stores_gates else _empty(dtype, 3)
     fwd(
         xt,
         weights["weight_ih"],
@@ -349,8 +347,8 @@ def init_weights(
     w_hh = np.concatenate([_orthogonal(rng, h) for _ in range(g)], axis=0)
     b_ih = np.zeros(g * h)
     b_hh = np.zeros(g * h)
-    if cell == "lstm":
-        b_ih[h : 2 * h] = 1.0
+    if spec.forget_gate is not None:
+        b_ih[spec.forget_gate * h : (spec.forget_gate + 1) * h] = 1.0
     return {
         name: np.ascontiguousarray(a, dtype=dtype) for name, a in zip(PARAM_NAMES, (w_ih, w_hh, b_ih, b_hh))
     }

@@ -221,15 +221,25 @@ def test_compare_default_horizon_and_season():
     summary = compare(y, ["naive", "snaive"], n_windows=2)
     assert summary.attrs["horizon"] == 12 and summary.attrs["seasonal_period"] == 12
     assert summary.index[0] == "snaive"  # the seasonal naive wins on a seasonal series
-    assert default_model_names(12) == ["naive", "snaive", "arima", "hmm", "rnn", "lstm", "gru"]
-    assert default_model_names(None) == ["naive", "arima", "hmm", "rnn", "lstm", "gru"]
+    assert default_model_names(12) == [
+        "naive",
+        "snaive",
+        "arima",
+        "ets",
+        "theta",
+        "hmm",
+        "rnn",
+        "lstm",
+        "gru",
+    ]
+    assert default_model_names(None) == ["naive", "arima", "ets", "theta", "hmm", "rnn", "lstm", "gru"]
 
 
 def test_compare_defaults_run_the_baselines_and_the_recurrent_family():
     """forecasters=None: every default model runs (yearly data: no seasonal naive)."""
     y = datasets.load("sunspots").iloc[-100:]
     summary = compare(y, horizon=3, n_windows=1)
-    assert set(summary.index) == {"naive", "arima", "hmm", "rnn", "lstm", "gru"}
+    assert set(summary.index) == {"naive", "arima", "ets", "theta", "hmm", "rnn", "lstm", "gru"}
 
 
 def test_registry_builds_fresh_forecasters():

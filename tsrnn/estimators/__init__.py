@@ -4,7 +4,7 @@
 grid search can tune it); ``LSTM*``, ``GRU*`` and ``RNN*`` fix it and are full estimators too.
 """
 
-from ._base import BaseRecurrent
+from ._base import BaseRecurrent, Parameter
 from ._classifier import GRUClassifier, LSTMClassifier, RecurrentClassifier, RNNClassifier
 from ._regressor import GRURegressor, LSTMRegressor, RecurrentRegressor, RNNRegressor
 from ._warm_up import recurrent_estimators, warm_up
@@ -15,6 +15,7 @@ __all__ = [
     "GRURegressor",
     "LSTMClassifier",
     "LSTMRegressor",
+    "Parameter",
     "RNNClassifier",
     "RNNRegressor",
     "RecurrentClassifier",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -13,12 +15,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._layout import CELLS
 from .._scaling import moments
 from .._validation import check_finite_like, describe
 from ..nn import DEVICES, History, RecurrentNetwork, make_optimizer, resolve_device, to_time_major, train
 from ..nn._device import device_description
 
-__all__ = ["BaseRecurrent"]
+__all__ = ["BaseRecurrent", "Parameter"]
 
 # Attributes that fix the shape of the network: a warm start or partial_fit must not change them.
 _ARCHITECTURE = ("hidden_size", "num_layers", "bidirectional", "dtype", "standardize")
@@ -159,106 +162,121 @@ def _with_docs(template: str) -> str:
     return template.replace("{PARAMS}", PARAMS_DOC).replace("{ATTRIBUTES}", ATTRIBUTES_DOC)
 
 
+@dataclass(frozen=True)
+class Parameter:
+    """One estimator parameter: its default and its constraints.
+
+    ``constraints`` is a list in scikit-learn's ``_parameter_constraints`` notation; the
+    value is checked against it at the start of ``fit``/``partial_fit`` and never in
+    ``__init__``.
+    """
+
+    default: object
+    constraints: list
+
+
+def _positive_int() -> list:
+    return [Interval(Integral, 1, None, closed="left")]
+
+
+def _make_init(leading: dict[str, Parameter], keyword: dict[str, Parameter]):
+    """An ``__init__`` that only stores the parameters, with a real signature.
+
+    scikit-learn's ``get_params``/``clone``/``repr`` read ``inspect.signature(cls.__init__)``;
+    the ``__signature__`` set here is that signature: the ``leading`` parameters may be
+    passed by position, the rest by keyword only.
+    """
+    P = inspect.Parameter
+    signature = inspect.Signature(
+        [P("self", P.POSITIONAL_OR_KEYWORD)]
+        + [P(name, P.POSITIONAL_OR_KEYWORD, default=p.default) for name, p in leading.items()]
+        + [P(name, P.KEYWORD_ONLY, default=p.default) for name, p in keyword.items()]
+    )
+
+    def __init__(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        for name, value in bound.arguments.items():
+            if name != "self":
+                setattr(self, name, value)
+
+    __init__.__signature__ = signature
+    __init__.__doc__ = "Store the parameters; they are validated by ``fit``."
+    return __init__
+
+
 class BaseRecurrent(BaseEstimator):
     """Common engine of :class:`RecurrentRegressor` and :class:`RecurrentClassifier`.
 
-    Subclasses define ``_cell_name()``, the target handling (``_prepare_targets``,
-    ``_loss``, ``_score_outputs``, ``_n_outputs``) and the public prediction methods.
+    **Adding an estimator parameter** is one row in ``_parameters`` below (its default and
+    its constraints) plus its entry in ``PARAMS_DOC``; every public estimator's ``__init__``
+    signature, ``get_params`` and ``_parameter_constraints`` are generated from that table
+    (``__init_subclass__``). A parameter that only regressors (or classifiers) take goes
+    into ``_BaseRecurrentRegressor._parameters`` (``_BaseRecurrentClassifier``) as
+    ``{**BaseRecurrent._parameters, "name": Parameter(...)}``.
+
+    The cell classes differ only in ``_leading_parameters``, the parameters that may be
+    passed by position before the keyword-only ones (``cell`` for ``Recurrent*``,
+    ``nonlinearity`` for ``RNN*``, none for ``LSTM*``/``GRU*``), and in ``_cell_name()``.
+    Subclasses define the target handling (``_prepare_targets``, ``_loss``,
+    ``_score_outputs``, ``_n_outputs``, ``_init_target_scaling``, ``_scale_targets``) and the
+    public prediction methods; ``fit`` and ``partial_fit`` live here.
     """
 
-    _parameter_constraints: ClassVar[dict] = {
-        "hidden_size": [Interval(Integral, 1, None, closed="left")],
-        "num_layers": [Interval(Integral, 1, None, closed="left")],
-        "bidirectional": ["boolean"],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "input_size": [Interval(Integral, 1, None, closed="left"), None],
-        "solver": [StrOptions({"adam", "sgd"})],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "clip_value": [Interval(Real, 0, None, closed="neither"), None],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "standardize": ["boolean"],
-        "warm_start": ["boolean"],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "device": [StrOptions(set(DEVICES))],
-        "dtype": [StrOptions({"float32", "float64"}), Options(type, {np.float32, np.float64})],
+    # The one declaration of the estimator parameters, in signature order.
+    _parameters: ClassVar[dict[str, Parameter]] = {
+        "hidden_size": Parameter(32, _positive_int()),
+        "num_layers": Parameter(1, _positive_int()),
+        "bidirectional": Parameter(False, ["boolean"]),
+        "dropout": Parameter(0.0, [Interval(Real, 0, 1, closed="left")]),
+        "input_size": Parameter(None, [*_positive_int(), None]),
+        "solver": Parameter("adam", [StrOptions({"adam", "sgd"})]),
+        "learning_rate": Parameter(0.005, [Interval(Real, 0, None, closed="neither")]),
+        "momentum": Parameter(0.9, [Interval(Real, 0, 1, closed="left")]),
+        "beta_1": Parameter(0.9, [Interval(Real, 0, 1, closed="left")]),
+        "beta_2": Parameter(0.999, [Interval(Real, 0, 1, closed="left")]),
+        "epsilon": Parameter(1e-8, [Interval(Real, 0, None, closed="neither")]),
+        "weight_decay": Parameter(0.0, [Interval(Real, 0, None, closed="left")]),
+        "batch_size": Parameter(32, _positive_int()),
+        "max_iter": Parameter(200, _positive_int()),
+        "shuffle": Parameter(True, ["boolean"]),
+        "clip_norm": Parameter(1.0, [Interval(Real, 0, None, closed="neither"), None]),
+        "clip_value": Parameter(None, [Interval(Real, 0, None, closed="neither"), None]),
+        "early_stopping": Parameter(True, ["boolean"]),
+        "validation_fraction": Parameter(0.1, [Interval(Real, 0, 1, closed="neither")]),
+        "n_iter_no_change": Parameter(20, _positive_int()),
+        "tol": Parameter(1e-4, [Interval(Real, 0, None, closed="left")]),
+        "standardize": Parameter(True, ["boolean"]),
+        "warm_start": Parameter(False, ["boolean"]),
+        "random_state": Parameter(None, ["random_state"]),
+        "verbose": Parameter(0, ["verbose"]),
+        "device": Parameter("cpu", [StrOptions(set(DEVICES))]),
+        "dtype": Parameter(
+            "float32", [StrOptions({"float32", "float64"}), Options(type, {np.float32, np.float64})]
+        ),
     }
+    # Parameters that may also be passed by position, before the keyword-only ones.
+    _leading_parameters: ClassVar[dict[str, Parameter]] = {}
+    _parameter_constraints: ClassVar[dict] = {}
 
-    def __init__(
-        self,
-        *,
-        hidden_size=32,
-        num_layers=1,
-        bidirectional=False,
-        dropout=0.0,
-        input_size=None,
-        solver="adam",
-        learning_rate=0.005,
-        momentum=0.9,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        weight_decay=0.0,
-        batch_size=32,
-        max_iter=200,
-        shuffle=True,
-        clip_norm=1.0,
-        clip_value=None,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=20,
-        tol=1e-4,
-        standardize=True,
-        warm_start=False,
-        random_state=None,
-        verbose=0,
-        device="cpu",
-        dtype="float32",
-    ):
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.input_size = input_size
-        self.solver = solver
-        self.learning_rate = learning_rate
-        self.momentum = momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.clip_norm = clip_norm
-        self.clip_value = clip_value
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.standardize = standardize
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.verbose = verbose
-        self.device = device
-        self.dtype = dtype
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._declare_parameters()
+
+    @classmethod
+    def _declare_parameters(cls) -> None:
+        """Generate ``__init__`` and ``_parameter_constraints`` from the parameter tables."""
+        every = {**cls._leading_parameters, **cls._parameters}
+        cls._parameter_constraints = {name: p.constraints for name, p in every.items()}
+        cls.__init__ = _make_init(cls._leading_parameters, cls._parameters)
 
     # ------------------------------------------------------------------ subclass hooks
 
-    def _cell_name(self) -> str:  # pragma: no cover - every public class overrides it
-        raise NotImplementedError
+    _cell: ClassVar[str | None] = None  # the cell of classes that fix it (LSTM*, GRU*)
+
+    def _cell_name(self) -> str:
+        """The ``tsrnn._layout.CELLS`` name this estimator trains."""
+        return self._cell
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -333,82 +351,150 @@ class BaseRecurrent(BaseEstimator):
 
     # ------------------------------------------------------------------ training
 
+    def fit(self, X, y):
+        """Fit the network to sequences ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps * input_size) or (n_samples, n_timesteps, input_size)
+            One window (sequence) per row.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets (regressors) or class labels, numbers or strings, at least two distinct
+            (classifiers; 1-D only).
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X, y):
+        """One epoch over ``X, y``, continuing from the current weights and optimizer state.
+
+        The first call initializes the network and the scaling; there is no early stopping.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps * input_size) or (n_samples, n_timesteps, input_size)
+            One window (sequence) per row, in the form of the first call.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        return self._fit(X, y, incremental=True)
+
     def _fit(self, X, y, *, incremental: bool, classes=None):
+        """The engine of ``fit`` and ``partial_fit``, in named steps."""
         # First: device="cuda" without a usable GPU fails before anything is set on self.
-        backend = resolve_device(self.device)
-        fitted = hasattr(self, "params_")
-        keep = fitted and (incremental or self.warm_start)
+        backend = self._resolve_backend()
+        keep = hasattr(self, "params_") and (incremental or self.warm_start)
+        X3, Y = self._validate_training_data(X, y, reset=not keep, classes=classes)
+        n_train = X3.shape[0] - self._n_validation(X3.shape[0], incremental)
+        cell = self._cell_name()
+        if keep:
+            self._continue_network(cell, backend)
+        else:
+            self._build_network(cell, backend, X3, Y, n_train)
+        self._build_optimizer(incremental)
+        Xt, Yt, validation = self._training_arrays(X3, Y, n_train)
+        self.device_ = backend
+        try:
+            self._train(self.params_, Xt, Yt, validation, incremental, cell)
+        except BaseException:
+            if not keep:  # a failed fresh fit leaves no half-fitted model behind
+                self._forget_fit()
+            raise
+        self._publish_history()
+        return self
+
+    def _resolve_backend(self) -> str:
+        """The device that runs this fit (``device="auto"`` resolved; raises without a GPU)."""
+        return resolve_device(self.device)
+
+    def _validate_training_data(self, X, y, *, reset: bool, classes=None) -> tuple[np.ndarray, np.ndarray]:
+        """Checked batch-first sequences ``(n, n_timesteps, input_size)`` and prepared targets."""
         check_finite_like(X, "X")
         check_finite_like(y, "y")
         X, y = validate_data(
             self,
             X,
             y,
-            reset=not keep,
+            reset=reset,
             allow_nd=True,
             dtype=[np.float64, np.float32],
             **self._target_validation(),
         )
-        X3 = self._to_sequences(X, reset=not keep)
-        Y = self._prepare_targets(y, reset=not keep, classes=classes)
-        cell = self._cell_name()
-        n = X3.shape[0]
+        X3 = self._to_sequences(X, reset=reset)
+        Y = self._prepare_targets(y, reset=reset, classes=classes)
         if self.dropout > 0 and self.num_layers == 1:
             warnings.warn(
                 f"dropout={self.dropout} acts between recurrent layers, so with num_layers=1 it has no "
                 "effect; use num_layers >= 2 or dropout=0.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
+        return X3, Y
 
+    def _n_validation(self, n: int, incremental: bool) -> int:
+        """How many of the last samples early stopping holds out (0: none)."""
+        if not self.early_stopping or incremental:
+            return 0
         # The last validation_fraction of the samples, in order: never shuffled.
-        n_val = 0
-        if self.early_stopping and not incremental:
-            n_val = math.ceil(self.validation_fraction * n)
-            if n_val < 2 or n - n_val < 1:
-                warnings.warn(
-                    f"early_stopping holds out the last validation_fraction={self.validation_fraction} "
-                    f"of the samples, which leaves {n_val} validation sample(s) of n_samples = {n} "
-                    "(at least 2 are needed); training on every sample without early stopping. Pass "
-                    "more samples, a larger validation_fraction or early_stopping=False.",
-                    UserWarning,
-                    stacklevel=3,
-                )
-                n_val = 0
-        n_train = n - n_val
-
-        if keep:
-            self._check_same_architecture(cell)
-            if self.network_.device != backend:
-                self.network_.device = backend
-            self.network_.dropout = float(self.dropout)
-        else:
-            self._rng = check_random_state(self.random_state)
-            self._fitted_config = self._architecture(cell)
-            self.network_ = RecurrentNetwork(
-                cell,
-                X3.shape[2],
-                self.hidden_size,
-                self._n_outputs(Y),
-                num_layers=self.num_layers,
-                bidirectional=self.bidirectional,
-                dropout=self.dropout,
-                dtype=self._float_dtype(),
-                device=backend,
+        n_val = math.ceil(self.validation_fraction * n)
+        if n_val < 2 or n - n_val < 1:
+            warnings.warn(
+                f"early_stopping holds out the last validation_fraction={self.validation_fraction} "
+                f"of the samples, which leaves {n_val} validation sample(s) of n_samples = {n} "
+                "(at least 2 are needed); training on every sample without early stopping. Pass "
+                "more samples, a larger validation_fraction or early_stopping=False.",
+                UserWarning,
+                stacklevel=4,
             )
-            if self.standardize:
-                self.input_mean_, self.input_scale_ = self._moments(X3[:n_train].reshape(-1, X3.shape[2]))
-            else:
-                self.input_mean_ = self.input_scale_ = None
-            self._init_target_scaling(Y[:n_train])
-            self.params_ = self.network_.init_params(self._rng)
-            self._history = History()
-            self._optimizer = None
-        params = self.params_
+            return 0
+        return n_val
+
+    def _continue_network(self, cell: str, backend: str) -> None:
+        """Keep training the fitted network (warm start, partial_fit) on ``backend``."""
+        self._check_same_architecture(cell)
+        if self.network_.device != backend:
+            self.network_.device = backend
+        self.network_.dropout = float(self.dropout)
+
+    def _build_network(self, cell: str, backend: str, X3: np.ndarray, Y: np.ndarray, n_train: int) -> None:
+        """A fresh network, scaling (from the training part only), weights and history."""
+        self._rng = check_random_state(self.random_state)
+        self._fitted_config = self._architecture(cell)
+        self.network_ = RecurrentNetwork(
+            cell,
+            X3.shape[2],
+            self.hidden_size,
+            self._n_outputs(Y),
+            num_layers=self.num_layers,
+            bidirectional=self.bidirectional,
+            dropout=self.dropout,
+            dtype=self._float_dtype(),
+            device=backend,
+        )
+        if self.standardize:
+            self.input_mean_, self.input_scale_ = self._moments(X3[:n_train].reshape(-1, X3.shape[2]))
+        else:
+            self.input_mean_ = self.input_scale_ = None
+        self._init_target_scaling(Y[:n_train])
+        self.params_ = self.network_.init_params(self._rng)
+        self._history = History()
+        self._optimizer = None
+
+    def _build_optimizer(self, incremental: bool) -> None:
+        """A fresh optimizer, except that partial_fit keeps the moments of the same solver."""
         if self._optimizer is None or not incremental or self._optimizer_solver != self.solver:
             self._optimizer = make_optimizer(
                 self.solver,
-                params,
+                self.params_,
                 learning_rate=self.learning_rate,
                 momentum=self.momentum,
                 beta_1=self.beta_1,
@@ -423,21 +509,14 @@ class BaseRecurrent(BaseEstimator):
                 if hasattr(self._optimizer, name):
                     setattr(self._optimizer, name, getattr(self, name))
 
+    def _training_arrays(self, X3: np.ndarray, Y: np.ndarray, n_train: int):
+        """Scaled time-major inputs and targets, split into training and validation parts."""
         Xt = self._scale_inputs(X3)
         Yt = self._scale_targets(Y)
-        validation = None
-        if n_val:
-            validation = (np.ascontiguousarray(Xt[:, n_train:]), Yt[n_train:], self._score_outputs)
-            Xt, Yt = np.ascontiguousarray(Xt[:, :n_train]), Yt[:n_train]
-        self.device_ = backend
-        try:
-            self._train(params, Xt, Yt, validation, incremental, cell)
-        except BaseException:
-            if not keep:  # a failed fresh fit leaves no half-fitted model behind
-                self._forget_fit()
-            raise
-        self._publish_history()
-        return self
+        if n_train == X3.shape[0]:
+            return Xt, Yt, None
+        validation = (np.ascontiguousarray(Xt[:, n_train:]), Yt[n_train:], self._score_outputs)
+        return np.ascontiguousarray(Xt[:, :n_train]), Yt[:n_train], validation
 
     def _forget_fit(self) -> None:
         for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
@@ -607,3 +686,28 @@ class BaseRecurrent(BaseEstimator):
                     stacklevel=2,
                 )
                 network.device = "cpu"
+
+
+BaseRecurrent._declare_parameters()
+
+
+class ChosenCell:
+    """Mixin of ``Recurrent*``: the cell is the leading parameter ``cell``."""
+
+    _leading_parameters: ClassVar[dict[str, Parameter]] = {
+        "cell": Parameter("lstm", [StrOptions(set(CELLS))]),
+    }
+
+    def _cell_name(self) -> str:
+        return self.cell
+
+
+class ElmanCell:
+    """Mixin of ``RNN*``: the Elman cell, its activation the leading parameter ``nonlinearity``."""
+
+    _leading_parameters: ClassVar[dict[str, Parameter]] = {
+        "nonlinearity": Parameter("tanh", [StrOptions({"tanh", "relu"})]),
+    }
+
+    def _cell_name(self) -> str:
+        return f"rnn_{self.nonlinearity}"

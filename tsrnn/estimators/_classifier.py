@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 
-from .._layout import CELLS
 from ..nn import softmax, softmax_cross_entropy
-from ._base import BaseRecurrent, _with_docs
+from ._base import BaseRecurrent, ChosenCell, ElmanCell, _with_docs
 from ._regressor import _CELL_DOC, _NONLINEARITY_DOC
 
 __all__ = ["GRUClassifier", "LSTMClassifier", "RNNClassifier", "RecurrentClassifier"]
@@ -109,23 +105,6 @@ class _BaseRecurrentClassifier(ClassifierMixin, BaseRecurrent):
     def _score_outputs(output, target) -> float:
         return float(np.mean(np.argmax(output, axis=1) == target))
 
-    def fit(self, X, y):
-        """Fit the network to sequences ``X`` and labels ``y``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_timesteps * input_size) or (n_samples, n_timesteps, input_size)
-            One sequence per row.
-        y : array-like of shape (n_samples,)
-            Class labels (numbers or strings), at least two distinct.
-
-        Returns
-        -------
-        self
-        """
-        self._validate_params()
-        return self._fit(X, y, incremental=False)
-
     def partial_fit(self, X, y, classes=None):
         """One epoch over ``X, y``, continuing from the current weights and optimizer state.
 
@@ -182,78 +161,7 @@ class _BaseRecurrentClassifier(ClassifierMixin, BaseRecurrent):
         return self.classes_[codes]
 
 
-class RecurrentClassifier(_BaseRecurrentClassifier):
-    _parameter_constraints: ClassVar[dict] = {
-        **BaseRecurrent._parameter_constraints,
-        "cell": [StrOptions(set(CELLS))],
-    }
-
-    def __init__(
-        self,
-        cell="lstm",
-        *,
-        hidden_size=32,
-        num_layers=1,
-        bidirectional=False,
-        dropout=0.0,
-        input_size=None,
-        solver="adam",
-        learning_rate=0.005,
-        momentum=0.9,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        weight_decay=0.0,
-        batch_size=32,
-        max_iter=200,
-        shuffle=True,
-        clip_norm=1.0,
-        clip_value=None,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=20,
-        tol=1e-4,
-        standardize=True,
-        warm_start=False,
-        random_state=None,
-        verbose=0,
-        device="cpu",
-        dtype="float32",
-    ):
-        self.cell = cell
-        super().__init__(
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            dropout=dropout,
-            input_size=input_size,
-            solver=solver,
-            learning_rate=learning_rate,
-            momentum=momentum,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            clip_norm=clip_norm,
-            clip_value=clip_value,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            standardize=standardize,
-            warm_start=warm_start,
-            random_state=random_state,
-            verbose=verbose,
-            device=device,
-            dtype=dtype,
-        )
-
-    def _cell_name(self) -> str:
-        return self.cell
-
+class RecurrentClassifier(ChosenCell, _BaseRecurrentClassifier):
     __doc__ = _classifier_doc(
         "RecurrentClassifier",
         "Recurrent neural network classifier (RNN, LSTM or GRU) with a scikit-learn interface.",
@@ -263,8 +171,7 @@ class RecurrentClassifier(_BaseRecurrentClassifier):
 
 
 class LSTMClassifier(_BaseRecurrentClassifier):
-    def _cell_name(self) -> str:
-        return "lstm"
+    _cell = "lstm"
 
     __doc__ = _classifier_doc(
         "LSTMClassifier",
@@ -273,8 +180,7 @@ class LSTMClassifier(_BaseRecurrentClassifier):
 
 
 class GRUClassifier(_BaseRecurrentClassifier):
-    def _cell_name(self) -> str:
-        return "gru"
+    _cell = "gru"
 
     __doc__ = _classifier_doc(
         "GRUClassifier",
@@ -282,78 +188,7 @@ class GRUClassifier(_BaseRecurrentClassifier):
     )
 
 
-class RNNClassifier(_BaseRecurrentClassifier):
-    _parameter_constraints: ClassVar[dict] = {
-        **BaseRecurrent._parameter_constraints,
-        "nonlinearity": [StrOptions({"tanh", "relu"})],
-    }
-
-    def __init__(
-        self,
-        nonlinearity="tanh",
-        *,
-        hidden_size=32,
-        num_layers=1,
-        bidirectional=False,
-        dropout=0.0,
-        input_size=None,
-        solver="adam",
-        learning_rate=0.005,
-        momentum=0.9,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        weight_decay=0.0,
-        batch_size=32,
-        max_iter=200,
-        shuffle=True,
-        clip_norm=1.0,
-        clip_value=None,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=20,
-        tol=1e-4,
-        standardize=True,
-        warm_start=False,
-        random_state=None,
-        verbose=0,
-        device="cpu",
-        dtype="float32",
-    ):
-        self.nonlinearity = nonlinearity
-        super().__init__(
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            dropout=dropout,
-            input_size=input_size,
-            solver=solver,
-            learning_rate=learning_rate,
-            momentum=momentum,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            clip_norm=clip_norm,
-            clip_value=clip_value,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            standardize=standardize,
-            warm_start=warm_start,
-            random_state=random_state,
-            verbose=verbose,
-            device=device,
-            dtype=dtype,
-        )
-
-    def _cell_name(self) -> str:
-        return f"rnn_{self.nonlinearity}"
-
+class RNNClassifier(ElmanCell, _BaseRecurrentClassifier):
     __doc__ = _classifier_doc(
         "RNNClassifier",
         'Elman recurrent network classifier: :class:`RecurrentClassifier` with ``cell="rnn_tanh"`` '

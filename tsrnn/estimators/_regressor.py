@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.utils._param_validation import StrOptions
 
-from .._layout import CELLS
 from ..nn import mse_loss
-from ._base import BaseRecurrent, _with_docs
+from ._base import BaseRecurrent, ChosenCell, ElmanCell, _with_docs
 
 __all__ = ["GRURegressor", "LSTMRegressor", "RNNRegressor", "RecurrentRegressor"]
 
@@ -122,40 +118,6 @@ class _BaseRecurrentRegressor(RegressorMixin, BaseRecurrent):
         # standardized values equals the score in the original units.
         return r2_score(target, output)
 
-    def fit(self, X, y):
-        """Fit the network to ``X`` and ``y``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_timesteps * input_size) or (n_samples, n_timesteps, input_size)
-            One window (sequence) per row.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets.
-
-        Returns
-        -------
-        self
-        """
-        self._validate_params()
-        return self._fit(X, y, incremental=False)
-
-    def partial_fit(self, X, y):
-        """One epoch over ``X, y``, continuing from the current weights and optimizer state.
-
-        The first call initializes the network and the scaling; there is no early stopping.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_timesteps * input_size) or (n_samples, n_timesteps, input_size)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-
-        Returns
-        -------
-        self
-        """
-        self._validate_params()
-        return self._fit(X, y, incremental=True)
-
     def predict(self, X) -> np.ndarray:
         """Predict the targets of ``X`` (in the original units).
 
@@ -174,78 +136,7 @@ class _BaseRecurrentRegressor(RegressorMixin, BaseRecurrent):
         return out.ravel() if self._y_one_d else out
 
 
-class RecurrentRegressor(_BaseRecurrentRegressor):
-    _parameter_constraints: ClassVar[dict] = {
-        **BaseRecurrent._parameter_constraints,
-        "cell": [StrOptions(set(CELLS))],
-    }
-
-    def __init__(
-        self,
-        cell="lstm",
-        *,
-        hidden_size=32,
-        num_layers=1,
-        bidirectional=False,
-        dropout=0.0,
-        input_size=None,
-        solver="adam",
-        learning_rate=0.005,
-        momentum=0.9,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        weight_decay=0.0,
-        batch_size=32,
-        max_iter=200,
-        shuffle=True,
-        clip_norm=1.0,
-        clip_value=None,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=20,
-        tol=1e-4,
-        standardize=True,
-        warm_start=False,
-        random_state=None,
-        verbose=0,
-        device="cpu",
-        dtype="float32",
-    ):
-        self.cell = cell
-        super().__init__(
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            dropout=dropout,
-            input_size=input_size,
-            solver=solver,
-            learning_rate=learning_rate,
-            momentum=momentum,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            clip_norm=clip_norm,
-            clip_value=clip_value,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            standardize=standardize,
-            warm_start=warm_start,
-            random_state=random_state,
-            verbose=verbose,
-            device=device,
-            dtype=dtype,
-        )
-
-    def _cell_name(self) -> str:
-        return self.cell
-
+class RecurrentRegressor(ChosenCell, _BaseRecurrentRegressor):
     __doc__ = _regressor_doc(
         "RecurrentRegressor",
         "Recurrent neural network regressor (RNN, LSTM or GRU) with a scikit-learn interface.",
@@ -255,8 +146,7 @@ class RecurrentRegressor(_BaseRecurrentRegressor):
 
 
 class LSTMRegressor(_BaseRecurrentRegressor):
-    def _cell_name(self) -> str:
-        return "lstm"
+    _cell = "lstm"
 
     __doc__ = _regressor_doc(
         "LSTMRegressor",
@@ -265,8 +155,7 @@ class LSTMRegressor(_BaseRecurrentRegressor):
 
 
 class GRURegressor(_BaseRecurrentRegressor):
-    def _cell_name(self) -> str:
-        return "gru"
+    _cell = "gru"
 
     __doc__ = _regressor_doc(
         "GRURegressor",
@@ -274,78 +163,7 @@ class GRURegressor(_BaseRecurrentRegressor):
     )
 
 
-class RNNRegressor(_BaseRecurrentRegressor):
-    _parameter_constraints: ClassVar[dict] = {
-        **BaseRecurrent._parameter_constraints,
-        "nonlinearity": [StrOptions({"tanh", "relu"})],
-    }
-
-    def __init__(
-        self,
-        nonlinearity="tanh",
-        *,
-        hidden_size=32,
-        num_layers=1,
-        bidirectional=False,
-        dropout=0.0,
-        input_size=None,
-        solver="adam",
-        learning_rate=0.005,
-        momentum=0.9,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        weight_decay=0.0,
-        batch_size=32,
-        max_iter=200,
-        shuffle=True,
-        clip_norm=1.0,
-        clip_value=None,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=20,
-        tol=1e-4,
-        standardize=True,
-        warm_start=False,
-        random_state=None,
-        verbose=0,
-        device="cpu",
-        dtype="float32",
-    ):
-        self.nonlinearity = nonlinearity
-        super().__init__(
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            dropout=dropout,
-            input_size=input_size,
-            solver=solver,
-            learning_rate=learning_rate,
-            momentum=momentum,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            clip_norm=clip_norm,
-            clip_value=clip_value,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            standardize=standardize,
-            warm_start=warm_start,
-            random_state=random_state,
-            verbose=verbose,
-            device=device,
-            dtype=dtype,
-        )
-
-    def _cell_name(self) -> str:
-        return f"rnn_{self.nonlinearity}"
-
+class RNNRegressor(ElmanCell, _BaseRecurrentRegressor):
     __doc__ = _regressor_doc(
         "RNNRegressor",
         'Elman recurrent network regressor: :class:`RecurrentRegressor` with ``cell="rnn_tanh"`` '

@@ -120,7 +120,8 @@ def compare(
         The series, indexed by time.
     forecasters : None, list or dict, default=None
         ``None``: naive, seasonal naive (only when the series has a season), ARIMA (automatic
-        order), HMM (Markov-switching AR) and the recurrent RNN, LSTM and GRU forecasters.
+        order), ETS (model selected by AICc), Theta, HMM (Markov-switching AR) and the
+        recurrent RNN, LSTM and GRU forecasters.
         A list of names from :data:`tsrnn.evaluation.MODELS` and/or forecaster objects, or a
         dict ``{name: forecaster}``.
     horizon : int or None, default=None

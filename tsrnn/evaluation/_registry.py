@@ -41,13 +41,25 @@ def _arima(m, horizon):
     return ARIMAForecaster(seasonal_period=m)
 
 
+def _ets(m, horizon):
+    from ..baselines import ETSForecaster
+
+    return ETSForecaster(seasonal_period=m)
+
+
+def _theta(m, horizon):
+    from ..baselines import ThetaForecaster
+
+    return ThetaForecaster(seasonal_period=m)
+
+
 def _hmm(m, horizon):
     from ..baselines import HMMForecaster
 
     return HMMForecaster()
 
 
-def _recurrent(cell: str) -> Callable[[int | None], object]:
+def _recurrent(cell: str) -> Callable[[int | None, int | None], object]:
     def factory(m, horizon):
         from ..forecasting import RecurrentForecaster
 
@@ -62,6 +74,8 @@ MODELS: dict[str, ModelSpec] = {
     "snaive": ModelSpec("seasonal naive (last season repeated)", _snaive, needs_season=True),
     "drift": ModelSpec("last value plus average change", _drift),
     "arima": ModelSpec("ARIMA, order selected automatically", _arima),
+    "ets": ModelSpec("exponential smoothing (ETS), model selected by AICc", _ets),
+    "theta": ModelSpec("Theta method (SES with drift), seasonality tested", _theta),
     "hmm": ModelSpec("hidden Markov model: 2-regime Markov-switching AR(2)", _hmm),
     "rnn": ModelSpec("Elman RNN (tanh)", _recurrent("rnn_tanh"), recurrent=True),
     "lstm": ModelSpec("LSTM", _recurrent("lstm"), recurrent=True),
@@ -74,7 +88,7 @@ def default_model_names(seasonal_period: int | None) -> list[str]:
     names = ["naive"]
     if seasonal_period and seasonal_period > 1:
         names.append("snaive")
-    return [*names, "arima", "hmm", "rnn", "lstm", "gru"]
+    return [*names, "arima", "ets", "theta", "hmm", "rnn", "lstm", "gru"]
 
 
 def make_forecaster(name: str, seasonal_period: int | None = None, horizon: int | None = None):

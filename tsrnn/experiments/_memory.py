@@ -40,14 +40,14 @@ STOP_FRACTION = 0.25
 
 
 def set_forget_bias(net: RecurrentNetwork, params: np.ndarray, value: float) -> None:
-    """Set the LSTM forget-gate bias of every layer: ``bias_ih[H:2H] = value``, ``bias_hh[H:2H] = 0``."""
-    H = net.hidden_size
+    """Set the forget-gate bias of every layer: ``bias_ih = value``, ``bias_hh = 0`` on its rows."""
+    H, k = net.hidden_size, net.spec.forget_gate
     views = net.layout.views(params)
     for name, array in views.items():
         if name.startswith("bias_ih"):
-            array[H : 2 * H] = value
+            array[k * H : (k + 1) * H] = value
         elif name.startswith("bias_hh"):
-            array[H : 2 * H] = 0.0
+            array[k * H : (k + 1) * H] = 0.0
 
 
 def train_on_task(
@@ -91,7 +91,7 @@ def train_on_task(
     net = RecurrentNetwork(cell, data.input_size, hidden_size, data.output_size, device=device)
     rng = np.random.RandomState(seed)
     params = net.init_params(rng)
-    if forget_bias is not None and cell == "lstm":
+    if forget_bias is not None and net.spec.forget_gate is not None:
         set_forget_bias(net, params, forget_bias)
     initial = params.copy()
     threshold = data.threshold
@@ -111,6 +111,10 @@ def train_on_task(
         rng=rng,
     )
     test_error = data.error(net.predict(params, data.X_test), data.y_test)
+    if net.spec.forget_gate is None:
+        forget_bias = np.nan
+    elif forget_bias is None:
+        forget_bias = 1.0  # the library's initial value
     hit = result.first_hit
     row = {
         "task": task,
@@ -133,7 +137,7 @@ def train_on_task(
         "stop_reason": result.stop_reason,
         "hidden_size": hidden_size,
         "n_params": net.n_params,
-        "forget_bias": (1.0 if forget_bias is None else forget_bias) if cell == "lstm" else np.nan,
+        "forget_bias": forget_bias,
         "n_train": n_train,
         "batch_size": batch_size,
         "learning_rate": learning_rate,

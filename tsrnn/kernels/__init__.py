@@ -9,7 +9,7 @@ import importlib
 import importlib.util
 from types import ModuleType
 
-import numpy as np
+from .reference import inference_via_forward
 
 _BACKEND_MODULES = {
     "reference": "tsrnn.kernels.reference",
@@ -96,16 +96,4 @@ def inference_kernel_for(device: str, cell: str):
     kernel = getattr(backend, f"{cell}_forward_inference", None)
     if kernel is not None:
         return kernel
-    return functools.partial(inference_via_forward, getattr(backend, f"{cell}_forward"))
-
-
-def inference_via_forward(forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
-    """The inference-only forward built from a contract ``forward``: runs it with temporary
-    ``aux``/``gates`` and, for the LSTM (``G = 4`` gates), copies the final cell state into ``c_n``."""
-    length, n, _ = x.shape
-    h = w_hh.shape[1]
-    aux = np.empty((length, n, h), x.dtype)
-    gates = np.empty((length, n, w_hh.shape[0]), x.dtype)
-    forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates)
-    if w_hh.shape[0] == 4 * h and c_n.size:
-        c_n[...] = aux[-1]
+    return functools.partial(inference_via_forward, cell, getattr(backend, f"{cell}_forward"))

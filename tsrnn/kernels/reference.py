@@ -51,6 +51,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._layout import cell_spec
+
 
 def sigmoid(v: np.ndarray) -> np.ndarray:
     """Logistic function, written to avoid overflow warnings for large negative inputs."""
@@ -307,28 +309,36 @@ def gru_backward(
 # --------------------------------------------------------------------------- inference-only forward
 
 
-def _inference_via_forward(forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
-    # the specification of the inference forward: the contract forward, minus its cache
-    from . import inference_via_forward
+def inference_via_forward(cell, forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
+    """The inference-only forward of ``cell`` built from its contract ``forward``.
 
-    inference_via_forward(forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)
+    Runs ``forward`` with temporary ``aux``/``gates`` and, for a cell with a cell state,
+    copies the final one into ``c_n``: the specification of ``<cell>_forward_inference``, and
+    the adapter for a backend that has none.
+    """
+    length, n, _ = x.shape
+    aux = np.empty((length, n, w_hh.shape[1]), x.dtype)
+    gates = np.empty((length, n, w_hh.shape[0]), x.dtype)
+    forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates)
+    if cell_spec(cell).has_cell_state:
+        c_n[...] = aux[-1]
 
 
 def rnn_tanh_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
     """:func:`rnn_tanh_forward` without the backward cache (``c_n`` unused)."""
-    _inference_via_forward(rnn_tanh_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)
+    inference_via_forward("rnn_tanh", rnn_tanh_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)
 
 
 def rnn_relu_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
     """:func:`rnn_relu_forward` without the backward cache (``c_n`` unused)."""
-    _inference_via_forward(rnn_relu_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)
+    inference_via_forward("rnn_relu", rnn_relu_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)
 
 
 def lstm_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
     """:func:`lstm_forward` without the backward cache; ``c_n`` receives the final cell state."""
-    _inference_via_forward(lstm_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)
+    inference_via_forward("lstm", lstm_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)
 
 
 def gru_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
     """:func:`gru_forward` without the backward cache (``c_n`` unused)."""
-    _inference_via_forward(gru_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)
+    inference_via_forward("gru", gru_forward, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)

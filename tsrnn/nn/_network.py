@@ -331,7 +331,7 @@ class RecurrentNetwork:
     def _allocate(self, length: int, batch: int) -> ForwardCache:
         dt, L, N, H = self.dtype, length, batch, self.hidden_size
         empty, zeros = self.ops.empty, self.ops.zeros
-        gated = self.cell in ("lstm", "gru")
+        spec = self.spec
         empty3 = zeros((0, 0, 0), dt)
         layers = []
         for layer in range(self.num_layers):
@@ -342,14 +342,14 @@ class RecurrentNetwork:
                     _Direction(
                         x=empty((L, N, d_in), dt) if k == 1 else None,
                         out=empty((L, N, H), dt),
-                        aux=empty((L, N, H), dt) if gated else empty3,
-                        gates=empty((L, N, self.spec.n_gates * H), dt) if gated else empty3,
+                        aux=empty((L, N, H), dt) if spec.stores_aux else empty3,
+                        gates=empty((L, N, spec.n_gates * H), dt) if spec.stores_gates else empty3,
                         d_out=empty((L, N, H), dt),
                         dx=empty((L, N, d_in), dt),
                     )
                 )
             layers.append(dirs)
-        state = (N, H) if self.spec.has_cell_state else (0, 0)
+        state = (N, H) if spec.has_cell_state else (0, 0)
         return ForwardCache(
             length=L,
             batch=N,
