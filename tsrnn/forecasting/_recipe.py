@@ -58,8 +58,11 @@ class RecurrentForecaster(BaseForecaster):
         Networks with different seeds; the forecast is their median.
     log : bool or "auto", default="auto"
         Model the log of the series (``"auto"``: when it is positive).
-    deseasonalize : bool, default=True
-        Remove the STL seasonal component (with a ``seasonal_period``).
+    deseasonalize : bool or "auto", default="auto"
+        Remove the STL seasonal component (with a ``seasonal_period``). ``"auto"``: only when
+        the (log) training series is seasonal by the rule ``auto.arima`` uses for seasonal
+        differencing, an STL seasonal strength above 0.64 (the choice is in
+        ``deseasonalized_``).
     normalize : {"none", "last", "mean"}, default="last"
         Normalise each window by its level (see :class:`Forecaster`).
     diff : int or "auto", default=0
@@ -92,7 +95,7 @@ n_iter_no_change : estimator settings
         window: int | None = None,
         n_models: int = 3,
         log: bool | str = "auto",
-        deseasonalize: bool = True,
+        deseasonalize: bool | str = "auto",
         normalize: str = "last",
         diff: int | str = 0,
         strategy: str = "direct",
@@ -132,7 +135,21 @@ n_iter_no_change : estimator settings
         m = self.seasonal_period
         return int(m) if m and m > 1 else 10
 
-    def _members(self, n: int) -> list[Forecaster]:
+    def _use_stl(self, values: np.ndarray, season: int | None) -> bool:
+        if season is None or self.deseasonalize is False:
+            return False
+        if self.deseasonalize is True:
+            return True
+        if self.deseasonalize != "auto":
+            raise ValueError(f"deseasonalize must be True, False or 'auto', got {self.deseasonalize!r}.")
+        from ..baselines import select_seasonal_differencing
+
+        positive = bool(np.all(values > 0))
+        z = np.log(values) if (self.log == "auto" and positive) or self.log is True else values
+        return any(select_seasonal_differencing(z[:, j], season) > 0 for j in range(z.shape[1]))
+
+    def _members(self, values: np.ndarray) -> list[Forecaster]:
+        n = len(values)
         from ..estimators import RecurrentRegressor
 
         check_positive_int(self.n_models, "n_models")
@@ -149,6 +166,7 @@ n_iter_no_change : estimator settings
             # the rule, shortened when the series is too short for it: the data before the
             # calibration stretch (about 80 %) must still hold a window, a horizon and one more
             window = max(1, min(input_window(h, season), int(0.8 * n) - h - 1))
+        self.deseasonalized_ = self._use_stl(values, season)
         out = []
         for i in range(self.n_models):
             est = RecurrentRegressor(
@@ -169,7 +187,7 @@ n_iter_no_change : estimator settings
                     horizon=h if self.strategy == "direct" else None,
                     diff=self.diff,
                     log=self.log,
-                    stl_period=season if self.deseasonalize else None,
+                    stl_period=season if self.deseasonalized_ else None,
                     normalize=self.normalize,
                     calibration_size=self.calibration_size,
                     random_state=int(self.random_state) * self.n_models + i,
@@ -179,7 +197,7 @@ n_iter_no_change : estimator settings
 
     def _fit(self, values: np.ndarray, X: np.ndarray | None) -> None:
         y = to_pandas(values, self.target_info_.index, self.target_info_)
-        members = self._members(len(values))
+        members = self._members(values)
         for f in members:
             f.fit(y)
         self.forecasters_ = members
