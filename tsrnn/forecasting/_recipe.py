@@ -54,8 +54,9 @@ class RecurrentForecaster(BaseForecaster):
     window : int, optional
         Input window; ``None``: :func:`input_window` ``(horizon, seasonal_period)``, capped so
         that the training data holds at least ``horizon + 1`` windows.
-    n_models : int, default=3
-        Networks with different seeds; the forecast is their median.
+    n_models : int, default=1
+        Networks with different seeds; the forecast is their median. Each costs one more fit
+        (benchmarks/ACCURACY.md has the measured effect of 3).
     log : bool or "auto", default="auto"
         Model the log of the series (``"auto"``: when it is positive).
     deseasonalize : bool or "auto", default="auto"
@@ -93,7 +94,7 @@ n_iter_no_change : estimator settings
         horizon: int | None = None,
         seasonal_period: int | None = None,
         window: int | None = None,
-        n_models: int = 3,
+        n_models: int = 1,
         log: bool | str = "auto",
         deseasonalize: bool | str = "auto",
         normalize: str = "last",
