@@ -388,7 +388,9 @@ def test_grid_search_style_param_grid_runs():
         ({"seasonal_period": 0}, "seasonal_period must be a positive integer"),
         ({"multi_series": "local"}, "multi_series must be one of"),
         ({"calibration_size": 1.5}, "calibration_size must be a fraction"),
-        ({"log": "yes"}, "log must be True or False"),
+        ({"log": "yes"}, "log must be True, False or 'auto'"),
+        ({"normalize": "level"}, "normalize must be one of"),
+        ({"stl_period": 0}, "stl_period must be a positive integer"),
     ],
 )
 def test_bad_parameters(params, message):

@@ -10,7 +10,7 @@ import pytest
 from sklearn.neighbors import KNeighborsRegressor
 from statsmodels.tsa.seasonal import STL
 
-from tsrnn import Forecaster
+from tsrnn import Forecaster, GRURegressor
 from tsrnn.forecasting import RecurrentForecaster, TargetTransform, input_window
 
 
@@ -74,11 +74,11 @@ def test_window_normalisation_extrapolates_a_trend(normalize):
 def test_recipe_forecasts_a_seasonal_series():
     y = pd.Series(seasonal_series(96), index=pd.period_range("2000-01", periods=96, freq="M"))
     train, test = y.iloc[:-12], y.iloc[-12:].to_numpy()
-    f = RecurrentForecaster(
-        "gru", horizon=12, seasonal_period=12, n_models=2, hidden_size=8, max_iter=30, random_state=0
-    ).fit(train)
+    est = GRURegressor(hidden_size=8, max_iter=30, early_stopping=True)
+    f = RecurrentForecaster(est, horizon=12, seasonal_period=12, n_models=2, random_state=0).fit(train)
     assert f.window_ == 15 and len(f.forecasters_) == 2
     assert {m.random_state for m in f.forecasters_} == {0, 1}
+    assert f.deseasonalized_  # a strong yearly season: STL is used
     pred = f.predict(12)
     assert pred.index.equals(test_index := y.index[-12:]), test_index
     members = np.stack([m.predict(12).to_numpy() for m in f.forecasters_])

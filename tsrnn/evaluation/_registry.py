@@ -61,10 +61,13 @@ def _hmm(m, horizon):
 
 def _recurrent(cell: str) -> Callable[[int | None, int | None], object]:
     def factory(m, horizon):
+        from ..estimators import RecurrentRegressor
         from ..forecasting import RecurrentForecaster
 
-        # The recipe's defaults were chosen on the tuning half of benchmarks/accuracy.py.
-        return RecurrentForecaster(cell, horizon=horizon, seasonal_period=m)
+        # The recipe's defaults were chosen on the tuning half of benchmarks/accuracy.py
+        # (benchmarks/ACCURACY.md); early stopping on, as RecurrentForecaster's default.
+        est = RecurrentRegressor(cell=cell, early_stopping=True)
+        return RecurrentForecaster(est, horizon=horizon, seasonal_period=m)
 
     return factory
 
