@@ -349,6 +349,7 @@ def main(argv=None) -> int:
         "--reuse", default=None, help="take the results of models not run from this CSV (an --out of before)"
     )
     ap.add_argument("--list", action="store_true", help="print the series and the split, then exit")
+    ap.add_argument("--summarize", default=None, help="comma-separated --out CSVs: print their tables only")
     args = ap.parse_args(argv)
 
     from joblib import Parallel, delayed
@@ -396,17 +397,24 @@ def main(argv=None) -> int:
         file=sys.stderr,
     )
     rec = [m for m in models if m in MODELS and MODELS[m].recurrent]
-    if rec:
+    if rec and not args.summarize:
         from tsrnn.estimators import warm_up
 
         warm_up([make_model(m, SEASON["monthly"], 12, 0, {}) for m in rec])
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    rows = Parallel(n_jobs=args.jobs, verbose=2)(
-        delayed(run_task)(t, data[t.series][1], *plan(len(data[t.series][1]), t.freq), n_windows)
-        for t in tasks
-    )
+    if args.summarize:  # the tables of earlier runs' --out files, without running anything
+        res = pd.concat([pd.read_csv(f) for f in args.summarize.split(",")], ignore_index=True)
+        res = res[res["series"].isin(names)]
+        res["seed"] = res["seed"].astype("Int64")
+        models = list(dict.fromkeys(res["model"]))
+        seeds = int(res["seed"].nunique()) or 1
+    else:
+        rows = Parallel(n_jobs=args.jobs, verbose=2)(
+            delayed(run_task)(t, data[t.series][1], *plan(len(data[t.series][1]), t.freq), n_windows)
+            for t in tasks
+        )
+        res = pd.DataFrame(rows)
     wall = time.perf_counter() - wall0
-    res = pd.DataFrame(rows)
     if args.reuse:
         old = pd.read_csv(args.reuse)
         old = old[old["series"].isin(names) & ~old["model"].isin(models)]
