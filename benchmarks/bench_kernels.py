@@ -474,11 +474,13 @@ def main(argv=None):
     import torch
     from threadpoolctl import threadpool_limits
 
-    # As in a user's process: tsrnn's CPU kernels set OMP_WAIT_POLICY=passive (unless set) before
-    # Numba's OpenMP threads start; torch's own OpenMP runtime, loaded above, keeps the default.
+    # As in a user's process: importing tsrnn's CPU kernels starts Numba's OpenMP threads with
+    # OMP_WAIT_POLICY=passive (unless set); torch's own OpenMP runtime, loaded above, keeps the
+    # default.
     import tsrnn.kernels.cpu  # noqa: F401
 
-    print(f"OMP_WAIT_POLICY for Numba's threads: {os.environ.get('OMP_WAIT_POLICY')}")
+    policy = os.environ.get("OMP_WAIT_POLICY", "passive (set by tsrnn while its threads started)")
+    print(f"OMP_WAIT_POLICY for Numba's threads: {policy}")
     threads = args.threads
     torch.set_num_threads(threads)
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))

@@ -55,7 +55,7 @@ def main(argv=None) -> int:
     from numba import config
 
     from tsrnn.estimators import RecurrentClassifier, RecurrentRegressor
-    from tsrnn.nn._device import device_description
+    from tsrnn.nn import device_description
 
     simulator = bool(config.ENABLE_CUDASIM)
     if args.small:

@@ -30,7 +30,7 @@ import os
 
 import pytest
 
-REQUIRED_MARKERS = ("torch", "cuda", "nvvm", "dask")
+REQUIRED_MARKERS = ("torch", "cuda", "nvvm", "numba_cuda", "dask")
 
 # Property-based tests: a bounded, reproducible number of examples by default (CI), more on demand
 # with HYPOTHESIS_PROFILE=thorough. No deadline: a first call may compile Numba kernels.
@@ -75,6 +75,13 @@ def _cuda_skip_reason() -> str | None:
 
 
 @functools.cache
+def _numba_cuda_skip_reason() -> str | None:
+    if importlib.util.find_spec("numba_cuda") is None:
+        return "needs the numba-cuda package: pip install '.[cuda]'"
+    return None
+
+
+@functools.cache
 def _nvvm_skip_reason() -> str | None:
     if importlib.util.find_spec("numba_cuda") is None:
         return "compiling the CUDA kernels needs numba-cuda with NVVM: pip install '.[cuda]'"
@@ -98,6 +105,8 @@ def pytest_runtest_setup(item):
     if "cuda" in markers and (reason := _cuda_skip_reason()):
         pytest.skip(reason)
     if "nvvm" in markers and (reason := _nvvm_skip_reason()):
+        pytest.skip(reason)
+    if "numba_cuda" in markers and (reason := _numba_cuda_skip_reason()):
         pytest.skip(reason)
 
 

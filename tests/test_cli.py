@@ -20,7 +20,18 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_compare_on_sunspots_writes_table_csv_markdown_and_png(tmp_path, capsys):
     out = tmp_path / "run"
     code = main(
-        ["compare", "--models", "naive,arima,hmm", "--windows", "2", "--no-progress", "--out", str(out)]
+        [
+            "compare",
+            "--models",
+            "naive,arima,hmm",
+            "--windows",
+            "2",
+            "--quantiles",
+            "0.05,0.25,0.5,0.75,0.95",
+            "--no-progress",
+            "--out",
+            str(out),
+        ]
     )
     assert code == 0
     stdout = capsys.readouterr().out
@@ -29,6 +40,10 @@ def test_compare_on_sunspots_writes_table_csv_markdown_and_png(tmp_path, capsys)
         assert f" {name} " in stdout
     assert "MASE" in stdout and "sMAPE" in stdout and "coverage" in stdout and "fit s" in stdout
     assert "no calendar season" in stdout
+    assert "CRPS" in stdout and "Winkler" in stdout and "quantiles 0.05, 0.25, 0.5, 0.75, 0.95" in stdout
+    for line in stdout.splitlines():
+        if any(f" {name} " in line for name in ("naive", "arima", "hmm")):
+            assert " - " not in line  # every model has a CRPS and a Winkler score
 
     results = pd.read_csv(out / "results.csv")
     assert set(results["model"]) == {"naive", "arima", "hmm"}
@@ -38,6 +53,8 @@ def test_compare_on_sunspots_writes_table_csv_markdown_and_png(tmp_path, capsys)
     last = results[(results["model"] == "naive") & (results["window"] == 1)]
     np.testing.assert_allclose(last["y_true"].to_numpy(), sun.to_numpy()[-10:])
     assert last["timestamp"].tolist() == list(range(1999, 2009))
+    assert [c for c in results.columns if c.startswith("q")] == ["q0.05", "q0.25", "q0.5", "q0.75", "q0.95"]
+    assert results[["q0.05", "q0.95"]].notna().all().all()
 
     md = (out / "summary.md").read_text()
     assert "| rank | model | MASE |" in md and "Command: `tsrnn compare --models naive,arima,hmm" in md
@@ -81,6 +98,7 @@ def _write(tmp_path, name, text):
         (["compare", "--horizon", "0"], "expected a positive integer, got '0'"),
         (["compare", "--windows", "many"], "expected a positive integer"),
         (["compare", "--coverage", "95"], "strictly between 0 and 1"),
+        (["compare", "--quantiles", "0.5,0.1"], "increasing probabilities"),
         (["compare", "--bogus"], "unrecognized arguments: --bogus"),
         (["compare", "--windows", "200"], "too few"),
         (["compare", "--dataset", "sunspots", "--models", "snaive"], "needs a seasonal period"),

@@ -155,6 +155,7 @@ def dask_client():
     cluster.close()
 
 
+@pytest.mark.slow
 @pytest.mark.dask
 def test_200_series_backtest_on_a_local_dask_cluster_equals_sequential_and_two_jobs(dask_client):
     y = panel(200, n=60)
@@ -184,3 +185,22 @@ def test_recurrent_models_on_a_dask_cluster_are_bit_identical(dask_client):
         summary.drop(columns=["fit_time", "predict_time"]),
         expected.drop(columns=["fit_time", "predict_time"]),
     )
+
+
+@pytest.mark.dask
+def test_local_panel_fits_on_a_dask_cluster_equal_sequential(dask_client):
+    from sklearn.linear_model import Ridge
+
+    from tsrnn import Forecaster
+
+    y = panel(60, n=40)
+    long = y.stack().rename("y").rename_axis(["ds", "unique_id"]).reset_index()
+    f = Forecaster(Ridge(), window=6, diff=1, scope="local")
+    local = f.fit(long).predict(4)
+    with joblib.parallel_backend("dask"):
+        remote = Forecaster(Ridge(), window=6, diff=1, scope="local").fit(long).predict(4)
+        per_series = backtest(NaiveForecaster(), long, horizon=4, n_windows=2)
+    pd.testing.assert_frame_equal(local, remote, check_exact=True)
+    sequential = backtest(NaiveForecaster(), long, horizon=4, n_windows=2)
+    same_results(sequential, per_series)
+    assert len(per_series) == 60 * 2 * 4

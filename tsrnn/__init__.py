@@ -7,6 +7,7 @@ scikit-learn estimator API, with pandas forecasting workflows and classical base
 from . import datasets, functional
 from ._layout import CELLS
 from ._persistence import load, save
+from ._version import __version__
 from .baselines import ARIMAForecaster, ETSForecaster, HMMForecaster, NaiveForecaster, ThetaForecaster
 from .estimators import (
     GRUClassifier,
@@ -21,8 +22,6 @@ from .estimators import (
 from .evaluation import backtest, compare, metrics
 from .forecasting import Forecaster, PerSeriesForecaster, fit_many, make_windows
 from .kernels import cuda_available
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CELLS",

@@ -23,6 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.utils import check_random_state
+
+from ._validation import FLOAT_DTYPES, check_positive_int
 
 PARAM_NAMES: tuple[str, ...] = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
@@ -54,6 +57,9 @@ class CellSpec:
     forget_gate : int or None
         Index of the forget gate, whose input bias is initialised to 1 (Jozefowicz et al.,
         2015); None for cells without one.
+    kernel_module : str or None
+        The module of the CPU kernels, ``tsrnn/kernels/cpu/<kernel_module>.py``; None means
+        the cell's name.
     """
 
     name: str
@@ -65,6 +71,7 @@ class CellSpec:
     stores_gates: bool = False
     recurrent_term_gate: int | None = None
     forget_gate: int | None = None
+    kernel_module: str | None = None
 
     @property
     def n_gates(self) -> int:
@@ -77,8 +84,8 @@ class CellSpec:
 
 
 CELLS: dict[str, CellSpec] = {
-    "rnn_tanh": CellSpec("rnn_tanh", ("h",), False, "RNN", "tanh"),
-    "rnn_relu": CellSpec("rnn_relu", ("h",), False, "RNN", "relu"),
+    "rnn_tanh": CellSpec("rnn_tanh", ("h",), False, "RNN", "tanh", kernel_module="rnn"),
+    "rnn_relu": CellSpec("rnn_relu", ("h",), False, "RNN", "relu", kernel_module="rnn"),
     "lstm": CellSpec(
         "lstm", ("i", "f", "g", "o"), True, "LSTM", aux="cell state c_t", stores_gates=True, forget_gate=1
     ),
@@ -118,6 +125,20 @@ def n_params(cell: str, input_size: int, hidden_size: int) -> int:
     return sum(int(np.prod(s)) for s in param_shapes(cell, input_size, hidden_size).values())
 
 
+def network_n_params(
+    cell: str, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool, output_size: int
+) -> int:
+    """Scalar parameters of a stacked network and its dense head, without building its layout.
+
+    Layer 0 reads ``input_size`` features, every later layer ``n_directions * hidden_size``; the
+    head maps the last hidden state of each direction to ``output_size`` outputs.
+    """
+    dirs = 2 if bidirectional else 1
+    first = n_params(cell, input_size, hidden_size)
+    rest = n_params(cell, dirs * hidden_size, hidden_size)
+    return dirs * (first + (num_layers - 1) * rest) + output_size * (dirs * hidden_size + 1)
+
+
 def pack(weights: dict[str, np.ndarray]) -> np.ndarray:
     """Concatenate one layer's parameters into a flat vector in ``PARAM_NAMES`` order."""
     return np.concatenate([np.asarray(weights[name]).ravel() for name in PARAM_NAMES])
@@ -145,3 +166,57 @@ def torch_param_name(name: str, layer: int = 0, reverse: bool = False) -> str:
     if name not in PARAM_NAMES:
         raise ValueError(f"name must be one of {PARAM_NAMES}, got {name!r}.")
     return f"{name}_l{layer}" + ("_reverse" if reverse else "")
+
+
+def _orthogonal(rng: np.random.RandomState, size: int) -> np.ndarray:
+    q, r = np.linalg.qr(rng.normal(size=(size, size)))
+    return q * np.sign(np.diag(r))  # sign fix makes the distribution uniform (Haar)
+
+
+def init_weights(
+    cell: str,
+    input_size: int,
+    hidden_size: int,
+    random_state=None,
+    dtype=np.float32,
+) -> dict[str, np.ndarray]:
+    """Initial weights for one layer.
+
+    - ``weight_ih``: Glorot-uniform per gate block, ``U(-a, a)`` with
+      ``a = sqrt(6 / (input_size + hidden_size))``.
+    - ``weight_hh``: an independent random orthogonal ``H x H`` matrix per gate block, which
+      keeps the recurrent Jacobian's singular values at 1 at the start of training.
+    - Biases zero, except the LSTM forget gate: ``bias_ih[H:2H] = 1`` so the cell state is
+      kept by default (Jozefowicz et al., 2015).
+
+    Parameters
+    ----------
+    cell : str
+        A cell of the table :data:`tsrnn.CELLS` ("rnn_tanh", "rnn_relu", "lstm", "gru", ...).
+    input_size, hidden_size : int
+    random_state : int, RandomState instance or None
+        Seed for reproducible weights.
+    dtype : {np.float32, np.float64}
+
+    Returns
+    -------
+    dict of ndarray
+        ``weight_ih, weight_hh, bias_ih, bias_hh`` with PyTorch's shapes.
+    """
+    spec = cell_spec(cell)
+    input_size = check_positive_int(input_size, "input_size")
+    hidden_size = check_positive_int(hidden_size, "hidden_size")
+    if np.dtype(dtype).type not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype!r}.")
+    rng = check_random_state(random_state)
+    limit = np.sqrt(6.0 / (input_size + hidden_size))
+    g, h = spec.n_gates, hidden_size
+    w_ih = rng.uniform(-limit, limit, size=(g * h, input_size))
+    w_hh = np.concatenate([_orthogonal(rng, h) for _ in range(g)], axis=0)
+    b_ih = np.zeros(g * h)
+    b_hh = np.zeros(g * h)
+    if spec.forget_gate is not None:
+        b_ih[spec.forget_gate * h : (spec.forget_gate + 1) * h] = 1.0
+    return {
+        name: np.ascontiguousarray(a, dtype=dtype) for name, a in zip(PARAM_NAMES, (w_ih, w_hh, b_ih, b_hh))
+    }

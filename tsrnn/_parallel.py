@@ -19,6 +19,7 @@ Two rules make the results independent of where the tasks run:
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -28,7 +29,14 @@ from typing import Any
 from joblib import Parallel, delayed, effective_n_jobs
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["TaskFailed", "blas_controller", "run_tasks", "single_threaded"]
+__all__ = [
+    "TaskFailed",
+    "abort_on_interrupt",
+    "blas_controller",
+    "interrupt_aborts",
+    "run_tasks",
+    "single_threaded",
+]
 
 
 @functools.cache
@@ -88,6 +96,31 @@ def single_threaded() -> Iterator[None]:
                 _limit_stack = None
 
 
+# Whether a KeyboardInterrupt inside tsrnn.nn.train ends the training (False: keep the model, the
+# default) or propagates after the weights are restored (True: inside abort_on_interrupt).
+_ABORT_ON_INTERRUPT = contextvars.ContextVar("tsrnn_abort_on_interrupt", default=False)
+
+
+@contextmanager
+def abort_on_interrupt() -> Iterator[None]:
+    """Within this block, Ctrl-C during :func:`tsrnn.nn.train` propagates instead of ending one fit.
+
+    A single ``fit`` interrupted by Ctrl-C keeps its best weights and returns; in a loop over
+    many fits (a backtest, ``fit_many``) that would only skip to the next fit, so such loops
+    run their fits inside this context, where the interrupt stops the whole loop.
+    """
+    token = _ABORT_ON_INTERRUPT.set(True)
+    try:
+        yield
+    finally:
+        _ABORT_ON_INTERRUPT.reset(token)
+
+
+def interrupt_aborts() -> bool:
+    """Whether the caller runs inside :func:`abort_on_interrupt`."""
+    return _ABORT_ON_INTERRUPT.get()
+
+
 class TaskFailed:
     """The exception a task raised, carried back to the caller (see ``run_tasks(capture=True)``)."""
 
@@ -96,8 +129,6 @@ class TaskFailed:
 
 
 def _run(fn: Callable, args: tuple, limit_threads: bool, capture: bool):
-    from .nn import abort_on_interrupt
-
     with ExitStack() as stack:
         # Ctrl-C must stop the whole loop, not just the fit it lands in.
         stack.enter_context(abort_on_interrupt())

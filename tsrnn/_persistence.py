@@ -5,39 +5,46 @@ unpickling runs whatever code the file names, so a pickle from an untrusted sour
 A tsrnn model file holds only data:
 
 - a ZIP archive (stored, not compressed) with one member ``tsrnn.json``, the description of the
-  model as JSON (classes by name, parameters, scalars, lists), and one NumPy ``.npy`` member
-  per array under ``arrays/`` (``numpy.load`` opens the file as an ``.npz``; any zip tool
-  lists it);
-- classes are looked up in a fixed table of tsrnn classes (nothing is imported by name), arrays
-  are read with ``allow_pickle=False`` after their header is checked against the member size,
-  and the JSON carries a SHA-256 digest of the content, so a damaged or edited file is
-  rejected with a ``ValueError`` before anything is built;
-- after loading, every array is checked against the shapes the model implies (the weight
-  vector against the network layout, the scaling against the features, ...), so even a file
-  with a recomputed digest cannot make the compiled kernels read out of bounds.
+  model as JSON (classes by name, their declared state: parameters, scalars, lists), and one
+  NumPy ``.npy`` member per array under ``arrays/`` (``numpy.load`` opens the file as an
+  ``.npz``; any zip tool lists it);
+- this module is a generic container: it knows no class's attributes. The classes a file may
+  name are those registered in :mod:`tsrnn._state`; each declares its state
+  (``_get_state``) and checks its own invariants when rebuilt (``_set_state``), so that
+  even a file with a recomputed digest cannot make the compiled kernels read out of bounds.
 
-Supported: the recurrent estimators (:class:`~tsrnn.RecurrentRegressor`,
-:class:`~tsrnn.RecurrentClassifier` and the LSTM/GRU/RNN classes, fitted or not, with their
-optimizer state so ``partial_fit`` continues), :class:`~tsrnn.Forecaster` wrapping one of
-them, :class:`~tsrnn.NaiveForecaster` and :class:`~tsrnn.PerSeriesForecaster` of those.
-ARIMA and HMM forecasters hold statsmodels results objects, which only pickle can store: for
-them :func:`save` raises a ``TypeError`` that says so.
+What :func:`load` checks, in order, before it builds anything:
 
-Files record ``format_version``; a file from a newer (or unknown) version is refused with a
-message naming both versions. Writing goes to a temporary file in the same directory that
-replaces the destination only once complete (``os.replace``), so a crash or a full disk
-never leaves a half-written model or destroys the previous one; an existing file is only
-replaced with ``overwrite=True``.
+1. the ZIP structure: only the expected member names, each once, stored (not compressed), with
+   byte ranges that neither overlap nor nest and together fit in the file (so the uncompressed
+   total is at most the file size);
+2. every array header (dtype without objects, C order, a size equal to its member) and the
+   SHA-256 digest of the JSON and the array bytes, streamed from the file without building
+   any array;
+3. the objects, innermost first, each through its class's ``_set_state``. Rebuilding what a file
+   only describes (a network layout, a statsmodels state space) is charged to a memory budget
+   of ``_BUDGET_FLOOR + _BUDGET_RATIO`` times the file size (:func:`tsrnn._state.reserve`).
+
+Supported: the recurrent estimators (fitted or not, with their optimizer state so
+``partial_fit`` continues), :class:`~tsrnn.Forecaster` wrapping one of them,
+:class:`~tsrnn.NaiveForecaster`, the ARIMA, ETS, Theta and HMM forecasters (their fitted
+parameters and data; the statsmodels results are rebuilt from them) and
+:class:`~tsrnn.PerSeriesForecaster` of those.
+
+Files record ``format_version``; a file from another version is refused with a message naming
+both versions. Writing goes to a temporary file in the same directory that replaces the
+destination only once complete (``os.replace``), so a crash or a full disk never leaves a
+half-written model or destroys the previous one; an existing file is only replaced with
+``overwrite=True``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import io
 import json
-import math
 import os
+import re
+import struct
 import uuid
 import warnings
 import zipfile
@@ -46,65 +53,36 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._state import StateError, load_budget, registered
+from ._version import __version__
+
 __all__ = ["FORMAT_VERSION", "load", "save"]
 
 FORMAT = "tsrnn-model"
-#: Version of the file layout written by :func:`save`; :func:`load` reads versions up to it.
-FORMAT_VERSION = 1
+#: Version of the file layout written by :func:`save`; :func:`load` reads this version only.
+FORMAT_VERSION = 2
 META = "tsrnn.json"
 ARRAYS = "arrays/"
 _ARRAY_KINDS = "biufcUM"  # bool, ints, floats, complex, unicode, datetime64: no objects
+_ARRAY_MEMBER = re.compile(r"arrays/a(0|[1-9][0-9]{0,8})\.npy")
+_SIMPLE_DTYPE = re.compile(r"[<>|=]?[biufcU][0-9]{1,2}")
+#: Members are stored, so their uncompressed total may not exceed the file size (ratio 1).
+_MAX_EXPANSION = 1
+#: Memory a load may spend rebuilding what the file describes: a floor plus a multiple of its size.
+_BUDGET_FLOOR = 32 * 2**20
+_BUDGET_RATIO = 64
+_CHUNK = 2**20
 
 
 class _Unsupported(TypeError):
     pass
 
 
-def _registry() -> dict[str, type]:
-    """The classes a file may name: the only ones :func:`load` ever instantiates."""
-    from .baselines import NaiveForecaster
-    from .estimators import (
-        GRUClassifier,
-        GRURegressor,
-        LSTMClassifier,
-        LSTMRegressor,
-        RecurrentClassifier,
-        RecurrentRegressor,
-        RNNClassifier,
-        RNNRegressor,
-    )
-    from .forecasting import Forecaster, PerSeriesForecaster
-    from .forecasting._base import TargetInfo
-    from .forecasting._forecaster import _Model
-    from .forecasting._transforms import TargetTransform
-    from .nn import SGD, Adam, History
+def _classes() -> dict[str, tuple]:
+    """The registered classes: importing the packages registers every class a file may name."""
+    from . import baselines, estimators, forecasting, nn  # noqa: F401
 
-    classes = [
-        RecurrentRegressor,
-        LSTMRegressor,
-        GRURegressor,
-        RNNRegressor,
-        RecurrentClassifier,
-        LSTMClassifier,
-        GRUClassifier,
-        RNNClassifier,
-        Forecaster,
-        PerSeriesForecaster,
-        NaiveForecaster,
-        TargetInfo,
-        _Model,
-        TargetTransform,
-        History,
-        Adam,
-        SGD,
-    ]
-    return {cls.__name__: cls for cls in classes}
-
-
-_PICKLE_ONLY = {
-    "ARIMAForecaster": "holds statsmodels SARIMAX results",
-    "HMMForecaster": "holds statsmodels Markov-switching results",
-}
+    return registered()
 
 
 # ---------------------------------------------------------------------------------------- write
@@ -114,8 +92,9 @@ class _Writer:
     def __init__(self):
         self.arrays: dict[str, np.ndarray] = {}
         self.memo: dict[int, int] = {}
+        self.keep: list = []  # objects referenced by id() stay alive while writing
         self.objects = 0
-        self.classes = _registry()
+        self.classes = _classes()
 
     def array(self, value: np.ndarray, where: str) -> dict:
         arr = np.asarray(value)
@@ -206,66 +185,44 @@ class _Writer:
     def obj(self, value: Any, where: str) -> dict:
         cls = type(value)
         name = cls.__name__
-        if name in _PICKLE_ONLY and cls.__module__.startswith("tsrnn"):
-            raise _Unsupported(
-                f"{where}: {name} {_PICKLE_ONLY[name]}, which only pickle can store. Use "
-                "joblib.dump(model, path) (and load such a file only from a source you trust), or "
-                "keep its parameters (get_params()) and refit"
-            )
-        if self.classes.get(name) is not cls:
+        entry = self.classes.get(name)
+        if entry is None or entry[0] is not cls:
             hint = ""
             if hasattr(value, "fit") and hasattr(value, "predict"):
                 hint = (
-                    f"; a Forecaster can be saved with tsrnn's recurrent estimators, not with {name} "
-                    "(use joblib.dump, or skops.io for scikit-learn models, for that)"
+                    f"; a Forecaster can be saved with tsrnn's recurrent estimators, not with {name}. "
+                    "Use joblib.dump(model, path) for it (and load such a file only from a source you "
+                    "trust), or skops.io for scikit-learn models"
                 )
             raise _Unsupported(f"{where} is a {cls.__module__}.{name}, which it does not store{hint}")
         key = id(value)
         if key in self.memo:  # the same object reached twice (e.g. Forecaster.estimator_ and its _model)
             return {"ref": self.memo[key]}
         self.memo[key] = ref = self.objects
+        self.keep.append(value)
         self.objects += 1
-        state = {}
-        source = (
-            {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-            if dataclasses.is_dataclass(value)
-            else vars(value)
-        )
+        try:
+            source = entry[1](value)
+        except _Unsupported:
+            raise
+        except (TypeError, ValueError) as exc:
+            raise _Unsupported(f"{where}: {exc}") from None
         # In sorted order, as the JSON is written and read back: an object met twice is stored
         # once and referenced after, and the reader meets the two in the same order.
-        for attr, item in sorted(source.items()):
-            if attr == "network_":
-                state[attr] = self.network(item, f"{where}.{attr}")
-            else:
-                state[attr] = self.encode(item, f"{where}.{attr}")
+        state = {attr: self.encode(item, f"{where}.{attr}") for attr, item in sorted(source.items())}
         return {"object": name, "id": ref, "state": state}
 
-    def network(self, net, where: str) -> dict:
-        from .nn import RecurrentNetwork
 
-        if not isinstance(net, RecurrentNetwork):
-            raise _Unsupported(f"{where} is a {type(net).__name__}, not a tsrnn RecurrentNetwork")
-        # Rebuilt from its constructor arguments on load: the layout is derived, never read.
-        return {
-            "network": {
-                "cell": net.cell,
-                "input_size": net.input_size,
-                "hidden_size": net.hidden_size,
-                "output_size": net.output_size,
-                "num_layers": net.num_layers,
-                "bidirectional": net.bidirectional,
-                "dropout": net.dropout,
-                "dtype": net.dtype.name,
-                "device": net.device,
-            }
-        }
+def _digest_update(h, name: str, dtype: np.dtype, shape: tuple) -> None:
+    h.update(f"|{name}|{dtype.str}|{shape}|".encode())
 
 
 def _digest(content_json: str, arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 of the JSON content and of every array's name, dtype, shape and C-order bytes."""
     h = hashlib.sha256(content_json.encode("utf-8"))
     for name in sorted(arrays):
         arr = arrays[name]
-        h.update(f"|{name}|{arr.dtype.str}|{arr.shape}|".encode())
+        _digest_update(h, name, arr.dtype, arr.shape)
         h.update(np.ascontiguousarray(arr).tobytes())
     return h.hexdigest()
 
@@ -277,7 +234,9 @@ def save(model, path, *, overwrite: bool = False) -> None:
     ----------
     model : estimator or forecaster
         A recurrent estimator (fitted or not), a :class:`~tsrnn.Forecaster` wrapping one, a
-        :class:`~tsrnn.NaiveForecaster`, or a :class:`~tsrnn.PerSeriesForecaster` of those.
+        :class:`~tsrnn.NaiveForecaster`, :class:`~tsrnn.ARIMAForecaster`,
+        :class:`~tsrnn.ETSForecaster`, :class:`~tsrnn.ThetaForecaster`,
+        :class:`~tsrnn.HMMForecaster`, or a :class:`~tsrnn.PerSeriesForecaster` of those.
     path : str or os.PathLike
         Destination file (any name; ``.tsrnn`` is a good extension).
     overwrite : bool, default=False
@@ -297,8 +256,6 @@ def save(model, path, *, overwrite: bool = False) -> None:
     complete and flushed to disk, so an interrupted save leaves the previous file intact.
     See :mod:`tsrnn._persistence` for the layout and what :func:`load` checks.
     """
-    from . import __version__
-
     path = os.fspath(path)
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(
@@ -368,46 +325,115 @@ class _Incompatible(ValueError):
     pass
 
 
-def _read_array(zf: zipfile.ZipFile, name: str) -> np.ndarray:
-    member = f"{ARRAYS}{name}.npy"
-    try:
-        info = zf.getinfo(member)
-    except KeyError:
-        raise _Damaged(f"the array {name!r} is missing") from None
-    with zf.open(info) as fh:
-        version = np.lib.format.read_magic(fh)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
-        elif version == (2, 0):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
-        else:
-            raise _Damaged(f"array {name!r} has an unknown .npy version {version}")
-        header = fh.tell() if fh.seekable() else None
-    if dtype.hasobject or dtype.kind not in _ARRAY_KINDS:
+def _check_members(zf: zipfile.ZipFile, fh, file_size: int) -> dict[str, zipfile.ZipInfo]:
+    """Refuse anything but expected, stored, non-overlapping members that fit in the file."""
+    if META not in zf.namelist():
+        raise _Damaged(f"it has no {META} member (is it a tsrnn model file?)")
+    members: dict[str, zipfile.ZipInfo] = {}
+    spans = []
+    for info in zf.infolist():
+        name = info.filename
+        if name in members:
+            raise _Damaged(f"member {name!r} appears twice")
+        if name != META and not _ARRAY_MEMBER.fullmatch(name):
+            raise _Damaged(f"member {name!r} is not part of a tsrnn model file")
+        if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
+            raise _Damaged(f"member {name!r} is compressed; tsrnn writes stored members only")
+        if info.flag_bits & 0x9:  # encrypted, or sizes in a trailing data descriptor
+            raise _Damaged(f"member {name!r} is encrypted or has a data descriptor")
+        fh.seek(info.header_offset)
+        local = fh.read(30)
+        if len(local) != 30 or local[:4] != b"PK\x03\x04":
+            raise _Damaged(f"member {name!r} has no local header where the directory says")
+        name_len, extra_len = struct.unpack("<HH", local[26:30])
+        start = info.header_offset
+        end = start + 30 + name_len + extra_len + info.compress_size
+        spans.append((start, end, name))
+        members[name] = info
+    total = sum(info.file_size for info in members.values())
+    if total > _MAX_EXPANSION * file_size:
+        raise _Damaged(f"its members claim {total} bytes in all, more than the file's {file_size}")
+    directory = getattr(zf, "start_dir", file_size)
+    previous_end, previous = 0, None
+    for start, end, name in sorted(spans):
+        if start < previous_end:
+            raise _Damaged(f"members {previous!r} and {name!r} overlap")
+        previous_end, previous = end, name
+    if previous_end > min(directory, file_size):
+        raise _Damaged(f"member {previous!r} runs past the end of the archive's data")
+    return members
+
+
+def _array_header(fh, name: str, member_size: int) -> tuple[tuple, np.dtype]:
+    """Read and check an ``.npy`` header; the stream is left at the first data byte."""
+    version = np.lib.format.read_magic(fh)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+    else:
+        raise _Damaged(f"array {name!r} has an unknown .npy version {version}")
+    if dtype.hasobject or dtype.kind not in _ARRAY_KINDS or dtype.subdtype is not None or dtype.names:
         raise _Damaged(f"array {name!r} has dtype {dtype}, which a tsrnn model file never holds")
-    # The header must not claim more data than the member holds (no allocation of what is not there).
-    nbytes = math.prod(shape) * dtype.itemsize
-    if header is None or nbytes != info.file_size - header:
-        raise _Damaged(f"array {name!r} claims {nbytes} bytes but its member holds {info.file_size - header}")
+    if fortran:
+        raise _Damaged(f"array {name!r} is in Fortran order; tsrnn writes C order")
+    # The header must claim exactly the data the member holds (no allocation of what is not there).
+    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    held = member_size - fh.tell()
+    if nbytes != held:
+        raise _Damaged(f"array {name!r} claims {nbytes} bytes but its member holds {held}")
+    return shape, dtype
+
+
+def _check_digest(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], content: Any, recorded) -> None:
+    """Stream every array's bytes through SHA-256 and compare with the recorded digest."""
+    h = hashlib.sha256(json.dumps(content, sort_keys=True, allow_nan=False).encode("utf-8"))
+    names = sorted(n[len(ARRAYS) : -len(".npy")] for n in members if n != META)
+    for name in names:
+        info = members[f"{ARRAYS}{name}.npy"]
+        with zf.open(info) as fh:
+            shape, dtype = _array_header(fh, name, info.file_size)
+            _digest_update(h, name, dtype, shape)
+            while chunk := fh.read(_CHUNK):
+                h.update(chunk)
+    if h.hexdigest() != recorded:
+        raise _Damaged(
+            "its content does not match the SHA-256 digest recorded when it was saved: the file "
+            "was modified or damaged after it was written"
+        )
+
+
+def _read_array(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: str) -> np.ndarray:
+    info = members.get(f"{ARRAYS}{name}.npy")
+    if info is None:
+        raise _Damaged(f"the array {name!r} is missing")
     with zf.open(info) as fh:
-        data = fh.read()
-    arr = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
-    return np.array(arr, order="C")  # writable, C-contiguous: what the kernels expect
+        shape, dtype = _array_header(fh, name, info.file_size)
+        arr = np.empty(shape, dtype=dtype)  # writable, C-contiguous: what the kernels expect
+        view = memoryview(arr.reshape(-1).view(np.uint8)) if arr.size else memoryview(b"")
+        filled = 0
+        while filled < len(view):
+            n = fh.readinto(view[filled:])
+            if not n:
+                raise _Damaged(f"the array {name!r} is truncated")
+            filled += n
+    return arr
 
 
 class _Reader:
-    def __init__(self, zf: zipfile.ZipFile):
+    def __init__(self, zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]):
         self.zf = zf
-        self.classes = _registry()
+        self.members = members
+        self.classes = _classes()
         self.objects: dict[int, Any] = {}
         self.arrays: dict[str, np.ndarray] = {}
 
-    def array(self, spec: dict) -> np.ndarray:
-        name = spec["array"]
+    def array(self, spec: Any) -> np.ndarray:
+        name = spec.get("array") if isinstance(spec, dict) else None
         if not isinstance(name, str):
             raise _Damaged("an array reference is not a name")
         if name not in self.arrays:
-            self.arrays[name] = _read_array(self.zf, name)
+            self.arrays[name] = _read_array(self.zf, self.members, name)
         arr = self.arrays[name]
         if spec.get("object"):
             arr = arr.astype(object)
@@ -427,46 +453,53 @@ class _Reader:
                 raise _Damaged(f"bad float {value['float']!r}")
             return float(value["float"])
         if "tuple" in value:
-            return tuple(self.decode(v) for v in value["tuple"])
+            return tuple(self.decode(v) for v in _list(value["tuple"]))
         if "dict" in value:
             out = {}
-            for pair in value["dict"]:
-                k, v = pair
+            for pair in _list(value["dict"]):
+                k, v = _list(pair)
                 k = self.decode(k)
-                if isinstance(k, list):
-                    raise _Damaged("a dict key is a list")
+                if isinstance(k, (list, dict, np.ndarray)) or not _hashable(k):
+                    raise _Damaged("a dict key is not a scalar")
                 out[k] = self.decode(v)
             return out
         if "dtype" in value:
-            dtype = np.dtype(value["dtype"])
-            if dtype.kind not in _ARRAY_KINDS:
-                raise _Damaged(f"dtype {dtype} is not allowed")
-            return dtype
+            text = value["dtype"]
+            if not (isinstance(text, str) and _SIMPLE_DTYPE.fullmatch(text)):
+                raise _Damaged(f"dtype {text!r} is not allowed")
+            return np.dtype(text)
         if "type" in value:
             return {"float32": np.float32, "float64": np.float64}[value["type"]]
         if "random_state" in value:
-            kind, keys, pos, has_gauss, gauss = value["random_state"]
+            kind, keys, pos, has_gauss, gauss = _list(value["random_state"])
+            keys = self.array(keys)
+            if keys.shape != (624,) or keys.dtype.kind not in "iu":
+                raise _Damaged("a random state does not hold 624 keys")
             rng = np.random.RandomState()
-            rng.set_state(
-                (str(kind), self.array(keys).astype(np.uint32), int(pos), int(has_gauss), float(gauss))
-            )
+            rng.set_state((str(kind), keys.astype(np.uint32), int(pos), int(has_gauss), float(gauss)))
             return rng
         if "index" in value:
             return self.index(value["index"])
         if "offset" in value:
             return pd.tseries.frequencies.to_offset(str(value["offset"]))
-        if "network" in value:
-            return self.network(value["network"])
         if "ref" in value:
-            return self.objects[int(value["ref"])]
+            ref = value["ref"]
+            if isinstance(ref, bool) or not isinstance(ref, int) or ref not in self.objects:
+                raise _Damaged(f"a reference to object {ref!r}, which is not stored before it")
+            return self.objects[ref]
         if "object" in value:
             return self.obj(value)
         raise _Damaged(f"unknown entry {sorted(value)}")
 
-    def index(self, spec: dict) -> pd.Index:
+    def index(self, spec: Any) -> pd.Index:
+        if not isinstance(spec, dict):
+            raise _Damaged("an index is not a mapping")
         kind, name = spec["kind"], self.decode(spec["name"])
+        if not _hashable(name) or isinstance(name, (list, dict)):
+            raise _Damaged("an index name is not a scalar")
         if kind == "range":
-            return pd.RangeIndex(int(spec["start"]), int(spec["stop"]), int(spec["step"]), name=name)
+            start, stop, step = (int(spec[k]) for k in ("start", "stop", "step"))
+            return pd.RangeIndex(start, stop, step, name=name)
         if kind == "period":
             ordinals = self.array(spec["ordinals"]).astype(np.int64)
             return pd.PeriodIndex(
@@ -483,55 +516,46 @@ class _Reader:
                 index = pd.DatetimeIndex(index, freq=str(spec["freq"]))
             return index
         if kind == "list":
-            values = [self.decode(v) for v in spec["values"]]
-            if any(isinstance(v, (list, dict, tuple)) for v in values):
+            values = [self.decode(v) for v in _list(spec["values"])]
+            if any(isinstance(v, (list, dict, tuple, np.ndarray)) for v in values):
                 raise _Damaged("an index label is not a scalar")
             return pd.Index(values, name=name)
         if kind == "values":
             return pd.Index(self.array(spec["values"]), name=name)
         raise _Damaged(f"unknown index kind {kind!r}")
 
-    def network(self, spec: dict):
-        from .nn import RecurrentNetwork
-
-        args = {k: spec[k] for k in ("cell", "input_size", "hidden_size", "output_size", "num_layers")}
-        kwargs = {"bidirectional": bool(spec["bidirectional"]), "dropout": float(spec["dropout"])}
-        dtype = {"float32": np.float32, "float64": np.float64}[spec["dtype"]]
-        try:
-            return RecurrentNetwork(**args, **kwargs, dtype=dtype, device=spec["device"])
-        except (ValueError, TypeError, RuntimeError, ImportError) as exc:
-            if spec["device"] == "cpu":
-                raise
-            warnings.warn(
-                f"the model was saved with device={spec['device']!r}, which is not available here "
-                f"({exc}); it runs on the CPU.",
-                UserWarning,
-                stacklevel=4,
-            )
-            return RecurrentNetwork(**args, **kwargs, dtype=dtype, device="cpu")
-
     def obj(self, value: dict) -> Any:
         name = value["object"]
-        cls = self.classes.get(name) if isinstance(name, str) else None
-        if cls is None:
+        entry = self.classes.get(name) if isinstance(name, str) else None
+        if entry is None:
             raise _Damaged(f"it names a class {name!r} that a tsrnn model file may not hold")
-        ref = int(value["id"])
-        obj = cls.__new__(cls)
-        self.objects[ref] = obj
+        cls, _, set_state = entry
+        ref = value["id"]
+        if isinstance(ref, bool) or not isinstance(ref, int) or ref in self.objects:
+            raise _Damaged(f"object id {ref!r} is not a new integer")
         state = value["state"]
         if not isinstance(state, dict):
             raise _Damaged(f"the state of a {name} is not a mapping")
-        decoded = {}
-        for attr, item in state.items():
-            if not (isinstance(attr, str) and attr.isidentifier() and not attr.startswith("__")):
-                raise _Damaged(f"bad attribute name {attr!r}")
-            decoded[attr] = self.decode(item)
-        if dataclasses.is_dataclass(cls):
-            fields = {f.name for f in dataclasses.fields(cls)}
-            if set(decoded) != fields:
-                raise _Damaged(f"{name} needs the fields {sorted(fields)}, got {sorted(decoded)}")
-        obj.__dict__.update(decoded)
+        # Inner objects first: each is rebuilt and checked before the object that holds it.
+        decoded = {attr: self.decode(item) for attr, item in state.items()}
+        obj = cls.__new__(cls)
+        set_state(obj, decoded)
+        self.objects[ref] = obj
         return obj
+
+
+def _list(value: Any) -> list:
+    if not isinstance(value, list):
+        raise _Damaged(f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def load(path):
@@ -550,8 +574,10 @@ def load(path):
     ------
     ValueError
         If the file is not a tsrnn model file, is truncated or damaged, was modified after it
-        was written (its SHA-256 digest no longer matches), comes from an incompatible
-        ``format_version``, or describes an inconsistent model. The message says which.
+        was written (its SHA-256 digest no longer matches), comes from another
+        ``format_version``, describes an inconsistent model, or describes a model whose
+        rebuilding would need far more memory than the file's size justifies. The message
+        says which.
     FileNotFoundError
         If ``path`` does not exist.
     """
@@ -560,12 +586,16 @@ def load(path):
         raise FileNotFoundError(f"no such file: {path!r}")
     what = f"{path!r} is not a valid tsrnn model file"
     try:
-        zf = zipfile.ZipFile(path, "r")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
-        raise ValueError(f"{what}: it is not a complete ZIP archive ({exc}); it may be truncated.") from None
-    try:
-        with zf:
-            return _load(zf, path, what)
+        with open(path, "rb") as fh:
+            file_size = os.fstat(fh.fileno()).st_size
+            try:
+                zf = zipfile.ZipFile(fh, "r")
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+                raise ValueError(
+                    f"{what}: it is not a complete ZIP archive ({exc}); it may be truncated."
+                ) from None
+            with zf, load_budget(_BUDGET_FLOOR + _BUDGET_RATIO * file_size):
+                return _load(zf, fh, file_size, path)
     except _Incompatible as exc:
         raise ValueError(str(exc)) from None
     except (
@@ -577,23 +607,22 @@ def load(path):
         TypeError,
         AttributeError,
         IndexError,
+        OverflowError,
         RecursionError,
+        MemoryError,
+        NotImplementedError,
+        StateError,
     ) as exc:
+        if isinstance(exc, ValueError) and str(exc).startswith(what):
+            raise
         # whatever a damaged file trips over while being read, the caller gets one clear error
         detail = str(exc).rstrip(".") or type(exc).__name__
         raise ValueError(f"{what}: {detail}.") from None
 
 
-def _load(zf: zipfile.ZipFile, path: str, what: str):
-    from . import __version__
-
-    for info in zf.infolist():
-        if info.compress_type != zipfile.ZIP_STORED:
-            raise _Damaged(f"member {info.filename!r} is compressed; tsrnn writes stored members only")
-    try:
-        raw = zf.read(META)
-    except KeyError:
-        raise _Damaged(f"it has no {META} member (is it a tsrnn model file?)") from None
+def _load(zf: zipfile.ZipFile, fh, file_size: int, path: str):
+    members = _check_members(zf, fh, file_size)
+    raw = zf.read(members[META])
     try:
         meta = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -601,223 +630,17 @@ def _load(zf: zipfile.ZipFile, path: str, what: str):
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _Damaged(f"{META} does not describe a {FORMAT} file")
     version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
+    if version != FORMAT_VERSION or isinstance(version, bool):
         raise _Incompatible(
             f"{path!r} was written by tsrnn {meta.get('tsrnn_version', '?')} in model format version "
-            f"{version!r}, but this tsrnn ({__version__}) reads format versions 1 to {FORMAT_VERSION}; "
-            "load it with the tsrnn version that wrote it (or a newer one)."
+            f"{version!r}, but this tsrnn ({__version__}) reads format version {FORMAT_VERSION}; "
+            "load it with the tsrnn version that wrote it, and refit or save it again from there."
         )
     content = meta.get("content")
-    reader = _Reader(zf)
-    names = sorted(
-        n[len(ARRAYS) : -len(".npy")] for n in zf.namelist() if n.startswith(ARRAYS) and n.endswith(".npy")
-    )
-    arrays = {name: reader.array({"array": name}) for name in names}
-    content_json = json.dumps(content, sort_keys=True, allow_nan=False)
-    if _digest(content_json, arrays) != meta.get("sha256"):
-        raise _Damaged(
-            "its content does not match the SHA-256 digest recorded when it was saved: the file "
-            "was modified or damaged after it was written"
-        )
-    model = reader.decode(content)
-    _check_model(model, "model")
-    return model
-
-
-# ------------------------------------------------------------------------------ consistency
-
-
-def _fail(where: str, message: str):
-    raise _Damaged(f"{where}: {message}")
-
-
-def _check_vector(value, where: str, size: int, *, positive: bool = False, allow_none: bool = True) -> None:
-    if value is None and allow_none:
-        return
-    if not (isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.shape == (size,)):
-        _fail(where, f"expected a float array of shape ({size},), got {_describe(value)}")
-    if not np.all(np.isfinite(value)) or (positive and not np.all(value > 0)):
-        _fail(where, "holds invalid values")
-
-
-def _describe(value) -> str:
-    from ._validation import describe
-
-    return describe(value)
-
-
-def _check_model(model, where: str) -> None:
-    """Refuse a loaded model whose arrays do not fit together (what the kernels rely on)."""
-    from .baselines import NaiveForecaster
-    from .estimators._base import BaseRecurrent
-    from .forecasting import Forecaster, PerSeriesForecaster
-
-    if isinstance(model, BaseRecurrent):
-        _check_recurrent(model, where)
-    elif isinstance(model, Forecaster):
-        _check_forecaster(model, where)
-    elif isinstance(model, NaiveForecaster):
-        _check_naive(model, where)
-    elif isinstance(model, PerSeriesForecaster):
-        _check_params(model, where)
-        check = getattr(model, "forecasters_", None)
-        if check is not None:
-            if not isinstance(check, dict):
-                _fail(where, "forecasters_ is not a mapping")
-            for key, f in check.items():
-                _check_model(f, f"{where}[{key!r}]")
-        _check_model(model.forecaster, f"{where}.forecaster")
-    else:
-        _fail(where, f"a {type(model).__name__} cannot be the model of a file")
-
-
-def _check_params(est, where: str) -> None:
-    """The constructor parameters must all be present (and, for estimators, valid)."""
-    import inspect
-
-    names = [p for p in inspect.signature(type(est).__init__).parameters if p != "self"]
-    missing = [p for p in names if p not in vars(est)]
-    if missing:
-        _fail(where, f"parameters {missing} are missing")
-    # scikit-learn's declared constraints, or the forecaster's own parameter check
-    validate = getattr(
-        est, "_validate_params" if hasattr(est, "_parameter_constraints") else "_check_params", None
-    )
-    if validate is not None:
-        try:
-            validate()
-        except (ValueError, TypeError) as exc:
-            _fail(where, f"invalid parameters ({exc})")
-
-
-def _check_recurrent(est, where: str) -> None:
-    from .nn import SGD, Adam, History, RecurrentNetwork
-
-    _check_params(est, where)
-    if not hasattr(est, "params_"):
-        return
-    net = est.network_
-    if not isinstance(net, RecurrentNetwork):
-        _fail(where, "network_ is not a network")
-    if net.cell != est._cell_name():
-        _fail(where, f"the network is a {net.cell} but the estimator a {est._cell_name()}")
-    for attr in ("hidden_size", "num_layers", "bidirectional"):
-        if getattr(net, attr) != getattr(est, attr):
-            _fail(where, f"the network's {attr} differs from the estimator's")
-    if net.dtype != np.dtype(est.dtype):
-        _fail(where, "the network's dtype differs from the estimator's")
-    p = est.params_
-    if not (isinstance(p, np.ndarray) and p.dtype == net.dtype and p.shape == (net.n_params,)):
-        _fail(where, f"params_ must be a {net.dtype} vector of {net.n_params} weights, got {_describe(p)}")
-    if not np.all(np.isfinite(p)):
-        _fail(where, "params_ holds NaN or infinite weights")
-    d = est.input_size_
-    if not (
-        isinstance(d, int)
-        and d == net.input_size
-        and isinstance(est.n_timesteps_, int)
-        and est.n_timesteps_ >= 1
-    ):
-        _fail(where, "input_size_ / n_timesteps_ do not match the network")
-    x_ndim = est._x_ndim
-    expected_features = est.n_timesteps_ * d if x_ndim == 2 else est.n_timesteps_
-    if x_ndim not in (2, 3) or est.n_features_in_ != expected_features:
-        _fail(where, "n_features_in_ does not match n_timesteps_ and input_size_")
-    _check_vector(est.input_mean_, f"{where}.input_mean_", d)
-    _check_vector(est.input_scale_, f"{where}.input_scale_", d, positive=True)
-    if (est.input_mean_ is None) != (est.input_scale_ is None):
-        _fail(where, "input_mean_ and input_scale_ must both be set or both be None")
-    if hasattr(est, "classes_"):
-        classes = est.classes_
-        if not (
-            isinstance(classes, np.ndarray) and classes.ndim == 1 and len(classes) == net.output_size >= 2
-        ):
-            _fail(where, "classes_ does not match the network's outputs")
-    else:
-        m = est.n_outputs_
-        if not (isinstance(m, int) and m == net.output_size):
-            _fail(where, "n_outputs_ does not match the network's outputs")
-        _check_vector(est.target_mean_, f"{where}.target_mean_", m)
-        _check_vector(est.target_scale_, f"{where}.target_scale_", m, positive=True)
-        if not isinstance(est._y_one_d, bool) or (est._y_one_d and m != 1):
-            _fail(where, "_y_one_d does not match n_outputs_")
-    opt = getattr(est, "_optimizer", None)
-    if opt is not None:
-        if not isinstance(opt, (Adam, SGD)):
-            _fail(where, "_optimizer is not an optimizer")
-        for name, value in vars(opt).items():
-            if isinstance(value, np.ndarray) and value.shape != p.shape:
-                _fail(where, f"the optimizer's {name} does not match params_")
-    if not isinstance(getattr(est, "_history", None), History):
-        _fail(where, "_history is missing")
-    if not isinstance(getattr(est, "_rng", None), np.random.RandomState):
-        _fail(where, "_rng is missing")
-
-
-def _check_target_info(f, where: str, n: int, m: int) -> None:
-    from .forecasting._base import TargetInfo
-
-    info = f.target_info_
-    if not isinstance(info, TargetInfo) or not isinstance(info.index, pd.Index) or len(info.index) != n:
-        _fail(where, "target_info_ does not match the history")
-    if len(info.columns) != m:
-        _fail(where, "target_info_.columns does not match the number of series")
-
-
-def _check_forecaster(f, where: str) -> None:
-    from .estimators._base import BaseRecurrent
-    from .forecasting._forecaster import _Model
-    from .forecasting._transforms import TargetTransform
-
-    _check_params(f, where)
-    if f.estimator is not None:
-        if not isinstance(f.estimator, BaseRecurrent):
-            _fail(where, "the estimator is not a tsrnn recurrent estimator")
-        _check_model(f.estimator, f"{where}.estimator")
-    if not hasattr(f, "history_"):
-        return
-    h = f.history_
-    if not (
-        isinstance(h, np.ndarray) and h.dtype == np.float64 and h.ndim == 2 and h.shape[1] == f.n_series_
-    ):
-        _fail(where, "history_ does not match n_series_")
-    if not np.all(np.isfinite(h)):
-        _fail(where, "history_ holds NaN or infinite values")
-    n, m = h.shape
-    _check_target_info(f, where, n, m)
-    p = 0 if f.exog_columns_ is None else len(f.exog_columns_)
-    if f.exog_history_ is not None and f.exog_history_.shape != (n, p):
-        _fail(where, "exog_history_ does not match the history")
-    for attr in ("_model", "calibration_model_"):
-        model = getattr(f, attr, None)
-        if model is None and attr == "calibration_model_":
-            continue
-        if not isinstance(model, _Model) or not isinstance(model.transform, TargetTransform):
-            _fail(where, f"{attr} is not a fitted pipeline")
-        t = model.transform
-        _check_vector(t.mean_, f"{where}.{attr}.transform.mean_", m, allow_none=False)
-        _check_vector(t.scale_, f"{where}.{attr}.transform.scale_", m, positive=True, allow_none=False)
-        if p:
-            _check_vector(model.x_mean, f"{where}.{attr}.x_mean", p, allow_none=False)
-            _check_vector(model.x_scale, f"{where}.{attr}.x_scale", p, positive=True, allow_none=False)
-        est = model.estimator
-        if not isinstance(est, BaseRecurrent):
-            _fail(where, "the fitted estimator is not a tsrnn recurrent estimator")
-        _check_model(est, f"{where}.{attr}.estimator")
-        if est.n_timesteps_ != f.window or est.input_size_ != f.n_step_features_:
-            _fail(where, "the fitted estimator does not read windows of this Forecaster")
-    if f.estimator_ is not f._model.estimator or f.transform_ is not f._model.transform:
-        _fail(where, "estimator_/transform_ are not those of the fitted pipeline")
-
-
-def _check_naive(f, where: str) -> None:
-    _check_params(f, where)
-    if not hasattr(f, "sigma_"):
-        return
-    m = f.n_series_
-    for attr in ("sigma_", "drift_", "drift_se_"):
-        _check_vector(getattr(f, attr), f"{where}.{attr}", m, allow_none=False)
-    last = f._last_season
-    if not (isinstance(last, np.ndarray) and last.shape == (f.period_, m) and np.all(np.isfinite(last))):
-        _fail(where, "the last season does not match the period and the series")
-    _check_target_info(f, where, len(f.target_info_.index), m)
+    _check_digest(zf, members, content, meta.get("sha256"))
+    if not (isinstance(content, dict) and "object" in content):
+        raise _Damaged("its content is not a model")
+    with warnings.catch_warnings():
+        # a model saved with device="cuda" warns once when it falls back to the CPU
+        warnings.simplefilter("default")
+        return _Reader(zf, members).decode(content)

@@ -89,6 +89,18 @@ def _coverage(text: str) -> float:
     return value
 
 
+def _quantiles(text: str) -> tuple[float, ...]:
+    hint = "comma-separated increasing probabilities strictly between 0 and 1, such as 0.05,0.5,0.95"
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {hint}, got {text!r}") from None
+    increasing = all(b > a for a, b in zip(values, values[1:]))  # noqa: RUF007 - tuples of floats
+    if not values or not all(0.0 < v < 1.0 for v in values) or not increasing:
+        raise argparse.ArgumentTypeError(f"expected {hint}, got {text!r}")
+    return values
+
+
 def _read_csv(path: str, time_col: str | None, target: str | None, freq: str | None):
     """A Series from a CSV file: the ``target`` column indexed by the ``time_col`` column."""
     import pandas as pd
@@ -125,7 +137,7 @@ def _read_csv(path: str, time_col: str | None, target: str | None, freq: str | N
         index = pd.DatetimeIndex(stamps, name=time_col)
         _check_times(index, time_col)
         if freq is None:
-            from .evaluation._season import regular_offset
+            from .evaluation import regular_offset
 
             if regular_offset(index) is None:
                 raise CLIError(
@@ -151,7 +163,7 @@ def _read_csv(path: str, time_col: str | None, target: str | None, freq: str | N
 
 def _check_times(index, time_col: str) -> None:
     """Duplicated or unsorted timestamps, reported before any frequency is inferred from them."""
-    from .forecasting._base import check_time_index
+    from .forecasting import check_time_index
 
     try:
         check_time_index(index, f"--time-col {time_col!r}")
@@ -187,7 +199,7 @@ def _load_input(args):
 
 
 def _write_outputs(out_dir, summary, results, y, label, meta, coverage, command):
-    from .evaluation._report import plot_forecasts, to_markdown
+    from .evaluation import plot_forecasts, to_markdown
 
     try:
         os.makedirs(out_dir, exist_ok=True)
@@ -226,8 +238,7 @@ def _write_outputs(out_dir, summary, results, y, label, meta, coverage, command)
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from .evaluation import MODELS, compare
-    from .evaluation._report import format_table, format_time
+    from .evaluation import MODELS, compare, format_table, format_time
 
     y, label = _load_input(args)
     models = None
@@ -238,11 +249,14 @@ def _compare(args: argparse.Namespace) -> int:
             raise CLIError(
                 f"unknown model(s) {unknown or [args.models]} in --models; choose from {list(MODELS)}"
             )
-    if args.device == "cuda":
-        from .kernels import _cuda_problem
+    device = None
+    if args.device is not None:
+        from .nn import resolve_backend
 
-        if problem := _cuda_problem():
-            raise CLIError(f"--device cuda: {problem}")
+        try:  # resolved once here and passed down
+            device = resolve_backend(args.device)
+        except RuntimeError as exc:
+            raise CLIError(f"--device {args.device}: {exc}") from None
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -258,7 +272,8 @@ def _compare(args: argparse.Namespace) -> int:
                 n_jobs=args.jobs,
                 progress=not args.no_progress,
                 return_results=True,
-                device=args.device,
+                device=device,
+                quantiles=args.quantiles,
             )
         except (ValueError, TypeError, ImportError) as exc:
             raise CLIError(str(exc).splitlines()[0]) from None
@@ -280,7 +295,9 @@ def _compare(args: argparse.Namespace) -> int:
     span = f"{format_time(results['timestamp'].min())} to {format_time(results['timestamp'].max())}"
     meta = (
         f"Rolling-origin backtest of {len(y)} observations: {n_windows} windows of {horizon} steps ({span}), "
-        f"each model refit at every origin; {args.coverage:.0%} prediction intervals; "
+        f"each model refit at every origin; {args.coverage:.0%} prediction intervals; quantiles "
+        f"{', '.join(f'{q:g}' for q in summary.attrs['quantiles'])} (CRPS from them; Winkler: the "
+        "interval score); "
         f"seasonal period: {season if season else 'none (no calendar season in the index)'}. "
         f"Metrics are averaged over windows; MASE is scaled by the in-sample "
         f"{'seasonal ' if season else ''}naive MAE of each window's training data; ranked by MASE."
@@ -344,7 +361,7 @@ def _threads(text: str) -> tuple[int, ...]:
 
 
 def _experiment(args: argparse.Namespace) -> int:
-    from .experiments._report import EXPERIMENTS, cpu_seconds, run_experiment
+    from .experiments import EXPERIMENTS, cpu_seconds, run_experiment
 
     names = EXPERIMENTS if args.name == "all" else (args.name,)
     command = "tsrnn " + " ".join(shlex.quote(a) for a in args.argv)
@@ -406,7 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_selftest)
 
     from .datasets import list_datasets
-    from .evaluation._registry import MODELS
+    from .evaluation import MODELS
+    from .nn import DEVICES
 
     p = sub.add_parser(
         "compare",
@@ -442,17 +460,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="season length (default: from the index frequency; 1: none)",
     )
     ev.add_argument("--coverage", type=_coverage, default=0.9, help="interval coverage (default: 0.9)")
+    ev.add_argument(
+        "--quantiles",
+        type=_quantiles,
+        metavar="LIST",
+        help="quantile levels each model forecasts, scored by CRPS and shaded as a fan "
+        "(default: the interval's ends and the median, 0.05,0.5,0.95 for --coverage 0.9)",
+    )
     ev.add_argument("--jobs", type=_positive_int, help="parallel jobs over models and windows (default: 1)")
     ev.add_argument("--out", metavar="DIR", help="write results.csv, summary.md and forecasts.png there")
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
     ev.add_argument(
         "--device",
-        choices=("cpu", "cuda", "auto"),
+        choices=DEVICES,
         help="where the recurrent models train (default: cpu; auto: a CUDA GPU when there is one)",
     )
     p.set_defaults(func=_compare)
 
-    from .experiments._report import EXPERIMENTS
+    from .experiments import EXPERIMENTS
 
     p = sub.add_parser(
         "experiment",

@@ -27,10 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.utils import check_random_state
 
-from ._layout import PARAM_NAMES, cell_spec, param_shapes
-from ._validation import FLOAT_DTYPES, check_float_array, check_positive_int, check_shape, describe
+from ._layout import PARAM_NAMES, cell_spec, init_weights, param_shapes
+from ._validation import check_float_array, check_shape, describe
 from .kernels import inference_kernel_for, kernels_for
 
 __all__ = ["ForwardCache", "backward", "check_weights", "forward", "init_weights"]
@@ -103,7 +102,8 @@ def forward(
 
     Parameters
     ----------
-    cell : {"rnn_tanh", "rnn_relu", "lstm", "gru"}
+    cell : str
+        A cell of the table :data:`tsrnn.CELLS` ("rnn_tanh", "rnn_relu", "lstm", "gru", ...).
         Recurrent cell type.
     x : ndarray of shape (N, L, D)
         Batch-first input, float32 or float64 (the dtype of the weights).
@@ -299,56 +299,3 @@ def backward(
     if spec.has_cell_state:
         grads["c0"] = dc0
     return grads
-
-
-def _orthogonal(rng: np.random.RandomState, size: int) -> np.ndarray:
-    q, r = np.linalg.qr(rng.normal(size=(size, size)))
-    return q * np.sign(np.diag(r))  # sign fix makes the distribution uniform (Haar)
-
-
-def init_weights(
-    cell: str,
-    input_size: int,
-    hidden_size: int,
-    random_state=None,
-    dtype=np.float32,
-) -> dict[str, np.ndarray]:
-    """Initial weights for one layer.
-
-    - ``weight_ih``: Glorot-uniform per gate block, ``U(-a, a)`` with
-      ``a = sqrt(6 / (input_size + hidden_size))``.
-    - ``weight_hh``: an independent random orthogonal ``H x H`` matrix per gate block, which
-      keeps the recurrent Jacobian's singular values at 1 at the start of training.
-    - Biases zero, except the LSTM forget gate: ``bias_ih[H:2H] = 1`` so the cell state is
-      kept by default (Jozefowicz et al., 2015).
-
-    Parameters
-    ----------
-    cell : {"rnn_tanh", "rnn_relu", "lstm", "gru"}
-    input_size, hidden_size : int
-    random_state : int, RandomState instance or None
-        Seed for reproducible weights.
-    dtype : {np.float32, np.float64}
-
-    Returns
-    -------
-    dict of ndarray
-        ``weight_ih, weight_hh, bias_ih, bias_hh`` with PyTorch's shapes.
-    """
-    spec = cell_spec(cell)
-    input_size = check_positive_int(input_size, "input_size")
-    hidden_size = check_positive_int(hidden_size, "hidden_size")
-    if np.dtype(dtype).type not in FLOAT_DTYPES:
-        raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype!r}.")
-    rng = check_random_state(random_state)
-    limit = np.sqrt(6.0 / (input_size + hidden_size))
-    g, h = spec.n_gates, hidden_size
-    w_ih = rng.uniform(-limit, limit, size=(g * h, input_size))
-    w_hh = np.concatenate([_orthogonal(rng, h) for _ in range(g)], axis=0)
-    b_ih = np.zeros(g * h)
-    b_hh = np.zeros(g * h)
-    if spec.forget_gate is not None:
-        b_ih[spec.forget_gate * h : (spec.forget_gate + 1) * h] = 1.0
-    return {
-        name: np.ascontiguousarray(a, dtype=dtype) for name, a in zip(PARAM_NAMES, (w_ih, w_hh, b_ih, b_hh))
-    }

@@ -162,3 +162,33 @@ def test_several_columns_get_their_own_models():
 def test_bad_parameters(kwargs, error, match):
     with pytest.raises(error, match=match):
         ETSForecaster(**kwargs).fit(_quarterly())
+
+
+def test_quantiles_from_statsmodels_predictive_distribution():
+    from scipy.stats import norm
+
+    # linear model: Gaussian with the closed-form variance sigma^2 (1 + (h - 1) alpha^2)
+    y = datasets.load("nile")
+    f = ETSForecaster(error="add", trend="none", seasonal="none").fit(y)
+    p = dict(zip(f.results_.model.param_names, f.results_.params))
+    alpha = p["smoothing_level"]
+    level, errors = p["initial_level"], []
+    for v in y.to_numpy():
+        errors.append(v - level)
+        level = level + alpha * (v - level)
+    sd = np.sqrt(np.mean(np.square(errors)) * (1 + (np.arange(1, 5) - 1) * alpha**2))
+    q = f.predict_quantiles(4, quantiles=(0.1, 0.5, 0.8))
+    for tau in (0.1, 0.5, 0.8):
+        np.testing.assert_allclose(q[tau].to_numpy(), level + norm.ppf(tau) * sd, rtol=1e-6)
+    # nonlinear model: quantiles of statsmodels' simulated paths with the same seed
+    yq = _quarterly()
+    g = ETSForecaster(seasonal_period=4, error="mul", trend="add", damped_trend=False, seasonal="mul")
+    g.set_params(random_state=3, n_simulations=400).fit(yq)
+    ref = _direct(yq, "mul", "add", False, "mul", m=4)
+    n = len(yq)
+    sims = ref.get_prediction(start=n, end=n + 7, simulate_repetitions=400, rng=np.random.default_rng(3))
+    qs = g.predict_quantiles(8, quantiles=(0.05, 0.5, 0.95)).to_numpy()
+    np.testing.assert_allclose(
+        qs, np.quantile(sims._results.simulation_results, [0.05, 0.5, 0.95], axis=1).T, rtol=1e-9
+    )
+    assert np.all(np.diff(qs, axis=1) > 0)

@@ -270,11 +270,11 @@ def test_clone_and_params():
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"k_regimes": 1}, ValueError, "k_regimes must be at least 2"),
-        ({"order": 0}, ValueError, "order must be a positive integer"),
-        ({"trend": "t"}, ValueError, "trend must be one of"),
-        ({"switching_variance": "yes"}, TypeError, "switching_variance must be True or False"),
-        ({"n_paths": 0}, ValueError, "n_paths must be a positive integer"),
+        ({"k_regimes": 1}, ValueError, r"'k_regimes' parameter .* int in the range \[2, inf\)"),
+        ({"order": 0}, ValueError, r"'order' parameter .* int in the range \[1, inf\)"),
+        ({"trend": "t"}, ValueError, "'trend' parameter of HMMForecaster must be a str among"),
+        ({"switching_variance": "yes"}, TypeError, "'switching_variance' parameter .* instance of 'bool'"),
+        ({"n_paths": 0}, ValueError, r"'n_paths' parameter .* int in the range \[1, inf\)"),
     ],
 )
 def test_bad_parameters(sunspots, kwargs, error, match):
@@ -292,3 +292,17 @@ def test_exogenous_rejected(sunspots):
     X = pd.DataFrame({"x": np.arange(len(sunspots), dtype=float)}, index=sunspots.index)
     with pytest.raises(ValueError, match="does not use exogenous"):
         HMMForecaster().fit(sunspots, X=X)
+
+
+def test_quantiles_match_monte_carlo(sunspots, fitted):
+    """The share of simulated futures below each quantile is its level (Monte-Carlo oracle)."""
+    horizon, levels = 6, (0.1, 0.5, 0.8)
+    res = fitted.results_
+    mu, phi, sigma2, from_to = _params_by_name(res, res.model, fitted.center_, fitted.scale_)
+    joint = np.asarray(res.filtered_joint_probabilities)[..., -1]
+    sims = _simulate(sunspots.to_numpy(), joint, mu, phi, sigma2, from_to, horizon, N_MC, seed=7)
+    q = fitted.predict_quantiles(horizon, quantiles=levels).to_numpy()
+    assert np.all(np.diff(q, axis=1) > 0)
+    for k, tau in enumerate(levels):
+        se = np.sqrt(tau * (1 - tau) / N_MC + tau * (1 - tau) / fitted.n_paths)
+        np.testing.assert_array_less(np.abs((sims < q[:, k]).mean(axis=0) - tau), Z * se)

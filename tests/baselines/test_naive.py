@@ -101,9 +101,12 @@ def test_several_columns(monthly):
 
 
 def test_errors(monthly):
-    with pytest.raises(ValueError, match="seasonal_period must be a positive integer"):
+    with pytest.raises(
+        ValueError,
+        match=r"'seasonal_period' parameter of NaiveForecaster must be an int in the range \[1, inf\)",
+    ):
         NaiveForecaster(seasonal_period=0).fit(monthly)
-    with pytest.raises(TypeError, match="drift must be True or False"):
+    with pytest.raises(TypeError, match="'drift' parameter of NaiveForecaster must be an instance of 'bool'"):
         NaiveForecaster(drift="yes").fit(monthly)
     with pytest.raises(ValueError, match="needs at least 13"):
         NaiveForecaster(seasonal_period=12).fit(monthly)
@@ -114,3 +117,13 @@ def test_errors(monthly):
 def test_clone():
     f = NaiveForecaster(seasonal_period=7, drift=True)
     assert clone(f).get_params() == {"seasonal_period": 7, "drift": True}
+
+
+def test_quantiles_from_the_residual_variance_by_hand():
+    y = pd.Series([1.0, 2.0, 4.0, 7.0])
+    q = NaiveForecaster().fit(y).predict_quantiles(3, quantiles=(0.1, 0.5, 0.95))
+    sigma = np.sqrt((1 + 4 + 9) / 3)  # differences 1, 2, 3
+    for level in (0.1, 0.5, 0.95):
+        expect = 7.0 + norm.ppf(level) * sigma * np.sqrt([1.0, 2.0, 3.0])
+        np.testing.assert_allclose(q[level].to_numpy(), expect, rtol=1e-12)
+    assert list(q.index) == [4, 5, 6]

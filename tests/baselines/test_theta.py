@@ -110,3 +110,16 @@ def test_bad_parameters(kwargs, error, match):
 def test_constant_series_is_refused():
     with pytest.raises(ValueError, match="non-constant"):
         ThetaForecaster().fit(pd.Series(np.ones(30)))
+
+
+def test_quantiles_are_statsmodels_interval_ends():
+    y = _monthly(seasonal=True)
+    f = ThetaForecaster(seasonal_period=12).fit(y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = ThetaModel(y.to_numpy(), period=12).fit()
+        pi = ref.prediction_intervals(12, alpha=0.2)
+    q = f.predict_quantiles(12, quantiles=(0.1, 0.5, 0.9))
+    np.testing.assert_allclose(q[0.1].to_numpy(), pi["lower"], rtol=1e-10)
+    np.testing.assert_allclose(q[0.9].to_numpy(), pi["upper"], rtol=1e-10)
+    np.testing.assert_allclose(q[0.5].to_numpy(), ref.forecast(12), rtol=1e-12)

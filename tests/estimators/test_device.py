@@ -91,7 +91,7 @@ def test_resolve_device_rule(no_gpu, monkeypatch):
     # with CUDA available (a GPU, or the simulator enabled explicitly) both mean CUDA
     import tsrnn.kernels as kernels
 
-    monkeypatch.setattr(kernels, "_cuda_problem", lambda: None)
+    monkeypatch.setattr(kernels, "cuda_diagnosis", lambda: kernels.CudaDiagnosis(None))
     assert nn.resolve_device("auto") == "cuda" and nn.resolve_device("cuda") == "cuda"
 
 

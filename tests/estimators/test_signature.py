@@ -43,7 +43,10 @@ def test_every_estimator_has_the_table_signature(cls):
     # table's names as keyword-only parameters with the table's defaults.
     params = list(inspect.signature(cls).parameters.values())
     names = [p.name for p in params]
-    assert names == LEADING[cls] + list(BaseRecurrent._parameters)
+    family = _BaseRecurrentRegressor if issubclass(cls, _BaseRecurrentRegressor) else BaseRecurrent
+    assert names == LEADING[cls] + list(family._parameters)
+    # the shared table first, in its order; a family only appends its own parameters
+    assert names[len(LEADING[cls]) :][: len(BaseRecurrent._parameters)] == list(BaseRecurrent._parameters)
     for p in params:
         expected = (
             inspect.Parameter.POSITIONAL_OR_KEYWORD
@@ -63,21 +66,21 @@ def test_every_parameter_is_documented_in_table_order():
 
 
 def test_a_new_parameter_is_one_row():
-    class WithLoss(_BaseRecurrentRegressor):
+    class WithOption(_BaseRecurrentRegressor):
         _cell = "gru"
         _parameters: ClassVar[dict] = {
             **_BaseRecurrentRegressor._parameters,
-            "loss": Parameter("squared", [StrOptions({"squared"})]),
+            "option": Parameter("a", [StrOptions({"a"})]),
         }
 
-    est = WithLoss(hidden_size=4)
-    assert est.get_params()["loss"] == "squared"
-    assert clone(est.set_params(loss="squared")).get_params()["hidden_size"] == 4
+    est = WithOption(hidden_size=4)
+    assert est.get_params()["option"] == "a"
+    assert clone(est.set_params(option="a")).get_params()["hidden_size"] == 4
     X = np.random.default_rng(0).normal(size=(20, 3))
-    with pytest.raises(InvalidParameterError, match="'loss' parameter"):
-        WithLoss(loss="absolute").fit(X, X[:, 0])
+    with pytest.raises(InvalidParameterError, match="'option' parameter"):
+        WithOption(option="b").fit(X, X[:, 0])
     # The original classes are not changed by the subclass.
-    assert "loss" not in RecurrentRegressor().get_params()
+    assert "option" not in RecurrentRegressor().get_params()
 
 
 def test_init_only_stores_and_refuses_unknown_or_extra_positional_arguments():

@@ -41,6 +41,12 @@ INSTANCES = [
     LSTMClassifier(**CHEAP),
     GRUClassifier(**CHEAP),
     RNNClassifier(**CHEAP),
+    # every loss other than the default squared error
+    RecurrentRegressor(loss="absolute_error", **CHEAP),
+    RecurrentRegressor(loss="huber", huber_delta=0.5, **CHEAP),
+    RecurrentRegressor(loss="quantile", quantiles=(0.1, 0.5, 0.9), **CHEAP),
+    RecurrentRegressor(loss="gaussian", **CHEAP),
+    RecurrentRegressor(loss="student_t", **CHEAP),
 ]
 
 

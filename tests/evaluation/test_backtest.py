@@ -64,6 +64,10 @@ def test_windows_cutoffs_and_alignment(y):
         "y_pred",
         "lower",
         "upper",
+        "q0.05",
+        "q0.5",
+        "q0.95",
+        "nominal_coverage",
         "mase_scale",
         "fit_time",
         "predict_time",
@@ -91,14 +95,30 @@ def test_windows_cutoffs_and_alignment(y):
         (2, [30, 30, 34, 34, 38], [0, 1, 0, 1, 0]),
     ],
 )
-def test_refit_schedule(y, refit, fits, updates):
-    res = backtest(Probe(), y, horizon=2, n_windows=5, refit=refit)
+def test_refit_schedule(y, refit, fits, updates, monkeypatch):
+    # A fake clock that only fit (10 s) and update (1 s) move: the reported fit time of a
+    # window is the time of what ran there.
+    clock = [0.0]
+    monkeypatch.setattr("tsrnn.evaluation._backtest.time.perf_counter", lambda: clock[0])
+
+    class Timed(Probe):
+        def _fit(self, values, X):
+            clock[0] += 10.0
+            super()._fit(values, X)
+
+        def _update(self, values, X):
+            clock[0] += 1.0
+            super()._update(values, X)
+
+    res = backtest(Timed(), y, horizon=2, n_windows=5, refit=refit)
     first = res[res["step_ahead"] == 1].sort_values("window")
     second = res[res["step_ahead"] == 2].sort_values("window")
     assert first["y_pred"].tolist() == fits
     assert second["y_pred"].tolist() == updates
     # Windows that only updated report the update's time as their fit time.
-    assert (res["fit_time"] >= 0).all()
+    expected = [1.0 if n else 10.0 for n in updates]
+    assert first["fit_time"].tolist() == expected
+    assert (first["predict_time"] == 0.0).all()
 
 
 def test_parallel_gives_the_same_forecasts(y):
@@ -172,6 +192,8 @@ def test_compare_ranks_by_mase_and_matches_the_results(y):
         "smape",
         "coverage",
         "width",
+        "crps",
+        "winkler",
         "fit_time",
         "predict_time",
         "n_windows",
@@ -189,7 +211,11 @@ def test_compare_ranks_by_mase_and_matches_the_results(y):
         assert summary.loc[model, "mase"] == pytest.approx(per_window_mase.mean())
     assert np.isnan(summary.loc["Probe", "coverage"])  # Probe has no intervals
     assert np.isnan(summary.loc["Probe", "width"])
-    assert summary.loc["naive", "coverage"] >= 0
+    naive = results[results["model"] == "naive"]
+    inside = (naive["lower"] <= naive["y_true"]) & (naive["y_true"] <= naive["upper"])
+    assert summary.loc["naive", "coverage"] == pytest.approx(inside.groupby(naive["window"]).mean().mean())
+    width = (naive["upper"] - naive["lower"]).groupby(naive["window"]).mean().mean()
+    assert summary.loc["naive", "width"] == pytest.approx(width)
     assert summary.attrs["horizon"] == 3 and summary.attrs["seasonal_period"] is None
 
 
@@ -235,11 +261,20 @@ def test_compare_default_horizon_and_season():
     assert default_model_names(None) == ["naive", "arima", "ets", "theta", "hmm", "rnn", "lstm", "gru"]
 
 
+@pytest.mark.slow
 def test_compare_defaults_run_the_baselines_and_the_recurrent_family():
     """forecasters=None: every default model runs (yearly data: no seasonal naive)."""
     y = datasets.load("sunspots").iloc[-100:]
-    summary = compare(y, horizon=3, n_windows=1)
+    summary, results = compare(y, horizon=3, n_windows=1, return_results=True)
     assert set(summary.index) == {"naive", "arima", "ets", "theta", "hmm", "rnn", "lstm", "gru"}
+    truth = y.to_numpy()[-3:]
+    for model, g in results.groupby("model"):
+        np.testing.assert_array_equal(g["y_true"].to_numpy(), truth)
+        # the table's MAE is the mean absolute error of that model's forecasts, by hand
+        assert summary.loc[model, "mae"] == pytest.approx(np.mean(np.abs(truth - g["y_pred"].to_numpy())))
+    # the naive forecast repeats the last observation before the origin
+    naive = results[results["model"] == "naive"]["y_pred"].to_numpy()
+    np.testing.assert_array_equal(naive, np.full(3, y.to_numpy()[-4]))
 
 
 def test_registry_builds_fresh_forecasters():
@@ -269,3 +304,62 @@ def test_compare_gives_exogenous_columns_only_to_models_that_use_them():
     )  # fmt: skip
     assert summary.attrs["failed"] == {}
     assert summary.index[0] == "regression" and summary.loc["regression", "mase"] < 0.1
+
+
+def test_backtest_records_quantiles_and_summary_scores_them(y):
+    from scipy.stats import norm
+
+    from tsrnn.evaluation import metrics
+
+    res = backtest(NaiveForecaster(), y, horizon=3, n_windows=2, coverage=0.8, quantiles=(0.1, 0.5, 0.75))
+    assert [c for c in res.columns if c.startswith("q")] == ["q0.1", "q0.5", "q0.75"]
+    for _, g in res.groupby("window"):
+        start = y.index.get_loc(g["timestamp"].iloc[0])
+        train = y.to_numpy()[:start]
+        sigma = np.sqrt(np.mean(np.diff(train) ** 2))
+        for level in (0.1, 0.5, 0.75):
+            expect = train[-1] + norm.ppf(level) * sigma * np.sqrt([1, 2, 3])
+            np.testing.assert_allclose(g[f"q{level:g}"], expect, rtol=1e-12)
+    summary = metrics.summarize(res)
+    per_window = [
+        (
+            2
+            * np.mean(
+                [
+                    np.maximum(t * (g.y_true - g[f"q{t:g}"]), (t - 1) * (g.y_true - g[f"q{t:g}"]))
+                    for t in (0.1, 0.5, 0.75)
+                ]
+            ),
+            np.mean(
+                g.upper
+                - g.lower
+                + 10 * (np.maximum(g.lower - g.y_true, 0) + np.maximum(g.y_true - g.upper, 0))
+            ),
+        )
+        for _, g in res.groupby("window")
+    ]
+    assert summary.loc["NaiveForecaster", "crps"] == pytest.approx(np.mean([c for c, _ in per_window]))
+    assert summary.loc["NaiveForecaster", "winkler"] == pytest.approx(np.mean([w for _, w in per_window]))
+    assert (res["nominal_coverage"] == 0.8).all()
+    none = backtest(NaiveForecaster(), y, horizon=3, n_windows=2, quantiles=())
+    assert not [c for c in none.columns if c.startswith("q")]
+    assert np.isnan(metrics.summarize(none).loc["NaiveForecaster", "crps"])
+
+
+def test_forecast_figure_shades_the_quantile_fan(y):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from tsrnn.evaluation._report import plot_forecasts
+
+    res = backtest(NaiveForecaster(), y, horizon=3, n_windows=1, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95))
+    fig = plot_forecasts(res, y, coverage=0.9)
+    ax = fig.axes[0]
+    bands = list(ax.collections)
+    assert len(bands) == 2  # the 90 % and the 50 % central bands
+    # the outer band spans the recorded 5 % and 95 % quantiles
+    outer = bands[0].get_paths()[0].vertices[:, 1]
+    assert outer.min() == pytest.approx(res["q0.05"].min()) and outer.max() == pytest.approx(
+        res["q0.95"].max()
+    )
+    assert "quantile fan (90%, 50% central)" in fig._suptitle.get_text()

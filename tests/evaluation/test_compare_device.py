@@ -60,3 +60,49 @@ def test_cli_prints_the_training_device(tmp_path, capsys, no_gpu, y):
     # without recurrent models there is no device line
     assert main([*args[:-1], "naive"]) == 0
     assert "device:" not in capsys.readouterr().out
+
+
+def test_device_reaches_a_default_estimator_and_a_per_series_forecaster(y):
+    from tsrnn.estimators import find_recurrent, with_device
+    from tsrnn.forecasting import PerSeriesForecaster
+
+    default = Forecaster(window=6)
+    per_series = PerSeriesForecaster(Forecaster(GRURegressor(hidden_size=3), window=6))
+    nested_default = PerSeriesForecaster(Forecaster(window=6))
+    assert list(find_recurrent(default)) == ["estimator"]
+    assert list(find_recurrent(per_series)) == ["forecaster__estimator"]
+    assert list(find_recurrent(nested_default)) == ["forecaster__estimator"]
+    assert find_recurrent(NaiveForecaster()) == {}
+    for model in (default, per_series, nested_default):
+        moved = with_device(model, "reference")
+        assert moved is not model  # a clone: the caller's model is left alone
+        (est,) = find_recurrent(moved).values()
+        assert est.device == "reference"
+        (original,) = find_recurrent(model).values()
+        assert original.device == "cpu"
+    # The default made explicit is the default: same class and parameters but the device.
+    explicit = find_recurrent(with_device(default, "reference"))["estimator"]
+    assert explicit.get_params() == {
+        **find_recurrent(default)["estimator"].get_params(),
+        "device": "reference",
+    }
+    assert with_device(per_series, "cpu") is per_series  # nothing to change
+
+
+def test_compare_applies_the_device_to_every_recurrent_model(no_gpu):
+    from tsrnn.estimators import find_recurrent
+    from tsrnn.evaluation._compare import training_devices
+    from tsrnn.forecasting import PerSeriesForecaster
+
+    models = {
+        "naive": NaiveForecaster(),
+        "default": Forecaster(window=6),
+        "per_series": PerSeriesForecaster(Forecaster(GRURegressor(hidden_size=3), window=6)),
+    }
+    moved, devices = training_devices(models, "reference")
+    assert devices == {"default": "reference", "per_series": "reference"}
+    assert moved["naive"] is models["naive"]
+    for name in ("default", "per_series"):
+        assert [e.device for e in find_recurrent(moved[name]).values()] == ["reference"]
+    _, kept = training_devices(models)  # None: each model keeps its own device
+    assert kept == {"default": "cpu", "per_series": "cpu"}

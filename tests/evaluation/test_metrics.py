@@ -98,3 +98,45 @@ def test_summarize_averages_window_metrics():
 )
 def test_infer_seasonal_period(index, expected):
     assert infer_seasonal_period(index) == expected
+
+
+def test_pinball_loss_matches_scikit_learn():
+    from sklearn.metrics import mean_pinball_loss
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=50)
+    levels = [0.1, 0.5, 0.8]
+    q = y[:, None] + rng.normal(size=(50, 3))
+    expect = np.mean([mean_pinball_loss(y, q[:, k], alpha=a) for k, a in enumerate(levels)])
+    assert metrics.pinball_loss(y, q, levels) == pytest.approx(expect, rel=1e-12)
+    with pytest.raises(ValueError, match="3 probabilities"):
+        metrics.pinball_loss(y, q, [0.1, 0.5])
+
+
+def test_crps_agrees_with_numerical_integration():
+    from scipy import integrate, stats
+
+    y, mu, sd = 0.7, -0.2, 1.3
+    exact, _ = integrate.quad(lambda x: (stats.norm.cdf(x, mu, sd) - (x >= y)) ** 2, -30, 30, points=[y])
+    assert metrics.gaussian_crps(y, mu, sd) == pytest.approx(exact, rel=1e-7)
+    levels = (np.arange(2000) + 0.5) / 2000
+    q = stats.norm.ppf(levels, mu, sd)
+    assert metrics.crps_from_quantiles(np.array(y), q, levels) == pytest.approx(exact, rel=2e-3)
+    draws = stats.norm.rvs(mu, sd, size=200_000, random_state=np.random.default_rng(1))
+    assert metrics.crps_from_samples(np.array(y), draws) == pytest.approx(exact, rel=1e-2)
+
+
+def test_crps_from_samples_equals_the_pairwise_energy_form():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(4, 9))
+    y = rng.normal(size=4)
+    pair = np.abs(x[:, :, None] - x[:, None, :]).mean(axis=(1, 2))
+    brute = np.mean(np.abs(x - y[:, None]).mean(axis=1) - 0.5 * pair)
+    assert metrics.crps_from_samples(y, x) == pytest.approx(brute, rel=1e-12)
+
+
+def test_winkler_score_by_hand():
+    # 80 % intervals, alpha = 0.2, penalty 2 / alpha = 10 per unit outside
+    y = [0.0, 5.0, -3.0]
+    lower, upper = [-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]
+    assert metrics.winkler_score(y, lower, upper, 0.8) == pytest.approx((2 + (2 + 40) + (2 + 20)) / 3)

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NAMES = ("gradient_flow", "memory", "clipping", "convergence", "cost")
 
 
+@pytest.mark.slow
 def test_experiment_all_quick_writes_every_file(tmp_path, capsys):
     out = tmp_path / "exp"
     code = main(["experiment", "all", "--out", str(out), "--quick", "--jobs", "1", "--no-progress"])

@@ -46,6 +46,7 @@ def test_test_error_and_empirical_baseline_recomputed_from_the_trained_model():
     assert not np.array_equal(initial, params)  # it trained
 
 
+@pytest.mark.slow
 def test_gru_learns_the_adding_problem_at_a_short_lag():
     # A real learning check: a working pipeline solves lag 10 within a few epochs.
     frame = long_memory(

@@ -346,3 +346,36 @@ def test_sklearn_clone_and_params():
     f = LastValue(freq="D")
     g = clone(f)
     assert g.get_params() == {"freq": "D"} and g is not f
+
+
+# -- parameter rules as data, checked in fit without side effects --------------------------------
+
+
+def _forecasters():
+    from sklearn.linear_model import Ridge
+
+    from tsrnn import ARIMAForecaster, Forecaster, HMMForecaster, NaiveForecaster, PerSeriesForecaster
+
+    return [
+        (Forecaster(Ridge(), window=3), {"window": 0}),
+        (NaiveForecaster(), {"drift": "yes"}),
+        (ARIMAForecaster(), {"order": (1, -1, 0)}),
+        (ARIMAForecaster(), {"seasonal_order": (1, 0, 0, 1)}),
+        (HMMForecaster(), {"k_regimes": 1}),
+        (PerSeriesForecaster(NaiveForecaster()), {"n_jobs": "many"}),
+        (PerSeriesForecaster(NaiveForecaster()), {"forecaster": object()}),
+    ]
+
+
+@pytest.mark.parametrize("index", range(7))
+def test_every_forecaster_declares_its_parameter_rules_and_checks_them_in_fit_only(index):
+    forecaster, bad = _forecasters()[index]
+    cls = type(forecaster)
+    assert set(cls._parameter_constraints) == set(cls._get_param_names())
+    forecaster.set_params(**bad)  # __init__ and set_params store, never check
+    before = dict(vars(forecaster))
+    y = pd.Series(np.sin(np.arange(40.0)))
+    with pytest.raises((ValueError, TypeError)):
+        forecaster.fit(y)
+    assert vars(forecaster).keys() == before.keys()  # a refused fit sets nothing
+    assert all(vars(forecaster)[k] is v for k, v in before.items())

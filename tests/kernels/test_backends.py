@@ -39,8 +39,8 @@ def test_missing_numba_cuda_names_the_install_command(monkeypatch):
         assert "NUMBA_ENABLE_CUDASIM=1" in str(info.value)
 
 
+@pytest.mark.numba_cuda
 def test_missing_gpu_names_the_simulator(monkeypatch):
-    pytest.importorskip("numba_cuda")
     from numba import cuda
 
     monkeypatch.setattr(cuda, "is_available", lambda: False)

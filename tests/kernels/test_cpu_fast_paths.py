@@ -237,7 +237,7 @@ def test_backend_without_inference_kernel_gets_an_adapter(monkeypatch):
         setattr(fake, f"{cell}_forward", getattr(reference, f"{cell}_forward"))
         setattr(fake, f"{cell}_backward", getattr(reference, f"{cell}_backward"))
     monkeypatch.setitem(sys.modules, "tsrnn_fake_backend", fake)
-    monkeypatch.setitem(kernels._BACKEND_MODULES, "fake", "tsrnn_fake_backend")
+    monkeypatch.setitem(kernels.BACKENDS, "fake", "tsrnn_fake_backend")
     for cell in ("lstm", "gru"):
         weights, x, h0, c0, *_ = make_problem(cell, (3, 4, 2, 5), np.float64, seed=2)
         expected_out, expected_state, _ = F.forward(cell, x, weights, h0, c0, device="reference")
@@ -251,17 +251,25 @@ def test_backend_without_inference_kernel_gets_an_adapter(monkeypatch):
 
 
 def test_openmp_threads_sleep_while_waiting_unless_the_user_chose():
-    """OMP_WAIT_POLICY=passive is set before Numba's OpenMP threads start (fresh interpreters)."""
+    """Numba's OpenMP threads start with OMP_WAIT_POLICY=passive unless the user set a policy,
+    and the process environment is left as the user had it (fresh interpreters)."""
     import os
     import subprocess
     import sys
 
     code = (
-        "import os, numpy as np; from tsrnn import functional as F; "
-        "w = F.init_weights('gru', 1, 4); F.forward('gru', np.zeros((64, 2, 1), np.float32), w); "
-        "print(os.environ['OMP_WAIT_POLICY'])"
+        "import os, numpy as np\n"
+        "from numba.np.ufunc import parallel\n"
+        "launch, seen = parallel._launch_threads, []\n"
+        "def spy():\n"
+        "    seen.append(os.environ.get('OMP_WAIT_POLICY'))\n"
+        "    launch()\n"
+        "parallel._launch_threads = spy\n"
+        "from tsrnn import functional as F\n"
+        "w = F.init_weights('gru', 1, 4); F.forward('gru', np.zeros((64, 2, 1), np.float32), w)\n"
+        "print(seen[0], os.environ.get('OMP_WAIT_POLICY'))\n"
     )
-    for preset, expected in ((None, "passive"), ("active", "active")):
+    for preset, expected in ((None, "passive None"), ("active", "active active")):
         env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
         if preset is not None:
             env["OMP_WAIT_POLICY"] = preset

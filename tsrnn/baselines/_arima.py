@@ -4,79 +4,31 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
+from scipy.stats import norm
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._validation import check_choice, check_non_negative_int, check_positive_int, check_probability
-from ..forecasting._base import BaseForecaster
+from .._state import (
+    check_array,
+    check_choice,
+    check_int,
+    estimator_state,
+    fail,
+    register,
+    reserve,
+    restore_estimator_state,
+)
+from .._stattests import select_differencing, select_seasonal_differencing
+from .._validation import check_non_negative_int
+from ..forecasting import BaseForecaster
 from ._common import single_threaded_blas
 
 __all__ = ["ARIMAForecaster", "select_differencing", "select_seasonal_differencing"]
 
 _FIT_ERRORS = (np.linalg.LinAlgError, ValueError, FloatingPointError, OverflowError, IndexError)
-
-
-def _needs_difference(x: np.ndarray, test: str, alpha: float) -> bool:
-    """Whether a unit-root test says ``x`` should be differenced once more."""
-    from statsmodels.tsa.stattools import adfuller, kpss
-
-    n = x.shape[0]
-    if n < 10 or np.ptp(x) == 0.0:
-        return False
-    with warnings.catch_warnings():
-        # kpss warns when the p-value lies outside its table (reported as 0.01 or 0.1): fine here.
-        warnings.simplefilter("ignore")
-        if test == "kpss":
-            # Null: stationary. Bandwidth as R's tseries::kpss.test(lshort=TRUE), used by auto.arima.
-            nlags = max(1, int(4 * (n / 100) ** 0.25))
-            stat, p_value, _, critical = kpss(x, regression="c", nlags=nlags)
-            # The p-value is interpolated in a table and clipped to [0.01, 0.1], so "p < 0.01" can
-            # never hold: at a tabulated level compare the statistic with its critical value.
-            level = f"{alpha * 100:g}%"
-            return bool(stat > critical[level]) if level in critical else bool(p_value < alpha)
-        # Null: unit root.
-        return bool(adfuller(x, autolag="AIC")[1] > alpha)
-
-
-def select_differencing(y, max_d: int = 2, test: str = "kpss", alpha: float = 0.05) -> int:
-    """Number of differences ``d`` chosen by repeated unit-root tests (as ``forecast::ndiffs``).
-
-    Difference while the test rejects stationarity (KPSS: p-value < ``alpha``) or fails to
-    reject a unit root (ADF: p-value > ``alpha``), at most ``max_d`` times.
-    """
-    x = np.asarray(y, dtype=np.float64)
-    d = 0
-    while d < max_d and _needs_difference(x, test, alpha):
-        x = np.diff(x)
-        d += 1
-    return d
-
-
-def _seasonal_strength(x: np.ndarray, m: int) -> float:
-    """``max(0, 1 - Var(R) / Var(S + R))`` from an STL decomposition (Wang, Smith & Hyndman 2006)."""
-    from statsmodels.tsa.seasonal import STL
-
-    res = STL(x, period=m, robust=False).fit()
-    var_sr = np.var(res.seasonal + res.resid)
-    if var_sr == 0.0:
-        return 0.0
-    return float(max(0.0, 1.0 - np.var(res.resid) / var_sr))
-
-
-def select_seasonal_differencing(y, m: int, max_D: int = 1, threshold: float = 0.64) -> int:
-    """Seasonal differences ``D``: difference while the STL seasonal strength exceeds ``threshold``.
-
-    This is the default rule of ``forecast::nsdiffs`` (and so of ``auto.arima``). Series with
-    fewer than two full seasons are never seasonally differenced.
-    """
-    x = np.asarray(y, dtype=np.float64)
-    D = 0
-    while D < max_D and x.shape[0] >= 2 * m + 1 and np.ptp(x) > 0.0:
-        if _seasonal_strength(x, m) <= threshold:
-            break
-        x = x[m:] - x[:-m]
-        D += 1
-    return D
 
 
 def _check_order(value, name: str, length: int) -> tuple[int, ...]:
@@ -196,32 +148,38 @@ class ARIMAForecaster(BaseForecaster):
 
     # -- validation -----------------------------------------------------------------------------
 
+    _parameter_constraints: ClassVar[dict] = {
+        "order": [tuple, list, None],
+        "seasonal_order": [tuple, list, None],
+        "seasonal_period": [Interval(Integral, 1, None, closed="left"), None],
+        "trend": [StrOptions({"n", "c"}), None],
+        "information_criterion": [StrOptions({"aicc", "aic", "bic"})],
+        "stepwise": ["boolean"],
+        **{
+            name: [Interval(Integral, 0, None, closed="left")]
+            for name in ("max_p", "max_q", "max_d", "max_P", "max_Q", "max_D")
+        },
+        "test": [StrOptions({"kpss", "adf"})],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "max_models": [Interval(Integral, 1, None, closed="left")],
+        "maxiter": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def _orders(self) -> tuple:
+        """``(order, seasonal_order, m)`` as tuples of ints (``None`` when not fixed)."""
+        order = None if self.order is None else _check_order(self.order, "order", 3)
+        sorder = (
+            None if self.seasonal_order is None else _check_order(self.seasonal_order, "seasonal_order", 4)
+        )
+        if sorder is not None and any(sorder[:3]) and sorder[3] < 2:
+            raise ValueError(
+                f"seasonal_order={self.seasonal_order!r} has seasonal terms but a period m < 2; "
+                "give the season length as the fourth entry, e.g. (1, 0, 0, 12)."
+            )
+        return order, sorder, 1 if self.seasonal_period is None else int(self.seasonal_period)
+
     def _check_params(self) -> None:
-        self._order = None if self.order is None else _check_order(self.order, "order", 3)
-        if self.seasonal_order is None:
-            self._sorder = None
-        else:
-            self._sorder = _check_order(self.seasonal_order, "seasonal_order", 4)
-            if any(self._sorder[:3]) and self._sorder[3] < 2:
-                raise ValueError(
-                    f"seasonal_order={self.seasonal_order!r} has seasonal terms but a period m < 2; "
-                    "give the season length as the fourth entry, e.g. (1, 0, 0, 12)."
-                )
-        if self.seasonal_period is None:
-            self._m = 1
-        else:
-            self._m = check_positive_int(self.seasonal_period, "seasonal_period")
-        if self.trend is not None:
-            check_choice(self.trend, "trend", ("n", "c"))
-        check_choice(self.information_criterion, "information_criterion", ("aicc", "aic", "bic"))
-        check_choice(self.test, "test", ("kpss", "adf"))
-        check_probability(self.alpha, "alpha")
-        for name in ("max_p", "max_q", "max_d", "max_P", "max_Q", "max_D"):
-            check_non_negative_int(getattr(self, name), name)
-        check_positive_int(self.max_models, "max_models")
-        check_positive_int(self.maxiter, "maxiter")
-        if not isinstance(self.stepwise, (bool, np.bool_)):
-            raise TypeError(f"stepwise must be True or False, got {self.stepwise!r}.")
+        self._orders()
 
     # -- fitting --------------------------------------------------------------------------------
 
@@ -374,7 +332,7 @@ class ARIMAForecaster(BaseForecaster):
         return res, (p, d, q), sorder, trend, ic, len(tried)
 
     def _fit(self, values: np.ndarray, X) -> None:
-        self._check_params()
+        self._order, self._sorder, self._m = self._orders()
         with single_threaded_blas():
             fits = [self._fit_one(values[:, j], X) for j in range(values.shape[1])]
         self._results = [f[0] for f in fits]
@@ -405,8 +363,120 @@ class ARIMAForecaster(BaseForecaster):
             upper.append(ci[:, 1])
         return np.column_stack(lower), np.column_stack(upper)
 
+    def _predict_quantiles(self, horizon: int, levels: np.ndarray, X) -> np.ndarray:
+        # statsmodels' Gaussian forecast distribution: mean +- z * (standard error of the forecast)
+        z = norm.ppf(levels)
+        out = []
+        for r in self._results:
+            with single_threaded_blas():
+                fc = r.get_forecast(horizon, exog=X)
+                mean, se = np.asarray(fc.predicted_mean), np.asarray(fc.se_mean)
+            out.append(mean[:, None] + se[:, None] * z)
+        return np.stack(out, axis=1)
+
     def _update(self, values: np.ndarray, X) -> None:
         with warnings.catch_warnings(), single_threaded_blas():
             warnings.simplefilter("ignore")
             self._results = [r.append(values[:, j], exog=X, refit=False) for j, r in enumerate(self._results)]
         self._publish_results()
+
+    # -- persisted state (see tsrnn._state) ----------------------------------------------------
+    # The statsmodels results are not stored: each column's model specification, data and
+    # fitted parameters are, and the results are rebuilt with SARIMAX(...).smooth(params), the
+    # call that ends statsmodels' own fit.
+
+    _FITTED_STATE = (
+        "target_info_",
+        "n_series_",
+        "exog_columns_",
+        "order_",
+        "seasonal_order_",
+        "trend_",
+        "ic_",
+        "n_models_",
+        "_models",
+    )
+
+    def _get_state(self) -> dict:
+        if hasattr(self, "_results"):
+            self._models = [
+                {
+                    "endog": np.asarray(r.model.endog, dtype=np.float64)[:, 0],
+                    "exog": None if r.model.exog is None else np.asarray(r.model.exog, dtype=np.float64),
+                    "order": tuple(int(v) for v in r.model.order),
+                    "seasonal_order": tuple(int(v) for v in r.model.seasonal_order),
+                    "trend": r.model.trend,
+                    "concentrate_scale": bool(r.model.concentrate_scale),
+                    "params": np.asarray(r.params, dtype=np.float64),
+                }
+                for r in self._results
+            ]
+        try:
+            return estimator_state(self, self._FITTED_STATE)
+        finally:
+            self.__dict__.pop("_models", None)
+
+    def _set_state(self, state: dict) -> None:
+        if not restore_estimator_state(self, state, self._FITTED_STATE):
+            return
+        models = self.__dict__.pop("_models")
+        m = check_int(self.n_series_, "ARIMAForecaster.n_series_", 1)
+        if not (isinstance(models, list) and len(models) == m):
+            fail("ARIMAForecaster", "does not hold one model per series")
+        p = 0 if self.exog_columns_ is None else len(self.exog_columns_)
+        n = len(self.target_info_.index)
+        specs = [_check_model_spec(spec, n, p, f"ARIMAForecaster model {j}") for j, spec in enumerate(models)]
+        self._order, self._sorder, self._m = self._orders()
+        self._results = [_rebuild(spec) for spec in specs]
+        self._publish_results()
+
+
+def _check_model_spec(spec, n: int, p: int, where: str) -> dict:
+    """Check one column's SARIMAX description, and charge its state space to the load budget."""
+    from .._state import check_keys
+
+    if not isinstance(spec, dict):
+        fail(where, "is not a mapping")
+    check_keys(
+        where, spec, ("endog", "exog", "order", "seasonal_order", "trend", "concentrate_scale", "params")
+    )
+    endog = check_array(spec["endog"], f"{where}.endog", (n,))
+    if p:
+        check_array(spec["exog"], f"{where}.exog", (n, p))
+    elif spec["exog"] is not None:
+        fail(f"{where}.exog", "is set but the forecaster has no exogenous columns")
+    order, sorder = spec["order"], spec["seasonal_order"]
+    if not (isinstance(order, tuple) and len(order) == 3 and isinstance(sorder, tuple) and len(sorder) == 4):
+        fail(where, "order / seasonal_order are not tuples of 3 and 4 integers")
+    o = [check_int(v, f"{where}.order", 0, n) for v in order]
+    so = [check_int(v, f"{where}.seasonal_order", 0, n) for v in sorder]
+    check_choice(spec["trend"], f"{where}.trend", ("n", "c"))
+    if not isinstance(spec["concentrate_scale"], bool):
+        fail(f"{where}.concentrate_scale", "is not a bool")
+    # SARIMAX's state dimension; the smoother keeps a few (k x k) matrices per observation.
+    s = so[3]
+    k_states = o[1] + so[1] * s + max(o[0] + s * so[0], o[2] + s * so[2] + 1)
+    reserve(8.0 * (n + 1) * (k_states + 1) ** 2 * 8, where)
+    check_array(spec["params"], f"{where}.params", ndim=1)
+    return {**spec, "endog": endog}
+
+
+def _rebuild(spec: dict):
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    with warnings.catch_warnings(), single_threaded_blas():
+        warnings.simplefilter("ignore")
+        model = SARIMAX(
+            spec["endog"],
+            exog=spec["exog"],
+            order=spec["order"],
+            seasonal_order=spec["seasonal_order"],
+            trend=spec["trend"],
+            concentrate_scale=spec["concentrate_scale"],
+        )
+        if model.k_params != len(spec["params"]):
+            fail("ARIMAForecaster", "the fitted parameters do not match the model")
+        return model.smooth(spec["params"])
+
+
+register(ARIMAForecaster)

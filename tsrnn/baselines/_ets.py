@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import warnings
+from numbers import Integral
+from typing import ClassVar
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._validation import check_bool, check_choice, check_positive_int
-from ..forecasting._base import BaseForecaster
+from .._state import (
+    check_array,
+    check_choice,
+    check_int,
+    check_keys,
+    estimator_state,
+    fail,
+    register,
+    reserve,
+    restore_estimator_state,
+)
+from ..forecasting import BaseForecaster
 from ._common import single_threaded_blas
 
 __all__ = ["ETSForecaster"]
@@ -79,13 +92,13 @@ def ets_candidates(
     return out
 
 
-def fit_ets(y: np.ndarray, spec: tuple, seasonal_period: int, maxiter: int):
-    """Fit one statsmodels ``ETSModel`` of ``spec = (error, trend, damped, seasonal)`` to ``y``."""
+def ets_model(y: np.ndarray, spec: tuple, seasonal_period: int | None):
+    """The statsmodels ``ETSModel`` of ``spec = (error, trend, damped, seasonal)`` on ``y``."""
     import pandas as pd
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     error, trend, damped, seasonal = spec
-    model = ETSModel(
+    return ETSModel(
         # A Series on a RangeIndex: statsmodels' out-of-sample get_prediction needs an index.
         pd.Series(y, index=pd.RangeIndex(y.shape[0])),
         error=error,
@@ -94,7 +107,16 @@ def fit_ets(y: np.ndarray, spec: tuple, seasonal_period: int, maxiter: int):
         seasonal=seasonal,
         seasonal_periods=seasonal_period if seasonal else None,
     )
-    return model.fit(disp=False, maxiter=maxiter)
+
+
+def fit_ets(y: np.ndarray, spec: tuple, seasonal_period: int, maxiter: int):
+    """Fit one statsmodels ``ETSModel`` of ``spec = (error, trend, damped, seasonal)`` to ``y``."""
+    return ets_model(y, spec, seasonal_period).fit(disp=False, maxiter=maxiter)
+
+
+def _spec_of(results) -> tuple:
+    m = results.model
+    return (m.error, m.trend, bool(m.damped_trend), m.seasonal)
 
 
 class ETSForecaster(BaseForecaster):
@@ -173,23 +195,30 @@ class ETSForecaster(BaseForecaster):
         self.n_simulations = n_simulations
         self.random_state = random_state
 
-    def _check_params(self) -> dict:
-        self._m = (
-            1 if self.seasonal_period is None else check_positive_int(self.seasonal_period, "seasonal_period")
-        )
-        check_choice(self.error, "error", ("auto", "add", "mul"))
-        check_choice(self.trend, "trend", ("auto", "none", "add"))
-        check_choice(self.seasonal, "seasonal", ("auto", "none", "add", "mul"))
-        if not (isinstance(self.damped_trend, str) and self.damped_trend == "auto"):
-            check_bool(self.damped_trend, "damped_trend")
-        check_positive_int(self.maxiter, "maxiter")
-        check_positive_int(self.n_simulations, "n_simulations")
-        if self.seasonal in ("add", "mul") and not 1 < self._m <= MAX_ETS_PERIOD:
+    _parameter_constraints: ClassVar[dict] = {
+        "seasonal_period": [Interval(Integral, 1, None, closed="left"), None],
+        "error": [StrOptions({"auto", "add", "mul"})],
+        "trend": [StrOptions({"auto", "none", "add"})],
+        "damped_trend": ["boolean", StrOptions({"auto"})],
+        "seasonal": [StrOptions({"auto", "none", "add", "mul"})],
+        "maxiter": [Interval(Integral, 1, None, closed="left")],
+        "n_simulations": [Interval(Integral, 1, None, closed="left")],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+    }
+
+    def _period(self) -> int:
+        return 1 if self.seasonal_period is None else int(self.seasonal_period)
+
+    def _check_params(self) -> None:
+        m = self._period()
+        if self.seasonal in ("add", "mul") and not 1 < m <= MAX_ETS_PERIOD:
             raise ValueError(
                 f"seasonal={self.seasonal!r} needs 1 < seasonal_period <= {MAX_ETS_PERIOD}, got "
                 f"seasonal_period={self.seasonal_period!r}; pass the season length (12 for monthly data) "
                 "or seasonal='auto'."
             )
+
+    def _restrictions(self) -> dict:
         auto = lambda v: None if (isinstance(v, str) and v == "auto") else v  # noqa: E731
         return {
             "error": auto(self.error),
@@ -233,7 +262,8 @@ class ETSForecaster(BaseForecaster):
         return best[2], best[1], best[0], len(candidates)
 
     def _fit(self, values: np.ndarray, X) -> None:
-        restrict = self._check_params()
+        self._m = self._period()
+        restrict = self._restrictions()
         with single_threaded_blas():
             fits = [self._fit_one(values[:, j], restrict) for j in range(values.shape[1])]
         self._results = [f[0] for f in fits]
@@ -268,24 +298,107 @@ class ETSForecaster(BaseForecaster):
             upper.append(np.asarray(frame["pi_upper"]))
         return np.column_stack(lower), np.column_stack(upper)
 
-    def _update(self, values: np.ndarray, X) -> None:
-        import pandas as pd
-        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+    def _predict_quantiles(self, horizon: int, levels: np.ndarray, X) -> np.ndarray:
+        out = []
+        for r in self._results:
+            n = r.model.nobs
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pred = r.get_prediction(
+                    start=n,
+                    end=n + horizon - 1,
+                    simulate_repetitions=self.n_simulations,
+                    rng=np.random.default_rng(self.random_state),
+                )
+                # level tau is an end of statsmodels' central interval with alpha = 2 min(tau,
+                # 1 - tau): Gaussian for the linear models, simulated quantiles for the others
+                ends = [
+                    np.asarray(pred.pred_int(alpha=2.0 * min(tau, 1.0 - tau)), dtype=np.float64)[
+                        :, 0 if tau < 0.5 else 1
+                    ]
+                    for tau in levels
+                ]
+            out.append(np.column_stack(ends))
+        return np.stack(out, axis=1)
 
+    def _update(self, values: np.ndarray, X) -> None:
         new = []
         for j, r in enumerate(self._results):
             old = r.model
             y = np.concatenate([np.asarray(old.endog).ravel(), values[:, j]])
-            model = ETSModel(
-                pd.Series(y, index=pd.RangeIndex(y.shape[0])),
-                error=old.error,
-                trend=old.trend,
-                damped_trend=old.damped_trend,
-                seasonal=old.seasonal,
-                seasonal_periods=old.seasonal_periods if old.seasonal else None,
-            )
+            model = ets_model(y, _spec_of(r), old.seasonal_periods)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 new.append(model.smooth(np.asarray(r.params)))
         self._results = new
         self._publish_results()
+
+    # -- persisted state (see tsrnn._state) ----------------------------------------------------
+    # Each column's specification, data and fitted parameters; the results are rebuilt with
+    # ETSModel(...).smooth(params), the call that ends statsmodels' own fit (and update()).
+
+    _FITTED_STATE = (
+        "target_info_",
+        "n_series_",
+        "exog_columns_",
+        "spec_",
+        "model_",
+        "aicc_",
+        "n_models_",
+        "_models",
+    )
+
+    def _get_state(self) -> dict:
+        if hasattr(self, "_results"):
+            self._models = [
+                {
+                    "endog": np.asarray(r.model.endog, dtype=np.float64).ravel(),
+                    "spec": _spec_of(r),
+                    "seasonal_periods": r.model.seasonal_periods if r.model.seasonal else None,
+                    "params": np.asarray(r.params, dtype=np.float64),
+                }
+                for r in self._results
+            ]
+        try:
+            return estimator_state(self, self._FITTED_STATE)
+        finally:
+            self.__dict__.pop("_models", None)
+
+    def _set_state(self, state: dict) -> None:
+        if not restore_estimator_state(self, state, self._FITTED_STATE):
+            return
+        models = self.__dict__.pop("_models")
+        m = check_int(self.n_series_, "ETSForecaster.n_series_", 1)
+        if not (isinstance(models, list) and len(models) == m) or self.exog_columns_ is not None:
+            fail("ETSForecaster", "does not hold one model per series")
+        n = len(self.target_info_.index)
+        self._m = self._period()
+        self._results = []
+        for j, spec in enumerate(models):
+            where = f"ETSForecaster model {j}"
+            if not isinstance(spec, dict):
+                fail(where, "is not a mapping")
+            check_keys(where, spec, ("endog", "spec", "seasonal_periods", "params"))
+            y = check_array(spec["endog"], f"{where}.endog", (n,))
+            kind = spec["spec"]
+            if not (isinstance(kind, tuple) and len(kind) == 4):
+                fail(f"{where}.spec", "is not (error, trend, damped, seasonal)")
+            check_choice(kind[0], f"{where}.error", ("add", "mul"))
+            check_choice(kind[1], f"{where}.trend", (None, "add"))
+            check_choice(kind[2], f"{where}.damped", (True, False))
+            check_choice(kind[3], f"{where}.seasonal", (None, "add", "mul"))
+            period = spec["seasonal_periods"]
+            if kind[3] is not None or period is not None:
+                period = check_int(period, f"{where}.seasonal_periods", 2, MAX_ETS_PERIOD)
+            params = check_array(spec["params"], f"{where}.params", ndim=1)
+            reserve(64.0 * (n + 1) * ((period or 1) + 3), where)  # the states at every step
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = ets_model(y, kind, period)
+                if model.k_params != params.shape[0]:
+                    fail(where, "the fitted parameters do not match the model")
+                self._results.append(model.smooth(params))
+        self._publish_results()
+
+
+register(ETSForecaster)

@@ -40,14 +40,17 @@ from __future__ import annotations
 import itertools
 import warnings
 from dataclasses import dataclass
+from numbers import Integral
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import ndtr
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._validation import check_bool, check_choice, check_non_negative_int, check_positive_int
-from ..forecasting._base import BaseForecaster
+from .._state import check_array, check_int, estimator_state, fail, register, reserve, restore_estimator_state
+from ..forecasting import BaseForecaster
 from ._common import single_threaded_blas
 
 __all__ = ["HMMForecaster", "MarkovARParams", "markov_ar_forecast"]
@@ -311,6 +314,19 @@ class HMMForecaster(BaseForecaster):
         Whether the optimiser reported convergence.
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        "k_regimes": [Interval(Integral, 2, None, closed="left")],
+        "order": [Interval(Integral, 1, None, closed="left")],
+        "switching_ar": ["boolean"],
+        "switching_variance": ["boolean"],
+        "trend": [StrOptions({"c", "n"})],
+        "em_iter": [Interval(Integral, 0, None, closed="left")],
+        "search_reps": [Interval(Integral, 0, None, closed="left")],
+        "maxiter": [Interval(Integral, 1, None, closed="left")],
+        "n_paths": [Interval(Integral, 1, None, closed="left")],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+    }
+
     def __init__(
         self,
         k_regimes: int = 2,
@@ -348,16 +364,7 @@ class HMMForecaster(BaseForecaster):
         )
 
     def _fit(self, values: np.ndarray, X) -> None:
-        k = check_positive_int(self.k_regimes, "k_regimes")
-        if k < 2:
-            raise ValueError(f"k_regimes must be at least 2 for a regime-switching model, got {k}.")
-        p = check_positive_int(self.order, "order")
-        check_choice(self.trend, "trend", ("c", "n"))
-        check_bool(self.switching_variance, "switching_variance")
-        check_non_negative_int(self.em_iter, "em_iter")
-        check_non_negative_int(self.search_reps, "search_reps")
-        check_positive_int(self.maxiter, "maxiter")
-        check_positive_int(self.n_paths, "n_paths")
+        k, p = int(self.k_regimes), int(self.order)
         n = values.shape[0]
         n_min = max(3 * (p + 1) * k, 20)
         if n < n_min:
@@ -484,6 +491,11 @@ class HMMForecaster(BaseForecaster):
             np.column_stack([f["quantiles"][1] for f in fc]),
         )
 
+    def _predict_quantiles(self, horizon: int, levels: np.ndarray, X) -> np.ndarray:
+        # quantiles of the predictive Gaussian mixture over regime paths, (K, H) per series
+        fc = self._forecast(horizon, quantiles=tuple(float(v) for v in levels))
+        return np.stack([f["quantiles"].T for f in fc], axis=1)
+
     def _update(self, values: np.ndarray, X) -> None:
         for j, res in enumerate(self._results):
             self._history[j] = np.concatenate([self._history[j], values[:, j]])
@@ -492,3 +504,66 @@ class HMMForecaster(BaseForecaster):
                 warnings.simplefilter("ignore")
                 self._results[j] = model.smooth(res.params)
         self._publish()
+
+    # -- persisted state (see tsrnn._state) ----------------------------------------------------
+    # The statsmodels results are not stored: each column's data, standardisation and fitted
+    # parameters are, and the results are rebuilt with MarkovAutoregression(...).smooth(params),
+    # the call that ends statsmodels' own fit (and that update() uses).
+
+    _FITTED_STATE = (
+        "target_info_",
+        "n_series_",
+        "exog_columns_",
+        "converged_",
+        "center_",
+        "scale_",
+        "_history",
+        "_center",
+        "_scale",
+        "_fitted_params",
+    )
+
+    def _get_state(self) -> dict:
+        if hasattr(self, "_results"):
+            self._fitted_params = [np.asarray(r.params, dtype=np.float64) for r in self._results]
+        try:
+            return estimator_state(self, self._FITTED_STATE)
+        finally:
+            self.__dict__.pop("_fitted_params", None)
+
+    def _set_state(self, state: dict) -> None:
+        if not restore_estimator_state(self, state, self._FITTED_STATE):
+            return
+        fitted = self.__dict__.pop("_fitted_params")
+        m = check_int(self.n_series_, "HMMForecaster.n_series_", 1)
+        n = len(self.target_info_.index)
+        for name in ("_history", "_center", "_scale"):
+            if not (isinstance(getattr(self, name), list) and len(getattr(self, name)) == m):
+                fail(f"HMMForecaster.{name}", "does not hold one entry per series")
+        if not (isinstance(fitted, list) and len(fitted) == m) or self.exog_columns_ is not None:
+            fail("HMMForecaster", "does not hold one fitted model per series")
+        k, p = self.k_regimes, self.order
+        if p >= n:
+            fail("HMMForecaster.order", "is not below the number of observations")
+        self._results, self._params = [], []
+        for j, (y, center, scale, params) in enumerate(zip(self._history, self._center, self._scale, fitted)):
+            where = f"HMMForecaster series {j}"
+            check_array(y, f"{where} history", (n,))
+            check_array(params, f"{where} params", ndim=1)
+            if not (
+                isinstance(center, float) and isinstance(scale, float) and np.isfinite(center) and scale > 0
+            ):
+                fail(where, "center / scale are not finite numbers with a positive scale")
+            # statsmodels keeps probabilities of the k^(p+1) joint regimes at every observation
+            reserve(80.0 * n * float(k) ** min(p + 1, 64), f"{where} (k_regimes={k}, order={p})")
+            with warnings.catch_warnings(), single_threaded_blas():
+                warnings.simplefilter("ignore")
+                model = self._model((y - center) / scale)
+                if model.k_params != params.shape[0]:
+                    fail(where, "the fitted parameters do not match the model")
+                self._results.append(model.smooth(params))
+            self._params.append(MarkovARParams.from_statsmodels(model, params).unstandardized(center, scale))
+        self._publish()
+
+
+register(HMMForecaster)

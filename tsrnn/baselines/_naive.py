@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+from typing import ClassVar
+
 import numpy as np
 from scipy.stats import norm
+from sklearn.utils._param_validation import Interval
 
-from .._validation import check_bool, check_positive_int
-from ..forecasting._base import BaseForecaster
+from .._state import (
+    check_array,
+    check_int,
+    check_vector,
+    estimator_state,
+    fail,
+    register,
+    restore_estimator_state,
+)
+from ..forecasting import BaseForecaster, TargetInfo
 
 __all__ = ["NaiveForecaster"]
 
@@ -66,18 +78,18 @@ class NaiveForecaster(BaseForecaster):
     [5.0, 6.0]
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        "seasonal_period": [Interval(Integral, 1, None, closed="left"), None],
+        "drift": ["boolean"],
+    }
+
     def __init__(self, seasonal_period: int | None = None, drift: bool = False):
         self.seasonal_period = seasonal_period
         self.drift = drift
 
-    def _period(self) -> int:
-        if self.seasonal_period is None:
-            return 1
-        return check_positive_int(self.seasonal_period, "seasonal_period")
-
     def _fit(self, values: np.ndarray, X) -> None:
-        m = self._period()
-        drift = check_bool(self.drift, "drift")
+        m = 1 if self.seasonal_period is None else int(self.seasonal_period)
+        drift = bool(self.drift)
         n = values.shape[0]
         need = m + (2 if drift else 1)
         if n < need:
@@ -119,3 +131,36 @@ class NaiveForecaster(BaseForecaster):
     def _update(self, values: np.ndarray, X) -> None:
         # Only the last season moves; sigma and the drift keep their fitted values (no refit).
         self._last_season = np.concatenate([self._last_season, values])[-self.period_ :]
+
+    # -- persisted state (see tsrnn._state) ----------------------------------------------------
+
+    _FITTED_STATE = (
+        "target_info_",
+        "n_series_",
+        "exog_columns_",
+        "sigma_",
+        "drift_",
+        "drift_se_",
+        "period_",
+        "_last_season",
+    )
+
+    def _get_state(self) -> dict:
+        return estimator_state(self, self._FITTED_STATE)
+
+    def _set_state(self, state: dict) -> None:
+        if not restore_estimator_state(self, state, self._FITTED_STATE):
+            return
+        m = check_int(self.n_series_, "NaiveForecaster.n_series_", 1)
+        for attr in ("sigma_", "drift_", "drift_se_"):
+            check_vector(getattr(self, attr), f"NaiveForecaster.{attr}", m)
+        period = 1 if self.seasonal_period is None else self.seasonal_period
+        if self.period_ != period:
+            fail("NaiveForecaster.period_", "does not match seasonal_period")
+        check_array(self._last_season, "NaiveForecaster._last_season", (period, m))
+        info = self.target_info_
+        if not isinstance(info, TargetInfo) or len(info.columns) != m or self.exog_columns_ is not None:
+            fail("NaiveForecaster.target_info_", "does not match the series")
+
+
+register(NaiveForecaster)

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import warnings
+from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._validation import check_bool, check_choice, check_positive_int
-from ..forecasting._base import BaseForecaster
+from .._state import (
+    check_array,
+    check_choice,
+    check_int,
+    check_keys,
+    estimator_state,
+    fail,
+    register,
+    reserve,
+    restore_estimator_state,
+)
+from ..forecasting import BaseForecaster
 from ._common import single_threaded_blas
 
 __all__ = ["ThetaForecaster"]
@@ -73,22 +86,19 @@ class ThetaForecaster(BaseForecaster):
         self.use_test = use_test
         self.method = method
 
+    _parameter_constraints: ClassVar[dict] = {
+        "seasonal_period": [Interval(Integral, 1, None, closed="left"), None],
+        "theta": [Interval(Real, 1, None, closed="left")],
+        "deseasonalize": ["boolean"],
+        "use_test": ["boolean"],
+        "method": [StrOptions({"auto", "additive", "multiplicative"})],
+    }
+
     def _check_params(self) -> None:
-        self._m = (
-            1 if self.seasonal_period is None else check_positive_int(self.seasonal_period, "seasonal_period")
-        )
-        if (
-            isinstance(self.theta, bool)
-            or not isinstance(self.theta, (int, float, np.integer, np.floating))
-            or not np.isfinite(self.theta)
-            or self.theta < 1
-        ):
+        if not np.isfinite(self.theta):
             raise ValueError(
                 f"theta must be a finite number >= 1 (2 is the classic method), got {self.theta!r}."
             )
-        check_bool(self.deseasonalize, "deseasonalize")
-        check_bool(self.use_test, "use_test")
-        check_choice(self.method, "method", ("auto", "additive", "multiplicative"))
 
     def _model(self, y: np.ndarray, deseasonalize: bool, method: str, use_test: bool):
         from statsmodels.tsa.forecasting.theta import ThetaModel
@@ -119,7 +129,7 @@ class ThetaForecaster(BaseForecaster):
         return res, seasonal
 
     def _fit(self, values: np.ndarray, X) -> None:
-        self._check_params()
+        self._m = 1 if self.seasonal_period is None else int(self.seasonal_period)
         with single_threaded_blas():
             fits = [self._fit_one(values[:, j]) for j in range(values.shape[1])]
         self._results = [f[0] for f in fits]
@@ -144,9 +154,14 @@ class ThetaForecaster(BaseForecaster):
             upper.append(np.asarray(pi["upper"]))
         return np.column_stack(lower), np.column_stack(upper)
 
-    def _update(self, values: np.ndarray, X) -> None:
+    def _results_from(self, y, deseasonalize, method, b0, alpha, sigma2, level, seasonal):
+        """Results of a Theta model on ``y`` with these fitted values (no refit, no test)."""
         from statsmodels.tsa.forecasting.theta import ThetaModelResults
 
+        model = self._model(y, deseasonalize, method, False)
+        return ThetaModelResults(b0, alpha, sigma2, level, seasonal, False, model)
+
+    def _update(self, values: np.ndarray, X) -> None:
         new = []
         for j, r in enumerate(self._results):
             old = r.model
@@ -170,7 +185,82 @@ class ThetaForecaster(BaseForecaster):
                 seasonal = ahead[(np.arange(period) - (n - k)) % period]
             else:
                 seasonal = np.empty(0)
-            model = self._model(y, old.deseasonalize, old.method, False)
-            new.append(ThetaModelResults(b0, alpha, sigma2, level, seasonal, False, model))
+            new.append(
+                self._results_from(y, old.deseasonalize, old.method, b0, alpha, sigma2, level, seasonal)
+            )
         self._results = new
         self._publish_results()
+
+    # -- persisted state (see tsrnn._state) ----------------------------------------------------
+    # Each column's data and fitted values (drift b0, alpha, the innovation variance, the last
+    # smoothed level and the seasonal indices), from which the results are rebuilt as update()
+    # rebuilds them.
+
+    _FITTED_STATE = ("target_info_", "n_series_", "exog_columns_", "seasonal_", "_m", "_models")
+
+    def _get_state(self) -> dict:
+        if hasattr(self, "_results"):
+            self._models = []
+            for r in self._results:
+                model = r.model
+                y = np.asarray(model.endog_orig, dtype=np.float64).ravel()
+                period = model.period if model.deseasonalize else 1
+                if model.deseasonalize:
+                    ahead = np.asarray(r.forecast_components(period)["seasonal"], dtype=np.float64)
+                    seasonal = ahead[(np.arange(period) - y.shape[0]) % period]
+                else:
+                    seasonal = np.empty(0)
+                with single_threaded_blas():
+                    sigma2 = float(r.sigma2)
+                b0, alpha = (float(v) for v in r.params)
+                level = float(np.asarray(r.forecast_components(1)["ses"])[0])
+                self._models.append(
+                    {
+                        "endog": y,
+                        "deseasonalize": bool(model.deseasonalize),
+                        "method": model.method,
+                        "fitted": (b0, alpha, sigma2, level),
+                        "seasonal": seasonal,
+                    }
+                )
+        try:
+            return estimator_state(self, self._FITTED_STATE)
+        finally:
+            self.__dict__.pop("_models", None)
+
+    def _set_state(self, state: dict) -> None:
+        if not restore_estimator_state(self, state, self._FITTED_STATE):
+            return
+        models = self.__dict__.pop("_models")
+        m = check_int(self.n_series_, "ThetaForecaster.n_series_", 1)
+        if not (isinstance(models, list) and len(models) == m) or self.exog_columns_ is not None:
+            fail("ThetaForecaster", "does not hold one model per series")
+        n = len(self.target_info_.index)
+        period = check_int(self._m, "ThetaForecaster._m", 1, n)
+        if period != (1 if self.seasonal_period is None else self.seasonal_period):
+            fail("ThetaForecaster._m", "does not match seasonal_period")
+        self._results = []
+        for j, spec in enumerate(models):
+            where = f"ThetaForecaster model {j}"
+            if not isinstance(spec, dict):
+                fail(where, "is not a mapping")
+            check_keys(where, spec, ("endog", "deseasonalize", "method", "fitted", "seasonal"))
+            y = check_array(spec["endog"], f"{where}.endog", (n,))
+            deseasonalize = check_choice(spec["deseasonalize"], f"{where}.deseasonalize", (True, False))
+            method = check_choice(
+                spec["method"], f"{where}.method", ("add", "mul", "additive", "multiplicative")
+            )
+            fitted = spec["fitted"]
+            if not (
+                isinstance(fitted, tuple) and len(fitted) == 4 and all(isinstance(v, float) for v in fitted)
+            ):
+                fail(f"{where}.fitted", "is not four numbers")
+            check_array(spec["seasonal"], f"{where}.seasonal", ((period if deseasonalize else 0),))
+            reserve(64.0 * (n + 1), where)
+            if deseasonalize and period < 2:
+                fail(where, "deseasonalizes without a period")
+            self._results.append(self._results_from(y, deseasonalize, method, *fitted, spec["seasonal"]))
+        self._publish_results()
+
+
+register(ThetaForecaster)

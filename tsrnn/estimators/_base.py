@@ -17,9 +17,19 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._layout import CELLS
 from .._scaling import moments
+from .._state import estimator_state, restore_estimator_state
 from .._validation import check_finite_like, describe
-from ..nn import DEVICES, History, RecurrentNetwork, make_optimizer, resolve_device, to_time_major, train
-from ..nn._device import device_description
+from ..nn import (
+    DEVICES,
+    Backend,
+    History,
+    RecurrentNetwork,
+    make_optimizer,
+    resolve_backend,
+    to_time_major,
+    train,
+)
+from ._persist import rebuild_network
 
 #: early_stopping="auto" holds out a validation part only when it has at least this many samples
 AUTO_EARLY_STOPPING_MIN = 100
@@ -410,7 +420,7 @@ class BaseRecurrent(BaseEstimator):
             self._build_network(cell, backend, X3, Y, n_train)
         self._build_optimizer(incremental)
         Xt, Yt, validation = self._training_arrays(X3, Y, n_train)
-        self.device_ = backend
+        self.device_ = backend.name
         try:
             self._train(self.params_, Xt, Yt, validation, incremental, cell)
         except BaseException:
@@ -420,9 +430,9 @@ class BaseRecurrent(BaseEstimator):
         self._publish_history()
         return self
 
-    def _resolve_backend(self) -> str:
-        """The device that runs this fit (``device="auto"`` resolved; raises without a GPU)."""
-        return resolve_device(self.device)
+    def _resolve_backend(self) -> Backend:
+        """The backend that runs this fit (``device="auto"`` resolved; raises without a GPU)."""
+        return resolve_backend(self.device)
 
     def _validate_training_data(self, X, y, *, reset: bool, classes=None) -> tuple[np.ndarray, np.ndarray]:
         """Checked batch-first sequences ``(n, n_timesteps, input_size)`` and prepared targets."""
@@ -468,14 +478,14 @@ class BaseRecurrent(BaseEstimator):
             return 0
         return n_val
 
-    def _continue_network(self, cell: str, backend: str) -> None:
+    def _continue_network(self, cell: str, backend: Backend) -> None:
         """Keep training the fitted network (warm start, partial_fit) on ``backend``."""
         self._check_same_architecture(cell)
-        if self.network_.device != backend:
+        if self.network_.device != backend.name:
             self.network_.device = backend
         self.network_.dropout = float(self.dropout)
 
-    def _build_network(self, cell: str, backend: str, X3: np.ndarray, Y: np.ndarray, n_train: int) -> None:
+    def _build_network(self, cell: str, backend: Backend, X3: np.ndarray, Y, n_train: int) -> None:
         """A fresh network, scaling (from the training part only), weights and history."""
         self._rng = check_random_state(self.random_state)
         self._fitted_config = self._architecture(cell)
@@ -553,7 +563,7 @@ class BaseRecurrent(BaseEstimator):
             check_convergence=not incremental,
             reset_stopping=not incremental,
             verbose=self.verbose,
-            description=f"{type(self).__name__}({cell}) on {device_description(self.network_.device)}",
+            description=f"{type(self).__name__}({cell}) on {self.network_.backend.label}",
         )
 
     def _architecture(self, cell: str) -> dict:
@@ -570,6 +580,33 @@ class BaseRecurrent(BaseEstimator):
                 f"warm_start/partial_fit continue the fitted network, but {what} changed since it was "
                 "fitted; restore the parameters or fit afresh with warm_start=False."
             )
+
+    # ------------------------------------------------------------------ persisted state (tsrnn._state)
+
+    #: What a model file stores of a fitted estimator besides its parameters; the network is
+    #: rebuilt from ``_fitted_config`` once ``params_`` has the size it implies (``_persist.py``).
+    _FITTED_STATE: ClassVar[tuple[str, ...]] = (
+        "params_",
+        "input_mean_",
+        "input_scale_",
+        "n_features_in_",
+        "n_timesteps_",
+        "input_size_",
+        "_x_ndim",
+        "_rng",
+        "_history",
+        "_optimizer",
+        "_optimizer_solver",
+        "_fitted_config",
+        "device_",
+    )
+
+    def _get_state(self) -> dict:
+        return estimator_state(self, self._FITTED_STATE, ("feature_names_in_",))
+
+    def _set_state(self, state: dict) -> None:
+        if restore_estimator_state(self, state, self._FITTED_STATE, ("feature_names_in_",)):
+            rebuild_network(self)
 
     def _publish_history(self) -> None:
         h = self._history
@@ -705,7 +742,8 @@ class ChosenCell:
     """Mixin of ``Recurrent*``: the cell is the leading parameter ``cell``."""
 
     _leading_parameters: ClassVar[dict[str, Parameter]] = {
-        "cell": Parameter("lstm", [StrOptions(set(CELLS))]),
+        # A live view of the table: a cell added there is accepted here.
+        "cell": Parameter("lstm", [StrOptions(CELLS.keys())]),
     }
 
     def _cell_name(self) -> str:

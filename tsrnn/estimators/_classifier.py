@@ -57,6 +57,8 @@ def _classifier_doc(name: str, summary: str, leading: str = "", example_args: st
 class _BaseRecurrentClassifier(ClassifierMixin, BaseRecurrent):
     """Label handling shared by every recurrent classifier."""
 
+    _FITTED_STATE = (*BaseRecurrent._FITTED_STATE, "classes_")
+
     def _target_validation(self) -> dict:
         return {}
 

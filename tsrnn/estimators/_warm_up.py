@@ -5,19 +5,65 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+from sklearn.base import clone
 
-from ..nn import compile_kernels, resolve_device
+from ..nn import compile_kernels, resolve_backend
 from ._base import BaseRecurrent
 
-__all__ = ["recurrent_estimators", "warm_up"]
+__all__ = ["find_recurrent", "recurrent_estimators", "warm_up", "with_device"]
+
+
+def find_recurrent(model) -> dict[str, BaseRecurrent]:
+    """Every tsrnn recurrent estimator in ``model``, keyed by its parameter path.
+
+    The one finder of "the recurrent models": ``model`` itself (path ``""``), or nested at
+    any depth through ``get_params`` (``"estimator"``, ``"forecaster__estimator"``, ...). A
+    parameter left at None whose owner builds a default estimator in ``fit`` counts too: the
+    owner names those defaults in a ``_default_estimators()`` method (``Forecaster`` does), and
+    the default (a fresh, unfitted instance) is reported at that path.
+    """
+    found: dict[str, BaseRecurrent] = {}
+
+    def walk(obj, path: str) -> None:
+        if isinstance(obj, BaseRecurrent):
+            found[path] = obj
+            return
+        if isinstance(obj, type) or not hasattr(obj, "get_params"):
+            return
+        defaults = obj._default_estimators() if hasattr(obj, "_default_estimators") else {}
+        for name, value in obj.get_params(deep=False).items():
+            if value is None:
+                value = defaults.get(name)
+            walk(value, f"{path}__{name}" if path else name)
+
+    walk(model, "")
+    return found
 
 
 def recurrent_estimators(model) -> list[BaseRecurrent]:
-    """The tsrnn recurrent estimators in ``model``: itself, or nested (``Forecaster.estimator``...)."""
-    found = [model] if isinstance(model, BaseRecurrent) else []
-    if hasattr(model, "get_params"):
-        found += [v for v in model.get_params(deep=True).values() if isinstance(v, BaseRecurrent)]
-    return found
+    """The tsrnn recurrent estimators in ``model`` (see :func:`find_recurrent`)."""
+    return list(find_recurrent(model).values())
+
+
+def with_device(model, device: str):
+    """``model`` with every recurrent estimator in it set to ``device`` (see :func:`find_recurrent`).
+
+    Returns ``model`` itself when nothing changes, else a clone: the caller's object is left
+    alone. An estimator that ``model`` would build by default is made explicit, with the
+    device set.
+    """
+    found = find_recurrent(model)
+    if all(est.device == device for est in found.values()):
+        return model
+    model = clone(model)
+    for path, est in found.items():
+        if not path:
+            model.set_params(device=device)
+        elif model.get_params(deep=True)[path] is None:  # a default built in fit
+            model.set_params(**{path: clone(est).set_params(device=device)})
+        else:
+            model.set_params(**{f"{path}__device": device})
+    return model
 
 
 def warm_up(models: Iterable) -> int:
@@ -44,12 +90,12 @@ def warm_up(models: Iterable) -> int:
     for model in models:
         for est in recurrent_estimators(model):
             try:
-                device = resolve_device(est.device)
+                backend = resolve_backend(est.device)
             except (RuntimeError, ValueError):
                 continue  # the fit itself reports an unusable device
             key = (est._cell_name(), np.dtype(est.dtype).name)
-            if device != "cpu" or key in seen:
+            if backend.name != "cpu" or key in seen:
                 continue
             seen.add(key)
-            compile_kernels(*key, device=device)
+            compile_kernels(*key, device=backend.name)
     return len(seen)

@@ -10,14 +10,28 @@ from sklearn.base import clone
 
 from .._parallel import run_tasks
 from .._validation import check_positive_int, check_probability
-from ..forecasting._base import check_covers, check_horizon, check_series
-from ..forecasting._per_series import PerSeriesForecaster, check_forecaster_interface
+from ..forecasting import (
+    PerSeriesForecaster,
+    check_covers,
+    check_forecaster_interface,
+    check_horizon,
+    check_series,
+    is_panel,
+)
 from ._season import infer_seasonal_period
-from .metrics import seasonal_naive_mae
+from .metrics import quantile_column, seasonal_naive_mae
 
-__all__ = ["RESULT_COLUMNS", "backtest", "check_backtest_args", "window_starts"]
+__all__ = [
+    "RESULT_COLUMNS",
+    "backtest",
+    "check_backtest_args",
+    "check_quantiles",
+    "default_quantiles",
+    "window_starts",
+]
 
-#: columns of the tidy frame returned by :func:`backtest` (``series`` only for a DataFrame ``y``)
+#: columns of the tidy frame returned by :func:`backtest` (``series`` only for a DataFrame ``y``;
+#: one ``q<level>`` column per quantile level follows ``upper``)
 RESULT_COLUMNS = [
     "model",
     "series",
@@ -29,6 +43,7 @@ RESULT_COLUMNS = [
     "y_pred",
     "lower",
     "upper",
+    "nominal_coverage",
     "mase_scale",
     "fit_time",
     "predict_time",
@@ -60,7 +75,28 @@ def _check_refit(refit) -> int:
     )
 
 
-def _run_group(forecaster, y, X, starts, horizon, coverage):
+def panel_columns(forecaster) -> tuple[str, str, str]:
+    """The long-format column names a forecaster reads (the defaults when it has none)."""
+    get = getattr(forecaster, "get_params", None)
+    params = get() if callable(get) else {}
+    return (params.get("id_col", "unique_id"), params.get("time_col", "ds"), params.get("target_col", "y"))
+
+
+def default_quantiles(coverage: float) -> tuple[float, float, float]:
+    """The levels a backtest records unless told: the interval's ends and the median."""
+    return ((1.0 - coverage) / 2.0, 0.5, (1.0 + coverage) / 2.0)
+
+
+def _quantile_forecast(est, horizon, quantiles, x_future):
+    if not quantiles or not hasattr(est, "predict_quantiles"):
+        return None
+    try:
+        return est.predict_quantiles(horizon, quantiles=quantiles, X=x_future)
+    except NotImplementedError:  # a forecaster without intervals has no quantiles either
+        return None
+
+
+def _run_group(forecaster, y, X, starts, horizon, coverage, quantiles=()):
     """Fit at the first window of a group, ``update`` to each later one; forecast at each."""
     est = clone(forecaster)
     out = []
@@ -80,12 +116,15 @@ def _run_group(forecaster, y, X, starts, horizon, coverage):
         except NotImplementedError:
             interval = None
         predict_time = time.perf_counter() - tic
-        out.append((start, fit_time, predict_time, pred, interval))
+        q = _quantile_forecast(est, horizon, quantiles, x_future)
+        out.append((start, fit_time, predict_time, pred, interval, q))
         previous = start
     return out
 
 
-def _tidy(y, model, window, start, horizon, fit_time, predict_time, pred, interval, season):
+def _tidy(
+    y, model, window, start, horizon, fit_time, predict_time, pred, interval, q, season, coverage, levels
+):
     """Rows of one window: one per step ahead (and per series)."""
     truth = y.iloc[start : start + horizon]
     if not pred.index.equals(truth.index):
@@ -117,11 +156,19 @@ def _tidy(y, model, window, start, horizon, fit_time, predict_time, pred, interv
                 "y_pred": p_col.to_numpy(dtype=np.float64),
                 "lower": lower,
                 "upper": upper,
+                "nominal_coverage": coverage,
                 "mase_scale": seasonal_naive_mae(y_col.iloc[:start].to_numpy(), season),
                 "fit_time": fit_time,
                 "predict_time": predict_time,
             }
         )
+        at = frame.columns.get_loc("upper") + 1
+        for k, level in enumerate(levels):
+            if q is None:
+                values = np.full(horizon, np.nan)
+            else:
+                values = q[level if is_series else (col, level)].to_numpy(dtype=np.float64)
+            frame.insert(at + k, quantile_column(level), values)
         frames.append(frame)
     out = pd.concat(frames, ignore_index=True)
     return out.drop(columns="series") if is_series else out
@@ -129,6 +176,17 @@ def _tidy(y, model, window, start, horizon, fit_time, predict_time, pred, interv
 
 def _check_forecaster(forecaster) -> None:
     check_forecaster_interface(forecaster)
+
+
+def check_quantiles(quantiles, coverage: float) -> tuple[float, ...]:
+    """``quantiles`` checked (increasing levels in (0, 1)); None means :func:`default_quantiles`."""
+    from ..nn import check_quantile_levels
+
+    if quantiles is None:
+        return default_quantiles(coverage)
+    if len(quantiles) == 0:
+        return ()
+    return tuple(float(v) for v in check_quantile_levels(quantiles))
 
 
 def check_backtest_args(y, horizon, n_windows, step, refit, X, coverage, seasonal_period):
@@ -155,22 +213,24 @@ def check_backtest_args(y, horizon, n_windows, step, refit, X, coverage, seasona
     return horizon, n_windows, step, group_size, X, coverage, season, starts
 
 
-def _run_task(forecaster, y, X, starts, horizon, coverage, name, windows, season, column):
+def _run_task(forecaster, y, X, starts, horizon, coverage, name, windows, season, column, quantiles=()):
     """One task: :func:`_run_group`, then its tidy rows, as ``[(window, frame), ...]``.
 
     The rows are built where the forecasts are made (a worker), so the caller only
     concatenates.
     """
     out = []
-    for window, run in zip(windows, _run_group(forecaster, y, X, starts, horizon, coverage)):
-        frame = _tidy(y, name, window, *run[:1], horizon, *run[1:], season)
+    for window, run in zip(windows, _run_group(forecaster, y, X, starts, horizon, coverage, quantiles)):
+        frame = _tidy(y, name, window, *run[:1], horizon, *run[1:], season, coverage, quantiles)
         if column is not None:
             frame.insert(1, "series", column)
         out.append((window, frame))
     return out
 
 
-def plan_tasks(forecaster, y, X, horizon, starts, group_size, coverage, name, season) -> tuple[list, list]:
+def plan_tasks(
+    forecaster, y, X, horizon, starts, group_size, coverage, name, season, quantiles=()
+) -> tuple[list, list]:
     """The independent tasks of one backtest: ``(arguments of _run_task, series)`` lists.
 
     One task per refit group of windows; for a :class:`~tsrnn.PerSeriesForecaster` on a
@@ -190,7 +250,7 @@ def plan_tasks(forecaster, y, X, horizon, starts, group_size, coverage, name, se
     for group in groups:
         windows = [starts.index(start) for start in group]
         for f, y_part, column in units:
-            args.append((f, y_part, X, group, horizon, coverage, name, windows, season, column))
+            args.append((f, y_part, X, group, horizon, coverage, name, windows, season, column, quantiles))
             series.append(column)
     return args, series
 
@@ -209,12 +269,16 @@ def collect(results, series, pbar=None) -> pd.DataFrame:
     return pd.concat([frames[key] for key in sorted(frames)], ignore_index=True)
 
 
-def _backtest(forecaster, y, X, horizon, starts, group_size, coverage, season, name, n_jobs, pbar=None):
+def _backtest(
+    forecaster, y, X, horizon, starts, group_size, coverage, season, name, n_jobs, pbar=None, quantiles=()
+):
     """Run the windows of one (validated) backtest; return the tidy frame."""
     from ..estimators import warm_up
 
     _check_forecaster(forecaster)
-    args, series = plan_tasks(forecaster, y, X, horizon, starts, group_size, coverage, name, season)
+    args, series = plan_tasks(
+        forecaster, y, X, horizon, starts, group_size, coverage, name, season, quantiles
+    )
     warm_up([forecaster])  # compile once here, not in the first (timed) fit of every worker
     return collect(run_tasks(_run_task, args, n_jobs), series, pbar)
 
@@ -232,6 +296,10 @@ def backtest(
     seasonal_period: int | None = None,
     model: str | None = None,
     progress: bool = False,
+    quantiles=None,
+    *,
+    past_covariates=None,
+    static_covariates=None,
 ) -> pd.DataFrame:
     """Rolling-origin evaluation: forecast ``horizon`` steps from ``n_windows`` successive origins.
 
@@ -244,8 +312,12 @@ def backtest(
     forecaster : BaseForecaster
         Any forecaster with ``fit``/``predict``/``predict_interval``/``update`` (it is cloned,
         never modified).
-    y : pandas Series or DataFrame
-        The series, indexed by time (several columns: the forecaster gets them all).
+    y : pandas Series or DataFrame, or a panel
+        The series, indexed by time (several columns: the forecaster gets them all). A panel
+        (a long DataFrame with the forecaster's ``id_col``/``time_col``/``target_col``,
+        default ``unique_id``/``ds``/``y``, or a dict of Series) is backtested on cutoff
+        dates shared by all series; see :func:`tsrnn.evaluation.backtest_panel` and
+        docs/panels.md.
     horizon : int
         Steps forecast from each origin.
     n_windows : int, default=5
@@ -273,23 +345,59 @@ def backtest(
         Name in the ``model`` column (default: the class name).
     progress : bool, default=False
         Show a progress bar (tqdm) over windows.
+    quantiles : sequence of float or None, default=None
+        Levels of the quantile forecasts recorded (``predict_quantiles``), one column
+        ``q<level>`` each; None means the interval's ends and the median,
+        ``((1 - coverage) / 2, 0.5, (1 + coverage) / 2)``; ``()`` records none. NaN for a
+        forecaster without them.
+    past_covariates, static_covariates : DataFrame, optional
+        Panels only: given to the forecaster's ``fit`` (see :class:`tsrnn.Forecaster`).
 
     Returns
     -------
     DataFrame
         Tidy, one row per window and step ahead (and series for a DataFrame ``y``): ``model,
         [series,] window, cutoff, timestamp, step_ahead, y_true, y_pred, lower, upper,
-        mase_scale`` (in-sample seasonal naive MAE of that window's training part),
-        ``fit_time`` (seconds to fit, or to update, at that origin) and ``predict_time``
-        (seconds for the point forecast and the interval). Summarise it with
+        q<level>...``, ``nominal_coverage`` (of the interval), ``mase_scale`` (in-sample
+        seasonal naive MAE of that window's training part), ``fit_time`` (seconds to fit, or
+        to update, at that origin) and ``predict_time`` (seconds for the point forecast and
+        the interval; the quantiles are not timed). Summarise it with
         :func:`tsrnn.evaluation.metrics.summarize`.
     """
     from tqdm.auto import tqdm
 
     _check_forecaster(forecaster)
+    if is_panel(y, *panel_columns(forecaster)[:2]):
+        from ._panel_backtest import backtest_panel
+
+        if quantiles:
+            raise ValueError("quantile forecasts are not recorded on panels yet; pass quantiles=None.")
+
+        return backtest_panel(
+            forecaster,
+            y,
+            horizon,
+            n_windows,
+            step,
+            refit,
+            X,
+            past_covariates,
+            static_covariates,
+            n_jobs,
+            coverage,
+            seasonal_period,
+            model,
+        )
+    if past_covariates is not None or static_covariates is not None:
+        raise ValueError(
+            "past_covariates and static_covariates need a panel y (long DataFrame or dict of Series)."
+        )
     horizon, n_windows, _, group_size, X, coverage, season, starts = check_backtest_args(
         y, horizon, n_windows, step, refit, X, coverage, seasonal_period
     )
+    levels = check_quantiles(quantiles, coverage)
     name = model if model is not None else type(forecaster).__name__
     with tqdm(total=n_windows, disable=not progress, desc="backtest", unit="window") as pbar:
-        return _backtest(forecaster, y, X, horizon, starts, group_size, coverage, season, name, n_jobs, pbar)
+        return _backtest(
+            forecaster, y, X, horizon, starts, group_size, coverage, season, name, n_jobs, pbar, levels
+        )

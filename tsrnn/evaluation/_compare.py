@@ -8,15 +8,15 @@ import pandas as pd
 
 from .._parallel import TaskFailed, run_tasks
 from .._validation import check_choice, check_positive_int
-from ..forecasting._base import check_series
-from ._backtest import _check_forecaster, _run_task, check_backtest_args, collect, plan_tasks
+from ..estimators import find_recurrent, with_device
+from ..forecasting import check_series, is_panel, to_panel
+from ..nn import resolve_backend
+from ._backtest import _check_forecaster, _run_task, check_backtest_args, check_quantiles, collect, plan_tasks
 from ._registry import MODELS, default_model_names, make_forecaster
 from ._season import infer_seasonal_period
 from .metrics import summarize
 
 __all__ = ["compare", "default_horizon", "resolve_forecasters", "training_devices"]
-
-_DEVICE_PARAM = "estimator__device"
 
 
 def default_horizon(seasonal_period: int | None) -> int:
@@ -70,28 +70,33 @@ def resolve_forecasters(
     return out
 
 
-def training_devices(models: dict, device: str | None = None) -> tuple[dict, dict[str, str]]:
-    """Apply ``device`` to the models that have one (the recurrent ones) and say where each trains.
+def training_devices(models: dict, device=None) -> tuple[dict, dict[str, str]]:
+    """Apply ``device`` to the recurrent models and say where each trains.
 
-    Returns the models (those changed are clones: the caller's objects are left alone) and
-    ``{name: device label}`` for every model with a ``device`` parameter, e.g. "cpu" or
-    "cuda (NVIDIA A100-SXM4-40GB)"; a device that cannot run here is labelled with the reason
-    (the model then fails in the backtest with that error).
+    The recurrent models are those with a tsrnn recurrent estimator anywhere in them
+    (:func:`tsrnn.estimators.find_recurrent`: a ``Forecaster``, also with its default
+    estimator, a ``PerSeriesForecaster`` of one, ...). Returns the models (those changed are
+    clones: the caller's objects are left alone) and ``{name: device label}`` for every
+    recurrent model, e.g. "cpu" or "cuda (NVIDIA A100-SXM4-40GB)"; a device that cannot run
+    here is labelled with the reason (the model then fails in the backtest with that error).
+    ``device`` is a name of :data:`tsrnn.nn.DEVICES`, a resolved :class:`tsrnn.nn.Backend`,
+    or None (each model keeps its own).
     """
-    from sklearn.base import clone
-
-    from ..nn._device import device_description, resolve_device
-
+    backend = None if device is None else resolve_backend(device)
     out, devices = {}, {}
     for name, forecaster in models.items():
-        params = forecaster.get_params() if hasattr(forecaster, "get_params") else {}
-        if _DEVICE_PARAM in params:
-            if device is not None and params[_DEVICE_PARAM] != device:
-                forecaster = clone(forecaster).set_params(**{_DEVICE_PARAM: device})
+        if backend is not None:
+            forecaster = with_device(forecaster, backend.name)
+        labels = []
+        for est in find_recurrent(forecaster).values():
             try:
-                devices[name] = device_description(resolve_device(forecaster.get_params()[_DEVICE_PARAM]))
+                label = (backend or resolve_backend(est.device)).label
             except (RuntimeError, ValueError) as exc:
-                devices[name] = f"unavailable ({str(exc).split('. ')[0]})"
+                label = f"unavailable ({str(exc).split('. ')[0]})"
+            if label not in labels:
+                labels.append(label)
+        if labels:
+            devices[name] = ", ".join(labels)
         out[name] = forecaster
     return out, devices
 
@@ -111,13 +116,18 @@ def compare(
     errors: str = "warn",
     return_results: bool = False,
     device: str | None = None,
+    quantiles=None,
 ):
     """Backtest several forecasters on ``y`` and rank them by MASE.
 
     Parameters
     ----------
-    y : pandas Series or DataFrame
-        The series, indexed by time.
+    y : pandas Series or DataFrame, or a panel
+        The series, indexed by time. A panel (long DataFrame ``unique_id``, ``ds``, ``y`` or
+        a dict of Series) is backtested on shared cutoff dates (see
+        :func:`tsrnn.evaluation.backtest_panel`): the recurrent models as global
+        :class:`~tsrnn.Forecaster`\\ s, the others fitted per series; metrics are averaged
+        over windows and series (per series: :func:`tsrnn.evaluation.metrics.summarize_series`).
     forecasters : None, list or dict, default=None
         ``None``: naive, seasonal naive (only when the series has a season), ARIMA (automatic
         order), ETS (model selected by AICc), Theta, HMM (Markov-switching AR) and the
@@ -154,18 +164,23 @@ def compare(
         ``summary.attrs["failed"]``), or the error is raised.
     return_results : bool, default=False
         Also return the tidy backtest results of all models.
-    device : {"cpu", "cuda", "auto"} or None, default=None
-        Where the recurrent models train (their ``estimator__device``); None keeps each
-        model's own setting; "cuda" without a usable GPU raises a RuntimeError naming the
-        fix. ``summary.attrs["devices"]`` records, per model that has a device, where it
-        trained.
+    device : {"cpu", "reference", "cuda", "auto"}, Backend or None, default=None
+        Where the recurrent models train: every tsrnn recurrent estimator in a model
+        (:func:`tsrnn.estimators.find_recurrent`, including a ``Forecaster``'s default
+        estimator and those inside a ``PerSeriesForecaster``) gets this ``device``; None keeps
+        each model's own setting; "cuda" without a usable GPU raises a RuntimeError naming
+        the fix. ``summary.attrs["devices"]`` records, per recurrent model, where it trained.
+    quantiles : sequence of float or None, default=None
+        Levels of the quantile forecasts each model records and the ``crps`` column scores
+        (see :func:`tsrnn.backtest`); None: ``(1 - coverage) / 2``, 0.5 and
+        ``(1 + coverage) / 2``.
 
     Returns
     -------
     summary : DataFrame
         One row per model (index ``model``), ranked by MASE: ``mase, mae, rmse, smape,
-        coverage, width, fit_time, predict_time, n_windows`` (metrics per window averaged over
-        windows; see :mod:`tsrnn.evaluation.metrics`).
+        coverage, width, crps, winkler, fit_time, predict_time, n_windows`` (metrics per
+        window averaged over windows; see :mod:`tsrnn.evaluation.metrics`).
     results : DataFrame
         Only with ``return_results=True``: the concatenated :func:`tsrnn.backtest` frames.
     """
@@ -173,6 +188,21 @@ def compare(
 
     from ..estimators import warm_up
 
+    if is_panel(y):
+        return _compare_panel(
+            y,
+            forecasters,
+            horizon,
+            n_windows,
+            step,
+            X,
+            seasonal_period,
+            refit,
+            n_jobs,
+            errors,
+            return_results,
+            device,
+        )
     check_series(y, "y")
     check_choice(errors, "errors", ("warn", "raise"))
     if seasonal_period is None:
@@ -185,12 +215,12 @@ def compare(
     horizon, n_windows, _, group_size, X, coverage, _, starts = check_backtest_args(
         y, horizon, n_windows, step, refit, X, coverage, season or 1
     )
+    levels = check_quantiles(quantiles, coverage)
     models = resolve_forecasters(forecasters, season, horizon)
     if device is not None:
-        from ..nn._device import resolve_device
-
-        check_choice(device, "device", ("cpu", "reference", "cuda", "auto"))
-        resolve_device(device)  # device="cuda" without a usable GPU: one clear error, up front
+        # Resolved once: an unknown name or device="cuda" without a usable GPU is one clear
+        # error, up front.
+        device = resolve_backend(device)
     models, devices = training_devices(models, device)
 
     # Every (model, refit group[, series]) is one task, all submitted at once, so n_jobs
@@ -207,7 +237,7 @@ def compare(
         x_model = X if getattr(forecaster, "_supports_exog", True) else None
         try:
             plans[name] = plan_tasks(
-                forecaster, y, x_model, horizon, starts, group_size, coverage, name, season or 1
+                forecaster, y, x_model, horizon, starts, group_size, coverage, name, season or 1, levels
             )
         except Exception as exc:
             if errors == "raise":
@@ -239,6 +269,44 @@ def compare(
     if not frames:
         raise RuntimeError(f"every model failed: {failed}")
     results = pd.concat(frames, ignore_index=True)
+    summary = summarize(results)
+    summary.attrs["failed"] = failed
+    summary.attrs["horizon"] = int(horizon)
+    summary.attrs["quantiles"] = list(levels)
+    summary.attrs["seasonal_period"] = season
+    summary.attrs["devices"] = {name: label for name, label in devices.items() if name in summary.index}
+    return (summary, results) if return_results else summary
+
+
+def _compare_panel(
+    y,
+    forecasters,
+    horizon,
+    n_windows,
+    step,
+    X,
+    seasonal_period,
+    refit,
+    n_jobs,
+    errors,
+    return_results,
+    device,
+):
+    """:func:`compare` on a panel."""
+    from ._panel_backtest import compare_panel
+
+    check_choice(errors, "errors", ("warn", "raise"))
+    if seasonal_period is None:
+        season = infer_seasonal_period(to_panel(y).index[0])
+    else:
+        season = check_positive_int(seasonal_period, "seasonal_period")
+    season = season if season and season > 1 else None
+    horizon = default_horizon(season) if horizon is None else horizon
+    models = resolve_forecasters(forecasters, season, horizon)
+    models, devices = training_devices(models, device)
+    results, failed = compare_panel(
+        y, models, horizon, n_windows, step, X, season or 1, refit, n_jobs, errors
+    )
     summary = summarize(results)
     summary.attrs["failed"] = failed
     summary.attrs["horizon"] = int(horizon)

@@ -25,6 +25,8 @@ _DISPLAY = [
     ("smape", "sMAPE %", "{:.3g}"),
     ("coverage", "coverage", "{:.0%}"),
     ("width", "width", "{:.4g}"),
+    ("crps", "CRPS", "{:.4g}"),
+    ("winkler", "Winkler", "{:.4g}"),
     ("fit_time", "fit s", "{:.3g}"),
     ("predict_time", "predict s", "{:.3g}"),
 ]
@@ -72,6 +74,30 @@ def _time_axis(index: pd.Index):
     return index
 
 
+def _central_pairs(frame: pd.DataFrame) -> list[tuple[tuple[str, float], tuple[str, float]]]:
+    """Quantile columns paired into central bands ``(tau, 1 - tau)``, widest first."""
+    from .metrics import quantile_levels
+
+    levels = quantile_levels(frame.columns)
+    pairs = []
+    for col, tau in levels:
+        if tau < 0.5:
+            match = [(c, t) for c, t in levels if np.isclose(t, 1.0 - tau)]
+            if match:
+                pairs.append(((col, tau), match[0]))
+    return sorted(pairs, key=lambda p: p[0][1])
+
+
+def _fan_bands(g: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The finite central quantile bands of one model's window (empty when none were recorded)."""
+    out = []
+    for (lo_col, _), (hi_col, _) in _central_pairs(g):
+        lo, hi = g[lo_col].to_numpy(dtype=np.float64), g[hi_col].to_numpy(dtype=np.float64)
+        if np.isfinite(lo).all() and np.isfinite(hi).all():
+            out.append((lo, hi))
+    return out
+
+
 def plot_forecasts(
     results: pd.DataFrame,
     y,
@@ -84,6 +110,10 @@ def plot_forecasts(
     path=None,
 ):
     """Small multiples of one backtest window: each model's forecast and interval against the truth.
+
+    Where the results hold quantile columns (``q0.05``, ...), the central bands they form
+    (``q0.05``-``q0.95``, ``q0.25``-``q0.75``, ...) are shaded as a fan and the interval is
+    drawn dashed.
 
     Parameters
     ----------
@@ -159,7 +189,17 @@ def plot_forecasts(
             label="actual",
         )
         lower, upper = g["lower"].to_numpy(), g["upper"].to_numpy()
-        if np.isfinite(lower).all() and np.isfinite(upper).all():
+        has_interval = np.isfinite(lower).all() and np.isfinite(upper).all()
+        bands = _fan_bands(g)
+        for k, (lo, hi) in enumerate(bands):
+            # nested central bands: overlapping shades darken towards the median
+            ax.fill_between(
+                x_truth, lo, hi, color=color, alpha=0.18, lw=0, label="quantile fan" if k == 0 else None
+            )
+        if has_interval and bands:
+            ax.plot(x_truth, lower, color=color, lw=0.8, ls="--", label="interval")
+            ax.plot(x_truth, upper, color=color, lw=0.8, ls="--")
+        elif has_interval:
             ax.fill_between(x_truth, lower, upper, color=color, alpha=0.22, lw=0, label="interval")
         ax.plot(x_truth, g["y_pred"].to_numpy(), color=color, lw=2.0, marker="s", ms=3, label="forecast")
         ax.axvline(x_past[-1], color="0.6", ls=":", lw=1)
@@ -179,8 +219,14 @@ def plot_forecasts(
         ax.tick_params(axis="x", labelrotation=0)
     cutoff = format_time(first["cutoff"].iloc[0])
     coverage_note = ""
-    if np.isfinite(data["lower"].to_numpy()).any():
-        share = f"{coverage:.0%} " if coverage is not None else ""
+    share = f"{coverage:.0%} " if coverage is not None else ""
+    pairs = _central_pairs(data)
+    if pairs and any(_fan_bands(data[data["model"] == m]) for m in models):
+        levels = ", ".join(f"{hi - lo:.0%}" for (_, lo), (_, hi) in pairs)
+        coverage_note = f", shaded: quantile fan ({levels} central)"
+        if np.isfinite(data["lower"].to_numpy()).any():
+            coverage_note += f", dashed: {share}prediction interval"
+    elif np.isfinite(data["lower"].to_numpy()).any():
         coverage_note = f", shaded: {share}prediction interval"
     fig.suptitle(
         (title + ": " if title else "") + f"forecasts from {cutoff} ({horizon} steps ahead{coverage_note})",

@@ -23,18 +23,23 @@ from ._cost import cost
 from ._gradient_flow import gradient_flow, state_gradients, summarize_gradient_flow
 from ._memory import long_memory, summarize_long_memory, train_on_task
 from ._plotting import plot_clipping, plot_convergence, plot_cost, plot_gradient_flow, plot_long_memory
+from ._report import EXPERIMENTS, cpu_seconds, markdown_table, run_experiment
 
 __all__ = [
+    "EXPERIMENTS",
     "clipping",
     "convergence",
     "cost",
+    "cpu_seconds",
     "gradient_flow",
     "long_memory",
+    "markdown_table",
     "plot_clipping",
     "plot_convergence",
     "plot_cost",
     "plot_gradient_flow",
     "plot_long_memory",
+    "run_experiment",
     "state_gradients",
     "summarize_clipping",
     "summarize_convergence",

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..nn import History, RecurrentNetwork, compile_kernels, make_optimizer, mse_loss, to_time_major, train
-from ._common import check_ints, resolve, resolve_sizes, run_parallel
+from ._common import check_ints, job_grid, resolve, resolve_sizes, run_parallel
 from ._tasks import series_windows
 
 __all__ = ["clipping", "summarize_clipping"]
@@ -138,22 +138,17 @@ def clipping(
     settings = resolve_sizes(
         quick, FULL, QUICK, window=window, hidden_size=hidden_size, max_epochs=max_epochs
     )
-    jobs = [
-        dict(
-            seed=seed,
-            clip_norm=clip,
-            dataset=dataset,
-            spectral_radius=spectral_radius,
-            learning_rate=learning_rate,
-            momentum=momentum,
-            batch_size=batch_size,
-            cell=cell,
-            device=device,
-            **settings,
-        )
-        for seed in seeds
-        for clip in (None, clip_norm)
-    ]
+    common = dict(
+        dataset=dataset,
+        spectral_radius=spectral_radius,
+        learning_rate=learning_rate,
+        momentum=momentum,
+        batch_size=batch_size,
+        cell=cell,
+        device=device,
+        **settings,
+    )
+    jobs = job_grid(common, seed=seeds, clip_norm=(None, clip_norm))
     results = run_parallel(
         _clip_run, jobs, n_jobs=n_jobs, blas_threads=blas_threads, progress=progress, description="clipping"
     )

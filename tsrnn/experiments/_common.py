@@ -11,15 +11,18 @@ process with one Numba thread), and give the same bits whatever their thread cou
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral
 
 import numpy as np
 
 from .._layout import CELLS
+from .._parallel import run_tasks
 from .._validation import check_positive_int, describe
 from ..nn import History, RecurrentNetwork, make_optimizer, train
 
@@ -100,6 +103,13 @@ def derive_seed(*keys: int) -> int:
 # ----------------------------------------------------------------------------- parallel runs
 
 
+def job_grid(common: dict, **axes) -> list[dict]:
+    """The keyword arguments of one run per combination of the ``axes`` values (the first
+    axis outermost), each with the ``common`` settings."""
+    names = list(axes)
+    return [{**dict(zip(names, values)), **common} for values in itertools.product(*axes.values())]
+
+
 def _call_limited(fn: Callable, blas_threads: int, kwargs: dict):
     from threadpoolctl import threadpool_limits
 
@@ -111,39 +121,30 @@ def run_parallel(
     fn: Callable,
     jobs: Sequence[dict],
     *,
-    n_jobs: int = 1,
+    n_jobs: int | None = 1,
     blas_threads: int = 1,
     progress: bool = True,
     description: str = "",
 ) -> list:
-    """``[fn(**kw) for kw in jobs]``, in worker processes when ``n_jobs > 1``, with a tqdm bar.
+    """``[fn(**kw) for kw in jobs]`` through the library's one parallel runner
+    (:func:`tsrnn._parallel.run_tasks`: ``n_jobs`` as in joblib, and as everywhere in tsrnn),
+    with a tqdm bar.
 
     Results come back in the order of ``jobs``. Each call runs under
     ``threadpool_limits(blas_threads)``.
     """
     from tqdm.auto import tqdm
 
-    n_jobs = check_positive_int(n_jobs, "n_jobs")
+    if n_jobs is not None and (not isinstance(n_jobs, Integral) or isinstance(n_jobs, bool) or n_jobs == 0):
+        raise ValueError(
+            f"n_jobs must be None, a positive number of workers or -1 (all cores), got {n_jobs!r}."
+        )
     blas_threads = check_positive_int(blas_threads, "blas_threads")
-    results: list = [None] * len(jobs)
-    bar = tqdm(total=len(jobs), desc=description, unit="run", disable=not progress, leave=True)
-    try:
-        if n_jobs == 1 or len(jobs) == 1:
-            for i, kw in enumerate(jobs):
-                results[i] = _call_limited(fn, blas_threads, kw)
-                bar.update(1)
-        else:
-            from joblib import Parallel, delayed
-
-            def indexed(i, kw):
-                return i, _call_limited(fn, blas_threads, kw)
-
-            parallel = Parallel(n_jobs=min(n_jobs, len(jobs)), return_as="generator_unordered")
-            for i, result in parallel(delayed(indexed)(i, kw) for i, kw in enumerate(jobs)):
-                results[i] = result
-                bar.update(1)
-    finally:
-        bar.close()
+    results: list = []
+    with tqdm(total=len(jobs), desc=description, unit="run", disable=not progress, leave=True) as bar:
+        for result in run_tasks(_call_limited, [(fn, blas_threads, kw) for kw in jobs], n_jobs):
+            results.append(result)
+            bar.update(1)
     return results
 
 
@@ -190,7 +191,8 @@ def fit_until(
     record_batches: bool = False,
     record: dict[str, Callable[[np.ndarray], float]] | None = None,
 ) -> TrainResult:
-    """Train epoch by epoch with :func:`tsrnn.nn.train`, watching a held-out metric.
+    """Train with :func:`tsrnn.nn.train`, watching a held-out metric after every epoch (its
+    per-epoch ``callback``).
 
     After every epoch ``val_metric(params)`` (lower is better) is recorded with the
     cumulative wall and CPU time of training (the metric's own evaluation is excluded).
@@ -205,54 +207,61 @@ def fit_until(
     best = val_metric(params)
     best_params = params.copy()
     since_best = 0
-    wall = cpu = 0.0
-    for epoch in range(1, max_epochs + 1):
-        w0, c0 = time.perf_counter(), time.process_time()
-        before = result.history.n_iter
-        with warnings.catch_warnings():
-            # A divergence is reported through stop_reason; the engine's advice is not needed here.
-            warnings.simplefilter("ignore")
-            train(
-                network,
-                params,
-                optimizer,
-                loss,
-                X,
-                Y,
-                max_epochs=1,
-                batch_size=batch_size,
-                rng=rng,
-                history=result.history,
-                clip_norm=clip_norm,
-                check_convergence=False,
-                reset_stopping=False,
-                record_batches=record_batches,
-            )
-        wall += time.perf_counter() - w0
-        cpu += time.process_time() - c0
-        if result.history.n_iter == before:  # the epoch diverged: the engine restored its start
-            result.stop_reason = "diverged"
-            break
-        metric = float(val_metric(params))
+    clock = {"wall": 0.0, "cpu": 0.0, "w0": 0.0, "c0": 0.0}
+
+    def after_epoch(history: History, current: np.ndarray) -> bool:
+        """The study's stopping rule, run by the training loop after every epoch."""
+        nonlocal best, since_best
+        clock["wall"] += time.perf_counter() - clock["w0"]
+        clock["cpu"] += time.process_time() - clock["c0"]
+        epoch = history.n_iter
+        metric = float(val_metric(current))
         result.val_metric.append(metric)
-        result.wall_seconds.append(wall)
-        result.cpu_seconds.append(cpu)
+        result.wall_seconds.append(clock["wall"])
+        result.cpu_seconds.append(clock["cpu"])
         for name, fn in (record or {}).items():
-            result.recorded.setdefault(name, []).append(float(fn(params)))
+            result.recorded.setdefault(name, []).append(float(fn(current)))
+        stop = None
         if not math.isfinite(metric):
-            result.stop_reason = "diverged"
-            break
-        if metric < best:
-            best, best_params[...], result.best_epoch, since_best = metric, params, epoch, 0
+            stop = "diverged"
         else:
-            since_best += 1
-        if result.first_hit is None and target is not None and metric <= target:
-            result.first_hit = epoch
-        if stop_below is not None and metric <= stop_below:
-            result.stop_reason = "target"
-            break
-        if patience is not None and since_best >= patience:
-            result.stop_reason = "patience"
-            break
+            if metric < best:
+                best, best_params[...], result.best_epoch, since_best = metric, current, epoch, 0
+            else:
+                since_best += 1
+            if result.first_hit is None and target is not None and metric <= target:
+                result.first_hit = epoch
+            if stop_below is not None and metric <= stop_below:
+                stop = "target"
+            elif patience is not None and since_best >= patience:
+                stop = "patience"
+        if stop is not None:
+            result.stop_reason = stop
+        # the metric's own evaluation is not training time
+        clock["w0"], clock["c0"] = time.perf_counter(), time.process_time()
+        return stop is not None
+
+    with warnings.catch_warnings():
+        # A divergence is reported through stop_reason; the engine's advice is not needed here.
+        warnings.simplefilter("ignore")
+        clock["w0"], clock["c0"] = time.perf_counter(), time.process_time()
+        train(
+            network,
+            params,
+            optimizer,
+            loss,
+            X,
+            Y,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            rng=rng,
+            history=result.history,
+            clip_norm=clip_norm,
+            check_convergence=False,
+            record_batches=record_batches,
+            callback=after_epoch,
+        )
+    if result.history.stop_reason == "diverged":
+        result.stop_reason = "diverged"
     params[...] = best_params
     return result

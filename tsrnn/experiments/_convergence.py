@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..nn import RecurrentNetwork, compile_kernels, mse_loss
-from ._common import check_cells, check_ints, fit_until, resolve, resolve_sizes, run_parallel
+from ._common import check_cells, check_ints, fit_until, job_grid, resolve, resolve_sizes, run_parallel
 from ._memory import DEFAULT_CELLS
 from ._tasks import series_windows
 
@@ -135,22 +135,17 @@ def convergence(
     settings = resolve_sizes(
         quick, FULL, QUICK, window=window, hidden_size=hidden_size, max_epochs=max_epochs
     )
-    jobs = [
-        dict(
-            cell=cell,
-            seed=seed,
-            dataset=dataset,
-            train_fraction=train_fraction,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            clip_norm=clip_norm,
-            target_mse=target_mse,
-            device=device,
-            **settings,
-        )
-        for cell in cells
-        for seed in seeds
-    ]
+    common = dict(
+        dataset=dataset,
+        train_fraction=train_fraction,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        clip_norm=clip_norm,
+        target_mse=target_mse,
+        device=device,
+        **settings,
+    )
+    jobs = job_grid(common, cell=cells, seed=seeds)
     results = run_parallel(
         _convergence_run,
         jobs,

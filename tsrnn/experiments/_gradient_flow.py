@@ -8,7 +8,7 @@ import pandas as pd
 from .. import functional as F
 from .._layout import cell_spec
 from .._validation import check_float_array, check_positive_int, check_shape
-from ._common import check_cells, check_ints, resolve, resolve_sizes, run_parallel
+from ._common import check_cells, check_ints, job_grid, resolve, resolve_sizes, run_parallel
 from ._memory import DEFAULT_CELLS, RECIPE, train_on_task
 from ._tasks import TASKS, make_task
 
@@ -64,7 +64,8 @@ def state_gradients(
 
     Parameters
     ----------
-    cell : {"rnn_tanh", "rnn_relu", "lstm", "gru"}
+    cell : str
+        A cell of the table :data:`tsrnn.CELLS` ("rnn_tanh", "rnn_relu", "lstm", "gru", ...).
     x : ndarray of shape (N, L, D)
         Batch-first input, like :func:`tsrnn.functional.forward`.
     weights : dict
@@ -272,20 +273,10 @@ def gradient_flow(
         n_val=n_val,
         max_epochs=max_epochs,
     )
-    jobs = [
-        dict(
-            cell=cell,
-            task=task,
-            seq_len=seq_len,
-            seed=seed,
-            train=bool(train),
-            learning_rate=learning_rate,
-            device=device,
-            **settings,
-        )
-        for cell in cells
-        for seed in seeds
-    ]
+    common = dict(
+        task=task, seq_len=seq_len, train=bool(train), learning_rate=learning_rate, device=device, **settings
+    )
+    jobs = job_grid(common, cell=cells, seed=seeds)
     # The LSTM trains slowest: start it first so no worker idles at the end.
     order = sorted(range(len(jobs)), key=lambda i: jobs[i]["cell"] != "lstm")
     results = run_parallel(

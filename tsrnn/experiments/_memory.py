@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..nn import RecurrentNetwork, compile_kernels
-from ._common import check_cells, check_ints, fit_until, resolve, resolve_sizes, run_parallel
+from ._common import check_cells, check_ints, fit_until, job_grid, resolve, resolve_sizes, run_parallel
 from ._tasks import SUCCESS_FRACTION, TASKS, make_task
 
 __all__ = ["long_memory", "set_forget_bias", "summarize_long_memory", "train_on_task"]
@@ -237,24 +237,17 @@ def long_memory(
         n_test=n_test,
         max_epochs=max_epochs,
     )
-    jobs = [
-        dict(
-            cell=cell,
-            task=task,
-            lag=lag,
-            seed=seed,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            clip_norm=clip_norm,
-            n_symbols=n_symbols,
-            forget_bias=forget_bias,
-            device=device,
-            **settings,
-        )
-        for lag in lags
-        for cell in cells
-        for seed in seeds
-    ]
+    common = dict(
+        task=task,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        clip_norm=clip_norm,
+        n_symbols=n_symbols,
+        forget_bias=forget_bias,
+        device=device,
+        **settings,
+    )
+    jobs = job_grid(common, lag=lags, cell=cells, seed=seeds)
     # Longest sequences first: a slow run started last would leave a worker idle at the end.
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i]["lag"])
     rows = run_parallel(

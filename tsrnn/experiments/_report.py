@@ -223,6 +223,30 @@ def _specs() -> dict[str, _Spec]:
     }
 
 
+def source_revision() -> str:
+    """Which code made a result: tsrnn's version and, in a git checkout, its commit (with
+    "+ local changes" when the tree differs from it)."""
+    import subprocess
+
+    from .._version import __version__
+
+    where = os.path.dirname(os.path.abspath(__file__))
+    try:
+        commit = subprocess.run(
+            ["git", "-C", where, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", where, "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return f"tsrnn {__version__} (not a git checkout: commit unknown)"
+    return f"tsrnn {__version__} at commit {commit}" + (" + local changes" if dirty else "")
+
+
 def cpu_seconds() -> float:
     """CPU time (user + system) of this process and of its finished (reaped) children."""
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -322,6 +346,8 @@ def run_experiment(
         f"Run time: {wall:.1f} s wall, {cpu:.1f} s CPU (this process and its workers); "
         f"jobs={n_jobs if spec.parallel else 1}, BLAS threads per run="
         f"{','.join(str(t) for t in threads)}, quick={quick}.",
+        "",
+        f"Generated from {source_revision()}.",
     ]
     if figure:
         section += ["", f"![{title}]({figure})"]

@@ -10,22 +10,29 @@ them alike:
   ``horizon`` timestamps that follow the training index.
 - ``predict_interval(horizon, coverage=0.9, X=None)``: a DataFrame with columns ``lower`` and
   ``upper`` (for a DataFrame ``y``: a column MultiIndex ``(target, "lower"|"upper")``).
+- ``predict_quantiles(horizon, quantiles=(0.1, 0.5, 0.9), X=None)``: a DataFrame with one
+  column per level (for a DataFrame ``y``: a column MultiIndex ``(target, level)``), never
+  decreasing across levels.
 - ``update(y_new, X_new=None)``: append observations that follow the training data and move
   the forecast origin to their end, without refitting.
 
 Subclasses implement ``_fit(values, X)``, ``_predict(horizon, X)`` and optionally
-``_predict_interval(horizon, coverage, X)`` and ``_update(values, X)`` on float64 NumPy arrays
+``_predict_interval(horizon, coverage, X)``, ``_predict_quantiles(horizon, levels, X)`` (by
+default read off the central intervals) and ``_update(values, X)`` on float64 NumPy arrays
 ``(n_timesteps, n_series)``; this base class converts from and to pandas and checks inputs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
+
+from .._state import check_int, check_keys, fail, register
 
 __all__ = [
     "BaseForecaster",
@@ -48,6 +55,28 @@ class TargetInfo:
     name: object
     index: pd.Index  # the full index seen so far (training data plus updates)
     freq: object  # frequency used to extend the index, or None for integer indexes
+
+    # -- persisted state (see tsrnn._state) --
+
+    def _get_state(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def _set_state(self, state: dict) -> None:
+        check_keys("TargetInfo", state, [f.name for f in fields(self)])
+        if not isinstance(state["is_series"], bool):
+            fail("TargetInfo.is_series", "is not a bool")
+        for name in ("columns", "index"):
+            if not isinstance(state[name], pd.Index):
+                fail(f"TargetInfo.{name}", "is not a pandas Index")
+        if state["is_series"] and len(state["columns"]) != 1:
+            fail("TargetInfo.columns", "a Series has one column")
+        freq = state["freq"]
+        if not isinstance(freq, pd.offsets.BaseOffset):
+            check_int(freq, "TargetInfo.freq", 1)
+        self.__dict__.update(state)
+
+
+register(TargetInfo)
 
 
 def align_exog(X, index: pd.Index, name: str = "X", columns: list | None = None) -> tuple[np.ndarray, list]:
@@ -255,11 +284,18 @@ class BaseForecaster(BaseEstimator):
 
     #: whether the forecaster can use exogenous regressors ``X``
     _supports_exog: bool = False
+    #: the rule of each constructor parameter (scikit-learn's ``_validate_params``), checked in fit
+    _parameter_constraints: ClassVar[dict] = {}
+
+    def _check_params(self) -> None:
+        """Rules that tie several parameters together (none by default); no side effects."""
 
     # -- public API ---------------------------------------------------------------------------
 
     def fit(self, y, X=None):
         """Fit to the series ``y`` (Series or DataFrame) with optional exogenous ``X``."""
+        self._validate_params()
+        self._check_params()
         values, index = check_series(y, "y")
         freq = getattr(self, "freq", None)
         step = _index_freq(index, freq)
@@ -291,6 +327,10 @@ class BaseForecaster(BaseEstimator):
             raise ValueError(f"coverage must be a probability strictly between 0 and 1, got {coverage!r}.")
         x_future = self._check_exog_future(X, horizon)
         lower, upper = self._predict_interval(horizon, float(coverage), x_future)
+        return self._interval_frame(horizon, lower, upper)
+
+    def _interval_frame(self, horizon: int, lower, upper) -> pd.DataFrame:
+        """Interval ends ``(horizon, n_series)`` as the DataFrame of :meth:`predict_interval`."""
         lower = np.asarray(lower, dtype=np.float64).reshape(horizon, -1)
         upper = np.asarray(upper, dtype=np.float64).reshape(horizon, -1)
         index = self._future_index(horizon)
@@ -300,6 +340,44 @@ class BaseForecaster(BaseEstimator):
         columns = pd.MultiIndex.from_product([info.columns, ["lower", "upper"]])
         data = np.stack([lower, upper], axis=2).reshape(horizon, -1)
         return pd.DataFrame(data, index=index, columns=columns)
+
+    def predict_quantiles(self, horizon: int, quantiles=(0.1, 0.5, 0.9), X=None) -> pd.DataFrame:
+        """Quantiles of the predictive distribution of the next ``horizon`` steps.
+
+        Parameters
+        ----------
+        horizon : int
+        quantiles : sequence of float, default=(0.1, 0.5, 0.9)
+            Increasing probability levels in (0, 1).
+        X : DataFrame, optional
+            Future exogenous values (as for :meth:`predict`).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by the future timestamps, one column per level (the float level as its
+            label); for a DataFrame ``y`` the columns are a MultiIndex ``(target, level)``.
+            Quantiles never decrease with the level.
+        """
+        from ..nn import check_quantile_levels
+
+        check_is_fitted(self, "target_info_")
+        horizon = check_horizon(horizon)
+        levels = check_quantile_levels(quantiles)
+        x_future = self._check_exog_future(X, horizon)
+        q = np.asarray(self._predict_quantiles(horizon, levels, x_future), dtype=np.float64)
+        q = q.reshape(horizon, self.n_series_, len(levels))
+        return self._quantile_frame(q, levels)
+
+    def _quantile_frame(self, q: np.ndarray, levels: np.ndarray) -> pd.DataFrame:
+        """``(horizon, n_series, K)`` quantiles as the DataFrame of :meth:`predict_quantiles`."""
+        index = self._future_index(q.shape[0])
+        labels = [float(v) for v in levels]
+        info = self.target_info_
+        if info.is_series:
+            return pd.DataFrame(q[:, 0, :], index=index, columns=pd.Index(labels, name="quantile"))
+        columns = pd.MultiIndex.from_product([info.columns, labels], names=[None, "quantile"])
+        return pd.DataFrame(q.reshape(q.shape[0], -1), index=index, columns=columns)
 
     def update(self, y_new, X_new=None):
         """Append observations that follow the training data; forecasts then start after them.
@@ -341,6 +419,23 @@ class BaseForecaster(BaseEstimator):
 
     def _predict_interval(self, horizon: int, coverage: float, X: np.ndarray | None):
         raise NotImplementedError(f"{type(self).__name__} does not provide prediction intervals.")
+
+    def _predict_quantiles(self, horizon: int, levels: np.ndarray, X: np.ndarray | None) -> np.ndarray:
+        """``(horizon, n_series, K)`` quantiles read off the central intervals.
+
+        Level ``tau < 0.5`` is the lower end of the interval with coverage ``1 - 2 tau``,
+        ``tau > 0.5`` the upper end of the one with coverage ``2 tau - 1``, and 0.5 the point
+        forecast: exact for forecasters whose intervals are central intervals of a predictive
+        distribution whose median is the point forecast (the Gaussian baselines).
+        """
+        out = np.empty((horizon, self.n_series_, len(levels)))
+        for k, tau in enumerate(levels):
+            if np.isclose(tau, 0.5):
+                out[:, :, k] = np.asarray(self._predict(horizon, X)).reshape(horizon, -1)
+                continue
+            lower, upper = self._predict_interval(horizon, float(abs(2.0 * tau - 1.0)), X)
+            out[:, :, k] = np.asarray(lower if tau < 0.5 else upper).reshape(horizon, -1)
+        return out
 
     def _update(self, values: np.ndarray, X: np.ndarray | None) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not support update(); refit instead.")

@@ -4,18 +4,37 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from numbers import Integral
+from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 from sklearn.base import clone
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from .._scaling import moments
+from .._state import (
+    check_array,
+    check_int,
+    check_keys,
+    check_vector,
+    estimator_state,
+    fail,
+    register,
+    restore_estimator_state,
+)
+from .._stattests import select_differencing
 from .._validation import check_positive_int
-from ._base import BaseForecaster
+from ..estimators import RecurrentRegressor
+from ..nn import check_quantile_levels
+from ._base import BaseForecaster, TargetInfo, check_horizon
+from ._panel import CALENDAR_ENCODINGS, CALENDAR_FEATURES, SCOPES, fit_panel, is_panel, predict_panel
 from ._transforms import TargetTransform
 from ._windows import (
+    MULTI_SERIES,
     assemble,
-    check_multi_series,
     design,
     exog_leads,
     n_step_features,
@@ -23,10 +42,13 @@ from ._windows import (
     unstack_outputs,
 )
 
-__all__ = ["Forecaster", "conformal_quantile"]
+__all__ = ["INTERVAL_METHODS", "Forecaster", "conformal_quantile"]
 
 STRATEGIES = ("recursive", "direct")
 NORMALIZE = ("none", "last", "mean")
+INTERVAL_METHODS = ("conformal", "model", "cqr")
+#: sample paths drawn by the distribution methods unless told otherwise
+DEFAULT_PATHS = 1000
 
 # diff="auto": difference while KPSS rejects level-stationarity at this level (see Forecaster).
 AUTO_DIFF_ALPHA = 0.01
@@ -64,6 +86,28 @@ class _Model:
     x_scale: np.ndarray | None
     estimator: object
     horizon: int  # steps the regressor predicts at once: 1 (recursive) or the direct horizon
+
+    # -- persisted state (see tsrnn._state); the Forecaster checks the sizes against its data --
+
+    def _get_state(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def _set_state(self, state: dict) -> None:
+        from ..estimators import BaseRecurrent
+
+        check_keys("_Model", state, [f.name for f in fields(self)])
+        if not isinstance(state["transform"], TargetTransform):
+            fail("_Model.transform", "is not a fitted TargetTransform")
+        if (state["x_mean"] is None) != (state["x_scale"] is None):
+            fail("_Model", "x_mean and x_scale must both be set or both be None")
+        est = state["estimator"]
+        if not (isinstance(est, BaseRecurrent) and hasattr(est, "params_")):
+            fail("_Model.estimator", "is not a fitted tsrnn recurrent estimator")
+        check_int(state["horizon"], "_Model.horizon", 1)
+        self.__dict__.update(state)
+
+
+register(_Model)
 
 
 class Forecaster(BaseForecaster):
@@ -138,6 +182,24 @@ class Forecaster(BaseForecaster):
         Frequency of a ``DatetimeIndex`` that has none and from which none can be inferred.
     random_state : int, optional
         If set, passed to the regressor's ``random_state`` (when it has one).
+    scope : {"global", "local"}, default="global"
+        For a panel ``y`` (see :meth:`fit` and docs/panels.md): ``"global"`` fits one model on
+        the windows of every series (each scaled by its own training statistics, samples in
+        time order across series, shuffled mini-batches drawn across series); ``"local"`` one
+        model per series, fitted through joblib (a ``joblib.parallel_backend("dask")`` context
+        sends them to a cluster).
+    id_col, time_col, target_col : str, default="unique_id", "ds", "y"
+        Column names of a long-format panel (and of its covariate frames and forecasts).
+    calendar : tuple of str, optional
+        Calendar features of a panel's timestamps used as future covariates: any of
+        ``"month", "quarter", "dayofweek", "day", "dayofyear", "weekofyear", "hour",
+        "minute"``.
+    calendar_encoding : {"cyclic", "onehot"}, default="cyclic"
+        ``sin``/``cos`` of the position in the period, or one column per value.
+    max_window_bytes : int, default=2**28
+        A global model whose training windows would take more memory than this trains by
+        streaming: each epoch (``max_iter`` of the regressor) visits every window once, in
+        shuffled chunks gathered on the fly, with ``partial_fit`` (no early stopping).
 
     Attributes
     ----------
@@ -147,8 +209,9 @@ class Forecaster(BaseForecaster):
         The fitted target transform.
     n_step_features_ : int
         Features per window step (the ``input_size`` given to recurrent regressors).
-    diff_ : int
-        The order of differencing used (``diff``, or the one ``diff="auto"`` chose).
+    diff_ : int or dict
+        The order of differencing used (``diff``, or the one ``diff="auto"`` chose; on a
+        panel the largest over the series, or with ``scope="local"`` a dict id -> order).
     horizon_ : int or None
         The fixed horizon of the direct strategy (``None`` for recursive).
     history_ : ndarray of shape (n_timesteps, n_series)
@@ -197,6 +260,13 @@ class Forecaster(BaseForecaster):
         calibration_size: float | int = 0.2,
         freq=None,
         random_state: int | None = None,
+        scope: str = "global",
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str = "y",
+        calendar: tuple | str | None = None,
+        calendar_encoding: str = "cyclic",
+        max_window_bytes: int = 2**28,
     ):
         self.estimator = estimator
         self.window = window
@@ -213,53 +283,112 @@ class Forecaster(BaseForecaster):
         self.calibration_size = calibration_size
         self.freq = freq
         self.random_state = random_state
+        self.scope = scope
+        self.id_col = id_col
+        self.time_col = time_col
+        self.target_col = target_col
+        self.calendar = calendar
+        self.calendar_encoding = calendar_encoding
+        self.max_window_bytes = max_window_bytes
+
+    # -- panels (long format, dict of Series): see tsrnn.forecasting._panel -------------------
+
+    _supports_panels = True
+
+    def fit(self, y, X=None, *, past_covariates=None, static_covariates=None):
+        """Fit to ``y``: a Series/DataFrame indexed by time, or a panel.
+
+        A panel is a long DataFrame with columns ``id_col``, ``time_col``, ``target_col`` or a
+        dict ``{id: Series}``. Then ``X`` holds future covariates (long: ``id_col``,
+        ``time_col`` and one column each), ``past_covariates`` the covariates known only up to
+        the forecast origin (same layout; ``strategy="direct"`` only) and
+        ``static_covariates`` one row per series (indexed by ``id_col`` or with that column).
+        """
+        if is_panel(y, self.id_col, self.time_col):
+            for stale in ("target_info_", "history_", "exog_history_"):
+                if hasattr(self, stale):
+                    delattr(self, stale)
+            return fit_panel(self, y, X, past_covariates, static_covariates)
+        if past_covariates is not None or static_covariates is not None:
+            raise ValueError(
+                "past_covariates and static_covariates need a panel y: a long DataFrame with "
+                f"columns {[self.id_col, self.time_col, self.target_col]} or a dict of Series."
+            )
+        self.panel_ = None
+        return super().fit(y, X)
+
+    def predict(self, horizon: int, X=None, *, y=None, past_covariates=None, static_covariates=None):
+        """Forecast ``horizon`` steps; for a panel, a long DataFrame (one row per series and step).
+
+        On a panel, ``y`` (same layout as in ``fit``) forecasts from that history instead of the
+        training data, without refitting; a global model (``series_id=False``) forecasts series
+        it never saw, each scaled by the statistics of its given history.
+        """
+        if getattr(self, "panel_", None) is not None:
+            return predict_panel(self, horizon, y, X, past_covariates, static_covariates)
+        if y is not None or past_covariates is not None or static_covariates is not None:
+            raise ValueError(
+                "predict(y=..., past_covariates=..., static_covariates=...) needs a forecaster fitted "
+                "on a panel; for one series use update(y_new) to move the origin."
+            )
+        return super().predict(horizon, X)
+
+    def update(self, y_new, X_new=None):
+        """Append observations (see :meth:`BaseForecaster.update`); on panels use ``predict(y=...)``."""
+        self._refuse_on_panel("update")
+        return super().update(y_new, X_new=X_new)
+
+    def _refuse_on_panel(self, method: str) -> None:
+        if getattr(self, "panel_", None) is not None:
+            raise ValueError(
+                f"{method} is not available for a Forecaster fitted on a panel; forecast from new "
+                "observations with predict(horizon, y=history) instead (no refit)."
+            )
 
     # -- parameters --------------------------------------------------------------------------
 
+    _parameter_constraints: ClassVar[dict] = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "window": [Interval(Integral, 1, None, closed="left")],
+        "strategy": [StrOptions(set(STRATEGIES))],
+        "horizon": [Interval(Integral, 1, None, closed="left"), None],
+        "standardize": ["boolean"],
+        "diff": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "seasonal_period": [Interval(Integral, 1, None, closed="left"), None],
+        "log": ["boolean", StrOptions({"auto"})],
+        "stl_period": [Interval(Integral, 1, None, closed="left"), None],
+        "normalize": [StrOptions(set(NORMALIZE))],
+        "multi_series": [StrOptions(set(MULTI_SERIES))],
+        "series_id": ["boolean"],
+        "calibration_size": [
+            Interval(RealNotInt, 0, 1, closed="neither"),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "freq": "no_validation",
+        "random_state": ["random_state"],
+        "scope": [StrOptions(set(SCOPES))],
+        "id_col": [str],
+        "time_col": [str],
+        "target_col": [str],
+        "calendar": [StrOptions(set(CALENDAR_FEATURES)), tuple, list, None],
+        "calendar_encoding": [StrOptions(set(CALENDAR_ENCODINGS))],
+        "max_window_bytes": [Interval(Integral, 1, None, closed="left")],
+    }
+
     def _check_params(self) -> None:
-        check_positive_int(self.window, "window")
-        if self.strategy not in STRATEGIES:
-            raise ValueError(f"strategy must be one of {STRATEGIES}, got {self.strategy!r}.")
-        if self.strategy == "direct":
-            if self.horizon is None:
-                raise ValueError(
-                    "strategy='direct' fits one model for a fixed horizon: pass horizon=<steps>, "
-                    "e.g. Forecaster(..., strategy='direct', horizon=12)."
-                )
-            check_positive_int(self.horizon, "horizon")
-        elif self.horizon is not None:
-            check_positive_int(self.horizon, "horizon")
-        if self.diff != "auto" and (
-            isinstance(self.diff, bool) or not isinstance(self.diff, (int, np.integer)) or self.diff < 0
-        ):
+        if self.strategy == "direct" and self.horizon is None:
             raise ValueError(
-                f"diff must be a non-negative integer (order of differencing) or 'auto', got {self.diff!r}."
+                "strategy='direct' fits one model for a fixed horizon: pass horizon=<steps>, "
+                "e.g. Forecaster(..., strategy='direct', horizon=12)."
             )
-        if self.seasonal_period is not None:
-            check_positive_int(self.seasonal_period, "seasonal_period")
-        if self.stl_period is not None:
-            check_positive_int(self.stl_period, "stl_period")
-        if self.normalize not in NORMALIZE:
-            raise ValueError(f"normalize must be one of {NORMALIZE}, got {self.normalize!r}.")
-        if not (self.log == "auto" or isinstance(self.log, (bool, np.bool_))):
-            raise TypeError(f"log must be True, False or 'auto', got {self.log!r}.")
-        for name in ("standardize", "series_id"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}.")
-        check_multi_series(self.multi_series)
-        c = self.calibration_size
-        ok_float = isinstance(c, (float, np.floating)) and 0.0 < c < 1.0
-        ok_int = isinstance(c, (int, np.integer)) and not isinstance(c, bool) and c >= 1
-        if not (ok_float or ok_int):
-            raise ValueError(
-                f"calibration_size must be a fraction in (0, 1) or a number of steps >= 1, got {c!r}."
-            )
+
+    def _default_estimators(self) -> dict:
+        """The estimator built in ``fit`` when ``estimator=None`` (for ``find_recurrent``)."""
+        return {"estimator": RecurrentRegressor(cell="lstm")}
 
     def _make_estimator(self, n_features: int):
         if self.estimator is None:
-            from tsrnn.estimators import RecurrentRegressor
-
-            est = RecurrentRegressor(cell="lstm")
+            est = self._default_estimators()["estimator"]
         else:
             if not (hasattr(self.estimator, "fit") and hasattr(self.estimator, "predict")):
                 raise TypeError(
@@ -283,8 +412,6 @@ class Forecaster(BaseForecaster):
         """``diff``, or for ``"auto"`` the order chosen by KPSS tests on the training data."""
         if self.diff != "auto":
             return int(self.diff)
-        from ..baselines import select_differencing
-
         z = np.log(values) if self.log_ and np.all(values > 0) else values
         if self.seasonal_period is not None and len(z) > self.seasonal_period:
             z = z[self.seasonal_period :] - z[: -self.seasonal_period]
@@ -403,7 +530,6 @@ class Forecaster(BaseForecaster):
     # -- BaseForecaster hooks ----------------------------------------------------------------
 
     def _fit(self, values: np.ndarray, X: np.ndarray | None) -> None:
-        self._check_params()
         self.log_ = bool(np.all(values > 0)) if self.log == "auto" else bool(self.log)
         self.diff_ = self._select_diff(values)
         model = self._fit_model(values, X)
@@ -418,7 +544,7 @@ class Forecaster(BaseForecaster):
         self.history_ = values.copy()
         self.exog_history_ = None if X is None else X.copy()
         self.n_fit_ = len(values)
-        for stale in ("calibration_model_", "calibration_residuals_"):
+        for stale in ("calibration_model_", "calibration_residuals_", "_cqr_scores_cache"):
             if hasattr(self, stale):
                 delattr(self, stale)
 
@@ -456,7 +582,7 @@ class Forecaster(BaseForecaster):
         horizon = max(horizon, self._model.horizon)
         n = self.n_fit_
         c = self.calibration_size
-        size = round(float(c) * n) if isinstance(c, (float, np.floating)) else int(c)
+        size = self._calibration_steps()
         if size < horizon:
             raise ValueError(
                 f"calibration_size={c!r} holds out {size} of the {n} training steps, fewer than the "
@@ -477,6 +603,11 @@ class Forecaster(BaseForecaster):
         self.calibration_residuals_ = np.abs(actual - fc)
         return self.calibration_residuals_
 
+    def _calibration_steps(self) -> int:
+        """Training steps held out for calibration (``calibration_size`` resolved)."""
+        c = self.calibration_size
+        return round(float(c) * self.n_fit_) if isinstance(c, (float, np.floating)) else int(c)
+
     def _predict_interval(self, horizon: int, coverage: float, X: np.ndarray | None):
         point = self._predict(horizon, X)
         # stacklevel 4: the warning points at the user's predict_interval call
@@ -488,3 +619,371 @@ class Forecaster(BaseForecaster):
         self.history_ = np.concatenate([self.history_, values], axis=0)
         if self.exog_history_ is not None:
             self.exog_history_ = np.concatenate([self.exog_history_, X], axis=0)
+
+    # -- persisted state (see tsrnn._state) ----------------------------------------------------
+
+    _FITTED_STATE = (
+        "target_info_",
+        "n_series_",
+        "exog_columns_",
+        "diff_",
+        "_model",
+        "estimator_",
+        "transform_",
+        "n_step_features_",
+        "horizon_",
+        "history_",
+        "exog_history_",
+        "n_fit_",
+    )
+
+    def _get_state(self) -> dict:
+        if getattr(self, "panel_", None) is not None:
+            raise TypeError(
+                "a Forecaster fitted on a panel cannot be saved yet (its per-series state is not "
+                "in the safe file format); refit it after loading, or save a Forecaster fitted "
+                "on a Series/DataFrame."
+            )
+        return estimator_state(self, self._FITTED_STATE, ("calibration_model_", "calibration_residuals_"))
+
+    def _set_state(self, state: dict) -> None:
+        from ..estimators import BaseRecurrent
+
+        optional = ("calibration_model_", "calibration_residuals_")
+        if not restore_estimator_state(self, state, self._FITTED_STATE, optional):
+            if self.estimator is not None and not isinstance(self.estimator, BaseRecurrent):
+                fail("Forecaster.estimator", "is not a tsrnn recurrent estimator")
+            return
+        if self.estimator is not None and not isinstance(self.estimator, BaseRecurrent):
+            fail("Forecaster.estimator", "is not a tsrnn recurrent estimator")
+        h = check_array(self.history_, "Forecaster.history_", ndim=2)
+        n, m = h.shape
+        if h.dtype != np.float64 or check_int(self.n_series_, "Forecaster.n_series_", 1) != m:
+            fail("Forecaster.history_", "does not match n_series_")
+        info = self.target_info_
+        if not isinstance(info, TargetInfo) or len(info.index) != n or len(info.columns) != m:
+            fail("Forecaster.target_info_", "does not match the history")
+        check_int(self.n_fit_, "Forecaster.n_fit_", 1, n)
+        check_int(self.diff_, "Forecaster.diff_", 0)
+        columns = self.exog_columns_
+        if columns is not None and not isinstance(columns, list):
+            fail("Forecaster.exog_columns_", "is not a list")
+        p = 0 if columns is None else len(columns)
+        if (self.exog_history_ is None) != (columns is None):
+            fail("Forecaster.exog_history_", "does not match exog_columns_")
+        if columns is not None:
+            check_array(self.exog_history_, "Forecaster.exog_history_", (n, p))
+        horizon = 1 if self.strategy == "recursive" else self.horizon
+        if self.horizon_ != (None if self.strategy == "recursive" else horizon):
+            fail("Forecaster.horizon_", "does not match strategy and horizon")
+        for attr in ("_model", "calibration_model_"):
+            model = getattr(self, attr, None)
+            if model is None and attr == "calibration_model_":
+                continue
+            if not isinstance(model, _Model) or model.horizon != horizon:
+                fail(f"Forecaster.{attr}", "is not a fitted pipeline of this Forecaster")
+            t = model.transform
+            if t.mean_.shape != (m,) or (t.seasonal_period, t.diff) != (self.seasonal_period, self.diff_):
+                fail(f"Forecaster.{attr}.transform", "does not match the series and the differencing")
+            check_vector(model.x_mean, f"Forecaster.{attr}.x_mean", p, allow_none=not p)
+            check_vector(model.x_scale, f"Forecaster.{attr}.x_scale", p, positive=True, allow_none=not p)
+            est = model.estimator
+            if est.n_timesteps_ != self.window or est.input_size_ != self.n_step_features_:
+                fail(f"Forecaster.{attr}.estimator", "does not read windows of this Forecaster")
+        if self.estimator_ is not self._model.estimator or self.transform_ is not self._model.transform:
+            fail("Forecaster", "estimator_/transform_ are not those of the fitted pipeline")
+        residuals = getattr(self, "calibration_residuals_", None)
+        if residuals is not None:
+            check_array(residuals, "Forecaster.calibration_residuals_", (None, None, m), finite=False)
+
+    # -- predictive distributions ------------------------------------------------------------
+
+    @staticmethod
+    def _has_distribution(estimator) -> bool:
+        """Whether the fitted regressor predicts a distribution (tsrnn's probabilistic losses)."""
+        return bool(getattr(estimator, "probabilistic_", False)) and callable(
+            getattr(estimator, "predict_quantiles", None)
+        )
+
+    def _require_distribution(self, what: str) -> None:
+        if not self._has_distribution(self.estimator_):
+            raise ValueError(
+                f"{what} needs a regressor that predicts a distribution, e.g. "
+                "Forecaster(RecurrentRegressor(loss='gaussian')) (or 'student_t', 'quantile'); "
+                f"{type(self.estimator_).__name__} here predicts points only. Use "
+                "predict_interval(..., method='conformal') for its intervals."
+            )
+
+    def _sampling_rng(self, random_state) -> np.random.Generator:
+        return np.random.default_rng(self.random_state if random_state is None else random_state)
+
+    def _exact_marginals(self, model: _Model, horizon: int) -> bool:
+        """Whether each step's quantiles follow from the head without simulation.
+
+        True for one step of the recursive strategy and for the direct strategy without
+        differencing: the target transform is then a monotone map of each step on its own.
+        """
+        if self.strategy == "direct":
+            return model.transform.lost == 0
+        return horizon == 1
+
+    def _model_quantiles(self, model, values, X, origins, horizon, levels, n_paths, rng) -> np.ndarray:
+        """Quantiles ``(len(origins), horizon, m, K)`` on the original scale from each origin."""
+        est = model.estimator
+        m, n_orig, w = values.shape[1], len(origins), self.window
+        if not self._exact_marginals(model, horizon):
+            if self.strategy == "direct":
+                raise ValueError(
+                    "with strategy='direct' and differencing, the quantiles of each step's change "
+                    "do not add up to quantiles of the level; use strategy='recursive' (sample "
+                    "paths), diff=0, or predict_interval(..., method='conformal')."
+                )
+            paths = self._paths(model, values, X, origins, horizon, n_paths, rng)
+            return np.moveaxis(np.quantile(paths, levels, axis=1), 0, -1)
+        z = model.transform.transform(values)
+        xs = None if X is None else (X - model.x_mean) / model.x_scale
+        times = origins[:, None] - w + np.arange(w)
+        xwin = None if xs is None else exog_leads(xs, times, model.horizon)
+        feats = assemble(z[times], xwin, self.multi_series, self.series_id)
+        qz = np.asarray(est.predict_quantiles(feats.reshape(feats.shape[0], -1), levels))
+        qz = qz.reshape(qz.shape[0], -1, len(levels))
+        out = [
+            model.transform.inverse(
+                unstack_outputs(qz[..., k], n_orig, model.horizon, m, self.multi_series)[:, :horizon],
+                values,
+                origins,
+            )
+            for k in range(len(levels))
+        ]
+        # a decreasing transform could reorder them; every transform here is increasing
+        return np.stack(out, axis=-1)
+
+    def _paths(self, model, values, X, origins, horizon, n_paths, rng) -> np.ndarray:
+        """Sample paths ``(len(origins), n_paths, horizon, m)``: each draw fed back as the next input."""
+        if self.strategy != "recursive":
+            raise ValueError(
+                "sample paths feed each draw back into the window, which needs strategy='recursive'; "
+                "the direct strategy has no recurrence to feed."
+            )
+        est = model.estimator
+        z = model.transform.transform(values)
+        xs = None if X is None else (X - model.x_mean) / model.x_scale
+        m, w = values.shape[1], self.window
+        steps = np.arange(w)
+        rows = np.repeat(origins, n_paths)
+        buf = np.empty((len(rows), w + horizon, m))
+        buf[:, :w] = z[rows[:, None] - w + steps]
+        for k in range(horizon):
+            xwin = None if xs is None else exog_leads(xs, rows[:, None] - w + k + steps, 1)
+            feats = assemble(buf[:, k : k + w], xwin, self.multi_series, self.series_id)
+            draw = np.asarray(est.sample(feats.reshape(feats.shape[0], -1), 1, rng))[..., 0]
+            buf[:, w + k] = unstack_outputs(draw, len(rows), 1, m, self.multi_series)[:, 0]
+        paths = model.transform.inverse(buf[:, w:], values, rows)
+        return paths.reshape(len(origins), n_paths, horizon, m)
+
+    def _quantiles(self, horizon, levels, X, n_paths, random_state) -> np.ndarray:
+        """``(horizon, m, K)`` quantiles from the current origin: the head's, else conformal."""
+        if not self._has_distribution(self.estimator_):
+            return super()._predict_quantiles(horizon, levels, X)
+        self._check_direct_horizon(horizon)
+        origin = np.array([len(self.history_)])
+        rng = self._sampling_rng(random_state)
+        return self._model_quantiles(
+            self._model, self.history_, self._exog_through(X), origin, horizon, levels, n_paths, rng
+        )[0]
+
+    def _predict_quantiles(self, horizon: int, levels: np.ndarray, X: np.ndarray | None) -> np.ndarray:
+        return self._quantiles(horizon, levels, X, DEFAULT_PATHS, None)
+
+    def predict_quantiles(
+        self,
+        horizon: int,
+        quantiles=(0.1, 0.5, 0.9),
+        X=None,
+        *,
+        n_paths: int = DEFAULT_PATHS,
+        random_state=None,
+    ) -> pd.DataFrame:
+        """Quantiles of the forecast distribution of the next ``horizon`` steps.
+
+        With a regressor that predicts a distribution (``RecurrentRegressor(loss="gaussian" |
+        "student_t" | "quantile")``) they are the model's: exact for one step of the
+        recursive strategy and for every step of the direct strategy without differencing;
+        otherwise the empirical quantiles of :meth:`sample_paths`. With a point regressor
+        they are the ends of the split-conformal intervals (see :meth:`predict_interval`),
+        level ``tau`` the end of the central interval of coverage ``|2 tau - 1|``.
+
+        Parameters
+        ----------
+        horizon : int
+        quantiles : sequence of float, default=(0.1, 0.5, 0.9)
+            Increasing levels in (0, 1).
+        X : DataFrame, optional
+            Future exogenous values.
+        n_paths : int, default=1000
+            Sample paths when the quantiles are simulated.
+        random_state : int, Generator or None
+            Seed of the simulation; None uses the Forecaster's ``random_state``.
+
+        Returns
+        -------
+        DataFrame
+            One column per level on the future index (a ``(target, level)`` MultiIndex for a
+            DataFrame ``y``); never decreasing across levels.
+        """
+        self._refuse_on_panel("predict_quantiles")
+        check_is_fitted(self, "target_info_")
+        horizon = check_horizon(horizon)
+        levels = check_quantile_levels(quantiles)
+        n_paths = check_positive_int(n_paths, "n_paths")
+        x_future = self._check_exog_future(X, horizon)
+        q = self._quantiles(horizon, levels, x_future, n_paths, random_state)
+        return self._quantile_frame(q.reshape(horizon, self.n_series_, len(levels)), levels)
+
+    def sample_paths(
+        self, horizon: int, n_paths: int = DEFAULT_PATHS, random_state=None, X=None
+    ) -> pd.DataFrame:
+        """Simulated futures: each step drawn from the head and fed back through the recurrence.
+
+        Needs the recursive strategy and a regressor that predicts a distribution.
+
+        Parameters
+        ----------
+        horizon : int
+        n_paths : int, default=1000
+        random_state : int, Generator or None
+            Seed of the draws; None uses the Forecaster's ``random_state``.
+        X : DataFrame, optional
+            Future exogenous values (the same for every path).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by the future timestamps, one column per path (``0 .. n_paths - 1``, named
+            ``path``); for a DataFrame ``y`` a ``(target, path)`` column MultiIndex.
+        """
+        self._refuse_on_panel("sample_paths")
+        check_is_fitted(self, "target_info_")
+        horizon = check_horizon(horizon)
+        n_paths = check_positive_int(n_paths, "n_paths")
+        self._require_distribution("sample_paths")
+        x_future = self._check_exog_future(X, horizon)
+        origin = np.array([len(self.history_)])
+        paths = self._paths(
+            self._model,
+            self.history_,
+            self._exog_through(x_future),
+            origin,
+            horizon,
+            n_paths,
+            self._sampling_rng(random_state),
+        )[0]  # (n_paths, horizon, m)
+        index = self._future_index(horizon)
+        if self.target_info_.is_series:
+            return pd.DataFrame(paths[:, :, 0].T, index=index, columns=pd.RangeIndex(n_paths, name="path"))
+        names = [None, "path"]
+        columns = pd.MultiIndex.from_product([self.target_info_.columns, range(n_paths)], names=names)
+        return pd.DataFrame(paths.transpose(1, 2, 0).reshape(horizon, -1), index=index, columns=columns)
+
+    def predict_interval(
+        self,
+        horizon: int,
+        coverage: float = 0.9,
+        X=None,
+        method: str = "conformal",
+        *,
+        n_paths: int = DEFAULT_PATHS,
+        random_state=None,
+    ) -> pd.DataFrame:
+        """Prediction intervals with nominal ``coverage`` for the next ``horizon`` steps.
+
+        Parameters
+        ----------
+        horizon : int
+        coverage : float, default=0.9
+        X : DataFrame, optional
+            Future exogenous values.
+        method : {"conformal", "model", "cqr"}, default="conformal"
+            ``"conformal"``: the point forecast +- the split-conformal radius of the absolute
+            calibration errors (see the class notes). ``"model"``: the central interval of the
+            model's forecast distribution (:meth:`predict_quantiles` at ``(1 - coverage) / 2``
+            and ``(1 + coverage) / 2``; sample paths for several recursive steps).
+            ``"cqr"``: conformalised quantile regression (Romano, Patterson & Candès 2019),
+            split version: the copy of the pipeline fitted on the data before the calibration
+            stretch (the one ``"conformal"`` backtests) scores ``max(lower - y, y - upper)``
+            for its model interval at every calibration origin, per step ahead, and its
+            interval from the current origin is widened (or narrowed) by the
+            ``ceil((n + 1) coverage)``-th smallest score. The forecast comes from that copy, not
+            from the model refitted on all the data, because the finite-sample guarantee holds
+            for the model that was scored (under the same exchangeability assumption).
+            ``"model"`` and ``"cqr"`` need a regressor that predicts a distribution.
+        n_paths : int, default=1000
+            Sample paths where the model quantiles are simulated.
+        random_state : int, Generator or None
+            Seed of the simulation; None uses the Forecaster's ``random_state``.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``lower`` and ``upper`` (a ``(target, "lower"|"upper")`` MultiIndex for a
+            DataFrame ``y``).
+        """
+        self._refuse_on_panel("predict_interval")
+        if method not in INTERVAL_METHODS:
+            raise ValueError(f"method must be one of {INTERVAL_METHODS}, got {method!r}.")
+        if method == "conformal":
+            return super().predict_interval(horizon, coverage, X)
+        check_is_fitted(self, "target_info_")
+        horizon = check_horizon(horizon)
+        if not (isinstance(coverage, (float, int, np.floating)) and 0.0 < coverage < 1.0):
+            raise ValueError(f"coverage must be a probability strictly between 0 and 1, got {coverage!r}.")
+        n_paths = check_positive_int(n_paths, "n_paths")
+        self._require_distribution(f"method={method!r}")
+        x_future = self._check_exog_future(X, horizon)
+        levels = np.array([(1.0 - coverage) / 2.0, (1.0 + coverage) / 2.0])
+        if method == "model":
+            q = self._quantiles(horizon, levels, x_future, n_paths, random_state)
+            return self._interval_frame(horizon, q[..., 0], q[..., 1])
+        rng = self._sampling_rng(random_state)
+        scores = self._cqr_scores(horizon, levels, n_paths, rng)
+        radius = conformal_quantile(scores, float(coverage), stacklevel=3)
+        # the model scored on the calibration stretch makes the forecast: the guarantee is for
+        # its scores, and a refit on all the data can be wider or narrower
+        origin = np.array([len(self.history_)])
+        q = self._model_quantiles(
+            self.calibration_model_,
+            self.history_,
+            self._exog_through(x_future),
+            origin,
+            horizon,
+            levels,
+            n_paths,
+            rng,
+        )[0]
+        return self._interval_frame(horizon, q[..., 0] - radius, q[..., 1] + radius)
+
+    def _cqr_scores(self, horizon: int, levels: np.ndarray, n_paths: int, rng) -> np.ndarray:
+        """Conformity scores ``max(lower - y, y - upper)`` ``(n_origins, horizon, m)`` of the
+        calibration model's quantile interval at every calibration origin."""
+        key = (horizon, tuple(levels), n_paths)
+        cache = getattr(self, "_cqr_scores_cache", None)
+        if cache is None or cache[0] is not getattr(self, "calibration_model_", None):
+            cache = self._cqr_scores_cache = (getattr(self, "calibration_model_", None), {})
+        if key in cache[1]:
+            return cache[1][key]
+        self._calibration_residuals(horizon)  # checks the stretch and fits the calibration copy
+        if cache[0] is not self.calibration_model_:  # fitted just now
+            cache = self._cqr_scores_cache = (self.calibration_model_, {})
+        n = self.n_fit_
+        origins = np.arange(n - self._calibration_steps(), n - horizon + 1)
+        values = self.history_[:n]
+        X = None if self.exog_history_ is None else self.exog_history_[:n]
+        q = self._model_quantiles(self.calibration_model_, values, X, origins, horizon, levels, n_paths, rng)
+        actual = values[origins[:, None] + np.arange(horizon)]
+        # the calibration data never change after fit, so the scores are kept (for each
+        # horizon, pair of levels and path count) until the next fit
+        cache[1][key] = np.maximum(q[..., 0] - actual, actual - q[..., 1])
+        return cache[1][key]
+
+
+register(Forecaster)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+from typing import ClassVar
+
 import pandas as pd
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
 from .._parallel import run_tasks
+from .._state import check_int, estimator_state, fail, register, restore_estimator_state
 from ._base import BaseForecaster, check_horizon, check_series
 
 __all__ = ["PerSeriesForecaster", "fit_many"]
@@ -69,14 +73,19 @@ class PerSeriesForecaster(BaseForecaster):
     """
 
     _supports_exog = True
+    _parameter_constraints: ClassVar[dict] = {"forecaster": "no_validation", "n_jobs": [Integral, None]}
 
     def __init__(self, forecaster, *, n_jobs: int | None = None):
         self.forecaster = forecaster
         self.n_jobs = n_jobs
 
+    def _check_params(self) -> None:
+        check_forecaster_interface(self.forecaster)
+
     def fit(self, y, X=None):
         """Fit one clone of ``forecaster`` per column of ``y`` (in parallel with ``n_jobs``)."""
-        check_forecaster_interface(self.forecaster)
+        self._validate_params()
+        self._check_params()
         check_series(y, "y")
         if X is not None and not getattr(self.forecaster, "_supports_exog", True):
             raise ValueError(
@@ -127,6 +136,15 @@ class PerSeriesForecaster(BaseForecaster):
             return parts[0]
         return pd.concat(parts, axis=1, keys=self.columns_)
 
+    def predict_quantiles(self, horizon: int, quantiles=(0.1, 0.5, 0.9), X=None) -> pd.DataFrame:
+        """Quantiles of every series: columns ``(series, level)`` (as other forecasters)."""
+        check_is_fitted(self, "forecasters_")
+        horizon = check_horizon(horizon)
+        parts = [f.predict_quantiles(horizon, quantiles=quantiles, X=X) for f in self.forecasters_.values()]
+        if self.is_series_:
+            return parts[0]
+        return pd.concat(parts, axis=1, keys=self.columns_)
+
     def update(self, y_new, X_new=None):
         """Append new observations of every series (see :meth:`BaseForecaster.update`)."""
         check_is_fitted(self, "forecasters_")
@@ -142,6 +160,33 @@ class PerSeriesForecaster(BaseForecaster):
         for column, f in self.forecasters_.items():
             f.update(frame[column], X_new=X_new)
         return self
+
+    # -- persisted state (see tsrnn._state) ----------------------------------------------------
+
+    _FITTED_STATE = ("is_series_", "columns_", "name_", "forecasters_", "n_series_")
+
+    def _get_state(self) -> dict:
+        return estimator_state(self, self._FITTED_STATE)
+
+    def _set_state(self, state: dict) -> None:
+        fitted = restore_estimator_state(self, state, self._FITTED_STATE)
+        if not isinstance(self.forecaster, BaseForecaster):
+            fail("PerSeriesForecaster.forecaster", "is not a tsrnn forecaster")
+        if not fitted:
+            return
+        columns, many = self.columns_, self.forecasters_
+        if not (isinstance(columns, pd.Index) and isinstance(many, dict) and list(many) == list(columns)):
+            fail("PerSeriesForecaster.forecasters_", "does not hold one forecaster per column")
+        if check_int(self.n_series_, "PerSeriesForecaster.n_series_", 1) != len(columns):
+            fail("PerSeriesForecaster.n_series_", "does not match columns_")
+        if not isinstance(self.is_series_, bool) or (self.is_series_ and len(columns) != 1):
+            fail("PerSeriesForecaster.is_series_", "does not match columns_")
+        for column, f in many.items():
+            if type(f) is not type(self.forecaster) or getattr(f, "n_series_", None) != 1:
+                fail(f"PerSeriesForecaster[{column!r}]", "is not a fitted one-series clone of forecaster")
+
+
+register(PerSeriesForecaster)
 
 
 def fit_many(forecaster, y, X=None, *, n_jobs: int | None = None) -> PerSeriesForecaster:

@@ -131,7 +131,7 @@ class RecurrentForecaster(BaseForecaster):
             return True
         if self.deseasonalize != "auto":
             raise ValueError(f"deseasonalize must be True, False or 'auto', got {self.deseasonalize!r}.")
-        from ..baselines import select_seasonal_differencing
+        from .._stattests import select_seasonal_differencing
 
         positive = bool(np.all(values > 0))
         z = np.log(values) if (self.log == "auto" and positive) or self.log is True else values

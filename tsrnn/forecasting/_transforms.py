@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._scaling import moments
+from .._state import check_int, check_keys, check_vector, fail, register
 
 
 def _lag_diff(a: np.ndarray, lag: int) -> np.ndarray:
@@ -159,3 +160,27 @@ class TargetTransform:
             k = np.arange(out.shape[1])
             out = out + seasonal[origins[:, None] + k - p * (k // p + 1)]
         return np.exp(out) if self.log else out
+
+    # -- persisted state (see tsrnn._state): the four settings and the fitted scaling --
+
+    _STATE = ("log", "seasonal_period", "diff", "standardize", "mean_", "scale_")
+
+    def _get_state(self) -> dict:
+        return {name: getattr(self, name) for name in self._STATE}
+
+    def _set_state(self, state: dict) -> None:
+        check_keys("TargetTransform", state, self._STATE)
+        for name in ("log", "standardize"):
+            if not isinstance(state[name], bool):
+                fail(f"TargetTransform.{name}", "is not a bool")
+        if state["seasonal_period"] is not None:
+            check_int(state["seasonal_period"], "TargetTransform.seasonal_period", 1)
+        check_int(state["diff"], "TargetTransform.diff", 0)
+        mean = state["mean_"]
+        size = mean.shape[0] if isinstance(mean, np.ndarray) and mean.ndim == 1 else -1
+        check_vector(mean, "TargetTransform.mean_", size)
+        check_vector(state["scale_"], "TargetTransform.scale_", size, positive=True)
+        self.__dict__.update(state)
+
+
+register(TargetTransform)

@@ -21,8 +21,9 @@ from collections import OrderedDict
 import numpy as np
 from numba import cuda
 
-from ..kernels.cuda import _layer, _train
-from ..kernels.cuda._config import LaunchConfig
+from ..kernels.cuda import LaunchConfig
+from ..kernels.cuda import layer as _layer
+from ..kernels.cuda import train as _train
 from ._losses import mse_loss, softmax_cross_entropy
 from ._optim import SGD, Adam
 
@@ -249,7 +250,6 @@ class DeviceTrainer:
         else:
             self.decay_mask = self.launcher.empty(params.dtype, 1)
         self.flag = self.launcher.new((1,), np.int32)
-        self.scale = self.launcher.new((1,), params.dtype)
         self.partial = self.launcher.new((_train.norm_blocks(self.launcher, params.shape[0]), 2), np.float64)
         self._batches: dict[int, tuple] = {}
         self._slots = None
@@ -320,24 +320,22 @@ class DeviceTrainer:
             output, cache = self.network.forward(self.params, xb, training=True, rng=rng)
             _train.batch_loss(launcher, self.loss_kind, output, self.Y, order_dev, start, d_output, losses, b)
             self.network.backward(self.params, cache, d_output, grad=self.grad)
-            _train.gradient_status(
-                launcher, self.grad, self.partial, losses, norms, b, self.flag, self.scale,
-                clip_norm, clip_value,
-            )  # fmt: skip
+            _train.gradient_status(launcher, self.grad, self.partial, clip_value)
             common = dict(
                 learning_rate=opt.learning_rate,
                 weight_decay=opt.weight_decay,
                 clip_value=clip_value,
                 clip_norm=clip_norm,
             )
+            status = (self.flag, self.partial, losses, norms, b)
             if isinstance(opt, Adam):
                 _train.adam_step(
-                    launcher, self.params, self.grad, *self.state, self.decay_mask, self.flag, self.scale,
+                    launcher, self.params, self.grad, *self.state, self.decay_mask, *status,
                     step=step0 + b + 1, beta_1=opt.beta_1, beta_2=opt.beta_2, epsilon=opt.epsilon, **common,
                 )  # fmt: skip
             else:
                 _train.sgd_step(
-                    launcher, self.params, self.grad, *self.state, self.decay_mask, self.flag, self.scale,
+                    launcher, self.params, self.grad, *self.state, self.decay_mask, *status,
                     momentum=opt.momentum, **common,
                 )  # fmt: skip
         values = launcher.download(losses)[:n_batches]

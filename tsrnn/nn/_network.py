@@ -36,10 +36,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .._layout import PARAM_NAMES, cell_spec, param_shapes, torch_param_name, unpack
+from .._layout import PARAM_NAMES, cell_spec, init_weights, param_shapes, torch_param_name, unpack
 from .._validation import FLOAT_DTYPES, check_positive_int, describe
-from ..functional import init_weights
-from ._ops import ops_for
+from ._device import Backend, resolve_backend
 
 __all__ = ["ForwardCache", "ParamLayout", "RecurrentNetwork", "to_time_major"]
 
@@ -178,6 +177,7 @@ class ForwardCache:
     zeros_state: np.ndarray | None = None
     zeros_seq: np.ndarray | None = None
     head_in: np.ndarray | None = None
+    c_n: np.ndarray | None = None  # the final cell state written by the inference kernels
     scratch: dict = field(default_factory=dict)  # lazily allocated per-layer buffers
 
 
@@ -186,7 +186,8 @@ class RecurrentNetwork:
 
     Parameters
     ----------
-    cell : {"rnn_tanh", "rnn_relu", "lstm", "gru"}
+    cell : str
+        A cell of the table :data:`tsrnn.CELLS` ("rnn_tanh", "rnn_relu", "lstm", "gru", ...).
     input_size : int
         Features per time step.
     hidden_size : int
@@ -198,8 +199,8 @@ class RecurrentNetwork:
     dropout : float, default=0.0
         Dropout probability between recurrent layers (needs ``num_layers > 1``).
     dtype : {np.float32, np.float64}, default=np.float32
-    device : {"cpu", "reference", "cuda"}, default="cpu"
-        Kernel backend (:func:`tsrnn.kernels.kernels_for`). With "cuda" the network works on
+    device : {"cpu", "reference", "cuda", "auto"} or Backend, default="cpu"
+        Kernel backend (:func:`tsrnn.nn.resolve_backend`). With "cuda" the network works on
         numba device arrays: ``params``, ``x`` and the gradients passed to
         :meth:`forward`/:meth:`backward` may be device arrays (host arrays are copied to the
         device), and results stay on the device (the output of :meth:`forward` is a buffer
@@ -228,7 +229,7 @@ class RecurrentNetwork:
         bidirectional: bool = False,
         dropout: float = 0.0,
         dtype=np.float32,
-        device: str = "cpu",
+        device: str | Backend = "cpu",
     ):
         self.spec = cell_spec(cell)
         self.cell = cell
@@ -260,20 +261,30 @@ class RecurrentNetwork:
 
     @property
     def device(self) -> str:
-        """Where the network runs; setting it switches the kernels (and drops the buffers)."""
+        """Where the network runs ("cpu", "reference" or "cuda"); setting it (a name or a
+        :class:`~tsrnn.nn.Backend`) switches the kernels and drops the buffers."""
         return self._device
 
     @device.setter
-    def device(self, device: str) -> None:
-        self._ops = ops_for(device, self.cell, self.dtype)
-        self._device = device
+    def device(self, device) -> None:
+        backend = resolve_backend(device)
+        self._ops = backend.ops(self.cell, self.dtype)
+        self._backend = backend
+        self._device = backend.name
         self._local = threading.local()
+
+    @property
+    def backend(self) -> Backend:
+        """The resolved :class:`~tsrnn.nn.Backend` of :attr:`device`."""
+        if self._backend is None:
+            self._backend = resolve_backend(self._device)
+        return self._backend
 
     @property
     def ops(self):
         """The operations object of :attr:`device` (:mod:`tsrnn.nn._ops`), rebuilt lazily."""
         if self._ops is None:
-            self._ops = ops_for(self._device, self.cell, self.dtype)
+            self._ops = self.backend.ops(self.cell, self.dtype)
         return self._ops
 
     @property
@@ -281,27 +292,17 @@ class RecurrentNetwork:
         """Whether arrays live on a GPU (``device="cuda"``)."""
         return self.ops.on_device
 
-    @property
-    def kernels(self):
-        """The ``(forward, backward)`` kernel pair of :attr:`device`."""
-        from ..kernels import kernels_for
-
-        return kernels_for(self.device, self.cell)
-
     def __getstate__(self):
-        # Compiled dispatchers, device buffers and scratch buffers are rebuilt on demand after
-        # unpickling: the jitted kernels load from Numba's on-disk cache instead of being pickled.
+        # The backend (a module), compiled dispatchers, device buffers and scratch buffers are
+        # rebuilt on demand after unpickling: the jitted kernels load from Numba's on-disk
+        # cache instead of being pickled.
         state = self.__dict__.copy()
         state["_ops"] = None
-        state.pop("_kernels", None)
+        state["_backend"] = None
         del state["_local"]
         return state
 
     def __setstate__(self, state):
-        if "device" in state:  # pickled before the device became a property
-            state["_device"] = state.pop("device")
-        state.pop("_kernels", None)
-        state.setdefault("_ops", None)
         self.__dict__.update(state)
         self._local = threading.local()
 
@@ -313,26 +314,29 @@ class RecurrentNetwork:
         if release is not None:
             release()
 
-    def _workspace(self, length: int, batch: int) -> ForwardCache:
+    def _workspace(self, length: int, batch: int, inference: bool = False) -> ForwardCache:
         cache = getattr(self._local, "workspaces", None)
         if cache is None:
             cache = self._local.workspaces = OrderedDict()
-        key = (length, batch)
+        key = (length, batch, inference)
         ws = cache.get(key)
         if ws is not None:
             cache.move_to_end(key)
             return ws
-        ws = self._allocate(length, batch)
+        ws = self._allocate(length, batch, inference)
         cache[key] = ws
         while len(cache) > 4:  # training batch, last batch, prediction chunks
             cache.popitem(last=False)
         return ws
 
-    def _allocate(self, length: int, batch: int) -> ForwardCache:
+    def _allocate(self, length: int, batch: int, inference: bool = False) -> ForwardCache:
+        """Buffers for one batch shape; ``inference`` leaves out what only backward reads."""
         dt, L, N, H = self.dtype, length, batch, self.hidden_size
         empty, zeros = self.ops.empty, self.ops.zeros
         spec = self.spec
         empty3 = zeros((0, 0, 0), dt)
+        stores_aux = spec.stores_aux and not inference
+        stores_gates = spec.stores_gates and not inference
         layers = []
         for layer in range(self.num_layers):
             d_in = self.layout.layer_input_size(layer)
@@ -342,10 +346,10 @@ class RecurrentNetwork:
                     _Direction(
                         x=empty((L, N, d_in), dt) if k == 1 else None,
                         out=empty((L, N, H), dt),
-                        aux=empty((L, N, H), dt) if spec.stores_aux else empty3,
-                        gates=empty((L, N, spec.n_gates * H), dt) if spec.stores_gates else empty3,
-                        d_out=empty((L, N, H), dt),
-                        dx=empty((L, N, d_in), dt),
+                        aux=empty((L, N, H), dt) if stores_aux else empty3,
+                        gates=empty((L, N, spec.n_gates * H), dt) if stores_gates else empty3,
+                        d_out=empty3 if inference else empty((L, N, H), dt),
+                        dx=empty3 if inference else empty((L, N, d_in), dt),
                     )
                 )
             layers.append(dirs)
@@ -361,8 +365,9 @@ class RecurrentNetwork:
             dh0=empty((N, H), dt),
             dc0=empty(state, dt),
             zeros_state=zeros((N, H), dt),
-            zeros_seq=zeros((L, N, H), dt),
+            zeros_seq=empty3 if inference else zeros((L, N, H), dt),
             head_in=empty((N, self.n_directions * H), dt),
+            c_n=empty(state, dt),
         )
 
     def _check_input(self, x) -> None:
@@ -429,12 +434,17 @@ class RecurrentNetwork:
         cache : ForwardCache
             For :meth:`backward`; valid until the next forward of the same batch shape.
         """
+        return self._forward(params, x, training=training, rng=rng, inference=False)
+
+    def _forward(self, params, x, *, training: bool, rng, inference: bool):
+        """:meth:`forward`; with ``inference`` the layers run the inference-only kernels, which
+        store nothing for backward (the returned workspace then cannot serve backward)."""
         ops = self.ops
         params = ops.as_device(params)
         x = ops.as_device(x)
         self._check_input(x)
         length, batch, _ = x.shape
-        ws = self._workspace(length, batch)
+        ws = self._workspace(length, batch, inference)
         drop = training and self.dropout > 0.0 and self.num_layers > 1
         if drop and rng is None:
             raise ValueError("forward(training=True) with dropout needs rng (a RandomState or Generator).")
@@ -464,19 +474,11 @@ class RecurrentNetwork:
                 ops.reverse_time(layer_in, dirs[1].x)
             for k, buf in enumerate(dirs):
                 w = ops.layer_views(self.layout, params, layer, k == 1)
-                ops.recurrent_forward(
-                    ws,
-                    buf.x,
-                    w["weight_ih"],
-                    w["weight_hh"],
-                    w["bias_ih"],
-                    w["bias_hh"],
-                    ws.h0,
-                    ws.c0,
-                    buf.out,
-                    buf.aux,
-                    buf.gates,
-                )
+                weights = (w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"])
+                if inference:
+                    ops.recurrent_inference(ws, buf.x, *weights, ws.h0, ws.c0, buf.out, ws.c_n)
+                else:
+                    ops.recurrent_forward(ws, buf.x, *weights, ws.h0, ws.c0, buf.out, buf.aux, buf.gates)
         ops.head_input([buf.out for buf in ws.layers[-1]], ws.head_in)
         views = ops.views(self.layout, params)
         output = ops.linear(ws.head_in, views[HEAD_WEIGHT], views[HEAD_BIAS], ws)
@@ -624,15 +626,23 @@ class RecurrentNetwork:
         params = ops.as_device(params)
         x = ops.as_device(x)
         length, n, _ = x.shape
+        # The inference kernels store no gates for backward; the CUDA backend has none yet and
+        # runs its training forward.
+        inference = hasattr(ops, "recurrent_inference")
         if chunk_size is None:
             per_sample = length * self.hidden_size * max(self.spec.n_gates, 1)
             chunk_size = max(1, (1 << 24) // per_sample)
+
+        def run(start: int, stop: int) -> np.ndarray:
+            batch = ops.batch_slice(x, start, stop)
+            return ops.to_host(self._forward(params, batch, training=False, rng=None, inference=inference)[0])
+
         if n <= chunk_size:
-            return ops.to_host(self.forward(params, ops.batch_slice(x, 0, n))[0])
+            return run(0, n)
         out = np.empty((n, self.output_size), self.dtype)
         for start in range(0, n, chunk_size):
             stop = min(start + chunk_size, n)
-            out[start:stop] = ops.to_host(self.forward(params, ops.batch_slice(x, start, stop))[0])
+            out[start:stop] = run(start, stop)
         return out
 
 

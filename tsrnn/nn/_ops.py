@@ -6,7 +6,7 @@ against the small interface below; :class:`NumpyOps` implements it with NumPy fo
 ``"cpu"`` and ``"reference"`` kernels and :class:`tsrnn.nn._cuda.CudaOps` with CUDA kernels
 on device-resident arrays. Each method of :class:`NumpyOps` is the NumPy code the network
 ran inline before the split, operation for operation, so CPU results are unchanged to the
-bit.
+bit. A network gets its operations object from its :class:`~tsrnn.nn.Backend`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..kernels import kernels_for
+from ..kernels import kernel_set
 
-__all__ = ["NumpyOps", "ops_for"]
+__all__ = ["NumpyOps"]
 
 
 class NumpyOps:
@@ -25,9 +25,9 @@ class NumpyOps:
 
     on_device = False
 
-    def __init__(self, device: str, cell: str):
-        self.device = device
-        self.forward_kernel, self.backward_kernel = kernels_for(device, cell)
+    def __init__(self, backend, cell: str):
+        self.device = backend.name
+        self.forward_kernel, self.backward_kernel, self.inference_kernel = kernel_set(backend.kernels, cell)
 
     # -- arrays
     @staticmethod
@@ -72,6 +72,10 @@ class NumpyOps:
 
     def recurrent_backward(self, ws, *args) -> None:
         self.backward_kernel(*args)
+
+    def recurrent_inference(self, ws, *args) -> None:
+        """The inference-only forward ``(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)``."""
+        self.inference_kernel(*args)
 
     # -- stacking
     @staticmethod
@@ -150,12 +154,3 @@ class NumpyOps:
     @staticmethod
     def as_output_grad(d_output, dtype):
         return np.ascontiguousarray(d_output, dtype=dtype)
-
-
-def ops_for(device: str, cell: str, dtype):
-    """The operations object of a network on ``device`` ("cpu", "reference" or "cuda")."""
-    if device == "cuda":
-        from ._cuda import CudaOps
-
-        return CudaOps(cell, dtype)
-    return NumpyOps(device, cell)

@@ -22,6 +22,8 @@ import math
 import numba
 import numpy as np
 
+from .._state import check_array, check_int, check_keys, fail, register
+
 __all__ = [
     "SGD",
     "Adam",
@@ -217,6 +219,36 @@ class Adam:
             self.beta_2,
             self.epsilon,
         )
+
+
+def _optimizer_state(opt) -> dict:
+    return {name: getattr(opt, name) for name in opt._STATE}
+
+
+def _set_optimizer_state(opt, state: dict) -> None:
+    """Hyper-parameters are finite numbers, the arrays one float vector shape, ``n_steps`` >= 0."""
+    name = type(opt).__name__
+    check_keys(name, state, opt._STATE)
+    arrays = [k for k in opt._STATE if k not in opt._SCALARS and k != "n_steps"]
+    first = check_array(state[arrays[0]], f"{name}.{arrays[0]}", ndim=1)
+    for key in arrays:
+        check_array(state[key], f"{name}.{key}", first.shape)
+        if state[key].dtype != first.dtype:
+            fail(f"{name}.{key}", "has another dtype than the other optimizer arrays")
+    for key in opt._SCALARS:
+        value = state[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            fail(f"{name}.{key}", f"is not a finite number: {value!r}")
+    check_int(state["n_steps"], f"{name}.n_steps", 0)
+    opt.__dict__.update(state)
+
+
+SGD._SCALARS = ("learning_rate", "momentum", "weight_decay")
+SGD._STATE = (*SGD._SCALARS, "decay_mask", "velocity", "n_steps")
+Adam._SCALARS = ("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay")
+Adam._STATE = (*Adam._SCALARS, "decay_mask", "m", "v", "n_steps")
+for _cls in (SGD, Adam):
+    register(_cls, _optimizer_state, _set_optimizer_state)
 
 
 def make_optimizer(

@@ -40,6 +40,9 @@ Definitions
   epoch has completed yet (nothing to keep), or inside :func:`abort_on_interrupt` (used by
   loops over many fits, such as a backtest, that the user wants to stop as a whole), the
   weights are restored the same way and the ``KeyboardInterrupt`` is raised again.
+- Callback (``train(..., callback=f)``): after every completed epoch, ``f(history, params)``
+  may watch further metrics and stop training (``stop_reason "callback"``); the studies in
+  :mod:`tsrnn.experiments` run their own stopping rules this way, in this one loop.
 
 Where the arrays live is the business of a *trainer*: :class:`HostTrainer` runs
 :func:`run_epoch` on the NumPy arrays themselves (``device="cpu"``/``"reference"``);
@@ -50,16 +53,16 @@ the whole call (``device="cuda"``) and gives the same per-epoch numbers. Everyth
 
 from __future__ import annotations
 
-import contextvars
 import math
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from .._parallel import abort_on_interrupt, interrupt_aborts
+from .._state import check_array, check_int, check_keys, fail, register
 from ._optim import clip_by_global_norm, clip_by_value, global_norm
 
 __all__ = [
@@ -78,26 +81,6 @@ class TrainingDivergedWarning(ConvergenceWarning):
 
 class TrainingInterruptedWarning(UserWarning):
     """Training was interrupted (Ctrl-C); the model keeps the best weights reached so far."""
-
-
-# Whether a KeyboardInterrupt inside train() ends the training (False: keep the model, the
-# default) or propagates after the weights are restored (True: inside abort_on_interrupt).
-_ABORT_ON_INTERRUPT = contextvars.ContextVar("tsrnn_abort_on_interrupt", default=False)
-
-
-@contextmanager
-def abort_on_interrupt() -> Iterator[None]:
-    """Within this block, Ctrl-C during :func:`train` propagates instead of ending one fit.
-
-    A single ``fit`` interrupted by Ctrl-C keeps its best weights and returns; in a loop over
-    many fits (a backtest, ``fit_many``) that would only skip to the next fit, so such loops
-    run their fits inside this context, where the interrupt stops the whole loop.
-    """
-    token = _ABORT_ON_INTERRUPT.set(True)
-    try:
-        yield
-    finally:
-        _ABORT_ON_INTERRUPT.reset(token)
 
 
 @dataclass
@@ -132,6 +115,37 @@ class History:
         self.best_params = None
         self.n_no_improvement = 0
         self.stop_reason = None
+
+    # -- persisted state (see tsrnn._state); the estimator checks best_params against its weights --
+
+    def _get_state(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def _set_state(self, state: dict) -> None:
+        check_keys("History", state, [f.name for f in fields(self)])
+        for f in fields(self):
+            value = state[f.name]
+            if f.name.endswith(("curve", "losses", "scores", "norms")):
+                if not (isinstance(value, list) and all(_is_number(v) for v in value)):
+                    fail(f"History.{f.name}", "is not a list of numbers")
+            elif f.name in ("n_iter", "n_no_improvement"):
+                check_int(value, f"History.{f.name}", 0)
+            elif f.name == "best_params":
+                if value is not None:
+                    check_array(value, "History.best_params", ndim=1)
+            elif f.name == "stop_reason":
+                if value is not None and not isinstance(value, str):
+                    fail("History.stop_reason", "is not a string")
+            elif not (_is_number(value) or (value is None and f.name == "best_validation_score")):
+                fail(f"History.{f.name}", "is not a number")
+        self.__dict__.update(state)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+register(History)
 
 
 def run_epoch(
@@ -272,6 +286,7 @@ def train(
     record_batches: bool = False,
     verbose: int = 0,
     description: str = "",
+    callback: Callable[[History, np.ndarray], bool | None] | None = None,
 ) -> History:
     """Train ``params`` in place for up to ``max_epochs`` epochs.
 
@@ -313,6 +328,11 @@ def train(
         ``>= 1``: a tqdm progress bar with the epoch, loss, validation score and device.
     description : str
         Label of the progress bar.
+    callback : callable ``(history, params) -> bool``, optional
+        Called after every completed epoch with the history so far and ``params`` holding
+        that epoch's weights (on a GPU they are copied back to the host first); it must not
+        change them. A true result stops training (``history.stop_reason = "callback"``).
+        Studies use it to watch their own metrics epoch by epoch in this one loop.
 
     Returns
     -------
@@ -379,6 +399,11 @@ def train(
             postfix["device"] = network.device
             bar.set_postfix(postfix, refresh=False)
             bar.update(1)
+            if callback is not None:
+                trainer.finish()  # the host params now hold this epoch's weights
+                if callback(history, params):
+                    stop = "callback"
+                    break
             if check_convergence and history.n_no_improvement >= n_iter_no_change:
                 stop = "early_stopping" if validation is not None else "converged"
                 break
@@ -425,7 +450,7 @@ def _interrupted(history: History, trainer, start_params, completed_before: int)
         trainer.restore(start_params)
         kept = f"the weights after epoch {history.n_iter}"
     history.best_params = None
-    if history.n_iter == 0 or _ABORT_ON_INTERRUPT.get():
+    if history.n_iter == 0 or interrupt_aborts():
         return False
     if history.n_iter == completed_before:
         kept = "the weights it had before this call (no epoch completed)"

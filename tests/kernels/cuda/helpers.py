@@ -3,6 +3,10 @@ time-major layout, and compare backends."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import numpy as np
 
 from tsrnn._layout import cell_spec
@@ -89,3 +93,16 @@ def assert_same(actual: dict, expected: dict, dtype, label: str = "", cell: str 
         )
         err = relative_error(act, exp)
         assert err < tol, f"{label} {name}: relative error {err:.2e} >= {tol:.0e}"
+
+
+def codegen_module():
+    """``benchmarks/cuda_codegen.py`` (the developer tool that records and compiles every
+    launched kernel signature), imported from the source tree."""
+    name = "tsrnn_benchmarks_cuda_codegen"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parents[3] / "benchmarks" / "cuda_codegen.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]

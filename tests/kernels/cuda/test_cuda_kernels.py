@@ -126,6 +126,17 @@ def test_hidden_size_not_a_multiple_of_32(cell, cache_weights):
     check(cell, shape, np.float32, seed=4, config=config)
 
 
+def test_w_hh_above_48_kib_in_shared_memory():
+    """LSTM with H=64 in float32: W_hh is 64 KiB, cached in shared memory only with a budget
+    above the 48 KiB that needs no opt-in (as on an A100/H100)."""
+    shape = (2, 2, 1, 64)
+    config = tiny(block=(16, 1), gemm_block=(4, 4), gemm_bk=8, aux_block=(8, 2), max_shared_bytes=200_000)
+    plan = plan_of("lstm", shape, np.float32, config)
+    assert plan.cache_weights_forward and plan.cache_weights_backward
+    assert min(plan.shared_forward, plan.shared_backward) > 48 * 1024
+    check("lstm", shape, np.float32, seed=9, config=config)
+
+
 def test_fallback_chosen_automatically_above_the_hidden_size_limit():
     """``path="auto"`` falls back to the stepwise kernels above ``persistent_max_hidden``
     and when the persistent kernels' shared memory would not fit; both still agree."""
@@ -143,7 +154,10 @@ def test_split_reductions_are_used():
     """The tiny configuration really splits the weight-gradient reductions (the launches of
     one backward, recorded without running them), and the split results agree."""
     from tsrnn.kernels.cuda._layer import RecordingOps, backward, forward
-    from tsrnn.kernels.cuda._ptx import kernel_names
+
+    from .helpers import codegen_module
+
+    kernel_names = codegen_module().kernel_names
 
     cell, shape = "gru", (4, 5, 3, 3)
     arrays = contract_arrays(cell, shape, np.float64)

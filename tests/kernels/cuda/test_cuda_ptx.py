@@ -24,9 +24,9 @@ MAX_DEFAULT_THREADS = 256
 
 @pytest.fixture(scope="module")
 def ptx():
-    from tsrnn.kernels.cuda import _ptx
+    from .helpers import codegen_module
 
-    return _ptx
+    return codegen_module()
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -37,8 +37,15 @@ def test_every_kernel_is_launched_and_recorded(ptx, dtype):
     into the kernels that call it)."""
     launched = {name for name, _types in ptx.launched_signatures(dtype)}
     assert launched == set(ptx.kernel_names(dtype).values())
+    # both compiled variants of each persistent kernel: W_hh in shared and in global memory
+    for cell in ("rnn_tanh", "rnn_relu", "lstm", "gru"):
+        for kind in ("forward", "backward"):
+            assert {
+                f"{cell}.{kind}_persistent[rows1,shared]",
+                f"{cell}.{kind}_persistent[rows2,global]",
+            } <= launched
     training = {name for name in launched if name.startswith("train.")}
-    assert len(training) == 10, training
+    assert len(training) == 9, training
     # one signature per kernel: every launch site passes the same argument types
     assert len(ptx.launched_signatures(dtype)) == len(launched)
 
@@ -71,3 +78,35 @@ def test_kernels_compile_to_machine_code(ptx, dtype, cc):
             build.spill_stores,
             build.spill_loads,
         )
+
+
+# SASS instructions per useful multiply-add in the dot-product loops at one row per thread,
+# float32, sm_90 (benchmarks/cuda_codegen.py measures them; docs/cuda.md records them).
+SASS_BOUNDS = {
+    "lstm.forward_persistent": 4.0,
+    "gru.forward_persistent": 4.0,
+    "lstm.backward_persistent": 6.0,
+    "gru.backward_persistent": 6.0,
+}
+
+
+@pytest.mark.parametrize("name", sorted(SASS_BOUNDS))
+def test_persistent_inner_loops_stay_lean(ptx, name):
+    """The persistent kernels' machine code, disassembled: the dot-product loop issues at most
+    4 (forward) or 6 (backward) instructions per useful FMA, and loads W_hh with shared-memory
+    loads (``LDS``), never generic ones (``LD``)."""
+    if ptx.nvdisasm_path() is None:
+        pytest.skip("nvdisasm is missing: pip install nvidia-cuda-nvdisasm")
+    from numba import cuda
+
+    from tsrnn.kernels.cuda._device import persistent_kernels
+
+    cell, attr = name.split(".")
+    kernel = getattr(persistent_kernels(cell, "float32", 1, True), attr)
+    signature = ptx.persistent_signature(name, "float32")
+    code, _ = cuda.compile_ptx(kernel.py_func, signature, cc=(9, 0))
+    _log, cubin = ptx.assemble(code, (9, 0), cubin=True)
+    instructions, fmas, loads = ptx.dot_loop(ptx.disassemble(cubin))
+    assert fmas >= 16  # unrolled: several k (and gates) per iteration
+    assert instructions / fmas <= SASS_BOUNDS[name], (instructions, fmas)
+    assert "LDS" in loads and not any(op == "LD" or op.startswith("LD.") for op in loads), loads

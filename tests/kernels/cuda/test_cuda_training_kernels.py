@@ -231,7 +231,6 @@ def test_cross_entropy_is_nn_softmax_cross_entropy(ops, train, dtype):
 
 def _step_on_device(ops, train, solver, params, grad, opt_kwargs, clip_norm, clip_value, steps=1):
     """``steps`` fused device steps (norm, clipping, update) on the same gradient."""
-    dtype = params.dtype
     optimizer = nn.make_optimizer(solver, params, **opt_kwargs)
     d_params, d_grad = ops.upload(params), ops.upload(grad)
     state = (
@@ -240,11 +239,11 @@ def _step_on_device(ops, train, solver, params, grad, opt_kwargs, clip_norm, cli
         else (ops.upload(optimizer.velocity),)
     )
     decay = ops.upload(optimizer.decay_mask)
-    flag, scale = ops.upload(np.zeros(1, np.int32)), ops.new((1,), dtype)
+    flag = ops.upload(np.zeros(1, np.int32))
     partial = ops.new((train.norm_blocks(ops, params.size), 2), np.float64)
     losses, norms = ops.upload(np.zeros(steps)), ops.new((steps,), np.float64)
     for s in range(steps):
-        train.gradient_status(ops, d_grad, partial, losses, norms, s, flag, scale, clip_norm, clip_value)
+        train.gradient_status(ops, d_grad, partial, clip_value)
         common = dict(
             learning_rate=optimizer.learning_rate,
             weight_decay=optimizer.weight_decay,
@@ -253,12 +252,23 @@ def _step_on_device(ops, train, solver, params, grad, opt_kwargs, clip_norm, cli
         )
         if solver == "adam":
             train.adam_step(
-                ops, d_params, d_grad, *state, decay, flag, scale, step=s + 1,
+                ops, d_params, d_grad, *state, decay, flag, partial, losses, norms, s, step=s + 1,
                 beta_1=optimizer.beta_1, beta_2=optimizer.beta_2, epsilon=optimizer.epsilon, **common,
             )  # fmt: skip
         else:
             train.sgd_step(
-                ops, d_params, d_grad, *state, decay, flag, scale, momentum=optimizer.momentum, **common
+                ops,
+                d_params,
+                d_grad,
+                *state,
+                decay,
+                flag,
+                partial,
+                losses,
+                norms,
+                s,
+                momentum=optimizer.momentum,
+                **common,
             )
     return host(d_params), [host(s) for s in state], host(norms), int(host(flag)[0])
 

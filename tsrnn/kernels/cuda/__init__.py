@@ -34,20 +34,26 @@ from numba import cuda
 
 from ..._validation import describe
 from . import _layer
+from . import _layer as layer
+from . import _train as train
 from ._config import LaunchConfig
 from ._layer import Workspace
 
+# ``layer`` (the launch sequence of a layer's forward and backward, the launchers) and ``train``
+# (the training kernels' host side) are the modules tsrnn.nn's device-resident networks use.
 __all__ = [
     "LaunchConfig",
     "Workspace",
     "gru_backward",
     "gru_forward",
+    "layer",
     "lstm_backward",
     "lstm_forward",
     "rnn_relu_backward",
     "rnn_relu_forward",
     "rnn_tanh_backward",
     "rnn_tanh_forward",
+    "train",
 ]
 
 FORWARD_ARGS = ("x", "w_ih", "w_hh", "b_ih", "b_hh", "h0", "c0", "out", "aux", "gates")

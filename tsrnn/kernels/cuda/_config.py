@@ -11,7 +11,9 @@ import math
 from dataclasses import dataclass
 
 # What every CUDA device since compute capability 2.0 gives a block without opting in to
-# more (numba.cuda has no API for the opt-in attribute). Hopper/Ampere have 99-227 KiB.
+# more. Above it a kernel must be opted in per compiled function (the driver attribute
+# CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES), up to the device's opt-in limit:
+# 99 KiB (sm_86/89), 163 KiB (A100), 227 KiB (H100/H200).
 DEFAULT_SHARED_BYTES = 48 * 1024
 MAX_THREADS_PER_BLOCK = 1024
 MAX_GRID_Y = 65535
@@ -59,8 +61,11 @@ class LaunchConfig:
         slices until they have that many blocks.
     min_split_rows : int, default=1024
         Fewest reduction rows (batch x time) per slice when splitting.
-    max_shared_bytes : int, default=49152
-        Dynamic shared memory a block may use.
+    max_shared_bytes : int, optional
+        Dynamic shared memory a block may use. Default: the GPU's opt-in limit per block
+        (``MAX_SHARED_MEMORY_PER_BLOCK_OPTIN``, e.g. 227 KiB on an H100), read when the
+        kernels are launched; 48 KiB where no GPU answers (the simulator, recorded launches).
+        Launches above 48 KiB opt the kernel in through the driver.
     persistent_max_hidden : int, default=512
         ``"auto"`` uses the stepwise path above this hidden size: a persistent block does
         ``G*H*H`` multiply-adds per row per step alone, while the stepwise product spreads
@@ -88,7 +93,7 @@ class LaunchConfig:
     aux_block: tuple[int, int] = (32, 8)
     target_blocks: int = 160
     min_split_rows: int = 1024
-    max_shared_bytes: int = DEFAULT_SHARED_BYTES
+    max_shared_bytes: int | None = None
     persistent_max_hidden: int = 512
     elementwise_threads: int = 256
     max_elementwise_blocks: int = 1024
@@ -124,7 +129,6 @@ class LaunchConfig:
             "gemm_bk",
             "target_blocks",
             "min_split_rows",
-            "max_shared_bytes",
             "max_elementwise_blocks",
             "norm_blocks",
             "dropout_states",
@@ -132,6 +136,13 @@ class LaunchConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"LaunchConfig.{name} must be a positive int, got {value!r}.")
+        if self.max_shared_bytes is not None and (
+            not isinstance(self.max_shared_bytes, int) or self.max_shared_bytes < 1
+        ):
+            raise ValueError(
+                "LaunchConfig.max_shared_bytes must be a positive int or None, "
+                f"got {self.max_shared_bytes!r}."
+            )
         threads = self.elementwise_threads
         if not (isinstance(threads, int) and 1 <= threads <= MAX_THREADS_PER_BLOCK):
             raise ValueError(
@@ -157,6 +168,12 @@ class RecurrencePlan:
     cache_weights_backward: bool
     shared_forward: int  # bytes of dynamic shared memory
     shared_backward: int
+
+
+def shared_limit(config: LaunchConfig) -> int:
+    """``config.max_shared_bytes``, or 48 KiB when it is left to the GPU and none was asked
+    (the launchers resolve it first: :func:`tsrnn.kernels.cuda._layer.with_device_limits`)."""
+    return DEFAULT_SHARED_BYTES if config.max_shared_bytes is None else config.max_shared_bytes
 
 
 def _next_pow2(v: int) -> int:
@@ -195,7 +212,7 @@ def plan_recurrence(
         rpt = 2 if math.ceil(batch / by) >= 2 * config.target_blocks else 1
     rows = by * rpt
     grid = math.ceil(batch / rows)
-    limit = config.max_shared_bytes
+    limit = shared_limit(config)
     fwd0, bwd0 = persistent_shared_bytes(n_gates, hidden, rows, itemsize, False)
     fits = max(fwd0, bwd0) <= limit
     if config.path == "persistent" and not fits:

@@ -36,7 +36,9 @@ from types import SimpleNamespace
 
 import numba
 import numpy as np
-from numba import cuda
+from numba import cuda, int64, uint64
+
+from ..._layout import CELLS, cell_spec
 
 # Outputs per thread along each axis of a GEMM tile (register blocking): a thread keeps a
 # MICRO x MICRO accumulator tile in registers and reads 2*MICRO shared values per MICRO^2 FMAs.
@@ -53,7 +55,20 @@ ACC_SIZE = MAX_ROWS_PER_THREAD * MAX_GATES
 JIT = {"cache": True}
 DEVICE_JIT = {"device": True, "inline": "always"}
 
-GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+# Gates per cell, from the one cell table.
+GATES = {name: spec.n_gates for name, spec in CELLS.items()}
+
+
+_DTYPE_NAMES: dict = {}
+
+
+def dtype_name(dtype) -> str:
+    """``np.dtype(dtype).name``, memoised: the host code asks for it at every launch, and
+    NumPy's own lookup costs microseconds."""
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = np.dtype(dtype).name
+    return name
 
 
 def _constants(dtype_name: str):
@@ -262,6 +277,10 @@ def _cell_units(cell: str, dtype_name: str):
     that does not go through ``W_hh`` (GRU: ``dh*z``) and the recurrent-side gradients
     ``p_g`` of the unit. The LSTM cell-state gradient is carried in ``dc0`` (read from
     ``d_cn`` at the last step), which holds ``dc_0`` when the loop ends.
+
+    The indices may be signed or unsigned integers (the persistent kernels index with unsigned
+    ones); gate offsets are sums (``H + H``), since a signed literal times an unsigned integer
+    is a float in numba.
     """
     _T, ZERO, HALF, ONE = _constants(dtype_name)
 
@@ -269,8 +288,9 @@ def _cell_units(cell: str, dtype_name: str):
     def sigmoid(v):
         return HALF + HALF * math.tanh(HALF * v)
 
-    if cell in ("rnn_tanh", "rnn_relu"):
-        relu = cell == "rnn_relu"
+    spec = cell_spec(cell)
+    if spec.n_gates == 1:  # Elman RNN
+        relu = spec.torch_nonlinearity == "relu"
 
         @cuda.jit(**DEVICE_JIT)
         def fwd(t, n, j, H, a0, a1, a2, a3, h_prev, b_hh, c0, out, aux, gates):
@@ -292,21 +312,21 @@ def _cell_units(cell: str, dtype_name: str):
             dpre_ih[t, n, j] = d
             return ZERO, d, ZERO, ZERO, ZERO
 
-    elif cell == "lstm":
+    elif spec.has_cell_state:  # LSTM
 
         @cuda.jit(**DEVICE_JIT)
         def fwd(t, n, j, H, a0, a1, a2, a3, h_prev, b_hh, c0, out, aux, gates):
             i = sigmoid(gates[t, n, j] + a0 + b_hh[j])
             f = sigmoid(gates[t, n, H + j] + a1 + b_hh[H + j])
-            g = math.tanh(gates[t, n, 2 * H + j] + a2 + b_hh[2 * H + j])
-            o = sigmoid(gates[t, n, 3 * H + j] + a3 + b_hh[3 * H + j])
+            g = math.tanh(gates[t, n, H + H + j] + a2 + b_hh[H + H + j])
+            o = sigmoid(gates[t, n, H + H + H + j] + a3 + b_hh[H + H + H + j])
             c_prev = c0[n, j] if t == 0 else aux[t - 1, n, j]
             c = f * c_prev + i * g
             h = o * math.tanh(c)
             gates[t, n, j] = i
             gates[t, n, H + j] = f
-            gates[t, n, 2 * H + j] = g
-            gates[t, n, 3 * H + j] = o
+            gates[t, n, H + H + j] = g
+            gates[t, n, H + H + H + j] = o
             aux[t, n, j] = c
             out[t, n, j] = h
             return h
@@ -316,8 +336,8 @@ def _cell_units(cell: str, dtype_name: str):
             L = out.shape[0]
             i = gates[t, n, j]
             f = gates[t, n, H + j]
-            g = gates[t, n, 2 * H + j]
-            o = gates[t, n, 3 * H + j]
+            g = gates[t, n, H + H + j]
+            o = gates[t, n, H + H + H + j]
             tanh_c = math.tanh(aux[t, n, j])
             c_prev = c0[n, j] if t == 0 else aux[t - 1, n, j]
             dc_next = d_cn[n, j] if t == L - 1 else dc0[n, j]
@@ -328,23 +348,23 @@ def _cell_units(cell: str, dtype_name: str):
             d_o = dh * tanh_c * o * (ONE - o)
             dpre_ih[t, n, j] = d_i
             dpre_ih[t, n, H + j] = d_f
-            dpre_ih[t, n, 2 * H + j] = d_g
-            dpre_ih[t, n, 3 * H + j] = d_o
+            dpre_ih[t, n, H + H + j] = d_g
+            dpre_ih[t, n, H + H + H + j] = d_o
             dc0[n, j] = dc * f
             return ZERO, d_i, d_f, d_g, d_o
 
-    elif cell == "gru":
+    elif spec.recurrent_term_gate is not None:  # GRU: W_hn h + b_hn kept apart, scaled by r
 
         @cuda.jit(**DEVICE_JIT)
         def fwd(t, n, j, H, a0, a1, a2, a3, h_prev, b_hh, c0, out, aux, gates):
             r = sigmoid(gates[t, n, j] + a0 + b_hh[j])
             z = sigmoid(gates[t, n, H + j] + a1 + b_hh[H + j])
-            hn = a2 + b_hh[2 * H + j]
-            nn = math.tanh(gates[t, n, 2 * H + j] + r * hn)
+            hn = a2 + b_hh[H + H + j]
+            nn = math.tanh(gates[t, n, H + H + j] + r * hn)
             h = (ONE - z) * nn + z * h_prev
             gates[t, n, j] = r
             gates[t, n, H + j] = z
-            gates[t, n, 2 * H + j] = nn
+            gates[t, n, H + H + j] = nn
             aux[t, n, j] = hn
             out[t, n, j] = h
             return h
@@ -353,17 +373,17 @@ def _cell_units(cell: str, dtype_name: str):
         def bwd(t, n, j, H, dh, h0, c0, out, aux, gates, d_cn, dc0, dpre_ih, dpre_hh):
             r = gates[t, n, j]
             z = gates[t, n, H + j]
-            nn = gates[t, n, 2 * H + j]
+            nn = gates[t, n, H + H + j]
             h_prev = h0[n, j] if t == 0 else out[t - 1, n, j]
             dn_pre = dh * (ONE - z) * (ONE - nn * nn)
             dz_pre = dh * (h_prev - nn) * z * (ONE - z)
             dr_pre = dn_pre * aux[t, n, j] * r * (ONE - r)
             dpre_ih[t, n, j] = dr_pre
             dpre_ih[t, n, H + j] = dz_pre
-            dpre_ih[t, n, 2 * H + j] = dn_pre
+            dpre_ih[t, n, H + H + j] = dn_pre
             dpre_hh[t, n, j] = dr_pre
             dpre_hh[t, n, H + j] = dz_pre
-            dpre_hh[t, n, 2 * H + j] = dn_pre * r
+            dpre_hh[t, n, H + H + j] = dn_pre * r
             return dh * z, dr_pre, dz_pre, dn_pre * r, ZERO
 
     else:  # pragma: no cover - guarded by the callers
@@ -373,17 +393,37 @@ def _cell_units(cell: str, dtype_name: str):
 
 # --------------------------------------------------------------------------- the recurrence
 
+# Unroll factor of the dot-product loops of the persistent kernels.
+UNROLL = 4
+
 
 @cache
-def cell_kernels(cell: str, dtype_name: str) -> SimpleNamespace:
-    """Persistent and per-step recurrence kernels of ``cell`` for one dtype."""
+def persistent_kernels(cell: str, dtype_name: str, rows_per_thread: int, cache_weights: bool):
+    """The persistent forward and backward recurrence of ``cell``, compiled for a fixed number
+    of batch rows per thread and for ``W_hh`` in shared (``cache_weights``) or global memory.
+
+    Both choices are compile-time constants, so the row loops unroll into straight-line
+    code with no predicated multiply-adds, and every load of ``W_hh`` is a shared- or a
+    global-memory load (one variable that may point to either compiles to generic loads).
+    All index arithmetic is unsigned 64-bit (numba adds a negative-index wraparound select to
+    every signed index) and walks the arrays with additive offsets; the dot-product loops are
+    unrolled :data:`UNROLL` times.
+    """
     T, ZERO, _HALF, _ONE = _constants(dtype_name)
     G = GATES[cell]
-    R_MAX = MAX_ROWS_PER_THREAD
+    RPT = rows_per_thread
+    CACHED = cache_weights
+    NACC = RPT * G
+    UG = np.uint64(G)
+    URPT = np.uint64(RPT)
+    U0 = np.uint64(0)
+    U1 = np.uint64(1)
+    U2 = np.uint64(2)
+    UU = np.uint64(UNROLL)
     fwd_unit, bwd_unit = _cell_units(cell, dtype_name)
 
     @cuda.jit(**JIT)
-    def forward_persistent(w_t, b_hh, h0, c0, out, aux, gates, rows_per_thread, cache_weights):
+    def forward_persistent(w_t, b_hh, h0, c0, out, aux, gates):
         """All ``L`` steps of the forward recurrence in one launch.
 
         Block ``b`` owns batch rows ``n0 = b*R ... n0+R-1`` (``R = blockDim.y *
@@ -393,98 +433,95 @@ def cell_kernels(cell: str, dtype_name: str) -> SimpleNamespace:
         cell state it reads at step ``t`` is the one it wrote at ``t-1``.
 
         Shared memory: ``h_{t-1}`` and ``h_t`` of the block's rows (ping-pong buffers, so one
-        ``syncthreads`` per step suffices) and, when ``cache_weights``, ``W_hh^T``
-        (``w_t`` is ``W_hh^T`` flattened, ``w_t[k*G*H + g*H + j] = W_hh[g*H + j, k]``, so a
-        warp's reads for consecutive ``j`` are contiguous).
+        ``syncthreads`` per step suffices) and, when cached, ``W_hh^T`` (``w_t`` is ``W_hh^T``
+        flattened, ``w_t[k*G*H + g*H + j] = W_hh[g*H + j, k]``, so a warp's reads for
+        consecutive ``j`` are contiguous).
         """
         L = out.shape[0]
-        N = out.shape[1]
-        H = out.shape[2]
-        GH = G * H
-        tx = cuda.threadIdx.x
-        ty = cuda.threadIdx.y
-        bx = cuda.blockDim.x
-        by = cuda.blockDim.y
-        rpt = rows_per_thread
-        R = by * rpt
-        n0 = cuda.blockIdx.x * R
+        N = uint64(out.shape[1])
+        H = uint64(out.shape[2])
+        GH = UG * H
+        tx = uint64(cuda.threadIdx.x)
+        ty = uint64(cuda.threadIdx.y)
+        bx = uint64(cuda.blockDim.x)
+        by = uint64(cuda.blockDim.y)
+        R = by * URPT
+        RH = R * H
+        n0 = uint64(cuda.blockIdx.x) * R
+        HU = H - H % UU  # the unrolled part of the k loop
 
         smem = cuda.shared.array(0, T)
-        hbuf = smem[: 2 * R * H]
-        if cache_weights:
-            W = smem[2 * R * H : 2 * R * H + H * GH]
+        hbuf = smem[: int64(2 * RH)]
+        if CACHED:
+            W = smem[int64(2 * RH) : int64(2 * RH + H * GH)]
             for e in range(ty * bx + tx, H * GH, bx * by):
                 W[e] = w_t[e]
         else:
             W = w_t
-        for q in range(rpt):
+        for q in range(URPT):
             r = ty + q * by
             n = n0 + r
             for j in range(tx, H, bx):
                 hbuf[r * H + j] = h0[n, j] if n < N else ZERO
-                hbuf[R * H + r * H + j] = ZERO
+                hbuf[RH + r * H + j] = ZERO
         cuda.syncthreads()
 
-        acc = cuda.local.array(ACC_SIZE, T)
-        hv = cuda.local.array(MAX_ROWS_PER_THREAD, T)
+        acc = cuda.local.array(NACC, T)
+        hv = cuda.local.array(RPT, T)
         for t in range(L):
-            cur = (t % 2) * R * H
-            nxt = R * H - cur
+            cur = RH if t % 2 else U0
+            nxt = RH - cur
+            hrow = cur + ty * H  # h_{t-1} of row q starts at hrow + q*by*H
             for j in range(tx, H, bx):
-                for e in range(R_MAX * MAX_GATES):
+                for e in range(NACC):
                     acc[e] = ZERO
-                for k in range(H):
-                    for q in range(R_MAX):
-                        if q < rpt:
-                            hv[q] = hbuf[cur + (ty + q * by) * H + k]
-                    for g in range(G):
-                        w = W[k * GH + g * H + j]
-                        for q in range(R_MAX):
-                            if q < rpt:
-                                acc[q * MAX_GATES + g] += w * hv[q]
-                for q in range(R_MAX):
-                    if q < rpt:
-                        r = ty + q * by
-                        n = n0 + r
-                        if n < N:
-                            a = q * MAX_GATES
-                            h = fwd_unit(
-                                t,
-                                n,
-                                j,
-                                H,
-                                acc[a],
-                                acc[a + 1],
-                                acc[a + 2],
-                                acc[a + 3],
-                                hbuf[cur + r * H + j],
-                                b_hh,
-                                c0,
-                                out,
-                                aux,
-                                gates,
-                            )
-                            hbuf[nxt + r * H + j] = h
+                w_off = j
+                k = U0
+                while k < HU:
+                    for u in range(UU):
+                        for q in range(URPT):
+                            hv[q] = hbuf[hrow + q * by * H + k + u]
+                        for g in range(UG):
+                            w = W[w_off + g * H]
+                            for q in range(URPT):
+                                acc[q * UG + g] += w * hv[q]
+                        w_off += GH
+                    k += UU
+                while k < H:
+                    for q in range(URPT):
+                        hv[q] = hbuf[hrow + q * by * H + k]
+                    for g in range(UG):
+                        w = W[w_off + g * H]
+                        for q in range(URPT):
+                            acc[q * UG + g] += w * hv[q]
+                    w_off += GH
+                    k += U1
+                for q in range(URPT):
+                    r = ty + q * by
+                    n = n0 + r
+                    if n < N:
+                        a = q * UG
+                        h = fwd_unit(
+                            t,
+                            n,
+                            j,
+                            H,
+                            acc[a],
+                            acc[a + U1] if G > 1 else ZERO,
+                            acc[a + U2] if G > 2 else ZERO,
+                            acc[a + UG - U1] if G > 3 else ZERO,
+                            hbuf[cur + r * H + j],
+                            b_hh,
+                            c0,
+                            out,
+                            aux,
+                            gates,
+                        )
+                        hbuf[nxt + r * H + j] = h
             cuda.syncthreads()
 
     @cuda.jit(**JIT)
-    def backward_persistent(
-        w_hh,
-        h0,
-        c0,
-        out,
-        aux,
-        gates,
-        d_out,
-        d_hn,
-        d_cn,
-        dpre_ih,
-        dpre_hh,
-        dh0,
-        dc0,
-        rows_per_thread,
-        cache_weights,
-    ):
+    def backward_persistent(w_hh, h0, c0, out, aux, gates, d_out, d_hn, d_cn, dpre_ih, dpre_hh, dh0, dc0):
         """All ``L`` steps of BPTT in one launch (same block/row ownership as the forward).
 
         Per step, phase 1 (units ``j``): the cell's elementwise backward from
@@ -492,41 +529,42 @@ def cell_kernels(cell: str, dtype_name: str) -> SimpleNamespace:
         the recurrent-side ones of the block's rows to shared ``dp_s``. ``syncthreads``.
         Phase 2 (units ``k``): ``dh_s[r, k] = carry + sum_gj dp_s[r, gj] W_hh[gj, k]``
         (``w_hh`` flattened row-major, so consecutive ``k`` are contiguous). ``syncthreads``.
-        Shared memory: ``dh_s (R, H)``, ``dp_s (R, G*H)`` and optionally ``W_hh``.
+        Shared memory: ``dh_s (R, H)``, ``dp_s (R, G*H)`` and, when cached, ``W_hh``.
         """
         L = out.shape[0]
-        N = out.shape[1]
-        H = out.shape[2]
-        GH = G * H
-        tx = cuda.threadIdx.x
-        ty = cuda.threadIdx.y
-        bx = cuda.blockDim.x
-        by = cuda.blockDim.y
-        rpt = rows_per_thread
-        R = by * rpt
-        n0 = cuda.blockIdx.x * R
+        N = uint64(out.shape[1])
+        H = uint64(out.shape[2])
+        GH = UG * H
+        tx = uint64(cuda.threadIdx.x)
+        ty = uint64(cuda.threadIdx.y)
+        bx = uint64(cuda.blockDim.x)
+        by = uint64(cuda.blockDim.y)
+        R = by * URPT
+        n0 = uint64(cuda.blockIdx.x) * R
+        GHU = GH - GH % UU
 
         smem = cuda.shared.array(0, T)
-        dh_s = smem[: R * H]
-        dp_s = smem[R * H : R * H + R * GH]
-        if cache_weights:
-            W = smem[R * H + R * GH : R * H + R * GH + GH * H]
+        dh_s = smem[: int64(R * H)]
+        dp_s = smem[int64(R * H) : int64(R * H + R * GH)]
+        if CACHED:
+            W = smem[int64(R * H + R * GH) : int64(R * H + R * GH + GH * H)]
             for e in range(ty * bx + tx, GH * H, bx * by):
                 W[e] = w_hh[e]
         else:
             W = w_hh
-        for q in range(rpt):
+        for q in range(URPT):
             r = ty + q * by
             n = n0 + r
             for j in range(tx, H, bx):
                 dh_s[r * H + j] = d_hn[n, j] if n < N else ZERO
         cuda.syncthreads()
 
-        acc = cuda.local.array(MAX_ROWS_PER_THREAD, T)
+        acc = cuda.local.array(RPT, T)
+        prow = ty * GH  # dp_s of row q starts at prow + q*by*GH
         for step in range(L):
             t = L - 1 - step
             for j in range(tx, H, bx):
-                for q in range(rpt):
+                for q in range(URPT):
                     r = ty + q * by
                     n = n0 + r
                     p = r * GH + j
@@ -554,29 +592,48 @@ def cell_kernels(cell: str, dtype_name: str) -> SimpleNamespace:
                     if G > 1:
                         dp_s[p + H] = p1
                     if G > 2:
-                        dp_s[p + 2 * H] = p2
+                        dp_s[p + U2 * H] = p2
                     if G > 3:
-                        dp_s[p + 3 * H] = p3
+                        dp_s[p + (UG - U1) * H] = p3
             cuda.syncthreads()
             for k in range(tx, H, bx):
-                for q in range(R_MAX):
+                for q in range(URPT):
                     acc[q] = ZERO
-                for gj in range(GH):
-                    w = W[gj * H + k]
-                    for q in range(R_MAX):
-                        if q < rpt:
-                            acc[q] += w * dp_s[(ty + q * by) * GH + gj]
-                for q in range(R_MAX):
-                    if q < rpt:
-                        dh_s[(ty + q * by) * H + k] += acc[q]
+                w_off = k
+                gj = U0
+                while gj < GHU:
+                    for u in range(UU):
+                        w = W[w_off]
+                        for q in range(URPT):
+                            acc[q] += w * dp_s[prow + q * by * GH + gj + u]
+                        w_off += H
+                    gj += UU
+                while gj < GH:
+                    w = W[w_off]
+                    for q in range(URPT):
+                        acc[q] += w * dp_s[prow + q * by * GH + gj]
+                    w_off += H
+                    gj += U1
+                for q in range(URPT):
+                    dh_s[(ty + q * by) * H + k] += acc[q]
             cuda.syncthreads()
 
-        for q in range(rpt):
+        for q in range(URPT):
             r = ty + q * by
             n = n0 + r
             if n < N:
                 for j in range(tx, H, bx):
                     dh0[n, j] = dh_s[r * H + j]
+
+    return SimpleNamespace(forward_persistent=forward_persistent, backward_persistent=backward_persistent)
+
+
+@cache
+def cell_kernels(cell: str, dtype_name: str) -> SimpleNamespace:
+    """The per-step recurrence kernels of ``cell`` for one dtype (the stepwise path)."""
+    _T, ZERO, _HALF, _ONE = _constants(dtype_name)
+    G = GATES[cell]
+    fwd_unit, bwd_unit = _cell_units(cell, dtype_name)
 
     @cuda.jit(**JIT)
     def forward_step(rec, b_hh, h0, c0, out, aux, gates, t):
@@ -614,9 +671,4 @@ def cell_kernels(cell: str, dtype_name: str) -> SimpleNamespace:
             )
             dh0[n, j] = carry
 
-    return SimpleNamespace(
-        forward_persistent=forward_persistent,
-        backward_persistent=backward_persistent,
-        forward_step=forward_step,
-        backward_step=backward_step,
-    )
+    return SimpleNamespace(forward_step=forward_step, backward_step=backward_step)

@@ -24,14 +24,28 @@ library launches (the PTX compilation tests compile those).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
+import warnings
 
 import numba
 import numpy as np
+from numba import config as numba_config
 from numba import cuda
+from numba.core.errors import NumbaPerformanceWarning
 
-from ._config import LaunchConfig, RecurrencePlan, gemm_block, plan_recurrence, split_count
-from ._device import GATES, MICRO, cell_kernels, linalg_kernels
+from ..._layout import cell_spec
+from ._config import (
+    DEFAULT_SHARED_BYTES,
+    LaunchConfig,
+    RecurrencePlan,
+    gemm_block,
+    plan_recurrence,
+    shared_limit,
+    split_count,
+)
+from ._device import GATES, MICRO, cell_kernels, dtype_name, linalg_kernels, persistent_kernels
 
 # Elementwise launches (split-K reduction) use this many threads per block.
 REDUCE_THREADS = 256
@@ -76,10 +90,61 @@ def check_launch(grid, block, shared: int, config: LaunchConfig) -> None:
         raise ValueError(f"grid dimensions y and z are limited to 65535, got grid={grid}.")
     if min(grid) < 1:
         raise ValueError(f"empty grid {grid}")
-    if shared > config.max_shared_bytes:
+    if shared > shared_limit(config):
         raise ValueError(
             f"a launch needs {shared} bytes of shared memory, more than "
-            f"max_shared_bytes={config.max_shared_bytes}."
+            f"max_shared_bytes={shared_limit(config)}."
+        )
+
+
+def with_device_limits(config: LaunchConfig) -> LaunchConfig:
+    """``config`` with ``max_shared_bytes`` filled in from the current GPU when left to it
+    (its opt-in limit per block); unchanged under the simulator or when set."""
+    if config.max_shared_bytes is not None or numba_config.ENABLE_CUDASIM:
+        return config
+    limit = int(cuda.get_current_device().MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)
+    return dataclasses.replace(config, max_shared_bytes=max(limit, DEFAULT_SHARED_BYTES))
+
+
+def opt_in_shared_memory(compiled, nbytes: int) -> None:
+    """Allow the compiled kernel ``nbytes`` of dynamic shared memory (needed above 48 KiB):
+    the driver attribute numba-cuda itself sets for ``shared_memory_carveout``."""
+    from cuda.bindings import driver as binding
+    from numba.cuda.cudadrv.driver import driver
+
+    cufunc = compiled._codelibrary.get_cufunc()
+    attr = binding.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+    driver.cuKernelSetAttribute(attr, int(nbytes), cufunc.handle, cufunc.device.id)
+
+
+# numba-cuda warns about every launch of fewer than 128 blocks. The persistent kernels launch
+# one block per group of batch rows by design, and the small training kernels are sized to
+# their data, so the warning is expected for tsrnn's own launches, and only those are exempt.
+_LOW_OCCUPANCY = r"Grid size \d+ will likely result in GPU under-utilization"
+
+
+def check_registers(kernel, args, block, shared: int = 0) -> None:
+    """Refuse a block larger than the register file allows for the compiled ``kernel``.
+
+    The CUDA driver reports, per compiled kernel, the most threads a block may have given the
+    kernel's registers per thread (``get_max_threads_per_block``); a larger block fails at
+    launch with ``CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES``. This compiles the kernel for ``args``
+    (numba's dispatcher would do so at the launch anyway) and compares. A launch with more
+    than 48 KiB of dynamic shared memory opts the compiled kernel in to it here.
+    """
+    block = block if isinstance(block, tuple) else (block,)
+    threads = math.prod(block)
+    compiled = kernel.compile(tuple(numba.typeof(a) for a in args))
+    if shared > DEFAULT_SHARED_BYTES:
+        opt_in_shared_memory(compiled, shared)
+    limit = int(compiled.max_threads_per_block)
+    if threads > limit:
+        name = getattr(getattr(kernel, "py_func", None), "__name__", str(kernel))
+        raise ValueError(
+            f"kernel {name} uses {compiled.regs_per_thread} registers per thread, so a block may "
+            f"have at most {limit} threads on this GPU, but the launch asks for block={block} "
+            f"({threads} threads). Fix: choose a smaller block in LaunchConfig (block, gemm_block, "
+            "aux_block or elementwise_threads)."
         )
 
 
@@ -92,20 +157,36 @@ class DeviceOps:
     """
 
     def __init__(self, config: LaunchConfig, stream, workspace: Workspace | None = None):
-        self.config = config
+        self.config = with_device_limits(config)
         self.stream = stream
         self.workspace = workspace
         self._empty = {}
+        # Configured launchers per (kernel, grid, block, shared memory), checked once: the
+        # launch plan of a shape is built on its first launch and reused by every later one.
+        self._launchers = {}
 
     def with_workspace(self, workspace: Workspace | None) -> DeviceOps:
         """The same launcher, allocating scratch from ``workspace``."""
         ops = DeviceOps(self.config, self.stream, workspace)
         ops._empty = self._empty
+        ops._launchers = self._launchers
         return ops
 
     def launch(self, kernel, grid, block, shared, *args):
-        check_launch(grid, block, shared, self.config)
-        kernel[grid, block, self.stream, shared](*args)
+        key = (kernel, grid, block, shared)
+        launcher = self._launchers.get(key)
+        if launcher is None:
+            check_launch(grid, block, shared, self.config)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", _LOW_OCCUPANCY, NumbaPerformanceWarning)
+                launcher = kernel[grid, block, self.stream, shared]
+            if numba_config.ENABLE_CUDASIM:
+                # The simulator's kernel[...] configures the kernel object itself: not reusable.
+                launcher(*args)
+                return
+            check_registers(kernel, args, block, shared)
+            self._launchers[key] = launcher
+        launcher(*args)
 
     def alloc(self, name, shape, dtype):
         if self.workspace is not None:
@@ -187,7 +268,20 @@ class RecordingOps:
 
 
 def _itemsize(a) -> int:
-    return np.dtype(a.dtype).itemsize
+    return a.dtype.itemsize
+
+
+@functools.lru_cache(maxsize=1024)
+def gemm_plan(M: int, K: int, Nc: int, itemsize: int, split: bool, cfg: LaunchConfig):
+    """``(grid, block, k_chunk, bk, shared bytes)`` of a tiled product with an ``M x Nc``
+    output and a reduction of ``K`` (memoised: a training loop asks for the same few shapes
+    at every step)."""
+    bx, by = gemm_block(M, Nc, cfg)
+    bm, bn, bk = by * MICRO, bx * MICRO, cfg.gemm_bk
+    tiles_n, tiles_m = math.ceil(Nc / bn), math.ceil(M / bm)
+    splits, chunk = split_count(K, tiles_m * tiles_n, cfg) if split else (1, K)
+    shared = bk * (bm + 1 + bn + 1) * itemsize
+    return (tiles_n, tiles_m, splits), (bx, by), chunk, bk, shared
 
 
 def gemm(ops, a, b, c, *, trans_a=False, trans_b=False, bias=None, accumulate=False, split=None):
@@ -197,28 +291,20 @@ def gemm(ops, a, b, c, *, trans_a=False, trans_b=False, bias=None, accumulate=Fa
     slices computed by separate blocks (for the weight gradients, whose reduction runs over
     batch x time while their output is small); the slices are summed by ``reduce_splits``.
     """
-    cfg = ops.config
-    lk = linalg_kernels(np.dtype(c.dtype).name)
-    if trans_a:
-        K, M = a.shape
-    else:
-        M, K = a.shape
-    Nc = c.shape[1]
-    bx, by = gemm_block(M, Nc, cfg)
-    bm, bn, bk = by * MICRO, bx * MICRO, cfg.gemm_bk
-    tiles_n, tiles_m = math.ceil(Nc / bn), math.ceil(M / bm)
-    splits, chunk = split_count(K, tiles_m * tiles_n, cfg) if split else (1, K)
-    shared = bk * (bm + 1 + bn + 1) * _itemsize(c)
+    lk = linalg_kernels(dtype_name(c.dtype))
+    M, Nc = c.shape
+    K = a.shape[0] if trans_a else a.shape[1]
+    grid, block, chunk, bk, shared = gemm_plan(M, K, Nc, _itemsize(c), bool(split), ops.config)
+    splits = grid[2]
     bias = ops.empty(c.dtype, 1) if bias is None else bias
-    grid = (tiles_n, tiles_m, splits)
     if splits == 1:
         ops.launch(
-            lk.gemm, grid, (bx, by), shared, a, b, c.reshape(1, M, Nc), bias, trans_a, trans_b, accumulate,
+            lk.gemm, grid, block, shared, a, b, c.reshape(1, M, Nc), bias, trans_a, trans_b, accumulate,
             chunk, bk,
         )  # fmt: skip
         return
     partial = ops.alloc(split, (splits, M, Nc), c.dtype)
-    ops.launch(lk.gemm, grid, (bx, by), shared, a, b, partial, bias, trans_a, trans_b, False, chunk, bk)
+    ops.launch(lk.gemm, grid, block, shared, a, b, partial, bias, trans_a, trans_b, False, chunk, bk)
     blocks = math.ceil(M * Nc / REDUCE_THREADS)
     ops.launch(lk.reduce_splits, blocks, REDUCE_THREADS, 0, partial, c, accumulate)
 
@@ -226,7 +312,7 @@ def gemm(ops, a, b, c, *, trans_a=False, trans_b=False, bias=None, accumulate=Fa
 def column_sums(ops, a, out, name: str):
     """``out = a.sum(axis=0)`` (the bias gradients), split over row chunks like :func:`gemm`."""
     cfg = ops.config
-    lk = linalg_kernels(np.dtype(a.dtype).name)
+    lk = linalg_kernels(dtype_name(a.dtype))
     R, C = a.shape
     bx, by = cfg.aux_block
     tiles = math.ceil(C / bx)
@@ -244,7 +330,7 @@ def column_sums(ops, a, out, name: str):
 def transpose(ops, src, dst):
     """``dst = src.T`` through shared-memory tiles."""
     cfg = ops.config
-    lk = linalg_kernels(np.dtype(src.dtype).name)
+    lk = linalg_kernels(dtype_name(src.dtype))
     R, C = src.shape
     bx, by = cfg.aux_block
     by = min(by, bx)
@@ -252,9 +338,13 @@ def transpose(ops, src, dst):
     ops.launch(lk.transpose, (math.ceil(C / bx), math.ceil(R / bx)), (bx, by), shared, src, dst)
 
 
+_plan_recurrence = functools.lru_cache(maxsize=256)(plan_recurrence)
+
+
 def recurrence_plan(cell: str, x, w_hh, config: LaunchConfig) -> RecurrencePlan:
-    """The :class:`RecurrencePlan` the forward and backward of this layer use."""
-    return plan_recurrence(GATES[cell], x.shape[1], w_hh.shape[1], _itemsize(x), config)
+    """The :class:`RecurrencePlan` the forward and backward of this layer use (memoised per
+    shape and configuration)."""
+    return _plan_recurrence(GATES[cell], x.shape[1], w_hh.shape[1], _itemsize(x), config)
 
 
 # --------------------------------------------------------------------------- forward / backward
@@ -265,7 +355,7 @@ def forward(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, ops):
     L, N, D = x.shape
     H = w_hh.shape[1]
     GH = GATES[cell] * H
-    ck = cell_kernels(cell, np.dtype(x.dtype).name)
+    ck = cell_kernels(cell, dtype_name(x.dtype))
     plan = recurrence_plan(cell, x, w_hh, ops.config)
 
     # The input projection of every step; the recurrence overwrites it in place.
@@ -275,10 +365,10 @@ def forward(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, ops):
     if plan.path == "persistent":
         w_t = ops.alloc("w_hh_t", (H, GH), x.dtype)
         transpose(ops, w_hh, w_t)
+        pk = persistent_kernels(cell, dtype_name(x.dtype), plan.rows_per_thread, plan.cache_weights_forward)
         ops.launch(
-            ck.forward_persistent, plan.grid, plan.block, plan.shared_forward,
+            pk.forward_persistent, plan.grid, plan.block, plan.shared_forward,
             w_t.reshape(H * GH), b_hh, h0, c0, out, aux, gates,
-            plan.rows_per_thread, plan.cache_weights_forward,
         )  # fmt: skip
         return
     bx, by = plan.block
@@ -297,17 +387,20 @@ def backward(
     L, N, D = x.shape
     H = w_hh.shape[1]
     GH = GATES[cell] * H
-    ck = cell_kernels(cell, np.dtype(x.dtype).name)
+    ck = cell_kernels(cell, dtype_name(x.dtype))
     plan = recurrence_plan(cell, x, w_hh, ops.config)
     dpre_ih = ops.alloc("dpre_ih", (L, N, GH), x.dtype)
-    # Only the GRU's recurrent-side gradient differs from the input side (r * dn in block n).
-    dpre_hh = ops.alloc("dpre_hh", (L, N, GH), x.dtype) if cell == "gru" else dpre_ih
+    # Only a cell with a separate recurrent term (the GRU's n gate, scaled by r) has a
+    # recurrent-side gradient that differs from the input side.
+    separate = cell_spec(cell).recurrent_term_gate is not None
+    dpre_hh = ops.alloc("dpre_hh", (L, N, GH), x.dtype) if separate else dpre_ih
 
     if plan.path == "persistent":
+        pk = persistent_kernels(cell, dtype_name(x.dtype), plan.rows_per_thread, plan.cache_weights_backward)
         ops.launch(
-            ck.backward_persistent, plan.grid, plan.block, plan.shared_backward,
+            pk.backward_persistent, plan.grid, plan.block, plan.shared_backward,
             w_hh.reshape(GH * H), h0, c0, out, aux, gates, d_out, d_hn, d_cn,
-            dpre_ih, dpre_hh, dh0, dc0, plan.rows_per_thread, plan.cache_weights_backward,
+            dpre_ih, dpre_hh, dh0, dc0,
         )  # fmt: skip
     else:
         bx, by = plan.block
@@ -330,7 +423,7 @@ def backward(
         h_prev = out[: L - 1].reshape((L - 1) * N, H)
         gemm(ops, gh[N:], h_prev, dw_hh, trans_a=True, accumulate=True, split="split_dw_hh")
     column_sums(ops, gi, db_ih, "split_db_ih")
-    if cell == "gru":
+    if separate:
         column_sums(ops, gh, db_hh, "split_db_hh")
     else:
         ops.copy(db_hh, db_ih)

@@ -13,13 +13,14 @@ import math
 
 import numpy as np
 
+from ._device import dtype_name
 from ._train_device import rng_states, train_kernels
 
 __all__ = ["rng_states"]  # re-exported: the host seeding of the dropout generators
 
 
 def _kernels(a):
-    return train_kernels(np.dtype(a.dtype).name)
+    return train_kernels(dtype_name(a.dtype))
 
 
 def elementwise_grid(ops, total: int) -> tuple[int, int]:
@@ -99,12 +100,12 @@ def norm_blocks(ops, n: int) -> int:
     return max(1, min(math.ceil(n / ops.config.elementwise_threads), ops.config.norm_blocks))
 
 
-def gradient_status(ops, grad, partial, losses, norms, slot: int, flag, scale, clip_norm, clip_value) -> None:
-    """Norm of ``grad`` into ``norms[slot]``, the divergence flag and the clipping scale.
-
-    ``partial`` is a float64 ``(norm_blocks(ops, grad.size), 2)`` scratch array.
-    """
-    t = np.dtype(grad.dtype).type
+def gradient_status(ops, grad, partial, clip_value) -> None:
+    """The per-block partial sums of squares of ``grad`` (and of its value-clipped version)
+    into ``partial``, a float64 ``(norm_blocks(ops, grad.size), 2)`` array; the update kernels
+    (:func:`adam_step`, :func:`sgd_step`) finish the norm, the divergence test and the
+    clipping factor from them, so a step is two launches."""
+    t = grad.dtype.type
     k = _kernels(grad)
     threads = ops.config.elementwise_threads
     has_value = clip_value is not None
@@ -112,12 +113,10 @@ def gradient_status(ops, grad, partial, losses, norms, slot: int, flag, scale, c
         k.sum_squares, partial.shape[0], threads, 2 * threads * 8,
         grad, partial, t(clip_value if has_value else 0.0), has_value,
     )  # fmt: skip
-    has_norm = clip_norm is not None
-    ops.launch(
-        k.step_status, 1, 1, 0,
-        partial, losses, norms, int(slot), flag, scale,
-        np.float64(clip_norm if has_norm else 0.0), has_norm, has_value,
-    )  # fmt: skip
+
+
+def _status(partial, losses, norms, slot: int, clip_norm):
+    return partial, losses, norms, int(slot), np.float64(clip_norm if clip_norm is not None else 0.0)
 
 
 def _common(grad, clip_value, clip_norm, weight_decay):
@@ -133,17 +132,19 @@ def _common(grad, clip_value, clip_norm, weight_decay):
 
 
 def adam_step(
-    ops, params, grad, m, v, decay_mask, flag, scale, *, step: int, learning_rate, beta_1, beta_2,
-    epsilon, weight_decay, clip_value, clip_norm,
+    ops, params, grad, m, v, decay_mask, flag, partial, losses, norms, slot: int, *, step: int,
+    learning_rate, beta_1, beta_2, epsilon, weight_decay, clip_value, clip_norm,
 ) -> None:  # fmt: skip
-    """One fused Adam step (skipped on the device when ``flag`` is set); the scalars are
-    formed on the host exactly as :func:`tsrnn.nn.adam_update` forms them."""
+    """One fused step: the gradient norm of batch ``slot`` into ``norms[slot]`` from
+    :func:`gradient_status`'s ``partial``, the divergence flag, the clipping and the Adam
+    update (skipped on the device when ``flag`` is set); the scalars are formed on the host
+    exactly as :func:`tsrnn.nn.adam_update` forms them."""
     t = np.dtype(params.dtype).type
     blocks, threads = elementwise_grid(ops, params.shape[0])
     step_size = learning_rate / (1.0 - beta_1**step)
     ops.launch(
         _kernels(params).adam_step, blocks, threads, 0,
-        params, grad, m, v, decay_mask, flag, scale,
+        params, grad, m, v, decay_mask, flag, *_status(partial, losses, norms, slot, clip_norm),
         *_common(grad, clip_value, clip_norm, weight_decay),
         t(beta_1), t(1.0 - beta_1), t(beta_2), t(1.0 - beta_2), t(step_size), t(1.0 - beta_2**step),
         t(epsilon),
@@ -151,15 +152,15 @@ def adam_step(
 
 
 def sgd_step(
-    ops, params, grad, velocity, decay_mask, flag, scale, *, learning_rate, momentum, weight_decay,
-    clip_value, clip_norm,
+    ops, params, grad, velocity, decay_mask, flag, partial, losses, norms, slot: int, *, learning_rate,
+    momentum, weight_decay, clip_value, clip_norm,
 ) -> None:  # fmt: skip
     """One fused SGD step (see :func:`adam_step`)."""
     t = np.dtype(params.dtype).type
     blocks, threads = elementwise_grid(ops, params.shape[0])
     ops.launch(
         _kernels(params).sgd_step, blocks, threads, 0,
-        params, grad, velocity, decay_mask, flag, scale,
+        params, grad, velocity, decay_mask, flag, *_status(partial, losses, norms, slot, clip_norm),
         *_common(grad, clip_value, clip_norm, weight_decay),
         t(learning_rate), t(momentum), bool(momentum),
     )  # fmt: skip

@@ -25,8 +25,9 @@ Kernels (host side: :mod:`tsrnn.kernels.cuda._train`):
 ``mse_loss``            half mean squared error and its gradient (one block)
 ``cross_entropy_loss``  softmax cross-entropy and its gradient (one block)
 ``sum_squares``         first stage of the global gradient norm (plain and value-clipped)
-``step_status``         second stage: norm, divergence flag, clipping scale (one thread)
-``adam_step``           value clip, norm clip, weight decay and the Adam update, fused
+``adam_step``           second stage of the norm, divergence flag and clipping factor (the device
+                        function ``step_status``, in every thread), then value clip, norm clip,
+                        weight decay and the Adam update, fused
 ``sgd_step``            the same with SGD (momentum)
 """
 
@@ -43,7 +44,7 @@ from numba import cuda
 from ._device import DEVICE_JIT, JIT, _constants
 
 #: Kernels allowed to use float64 arithmetic in their float32 build (see module docstring).
-FLOAT64_ACCUMULATORS = ("mse_loss", "cross_entropy_loss", "sum_squares", "step_status")
+FLOAT64_ACCUMULATORS = ("mse_loss", "cross_entropy_loss", "sum_squares", "adam_step", "sgd_step")
 
 # xoroshiro128+ (Blackman & Vigna), the generator of numba.cuda.random, written here as a
 # numba.cuda device function: numba.cuda.random's functions are CPU-jitted functions that
@@ -303,31 +304,38 @@ def train_kernels(dtype_name: str) -> SimpleNamespace:
             partial[cuda.blockIdx.x, 0] = s0
             partial[cuda.blockIdx.x, 1] = s1
 
-    @cuda.jit(**JIT)
-    def step_status(partial, losses, norms, slot, flag, scale, clip_norm, has_clip_norm, has_clip_value):
-        """One thread: ``norms[slot]`` = the gradient norm; ``flag[0] = 1`` when the batch loss
-        or the norm is not finite (the training loop's divergence test; it stays set, so
-        every later update of the epoch is skipped); ``scale[0]`` = the factor of
-        :func:`tsrnn.nn.clip_by_global_norm` (``clip_norm / norm`` of the value-clipped
-        gradient when that exceeds ``clip_norm``, else 1)."""
-        if cuda.grid(1) != 0:
-            return
+    @cuda.jit(**DEVICE_JIT)
+    def step_status(partial, losses, norms, slot, flag, clip_norm, has_clip_norm, has_clip_value):
+        """The gradient norm and what follows from it, computed by every thread of the update
+        kernels from the ``sum_squares`` partial sums (added in order, so every thread gets the
+        same values): returns ``(skip, factor)``. ``skip``: ``flag[0]`` was set by an earlier
+        batch, or the batch loss or the norm is not finite (the training loop's divergence
+        test; the first thread then sets ``flag[0] = 1``, which stays set for the epoch).
+        ``factor``: the scale of :func:`tsrnn.nn.clip_by_global_norm` (``clip_norm / norm`` of
+        the value-clipped gradient when that exceeds ``clip_norm``, else 1). The first thread
+        also writes ``norms[slot]``."""
         s0 = F64_ZERO
         s1 = F64_ZERO
         for k in range(partial.shape[0]):
             s0 += partial[k, 0]
             s1 += partial[k, 1]
         norm = math.sqrt(s0)
-        norms[slot] = norm
         loss = losses[slot]
-        if math.isnan(loss) or math.isinf(loss) or math.isnan(norm) or math.isinf(norm):
+        bad = math.isnan(loss) or math.isinf(loss) or math.isnan(norm) or math.isinf(norm)
+        first = cuda.grid(1) == 0
+        if first:
+            norms[slot] = norm
+        # Read before the first thread may set it: only this batch's own test sets it here,
+        # and that test is part of ``skip`` anyway, so every thread decides alike.
+        skip = bad or flag[0] != 0
+        if first and bad:
             flag[0] = 1
         factor = ONE
         if has_clip_norm:
             clipped = math.sqrt(s1) if has_clip_value else norm
             if clipped > clip_norm:
                 factor = T(clip_norm / clipped)
-        scale[0] = factor
+        return skip, factor
 
     @cuda.jit(**JIT)
     def adam_step(
@@ -337,7 +345,11 @@ def train_kernels(dtype_name: str) -> SimpleNamespace:
         v,
         decay_mask,
         flag,
-        scale,
+        partial,
+        losses,
+        norms,
+        slot,
+        clip_norm,
         clip_value,
         has_clip_value,
         has_clip_norm,
@@ -351,13 +363,16 @@ def train_kernels(dtype_name: str) -> SimpleNamespace:
         bias_2,
         epsilon,
     ):
-        """Skipped when ``flag[0]``; else per element, in the order of the NumPy code:
+        """The norm, the divergence test and the clipping factor (:func:`step_status`), then,
+        unless skipped, per element in the order of the NumPy code:
         :func:`~tsrnn.nn.clip_by_value`, the :func:`~tsrnn.nn.clip_by_global_norm` scale,
         :func:`~tsrnn.nn.add_weight_decay`, :func:`~tsrnn.nn.adam_update` (``step_size``
         and ``bias_2`` are the host's bias corrections of this step)."""
-        if flag[0] != 0:
+        skip, factor = step_status(
+            partial, losses, norms, slot, flag, clip_norm, has_clip_norm, has_clip_value
+        )
+        if skip:
             return
-        factor = scale[0]
         for i in range(cuda.grid(1), params.shape[0], cuda.gridsize(1)):
             g = grad[i]
             if has_clip_value:
@@ -383,7 +398,11 @@ def train_kernels(dtype_name: str) -> SimpleNamespace:
         velocity,
         decay_mask,
         flag,
-        scale,
+        partial,
+        losses,
+        norms,
+        slot,
+        clip_norm,
         clip_value,
         has_clip_value,
         has_clip_norm,
@@ -394,9 +413,11 @@ def train_kernels(dtype_name: str) -> SimpleNamespace:
         has_momentum,
     ):
         """Like :func:`adam_step` with :func:`~tsrnn.nn.sgd_update` (heavy-ball momentum)."""
-        if flag[0] != 0:
+        skip, factor = step_status(
+            partial, losses, norms, slot, flag, clip_norm, has_clip_norm, has_clip_value
+        )
+        if skip:
             return
-        factor = scale[0]
         for i in range(cuda.grid(1), params.shape[0], cuda.gridsize(1)):
             g = grad[i]
             if has_clip_value:
@@ -422,7 +443,6 @@ def train_kernels(dtype_name: str) -> SimpleNamespace:
         mse_loss=mse_loss,
         cross_entropy_loss=cross_entropy_loss,
         sum_squares=sum_squares,
-        step_status=step_status,
         adam_step=adam_step,
         sgd_step=sgd_step,
     )
