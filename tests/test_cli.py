@@ -183,3 +183,46 @@ def test_every_model_failing_is_one_line_and_exit_code_1(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1
     assert "every model failed" in err and "Traceback" not in err
+
+
+def test_compare_on_a_36_month_series_shrinks_the_windows_and_prints_a_table(tmp_path, capsys):
+    path = tmp_path / "m36.csv"
+    t = np.arange(36)
+    y = 100 + 0.5 * t + 10 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(size=36)
+    dates = pd.date_range("2020-01-01", periods=36, freq="MS").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": dates, "value": y}).to_csv(path, index=False)
+    args = ["--csv", str(path), "--time-col", "date", "--target", "value"]
+    args += ["--models", "naive,snaive,theta"]
+    code = main(["compare", *args, "--no-progress", "--out", str(tmp_path / "run")])
+    out = capsys.readouterr().out
+    assert code == 0
+    # 5 windows of 12 need 84 values (60 to test, 24 to train on: two seasons).
+    notes = [line for line in out.splitlines() if line.startswith("note:")]
+    assert notes == [
+        "note: 36 observations are too few for 5 windows of 12 steps: using 1 window of 12 steps."
+    ]
+    assert " snaive " in out and " theta " in out and "MASE" in out
+    results = pd.read_csv(tmp_path / "run" / "results.csv")
+    assert results["window"].nunique() == 1 and len(results) == 3 * 12
+    # The horizon shrinks too when even one window of a season does not fit (20 values: half).
+    short = tmp_path / "m20.csv"
+    pd.DataFrame({"date": dates[:20], "value": y[:20]}).to_csv(short, index=False)
+    short_args = ["--csv", str(short), "--time-col", "date", "--target", "value", "--models", "naive"]
+    code = main(["compare", *short_args, "--no-progress", "--out", str(tmp_path / "run20")])
+    out = capsys.readouterr().out
+    assert code == 0 and "using 1 window of 10 steps" in out
+    # Explicit settings are kept: then it is an error, as before.
+    code = main(["compare", *args, "--windows", "5", "--horizon", "12", "--no-progress"])
+    assert code == 2 and "too few for n_windows=5" in capsys.readouterr().err
+
+
+def test_compare_default_jobs_is_bit_identical_to_one_job(tmp_path, monkeypatch):
+    """--jobs defaults to the number of cores (two here); the forecasts equal a serial run's bit for bit."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    args = ["compare", "--models", "naive,arima,theta,hmm", "--windows", "2", "--no-progress"]
+    assert main([*args, "--out", str(tmp_path / "default")]) == 0
+    assert main([*args, "--jobs", "1", "--out", str(tmp_path / "one")]) == 0
+    a = pd.read_csv(tmp_path / "default" / "results.csv")
+    b = pd.read_csv(tmp_path / "one" / "results.csv")
+    timing = ["fit_time", "predict_time"]
+    pd.testing.assert_frame_equal(a.drop(columns=timing), b.drop(columns=timing), check_exact=True)

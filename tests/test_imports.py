@@ -4,6 +4,7 @@ and no module reaches into another package's private module."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,7 @@ def violations(where: str, source: str, parts: tuple[str, ...]) -> tuple[list[st
     return private, upward
 
 
+@functools.cache
 def scan() -> dict[str, tuple[list[str], list[str]]]:
     out = {}
     for path in sorted(ROOT.rglob("*.py")):

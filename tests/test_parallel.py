@@ -112,6 +112,7 @@ def test_backtest_with_two_jobs_is_bit_identical(refit):
     same_results(one, two)
 
 
+@pytest.mark.slow
 def test_compare_with_two_jobs_is_identical_and_keeps_failures_per_model():
     y = panel(1)["s000"]
     models = {

@@ -4,24 +4,56 @@ Numba-jitted CPU (and optional CUDA) kernels for Elman RNN, LSTM and GRU cells b
 scikit-learn estimator API, with pandas forecasting workflows and classical baselines.
 """
 
-from . import datasets, functional
-from ._layout import CELLS
-from ._persistence import load, save
+import importlib
+
 from ._version import __version__
-from .baselines import ARIMAForecaster, ETSForecaster, HMMForecaster, NaiveForecaster, ThetaForecaster
-from .estimators import (
-    GRUClassifier,
-    GRURegressor,
-    LSTMClassifier,
-    LSTMRegressor,
-    RecurrentClassifier,
-    RecurrentRegressor,
-    RNNClassifier,
-    RNNRegressor,
-)
-from .evaluation import backtest, compare, metrics
-from .forecasting import Forecaster, PerSeriesForecaster, fit_many, make_windows
-from .kernels import cuda_available
+
+# Public names and the module that defines each. They are imported on first use (PEP 562), so
+# `import tsrnn` and `tsrnn --help` do not pay for pandas, scikit-learn, statsmodels, numba and
+# the kernels until something needs them.
+_EXPORTS = {
+    "CELLS": "._layout",
+    "load": "._persistence",
+    "save": "._persistence",
+    "ARIMAForecaster": ".baselines",
+    "ETSForecaster": ".baselines",
+    "HMMForecaster": ".baselines",
+    "NaiveForecaster": ".baselines",
+    "ThetaForecaster": ".baselines",
+    "GRUClassifier": ".estimators",
+    "GRURegressor": ".estimators",
+    "LSTMClassifier": ".estimators",
+    "LSTMRegressor": ".estimators",
+    "RecurrentClassifier": ".estimators",
+    "RecurrentRegressor": ".estimators",
+    "RNNClassifier": ".estimators",
+    "RNNRegressor": ".estimators",
+    "backtest": ".evaluation",
+    "compare": ".evaluation",
+    "metrics": ".evaluation",
+    "Forecaster": ".forecasting",
+    "PerSeriesForecaster": ".forecasting",
+    "fit_many": ".forecasting",
+    "make_windows": ".forecasting",
+    "cuda_available": ".kernels",
+}
+_SUBMODULES = ("datasets", "functional")
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    elif name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    else:
+        raise AttributeError(f"module 'tsrnn' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBMODULES))
+
 
 __all__ = [
     "CELLS",

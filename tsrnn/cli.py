@@ -237,6 +237,14 @@ def _write_outputs(out_dir, summary, results, y, label, meta, coverage, command)
     return [*written, "forecasts.png"]
 
 
+def _more_seasons(periods, season) -> str:
+    """ ", also 336 (removed by MSTL for ARIMA, ETS and Theta)" when there are several seasons."""
+    extra = [str(p) for p in periods if p != season]
+    if not extra:
+        return ""
+    return f", also {', '.join(extra)} (ARIMA, ETS and Theta forecast the MSTL seasonally adjusted series)"
+
+
 def _compare(args: argparse.Namespace) -> int:
     from .evaluation import MODELS, compare, format_table, format_time
 
@@ -287,7 +295,8 @@ def _compare(args: argparse.Namespace) -> int:
         for w in caught
         if issubclass(w.category, RuntimeWarning) and str(w.message).startswith("model ")
     ]
-    other = [w for w in caught if str(w.message) not in notes]
+    adjusted = summary.attrs.get("note")
+    other = [w for w in caught if str(w.message) not in notes and str(w.message) != adjusted]
 
     horizon = summary.attrs["horizon"]
     season = summary.attrs["seasonal_period"]
@@ -298,11 +307,14 @@ def _compare(args: argparse.Namespace) -> int:
         f"each model refit at every origin; {args.coverage:.0%} prediction intervals; quantiles "
         f"{', '.join(f'{q:g}' for q in summary.attrs['quantiles'])} (CRPS from them; Winkler: the "
         "interval score); "
-        f"seasonal period: {season if season else 'none (no calendar season in the index)'}. "
+        f"seasonal period: {season if season else 'none (no calendar season in the index)'}"
+        f"{_more_seasons(summary.attrs.get('seasonal_periods', ()), season)}. "
         f"Metrics are averaged over windows; MASE is scaled by the in-sample "
         f"{'seasonal ' if season else ''}naive MAE of each window's training data; ranked by MASE."
     )
     print(f"tsrnn compare: {label} ({len(y)} observations)")
+    if adjusted:
+        print(f"note: {adjusted}")
     print(meta)
     devices = summary.attrs.get("devices", {})
     for where in dict.fromkeys(devices.values()):
@@ -422,9 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("selftest", help="compile the kernels and check them against the reference")
     p.set_defaults(func=_selftest)
 
-    from .datasets import list_datasets
+    from .datasets import dataset_names
     from .evaluation import MODELS
-    from .nn import DEVICES
+    from .kernels import DEVICES
 
     p = sub.add_parser(
         "compare",
@@ -436,9 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     src = p.add_argument_group("data (default: --dataset sunspots)")
-    src.add_argument(
-        "--dataset", metavar="NAME", help=f"a shipped dataset: {', '.join(list_datasets().index)}"
-    )
+    src.add_argument("--dataset", metavar="NAME", help=f"a shipped dataset: {', '.join(dataset_names())}")
     src.add_argument("--csv", metavar="PATH", help="a CSV file with a time column and a value column")
     src.add_argument(
         "--time-col", metavar="COL", help="with --csv: the column of timestamps (dates or integers)"
@@ -452,7 +462,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--models", metavar="LIST", help=f"comma-separated, from: {','.join(MODELS)} (default: all fitting)"
     )
     ev.add_argument("--horizon", type=_positive_int, help="steps per forecast (default: one season, else 10)")
-    ev.add_argument("--windows", type=_positive_int, default=5, help="forecast origins (default: 5)")
+    ev.add_argument(
+        "--windows",
+        type=_positive_int,
+        help="forecast origins (default: 5, fewer when the series is too short)",
+    )
     ev.add_argument("--step", type=_positive_int, help="observations between origins (default: the horizon)")
     ev.add_argument(
         "--seasonal-period",
@@ -467,7 +481,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="quantile levels each model forecasts, scored by CRPS and shaded as a fan "
         "(default: the interval's ends and the median, 0.05,0.5,0.95 for --coverage 0.9)",
     )
-    ev.add_argument("--jobs", type=_positive_int, help="parallel jobs over models and windows (default: 1)")
+    ev.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=os.cpu_count() or 1,
+        help="parallel jobs over models and windows (default: the number of cores); "
+        "results do not depend on it",
+    )
     ev.add_argument("--out", metavar="DIR", help="write results.csv, summary.md and forecasts.png there")
     ev.add_argument("--no-progress", action="store_true", help="no progress bar")
     ev.add_argument(

@@ -209,6 +209,68 @@ def test_exog_needed_for_predict_when_fitted_with_it():
         f.predict(3)
 
 
+def _css_sse_by_hand(x, mu, phi, theta, start):
+    """The conditional sum of squares of an ARMA(p, q), by its recursion with zero initial errors."""
+    e = np.zeros(len(x))
+    for t in range(len(x)):
+        ar = sum(phi[i] * (x[t - 1 - i] - mu) for i in range(len(phi)) if t - 1 - i >= 0)
+        ma = sum(theta[j] * e[t - 1 - j] for j in range(len(theta)) if t - 1 - j >= 0)
+        e[t] = x[t] - mu - ar - ma
+    return float(np.sum(e[start:] ** 2))
+
+
+def test_css_search_scores_orders_by_the_conditional_likelihood():
+    """The search's CSS fit minimises the hand-computed conditional sum of squares; its AICc is
+    the Gaussian one with the ML variance SSE / n on the common residuals."""
+    from scipy.optimize import minimize
+
+    y = _simulated_arma().to_numpy()
+    f = ARIMAForecaster(stepwise=False, max_p=2, max_q=1, information_criterion="aicc").fit(pd.Series(y))
+    assert f.order_[1] == 0
+    # The oracle: the same CSS problem minimised by Nelder-Mead on the recursion above.
+    start = 2  # the common residuals start after the longest AR lag of the search (max_p)
+    objective = lambda v: _css_sse_by_hand(y, v[0], v[1:3], v[3:4], start)  # noqa: E731
+    oracle = minimize(objective, [y.mean(), 0.5, 0.2, 0.3], method="Nelder-Mead",
+                      options={"xatol": 1e-8, "fatol": 1e-8, "maxiter": 20000, "maxfev": 20000})  # fmt: skip
+    n_used = len(y) - start
+    sigma2 = oracle.fun / n_used
+    k = 5  # mean, 2 AR, 1 MA, variance
+    aicc = n_used * (np.log(2 * np.pi * sigma2) + 1) + 2 * k + 2 * k * (k + 1) / (n_used - k - 1)
+    assert f.search_ic_[(2, 1, 0, 0, "c")] == pytest.approx(aicc, abs=1e-4)
+    assert len(f.search_ic_) == f.n_models_ == 12
+    # The chosen order's final fit is exact ML: the same as statsmodels' own fit of that order.
+    ref = _statsmodels_arima(y, f.order_, f.trend_)
+    assert f.results_.llf == pytest.approx(ref.llf, abs=1e-3)
+
+
+def test_css_and_exact_searches_agree_on_a_simulated_arma():
+    y = _simulated_arma()
+    css = ARIMAForecaster(max_p=3, max_q=3).fit(y)
+    mle = ARIMAForecaster(max_p=3, max_q=3, search="mle").fit(y)
+    assert css.order_ == mle.order_ and css.trend_ == mle.trend_
+    assert css.ic_ == pytest.approx(mle.ic_, abs=0.05)
+
+
+def test_near_unit_roots_are_rejected():
+    """Over-differenced white noise is an MA(1) with theta = -1: R's auto.arima rejects that fit."""
+    rng = np.random.default_rng(1)
+    e = rng.normal(size=401)
+    y = pd.Series(e[1:] - e[:-1])
+    ma1 = _statsmodels_arima(y.to_numpy(), (0, 0, 1), "n")
+    assert np.min(np.abs(ma1.maroots)) < 1.01  # the oracle: statsmodels' own MA(1) fit is non-invertible
+    for search in ("css", "mle"):
+        f = ARIMAForecaster(stepwise=False, max_p=0, max_q=1, max_d=0, search=search).fit(y)
+        assert f.order_ == (0, 0, 0), search
+        assert f.n_models_ == 4
+
+
+def test_grid_search_caps_the_total_order():
+    y = _simulated_arma()
+    f = ARIMAForecaster(stepwise=False, max_p=3, max_q=3, max_order=2).fit(y)
+    assert f.n_models_ == 2 * 6  # (p, q) with p + q <= 2, with and without a constant
+    assert sum(f.order_[::2]) <= 2
+
+
 def test_quantiles_are_statsmodels_forecast_distribution(sunspots):
     """Each quantile is an end of statsmodels' own central interval of the matching coverage."""
     f = ARIMAForecaster(order=(2, 0, 1)).fit(sunspots)

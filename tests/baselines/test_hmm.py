@@ -294,6 +294,19 @@ def test_exogenous_rejected(sunspots):
         HMMForecaster().fit(sunspots, X=X)
 
 
+def test_max_obs_fits_the_last_observations_only(sunspots):
+    """Bounded cost on long series: the fit is that of the tail, the earlier probabilities NaN."""
+    tail = HMMForecaster(max_obs=None).fit(sunspots.iloc[-150:])
+    f = HMMForecaster(max_obs=150).fit(sunspots)
+    np.testing.assert_allclose(f.predict(5).to_numpy(), tail.predict(5).to_numpy(), rtol=1e-10)
+    probs = f.regime_probabilities_
+    assert probs.index.equals(sunspots.index)
+    assert probs.iloc[: len(sunspots) - 150].isna().all().all()
+    np.testing.assert_allclose(
+        probs.iloc[-148:].to_numpy(), tail.regime_probabilities_.iloc[-148:].to_numpy()
+    )
+
+
 def test_quantiles_match_monte_carlo(sunspots, fitted):
     """The share of simulated futures below each quantile is its level (Monte-Carlo oracle)."""
     horizon, levels = 6, (0.1, 0.5, 0.8)

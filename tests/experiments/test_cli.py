@@ -111,6 +111,7 @@ def test_cost_compares_blas_thread_counts(tmp_path):
     np.testing.assert_array_equal(counts[1], counts[2])
 
 
+@pytest.mark.slow
 def test_python_dash_m_runs_the_experiment_command(tmp_path):
     out = tmp_path / "m"
     proc = subprocess.run(

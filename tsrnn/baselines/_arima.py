@@ -37,6 +37,201 @@ def _check_order(value, name: str, length: int) -> tuple[int, ...]:
     return tuple(check_non_negative_int(v, f"{name}[{i}]") for i, v in enumerate(value))
 
 
+def _lag_poly(coefs, step: int, sign: float) -> np.ndarray:
+    """``1 + sign * (c_1 B^step + c_2 B^(2 step) + ...)`` as coefficients of ``B^0, B^1, ...``."""
+    poly = np.zeros(len(coefs) * step + 1)
+    poly[0] = 1.0
+    poly[step::step] = sign * np.asarray(coefs, dtype=np.float64)
+    return poly
+
+
+def _polymul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Product of two lag polynomials (coefficients of ``B^0, B^1, ...``)."""
+    return a if b.shape[0] == 1 else np.convolve(a, b)
+
+
+def _min_root(poly: np.ndarray) -> float:
+    """Smallest modulus of the roots of ``poly[0] + poly[1] z + ...`` (inf for a constant)."""
+    nonzero = np.flatnonzero(np.abs(poly) > 1e-8)
+    last = nonzero[-1] if nonzero.size else 0
+    if last == 0:
+        return np.inf
+    return float(np.min(np.abs(np.roots(poly[: last + 1][::-1]))))
+
+
+# R's auto.arima rejects models with an AR or MA root this close to the unit circle: they are
+# near-integrated or near-non-invertible, and their forecasts and intervals are unreliable.
+_MIN_ROOT = 1.01
+# Exact-likelihood refits after a CSS search (the chosen order and at most two runners-up).
+_MAX_REFITS = 3
+
+
+def _roots_ok(ar: np.ndarray, ma: np.ndarray) -> bool:
+    return _min_root(ar) >= _MIN_ROOT and _min_root(ma) >= _MIN_ROOT
+
+
+class _CSSSearch:
+    """Conditional-sum-of-squares ARMA fits of one differenced series, for the order search.
+
+    Every candidate is scored on the same residuals (those after the longest AR lag the search
+    can reach), so their information criteria are comparable. The residuals of an ARMA with AR
+    polynomial ``a`` and MA polynomial ``b`` are ``lfilter(a, b, x - mu)`` (zero initial MA
+    errors), minimised by Levenberg-Marquardt from Hannan-Rissanen starting values and, when
+    the search moves from a neighbouring order, also from that order's parameters (warm start);
+    the better of the two is kept (a warm start alone can stay in the smaller model's optimum).
+    """
+
+    def __init__(self, x: np.ndarray, m: int, n_cond: int, criterion: str):
+        self.x = x
+        self.m = max(m, 1)
+        self.n_cond = n_cond
+        self.criterion = criterion
+        self.fits: dict[tuple, np.ndarray] = {}
+
+    def _polys(self, theta, p, q, P, Q, const):
+        i = int(const)
+        phi, th = theta[i : i + p], theta[i + p : i + p + q]
+        sphi, sth = theta[i + p + q : i + p + q + P], theta[i + p + q + P : i + p + q + P + Q]
+        ar = _polymul(_lag_poly(phi, 1, -1.0), _lag_poly(sphi, self.m, -1.0))
+        ma = _polymul(_lag_poly(th, 1, 1.0), _lag_poly(sth, self.m, 1.0))
+        return ar, ma
+
+    def _resid(self, theta, p, q, P, Q, const):
+        from scipy.signal import lfilter
+
+        ar, ma = self._polys(theta, p, q, P, Q, const)
+        mu = theta[0] if const else 0.0
+        e = lfilter(ar, ma, self.x - mu)[self.n_cond :]
+        return np.where(np.isfinite(e), e, 1e150)
+
+    def _jac(self, theta, p, q, P, Q, const):
+        """Analytic Jacobian of the residuals: each column one linear filter of a lagged series.
+
+        With ``a = a1(B) a2(B^m)``, ``b = b1(B) b2(B^m)`` and ``e = a / b (x - mu)``:
+        ``de/dmu = -a/b 1``, ``de/dphi_i = -B^i a2/b (x - mu)``, ``de/dtheta_j = -B^j b2/b e``,
+        and likewise for the seasonal terms with ``a1``, ``b1`` and lags ``m k``.
+        """
+        from scipy.signal import lfilter
+
+        i = int(const)
+        m = self.m
+        a1 = _lag_poly(theta[i : i + p], 1, -1.0)
+        b1 = _lag_poly(theta[i + p : i + p + q], 1, 1.0)
+        a2 = _lag_poly(theta[i + p + q : i + p + q + P], m, -1.0)
+        b2 = _lag_poly(theta[i + p + q + P : i + p + q + P + Q], m, 1.0)
+        a, b = _polymul(a1, a2), _polymul(b1, b2)
+        xc = self.x - (theta[0] if const else 0.0)
+        e = lfilter(a, b, xc)
+        n = xc.shape[0]
+
+        def lagged(v, lags):
+            out = np.zeros((n, len(lags)))
+            for c, lag in enumerate(lags):
+                out[lag:, c] = v[: n - lag]
+            return out
+
+        cols = []
+        if const:
+            cols.append(-lfilter(a, b, np.ones((n, 1)), axis=0))
+        for num, v, lags in (
+            (a2, xc, range(1, p + 1)),
+            (b2, e, range(1, q + 1)),
+            (a1, xc, range(m, m * P + 1, m)),
+            (b1, e, range(m, m * Q + 1, m)),
+        ):
+            if len(lags):
+                cols.append(-lfilter(num, b, lagged(v, list(lags)), axis=0))
+        jac = np.hstack(cols)[self.n_cond :]
+        return np.where(np.isfinite(jac), jac, 1e150)
+
+    def _start(self, p, q, P, Q, const, warm):
+        """Starting values: a neighbour's parameters where they exist, else Hannan-Rissanen."""
+        k = int(const) + p + q + P + Q
+        if warm is not None:
+            (wp, wq, wP, wQ, wc), wtheta = warm
+            named = {}
+            i = int(wc)
+            if wc:
+                named["c"] = wtheta[0]
+            for name, count in (("ar", wp), ("ma", wq), ("sar", wP), ("sma", wQ)):
+                for j in range(count):
+                    named[name, j] = wtheta[i]
+                    i += 1
+            out = [named.get("c", float(np.mean(self.x)))] if const else []
+            for name, count in (("ar", p), ("ma", q), ("sar", P), ("sma", Q)):
+                out += [named.get((name, j), 0.0) for j in range(count)]
+            return np.asarray(out)
+        theta = np.zeros(k)
+        mu = float(np.mean(self.x)) if const else 0.0
+        if const:
+            theta[0] = mu
+        if p or q:
+            from statsmodels.tsa.arima.estimators.hannan_rissanen import hannan_rissanen
+
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    hr, _ = hannan_rissanen(self.x - mu, ar_order=p, ma_order=q, demean=False)
+                start = np.concatenate([hr.ar_params, hr.ma_params])
+                ar, ma = _lag_poly(hr.ar_params, 1, -1.0), _lag_poly(hr.ma_params, 1, 1.0)
+                if np.all(np.isfinite(start)) and _min_root(ar) > 1.0 and _min_root(ma) > 1.0:
+                    theta[int(const) : int(const) + p + q] = start
+            except _FIT_ERRORS:
+                pass  # zeros are a valid start
+        return theta
+
+    def score(self, p, q, P, Q, const, warm=None) -> float:
+        """Information criterion of the CSS fit of this order (inf when rejected)."""
+        from scipy.optimize import least_squares
+
+        key = (p, q, P, Q, const)
+        k = int(const) + p + q + P + Q
+        args = (p, q, P, Q, const)
+        n_used = self.x.shape[0] - self.n_cond
+        best, sse = None, np.inf
+        for start in (self._start(*args, None), None if warm is None else self._start(*args, warm)):
+            if start is None:
+                continue
+            theta = start
+            if k:
+                try:
+                    with np.errstate(all="ignore"):
+                        theta = least_squares(self._resid, start, jac=self._jac, method="lm", args=args).x
+                except _FIT_ERRORS:
+                    continue
+            ar, ma = self._polys(theta, *args)
+            if not _roots_ok(ar, ma):
+                continue
+            value = float(np.sum(self._resid(theta, *args) ** 2))
+            if np.isfinite(value) and 0.0 < value < sse:
+                best, sse = theta, value
+        if best is None:
+            return np.inf
+        theta = best
+        self.fits[key] = theta
+        sigma2 = sse / n_used
+        llf = -0.5 * n_used * (np.log(2.0 * np.pi * sigma2) + 1.0)
+        n_par = k + 1  # and the variance
+        if self.criterion == "bic":
+            return -2.0 * llf + n_par * np.log(n_used)
+        aic = -2.0 * llf + 2.0 * n_par
+        if self.criterion == "aic":
+            return aic
+        return aic + 2.0 * n_par * (n_par + 1) / (n_used - n_par - 1) if n_used > n_par + 1 else np.inf
+
+    def sarimax_start(self, key, d: int, D: int) -> np.ndarray | None:
+        """The CSS estimates of ``key`` as SARIMAX start parameters (intercept, not mean)."""
+        theta = self.fits.get(key)
+        if theta is None or theta.shape[0] == 0:  # nothing to start but the variance
+            return None
+        p, q, P, Q, const = key
+        out = list(theta)
+        if const:
+            ar, _ = self._polys(theta, p, q, P, Q, const)
+            out[0] = theta[0] * float(np.sum(ar))  # SARIMAX's intercept: mu times a(1)
+        return np.asarray(out)
+
+
 class ARIMAForecaster(BaseForecaster):
     """(Seasonal) ARIMA forecaster on statsmodels' ``SARIMAX``, with automatic order selection.
 
@@ -49,7 +244,17 @@ class ARIMAForecaster(BaseForecaster):
     2. with ``d`` and ``D`` fixed, the ARMA orders ``p, q`` (and seasonal ``P, Q``) and whether to
        include a constant (allowed when ``d + D <= 1``; with ``d = 1`` it is a drift) minimise the
        information criterion, searched stepwise from four starting models by moving one order
-       up or down at a time (``stepwise=True``), or over the whole bounded grid.
+       up or down at a time (``stepwise=True``), or over the whole bounded grid. As in
+       ``auto.arima``, the grid is capped at ``p + q + P + Q <= max_order`` and a model with
+       an AR or MA root within 1.01 of the unit circle is rejected.
+    3. With ``search="css"`` (the default, as ``auto.arima``'s ``approximation``) the search
+       scores each order by a conditional-sum-of-squares fit of the differenced series
+       (Levenberg-Marquardt from Hannan-Rissanen starting values, or from the parameters of
+       the neighbouring order it moves from), all orders on the same residuals; only the chosen
+       order is refitted by exact maximum likelihood (statsmodels' ``SARIMAX``, started from
+       its CSS estimates), falling back to the next best (at most two) when that fit fails or
+       has a near-unit root, and else keeping the chosen order's fit.
+       ``search="mle"`` fits every candidate by exact maximum likelihood (slower).
 
     Prediction intervals come from statsmodels' Gaussian forecast distribution (parameter
     uncertainty not included); ``update`` appends observations with
@@ -87,6 +292,10 @@ class ARIMAForecaster(BaseForecaster):
         Cap on the number of models fitted by the stepwise search.
     maxiter : int, default=50
         Iterations of the likelihood optimiser per fit.
+    max_order : int, default=5
+        Upper bound of ``p + q + P + Q`` in the grid search (``stepwise=False``).
+    search : {"css", "mle"}, default="css"
+        How the search scores candidate orders (see above).
 
     Attributes
     ----------
@@ -95,9 +304,12 @@ class ARIMAForecaster(BaseForecaster):
     results_ : statsmodels SARIMAXResults (list for several columns)
         The fitted statsmodels results, moved forward by ``update``.
     ic_ : float (list for several columns)
-        Information criterion of the chosen model.
+        Information criterion of the chosen model (of its exact-likelihood fit).
     n_models_ : int (list for several columns)
         Number of models fitted by the search (1 for a fixed order).
+    search_ic_ : dict (list for several columns)
+        The search's information criterion of each candidate ``(p, q, P, Q, trend)`` (of its
+        CSS fit with ``search="css"``; inf for a rejected model); empty for a fixed order.
 
     Examples
     --------
@@ -128,6 +340,8 @@ class ARIMAForecaster(BaseForecaster):
         alpha: float = 0.05,
         max_models: int = 60,
         maxiter: int = 50,
+        max_order: int = 5,
+        search: str = "css",
     ):
         self.order = order
         self.seasonal_order = seasonal_order
@@ -145,6 +359,8 @@ class ARIMAForecaster(BaseForecaster):
         self.alpha = alpha
         self.max_models = max_models
         self.maxiter = maxiter
+        self.max_order = max_order
+        self.search = search
 
     # -- validation -----------------------------------------------------------------------------
 
@@ -163,6 +379,8 @@ class ARIMAForecaster(BaseForecaster):
         "alpha": [Interval(Real, 0, 1, closed="neither")],
         "max_models": [Interval(Integral, 1, None, closed="left")],
         "maxiter": [Interval(Integral, 1, None, closed="left")],
+        "max_order": [Interval(Integral, 0, None, closed="left")],
+        "search": [StrOptions({"css", "mle"})],
     }
 
     def _orders(self) -> tuple:
@@ -183,8 +401,12 @@ class ARIMAForecaster(BaseForecaster):
 
     # -- fitting --------------------------------------------------------------------------------
 
-    def _fit_candidate(self, y, exog, order, sorder, trend):
-        """Fit one SARIMAX; return ``(results, ic)`` with ``ic = inf`` when the fit fails."""
+    def _fit_candidate(self, y, exog, order, sorder, trend, start_params=None, check_roots=False):
+        """Fit one SARIMAX by exact ML; return ``(results, ic)``, ``ic = inf`` when the fit fails.
+
+        With ``check_roots``, a model with an AR or MA root within 1.01 of the unit circle is
+        rejected too (``ic = inf``), as in R's ``auto.arima``.
+        """
         from statsmodels.tsa.statespace.sarimax import SARIMAX
 
         try:
@@ -203,9 +425,11 @@ class ARIMAForecaster(BaseForecaster):
                     trend=trend,
                     concentrate_scale=has_params,
                 )
-                res = model.fit(disp=False, maxiter=self.maxiter)
+                res = model.fit(start_params=start_params, disp=False, maxiter=self.maxiter)
         except _FIT_ERRORS:
             return None, np.inf
+        if check_roots and not _roots_ok(res.polynomial_reduced_ar, res.polynomial_reduced_ma):
+            return res, np.inf
         ic = float(getattr(res, self.information_criterion))
         return res, (ic if np.isfinite(ic) else np.inf)
 
@@ -236,7 +460,7 @@ class ARIMAForecaster(BaseForecaster):
                     f"statsmodels could not fit ARIMA order={self._order}, seasonal_order={sorder} "
                     f"to a series of {n} values; try a smaller order or order=None."
                 )
-            return res, self._order, sorder, trend, ic, 1
+            return res, self._order, sorder, trend, ic, 1, {}
 
         # Seasonal part: fixed, searched, or absent.
         if self._sorder is not None:
@@ -266,23 +490,52 @@ class ARIMAForecaster(BaseForecaster):
         else:
             P_range = Q_range = (0,)
 
-        tried: dict[tuple, tuple] = {}
+        if np.ptp(y) == 0.0:  # a constant: its mean is the model
+            trend = "c" if "c" in trends else "n"
+            res, ic = self._fit_candidate(y, exog, (0, d, 0), (0, 0, 0, 0), trend)
+            if res is not None:
+                return res, (0, d, 0), (0, 0, 0, 0), trend, ic, 1, {}
+
+        max_order = self.max_order
 
         def admissible(p, q, P, Q):
             if not (0 <= p <= self.max_p and 0 <= q <= self.max_q and P in P_range and Q in Q_range):
+                return False
+            if not self.stepwise and p + q + P + Q > max_order:
                 return False
             # Leave enough observations per parameter for the likelihood to be meaningful.
             n_params = p + q + P + Q + 2
             lags = p + q + max(m, 1) * (P + Q)
             return n_eff - lags > 2 * n_params + 2
 
-        def attempt(p, q, P, Q, trend):
+        def sorder_of(P, Q):
+            return (P, D, Q, m) if (m and (P or D or Q)) else (0, 0, 0, 0)
+
+        css = None
+        if self.search == "css":
+            # The series the ARMA part describes: differenced (after regressing out exog).
+            u = y
+            if exog is not None:
+                design = np.column_stack([np.ones(n), exog])
+                u = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
+            x = u[m:] - u[:-m] if D else u
+            x = np.diff(x, n=d) if d else x
+            reach = self.max_p + max(m, 1) * max(P_range)
+            css = _CSSSearch(x, m, min(reach, max(x.shape[0] // 4, 0)), self.information_criterion)
+
+        tried: dict[tuple, float] = {}
+        results: dict[tuple, tuple] = {}
+
+        def attempt(p, q, P, Q, trend, warm=None):
             key = (p, q, P, Q, trend)
             if key in tried or not admissible(p, q, P, Q) or len(tried) >= self.max_models:
                 return
-            sorder = (P, D, Q, m) if (m and (P or D or Q)) else (0, 0, 0, 0)
-            res, ic = self._fit_candidate(y, exog, (p, d, q), sorder, trend)
-            tried[key] = (ic, res, sorder)
+            if css is not None:
+                ic = css.score(p, q, P, Q, trend == "c", warm)
+            else:
+                res, ic = self._fit_candidate(y, exog, (p, d, q), sorder_of(P, Q), trend, check_roots=True)
+                results[key] = res
+            tried[key] = ic
 
         if self.stepwise:
             P0, Q0 = (1 if 1 in P_range else P_range[0]), (1 if 1 in Q_range else Q_range[0])
@@ -292,11 +545,14 @@ class ARIMAForecaster(BaseForecaster):
                 attempt(min(p, self.max_p), min(q, self.max_q), P, Q, trends[0])
             best = None
             while tried:
-                current = min(tried, key=lambda k: tried[k][0])
-                if current == best or len(tried) >= self.max_models:
+                current = min(tried, key=lambda k: tried[k])
+                if current == best or len(tried) >= self.max_models or not np.isfinite(tried[current]):
                     break
                 best = current
                 p, q, P, Q, trend = best
+                warm = None
+                if css is not None and (p, q, P, Q, trend == "c") in css.fits:
+                    warm = ((p, q, P, Q, trend == "c"), css.fits[(p, q, P, Q, trend == "c")])
                 moves = [
                     (1, 0, 0, 0),
                     (-1, 0, 0, 0),
@@ -308,28 +564,43 @@ class ARIMAForecaster(BaseForecaster):
                 moves += [(0, 0, 1, 0), (0, 0, -1, 0), (0, 0, 0, 1), (0, 0, 0, -1)]
                 moves += [(0, 0, 1, 1), (0, 0, -1, -1)]
                 for dp, dq, dP, dQ in moves:
-                    attempt(p + dp, q + dq, P + dP, Q + dQ, trend)
+                    attempt(p + dp, q + dq, P + dP, Q + dQ, trend, warm)
                 for other in trends:
-                    attempt(p, q, P, Q, other)
+                    attempt(p, q, P, Q, other, warm)
         else:
             grid = itertools.product(range(self.max_p + 1), range(self.max_q + 1), P_range, Q_range, trends)
             for p, q, P, Q, trend in grid:
-                key = (p, q, P, Q, trend)
-                if admissible(p, q, P, Q):
-                    sorder = (P, D, Q, m) if (m and (P or D or Q)) else (0, 0, 0, 0)
-                    res, ic = self._fit_candidate(y, exog, (p, d, q), sorder, trend)
-                    tried[key] = (ic, res, sorder)
+                attempt(p, q, P, Q, trend)
 
-        finite = {k: v for k, v in tried.items() if np.isfinite(v[0])}
-        if not finite:
-            raise ValueError(
-                f"no ARIMA model could be fitted to this series of {n} values (d={d}, D={D}); "
-                "check that it is not constant, or pass a fixed order=(p, d, q)."
-            )
-        key = min(finite, key=lambda k: finite[k][0])
-        ic, res, sorder = finite[key]
-        p, q, _, _, trend = key
-        return res, (p, d, q), sorder, trend, ic, len(tried)
+        ranked = sorted((k for k in tried if np.isfinite(tried[k])), key=lambda k: tried[k])
+        if css is not None:
+            # Exact ML only for the chosen order, started from its CSS estimates; when that fit
+            # fails or lands on a root near the unit circle, the next best (at most
+            # _MAX_REFITS orders in all, so the cost stays bounded), else the first fit anyway.
+            ranked = ranked[:_MAX_REFITS]
+        fallback = None
+        for key in ranked:
+            p, q, P, Q, trend = key
+            if css is None:
+                res, ic = results[key], tried[key]
+            else:
+                start = None if exog is not None else css.sarimax_start((p, q, P, Q, trend == "c"), d, D)
+                res, ic = self._fit_candidate(
+                    y, exog, (p, d, q), sorder_of(P, Q), trend, start_params=start, check_roots=True
+                )
+                if fallback is None and res is not None:
+                    fallback = (res, key)
+            if res is not None and np.isfinite(ic):
+                return res, (p, d, q), sorder_of(P, Q), trend, ic, len(tried), dict(tried)
+        if fallback is not None:
+            res, (p, q, P, Q, trend) = fallback
+            ic = float(getattr(res, self.information_criterion))
+            if np.isfinite(ic):
+                return res, (p, d, q), sorder_of(P, Q), trend, ic, len(tried), dict(tried)
+        raise ValueError(
+            f"no ARIMA model could be fitted to this series of {n} values (d={d}, D={D}); "
+            "check that it is not constant, or pass a fixed order=(p, d, q)."
+        )
 
     def _fit(self, values: np.ndarray, X) -> None:
         self._order, self._sorder, self._m = self._orders()
@@ -343,6 +614,7 @@ class ARIMAForecaster(BaseForecaster):
         self.trend_ = pick(3)
         self.ic_ = pick(4)
         self.n_models_ = pick(5)
+        self.search_ic_ = pick(6)
         self._publish_results()
 
     def _publish_results(self) -> None:

@@ -289,6 +289,10 @@ class HMMForecaster(BaseForecaster):
         many, otherwise this many are drawn.
     random_state : int or None, default=0
         Seed of the start-value search and of the drawn regime paths.
+    max_obs : int or None, default=1000
+        Fit to the last ``max_obs`` observations only (all with ``None``), so that the cost of
+        a fit (Hamilton filter times optimiser steps) stays bounded on long series; the regime
+        probabilities of the earlier observations are NaN.
 
     Attributes
     ----------
@@ -325,6 +329,7 @@ class HMMForecaster(BaseForecaster):
         "maxiter": [Interval(Integral, 1, None, closed="left")],
         "n_paths": [Interval(Integral, 1, None, closed="left")],
         "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "max_obs": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -339,6 +344,7 @@ class HMMForecaster(BaseForecaster):
         maxiter: int = 300,
         n_paths: int = 10_000,
         random_state: int | None = 0,
+        max_obs: int | None = 1000,
     ):
         self.k_regimes = k_regimes
         self.order = order
@@ -350,6 +356,7 @@ class HMMForecaster(BaseForecaster):
         self.maxiter = maxiter
         self.n_paths = n_paths
         self.random_state = random_state
+        self.max_obs = max_obs
 
     def _model(self, y: np.ndarray):
         from statsmodels.tsa.regime_switching.markov_autoregression import MarkovAutoregression
@@ -365,6 +372,8 @@ class HMMForecaster(BaseForecaster):
 
     def _fit(self, values: np.ndarray, X) -> None:
         k, p = int(self.k_regimes), int(self.order)
+        if self.max_obs is not None:
+            values = values[-int(self.max_obs) :]
         n = values.shape[0]
         n_min = max(3 * (p + 1) * k, 20)
         if n < n_min:

@@ -4,9 +4,20 @@
 ``make_adding_problem`` and ``make_copy_memory`` generate the standard long-dependency tasks.
 """
 
-from ._real import list_datasets, load
-from ._synthetic import make_adding_problem, make_copy_memory
+from ._real import dataset_names, list_datasets, load
 
 list = list_datasets  # the documented name: tsrnn.datasets.list()
 
-__all__ = ["list", "list_datasets", "load", "make_adding_problem", "make_copy_memory"]
+
+def __getattr__(name: str):
+    # The synthetic tasks need scikit-learn: imported on first use (PEP 562).
+    if name in ("make_adding_problem", "make_copy_memory"):
+        from . import _synthetic
+
+        value = getattr(_synthetic, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tsrnn.datasets' has no attribute {name!r}")
+
+
+__all__ = ["dataset_names", "list", "list_datasets", "load", "make_adding_problem", "make_copy_memory"]

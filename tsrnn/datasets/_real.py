@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,7 @@ class _Dataset:
 
 
 def _sunspots() -> pd.Series:
+    import pandas as pd
     import statsmodels.api as sm
 
     df = sm.datasets.sunspots.load_pandas().data
@@ -39,6 +42,7 @@ def _co2_monthly() -> pd.Series:
 
 
 def _nile() -> pd.Series:
+    import pandas as pd
     import statsmodels.api as sm
 
     df = sm.datasets.nile.load_pandas().data
@@ -47,6 +51,7 @@ def _nile() -> pd.Series:
 
 
 def _elnino() -> pd.Series:
+    import pandas as pd
     import statsmodels.api as sm
 
     df = sm.datasets.elnino.load_pandas().data
@@ -56,6 +61,7 @@ def _elnino() -> pd.Series:
 
 
 def _macrodata() -> pd.DataFrame:
+    import pandas as pd
     import statsmodels.api as sm
 
     df = sm.datasets.macrodata.load_pandas().data
@@ -101,8 +107,15 @@ _DATASETS: dict[str, _Dataset] = {
 }
 
 
+def dataset_names() -> list[str]:
+    """The names :func:`load` knows (without importing pandas)."""
+    return list(_DATASETS)
+
+
 def list_datasets() -> pd.DataFrame:
     """The real datasets :func:`load` knows, with a description and the source of each."""
+    import pandas as pd
+
     rows = [(name, d.description, d.source) for name, d in _DATASETS.items()]
     return pd.DataFrame(rows, columns=["name", "description", "source"]).set_index("name")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pandas as pd
 
 from .._parallel import TaskFailed, run_tasks
@@ -13,7 +14,7 @@ from ..forecasting import check_series, is_panel, to_panel
 from ..nn import resolve_backend
 from ._backtest import _check_forecaster, _run_task, check_backtest_args, check_quantiles, collect, plan_tasks
 from ._registry import MODELS, default_model_names, make_forecaster
-from ._season import infer_seasonal_period
+from ._season import infer_seasonal_period, infer_seasonal_periods
 from .metrics import summarize
 
 __all__ = ["compare", "default_horizon", "resolve_forecasters", "training_devices"]
@@ -25,18 +26,20 @@ def default_horizon(seasonal_period: int | None) -> int:
 
 
 def resolve_forecasters(
-    forecasters, seasonal_period: int | None, horizon: int | None = None
+    forecasters, seasonal_period: int | None, seasonal_periods=None, horizon: int | None = None
 ) -> dict[str, object]:
     """Turn ``None`` / names / a dict / a list of forecasters into ``{name: forecaster}``.
 
-    ``None`` means the defaults of :func:`default_model_names`; named models are built for
-    ``horizon``.
+    ``None`` means the defaults of :func:`default_model_names`. Named models are built for the
+    seasonal period (and every season in ``seasonal_periods``, see :func:`make_forecaster`)
+    and for ``horizon``.
     """
+
+    def make(name):
+        return make_forecaster(name, seasonal_period, seasonal_periods, horizon)
+
     if forecasters is None:
-        return {
-            name: make_forecaster(name, seasonal_period, horizon)
-            for name in default_model_names(seasonal_period)
-        }
+        return {name: make(name) for name in default_model_names(seasonal_period)}
     if isinstance(forecasters, str):
         forecasters = [forecasters]
     if isinstance(forecasters, dict):
@@ -44,9 +47,7 @@ def resolve_forecasters(
     elif isinstance(forecasters, (list, tuple)):
         items = []
         for f in forecasters:
-            items.append(
-                (f, make_forecaster(f, seasonal_period, horizon)) if isinstance(f, str) else (None, f)
-            )
+            items.append((f, make(f)) if isinstance(f, str) else (None, f))
     else:
         raise TypeError(
             "forecasters must be None (the defaults), a list of model names "
@@ -56,7 +57,7 @@ def resolve_forecasters(
     out: dict[str, object] = {}
     for name, f in items:
         if isinstance(f, str):
-            f = make_forecaster(f, seasonal_period, horizon)
+            f = make(f)
         _check_forecaster(f)
         base = name if name is not None else type(f).__name__
         if not isinstance(base, str):
@@ -105,7 +106,7 @@ def compare(
     y,
     forecasters=None,
     horizon: int | None = None,
-    n_windows: int = 5,
+    n_windows: int | None = None,
     step: int | None = None,
     X=None,
     seasonal_period: int | None = None,
@@ -135,9 +136,13 @@ def compare(
         A list of names from :data:`tsrnn.evaluation.MODELS` and/or forecaster objects, or a
         dict ``{name: forecaster}``.
     horizon : int or None, default=None
-        Steps forecast from each origin; ``None``: one season, or 10 without a season.
-    n_windows : int, default=5
-        Forecast origins (see :func:`tsrnn.backtest`).
+        Steps forecast from each origin; ``None``: one season (the shortest), or 10 without a
+        season.
+    n_windows : int or None, default=None
+        Forecast origins (see :func:`tsrnn.backtest`); ``None``: 5. When the series is too short
+        for the defaults, what was left at its default shrinks, fewer windows first, then a
+        shorter horizon, with a UserWarning (and ``summary.attrs["note"]``) saying so; an
+        error only when not even one window fits.
     step : int or None, default=None
         Observations between origins (default ``horizon``).
     X : DataFrame, optional
@@ -147,7 +152,10 @@ def compare(
     seasonal_period : int or None, default=None
         Season length for the seasonal naive, seasonal ARIMA and the MASE scale. ``None``
         infers it from the index frequency (12 monthly, 4 quarterly, 52 weekly, 7 daily, 24
-        hourly; none for yearly data such as sunspots); 1 means no season.
+        hourly, 48 half-hourly; none for yearly data such as sunspots); 1 means no season.
+        With ``None``, sub-daily and daily indexes also bring a second season (weekly, or
+        yearly for daily data; see :func:`~tsrnn.evaluation.infer_seasonal_periods`), which
+        ARIMA, ETS and Theta remove by MSTL when the first window has two full cycles of it.
     coverage : float, default=0.9
         Nominal coverage of the prediction intervals.
     refit : bool or int, default=True
@@ -206,17 +214,31 @@ def compare(
     check_series(y, "y")
     check_choice(errors, "errors", ("warn", "raise"))
     if seasonal_period is None:
-        season = infer_seasonal_period(y.index)
+        periods = infer_seasonal_periods(y.index)
+        season = round(periods[0]) if periods else None
     else:
         season = check_positive_int(seasonal_period, "seasonal_period")
+        periods = (season,)
     season = season if season and season > 1 else None
+    fixed = (horizon is not None, n_windows is not None)
     horizon = default_horizon(season) if horizon is None else horizon
+    n_windows = DEFAULT_WINDOWS if n_windows is None else n_windows
+    note = None
+    if isinstance(horizon, (int, np.integer)) and isinstance(n_windows, (int, np.integer)) and horizon > 0:
+        if n_windows > 0 and (step is None or isinstance(step, (int, np.integer))):
+            horizon, n_windows, note = fit_windows(
+                len(y), int(horizon), int(n_windows), step, season or 1, fixed
+            )
     # Arguments are checked once, up front: an error inside the loop belongs to one model.
     horizon, n_windows, _, group_size, X, coverage, _, starts = check_backtest_args(
         y, horizon, n_windows, step, refit, X, coverage, season or 1
     )
     levels = check_quantiles(quantiles, coverage)
-    models = resolve_forecasters(forecasters, season, horizon)
+    if note is not None:
+        warnings.warn(note, UserWarning, stacklevel=2)
+    # Seasons the first window's training data holds twice (the others cannot be estimated).
+    periods = tuple(p for p in periods if p > 1 and 2 * p <= starts[0]) if season else ()
+    models = resolve_forecasters(forecasters, season, periods, horizon)
     if device is not None:
         # Resolved once: an unknown name or device="cuda" without a usable GPU is one clear
         # error, up front.
@@ -274,6 +296,8 @@ def compare(
     summary.attrs["horizon"] = int(horizon)
     summary.attrs["quantiles"] = list(levels)
     summary.attrs["seasonal_period"] = season
+    summary.attrs["seasonal_periods"] = periods
+    summary.attrs["note"] = note
     summary.attrs["devices"] = {name: label for name, label in devices.items() if name in summary.index}
     return (summary, results) if return_results else summary
 
@@ -302,8 +326,9 @@ def _compare_panel(
         season = check_positive_int(seasonal_period, "seasonal_period")
     season = season if season and season > 1 else None
     horizon = default_horizon(season) if horizon is None else horizon
-    models = resolve_forecasters(forecasters, season, horizon)
+    models = resolve_forecasters(forecasters, season, horizon=horizon)
     models, devices = training_devices(models, device)
+    n_windows = DEFAULT_WINDOWS if n_windows is None else n_windows
     results, failed = compare_panel(
         y, models, horizon, n_windows, step, X, season or 1, refit, n_jobs, errors
     )

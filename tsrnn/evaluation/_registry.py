@@ -15,6 +15,9 @@ class ModelSpec:
     factory: Callable[[int | None, int | None], object]
     needs_season: bool = False
     recurrent: bool = False
+    # Longest season the model handles itself; longer ones, or several, are removed first by
+    # STL/MSTL (DeseasonalizedForecaster). None: the model gets the season as it is.
+    max_season: float | None = None
 
 
 def _naive(m, horizon):
@@ -59,15 +62,20 @@ def _hmm(m, horizon):
     return HMMForecaster()
 
 
+#: Training windows of compare's recurrent models (see Forecaster's max_windows).
+MAX_WINDOWS = 1000
+
+
 def _recurrent(cell: str) -> Callable[[int | None, int | None], object]:
     def factory(m, horizon):
         from ..estimators import RecurrentRegressor
         from ..forecasting import RecurrentForecaster
 
         # The recipe's defaults were chosen on the tuning half of benchmarks/accuracy.py
-        # (benchmarks/ACCURACY.md); early stopping on, as RecurrentForecaster's default.
+        # (benchmarks/ACCURACY.md); early stopping on, as RecurrentForecaster's default. At most
+        # MAX_WINDOWS training windows keep the cost bounded on long series.
         est = RecurrentRegressor(cell=cell, early_stopping=True)
-        return RecurrentForecaster(est, horizon=horizon, seasonal_period=m)
+        return RecurrentForecaster(est, horizon=horizon, seasonal_period=m, max_windows=MAX_WINDOWS)
 
     return factory
 
@@ -76,9 +84,9 @@ MODELS: dict[str, ModelSpec] = {
     "naive": ModelSpec("last value", _naive),
     "snaive": ModelSpec("seasonal naive (last season repeated)", _snaive, needs_season=True),
     "drift": ModelSpec("last value plus average change", _drift),
-    "arima": ModelSpec("ARIMA, order selected automatically", _arima),
-    "ets": ModelSpec("exponential smoothing (ETS), model selected by AICc", _ets),
-    "theta": ModelSpec("Theta method (SES with drift), seasonality tested", _theta),
+    "arima": ModelSpec("ARIMA, order selected automatically", _arima, max_season=12),
+    "ets": ModelSpec("exponential smoothing (ETS), model selected by AICc", _ets, max_season=24),
+    "theta": ModelSpec("Theta method (SES with drift), seasonality tested", _theta, max_season=float("inf")),
     "hmm": ModelSpec("hidden Markov model: 2-regime Markov-switching AR(2)", _hmm),
     "rnn": ModelSpec("Elman RNN (tanh)", _recurrent("rnn_tanh"), recurrent=True),
     "lstm": ModelSpec("LSTM", _recurrent("lstm"), recurrent=True),
@@ -94,9 +102,15 @@ def default_model_names(seasonal_period: int | None) -> list[str]:
     return [*names, "arima", "ets", "theta", "hmm", "rnn", "lstm", "gru"]
 
 
-def make_forecaster(name: str, seasonal_period: int | None = None, horizon: int | None = None):
+def make_forecaster(
+    name: str, seasonal_period: int | None = None, seasonal_periods=None, horizon: int | None = None
+):
     """A fresh forecaster for a registered model name (see :data:`MODELS`).
 
+    ``seasonal_periods`` (e.g. ``(48, 336)`` for half-hourly data) lists every season of the
+    series; ARIMA with a season longer than 12, ETS longer than 24, and ARIMA, ETS and Theta
+    with several seasons forecast the STL/MSTL seasonally adjusted series
+    (:class:`~tsrnn.forecasting.DeseasonalizedForecaster`), never with a seasonal AR of order 48.
     ``horizon`` is the forecast horizon the model is built for (the recurrent models fit one
     multi-output network for it); ``None`` lets each model choose (one season, or 10 steps).
     """
@@ -109,4 +123,9 @@ def make_forecaster(name: str, seasonal_period: int | None = None, horizon: int 
             f"model {name!r} needs a seasonal period, but this series has none (its index frequency "
             "implies no calendar season); pass seasonal_period (CLI: --seasonal-period) or drop it."
         )
+    from ..forecasting import DeseasonalizedForecaster, check_periods
+
+    periods = check_periods(seasonal_periods) or ((m,) if m else ())
+    if spec.max_season is not None and periods and (len(periods) > 1 or periods[0] > spec.max_season):
+        return DeseasonalizedForecaster(spec.factory(None, horizon), periods)
     return spec.factory(m, horizon)

@@ -17,13 +17,44 @@ experiment has a ``quick`` mode (seconds) used by the tests; the command line ru
 See docs/rnn_vs_lstm.md for the measured results.
 """
 
-from ._clipping import clipping, summarize_clipping
-from ._convergence import convergence, summarize_convergence
-from ._cost import cost
-from ._gradient_flow import gradient_flow, state_gradients, summarize_gradient_flow
-from ._memory import long_memory, summarize_long_memory, train_on_task
-from ._plotting import plot_clipping, plot_convergence, plot_cost, plot_gradient_flow, plot_long_memory
-from ._report import EXPERIMENTS, cpu_seconds, markdown_table, run_experiment
+import importlib
+
+# Imported on first use (PEP 562): the command line lists the experiments without loading them.
+EXPERIMENTS = ("gradient-flow", "memory", "clipping", "convergence", "cost")
+_EXPORTS = {
+    "clipping": "._clipping",
+    "summarize_clipping": "._clipping",
+    "convergence": "._convergence",
+    "summarize_convergence": "._convergence",
+    "cost": "._cost",
+    "gradient_flow": "._gradient_flow",
+    "state_gradients": "._gradient_flow",
+    "summarize_gradient_flow": "._gradient_flow",
+    "long_memory": "._memory",
+    "summarize_long_memory": "._memory",
+    "train_on_task": "._memory",
+    "plot_clipping": "._plotting",
+    "plot_convergence": "._plotting",
+    "plot_cost": "._plotting",
+    "plot_gradient_flow": "._plotting",
+    "plot_long_memory": "._plotting",
+    "cpu_seconds": "._report",
+    "markdown_table": "._report",
+    "run_experiment": "._report",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tsrnn.experiments' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
 
 __all__ = [
     "EXPERIMENTS",

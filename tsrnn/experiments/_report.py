@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import EXPERIMENTS  # the order of `tsrnn experiment all`, defined where the CLI reads it
 from ._clipping import clipping, summarize_clipping
 from ._convergence import convergence, summarize_convergence
 from ._cost import cost
@@ -23,9 +24,6 @@ from ._gradient_flow import gradient_flow, summarize_gradient_flow
 from ._memory import long_memory, summarize_long_memory
 
 __all__ = ["EXPERIMENTS", "markdown_table", "run_experiment"]
-
-#: Order of ``tsrnn experiment all``.
-EXPERIMENTS = ("gradient-flow", "memory", "clipping", "convergence", "cost")
 
 
 def _format(value) -> str:

@@ -182,6 +182,10 @@ class Forecaster(BaseForecaster):
         Frequency of a ``DatetimeIndex`` that has none and from which none can be inferred.
     random_state : int, optional
         If set, passed to the regressor's ``random_state`` (when it has one).
+    max_windows : int, optional
+        Train on at most this many windows: on a long series, that many evenly spaced over
+        the history, the most recent always among them (bounded training cost; the windows of
+        a long series overlap heavily). ``None``: every window.
     scope : {"global", "local"}, default="global"
         For a panel ``y`` (see :meth:`fit` and docs/panels.md): ``"global"`` fits one model on
         the windows of every series (each scaled by its own training statistics, samples in
@@ -260,6 +264,7 @@ class Forecaster(BaseForecaster):
         calibration_size: float | int = 0.2,
         freq=None,
         random_state: int | None = None,
+        max_windows: int | None = None,
         scope: str = "global",
         id_col: str = "unique_id",
         time_col: str = "ds",
@@ -283,6 +288,7 @@ class Forecaster(BaseForecaster):
         self.calibration_size = calibration_size
         self.freq = freq
         self.random_state = random_state
+        self.max_windows = max_windows
         self.scope = scope
         self.id_col = id_col
         self.time_col = time_col
@@ -366,6 +372,7 @@ class Forecaster(BaseForecaster):
         ],
         "freq": "no_validation",
         "random_state": ["random_state"],
+        "max_windows": [Interval(Integral, 1, None, closed="left"), None],
         "scope": [StrOptions(set(SCOPES))],
         "id_col": [str],
         "time_col": [str],
@@ -444,6 +451,9 @@ class Forecaster(BaseForecaster):
                 f"+ 1 needs at least {need}. Use a shorter window, less differencing or more data."
             )
         origins = np.arange(first, n - horizon + 1)
+        if self.max_windows is not None and origins.shape[0] > self.max_windows:
+            keep = np.round(np.linspace(0, origins.shape[0] - 1, self.max_windows)).astype(np.intp)
+            origins = origins[np.unique(keep)]
         features, targets = design(z, xs, origins, self.window, horizon, self.multi_series, self.series_id)
         level = self._window_level(features, len(origins), z.shape[1])
         if level is not None:

@@ -77,6 +77,8 @@ class RecurrentForecaster(BaseForecaster):
         Multi-output (one model for the horizon) or recursive one-step forecasts.
     calibration_size : float or int, default=0.2
         Calibration stretch of the conformal intervals (see :class:`Forecaster`).
+    max_windows : int, optional
+        At most this many training windows per network (see :class:`Forecaster`).
     random_state : int, default=0
         Model ``i`` is seeded ``random_state * n_models + i`` (distinct seeds for distinct
         ``random_state`` s).
@@ -103,6 +105,7 @@ class RecurrentForecaster(BaseForecaster):
         diff: int | str = 0,
         strategy: str = "direct",
         calibration_size: float | int = 0.2,
+        max_windows: int | None = None,
         random_state: int = 0,
     ):
         self.estimator = estimator
@@ -116,6 +119,7 @@ class RecurrentForecaster(BaseForecaster):
         self.diff = diff
         self.strategy = strategy
         self.calibration_size = calibration_size
+        self.max_windows = max_windows
         self.random_state = random_state
 
     def _horizon(self) -> int:
@@ -173,6 +177,7 @@ class RecurrentForecaster(BaseForecaster):
                     stl_period=season if self.deseasonalized_ else None,
                     normalize=self.normalize,
                     calibration_size=self.calibration_size,
+                    max_windows=self.max_windows,
                     random_state=int(self.random_state) * self.n_models + i,
                 )
             )

@@ -12,14 +12,16 @@ from types import ModuleType
 
 import numpy as np
 
-from .reference import inference_via_forward
-
 #: The kernel backends by device name: the one list of them (``DEVICES`` adds "auto").
 BACKENDS = {
     "reference": "tsrnn.kernels.reference",
     "cpu": "tsrnn.kernels.cpu",
     "cuda": "tsrnn.kernels.cuda",
 }
+#: Every value the ``device`` parameter accepts: the kernel backends and "auto". "reference" is
+#: the plain NumPy specification: slow, but handy as an oracle in tests. (Here, next to the
+#: backends, so that the command line lists them without importing any kernels.)
+DEVICES = (*BACKENDS, "auto")
 
 _SIMULATOR_HINT = (
     "To run the CUDA kernels without a GPU (slowly, for testing), set the environment variable "
@@ -212,6 +214,8 @@ def kernel_set(module: ModuleType, cell: str):
     forward = getattr(module, f"{cell}_forward")
     inference = getattr(module, f"{cell}_forward_inference", None)
     if inference is None:
+        from .reference import inference_via_forward
+
         inference = functools.partial(inference_via_forward, cell, forward)
     return forward, getattr(module, f"{cell}_backward"), inference
 

@@ -27,13 +27,9 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from .. import kernels as kernel_package
-from ..kernels import BACKENDS
+from ..kernels import BACKENDS, DEVICES
 
 __all__ = ["DEVICES", "Backend", "device_description", "resolve_backend", "resolve_device"]
-
-#: Every value the ``device`` parameter accepts: the kernel backends and "auto". "reference" is
-#: the plain NumPy specification: slow, but handy as an oracle in tests.
-DEVICES = (*BACKENDS, "auto")
 
 
 @dataclass(frozen=True, eq=False)

@@ -178,7 +178,7 @@ def test_network_forward_backward_with_dropout_matches_the_cpu(tiny_training, ce
     target = rng.normal(size=(5, 2))
 
     value_gpu, grad_gpu = gpu.loss_and_grad(params, x, target, nn.mse_loss, rng=np.random.RandomState(0))
-    ws = gpu._local.workspaces[(4, 5)]
+    ws = gpu._local.workspaces[(4, 5, False)]  # (length, batch, inference)
     masks = [m.copy_to_host() for m in ws.masks[1:]]
     assert all(set(np.unique(m)) == {0.0, np.float64(1 / 0.6)} for m in masks)
     value_cpu, grad_cpu = cpu.loss_and_grad(params, x, target, nn.mse_loss, rng=_MaskRNG(masks))

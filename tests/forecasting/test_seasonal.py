@@ -1,0 +1,117 @@
+"""Seasonal periods from the index, STL/MSTL deseasonalising, and DeseasonalizedForecaster."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.tsa.seasonal import MSTL, STL
+
+from tsrnn import ARIMAForecaster, NaiveForecaster
+from tsrnn.evaluation import infer_seasonal_period, infer_seasonal_periods, make_forecaster
+from tsrnn.forecasting import DeseasonalizedForecaster, deseasonalize
+
+
+@pytest.mark.parametrize(
+    ("freq", "periods"),
+    [
+        ("30min", (48, 336)),
+        ("h", (24, 168)),
+        ("15min", (96, 672)),
+        ("D", (7, 365.25)),
+        ("MS", (12,)),
+        ("QS", (4,)),
+        ("YS", ()),
+        ("2D", ()),
+    ],
+)
+def test_periods_inferred_from_the_index(freq, periods):
+    index = pd.date_range("2021-01-04", periods=20, freq=freq)
+    assert infer_seasonal_periods(index) == periods
+    assert infer_seasonal_period(index) == (round(periods[0]) if periods else None)
+
+
+def _half_hourly(n=4032, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 50 + 10 * np.sin(2 * np.pi * t / 48) + 4 * np.cos(2 * np.pi * t / 336) + rng.normal(size=n)
+    return pd.Series(y, index=pd.date_range("2021-01-04", periods=n, freq="30min"))
+
+
+def test_deseasonalize_matches_statsmodels_mstl_and_stl():
+    y = _half_hourly(n=1344).to_numpy()
+    adjusted, comps = deseasonalize(y, (48, 336))
+    ref = MSTL(y, periods=[48, 336]).fit()
+    np.testing.assert_allclose(adjusted, y - np.asarray(ref.seasonal).sum(axis=1), rtol=1e-12)
+    assert comps.periods == (48, 336)
+    # Continued components: each one's last cycle repeated, so step s is cycle[s % period].
+    season = np.asarray(ref.seasonal)
+    expected = season[-48:, 0][np.arange(100) % 48] + season[-336:, 1][np.arange(100) % 336]
+    np.testing.assert_allclose(comps.forecast(100), expected, rtol=1e-12)
+    one, _ = deseasonalize(y, 48)
+    np.testing.assert_allclose(one, y - STL(y, period=48).fit().seasonal, rtol=1e-12)
+    # A period that does not fit twice is left out; none left: unchanged.
+    same, none = deseasonalize(y[:500], 336)
+    np.testing.assert_array_equal(same, y[:500])
+    assert none.periods == () and np.all(none.forecast(3) == 0)
+
+
+def test_deseasonalized_forecaster_adds_the_seasons_back():
+    y = _half_hourly(n=1344)
+    f = DeseasonalizedForecaster(ARIMAForecaster(order=(1, 0, 0)), (48, 336)).fit(y)
+    adjusted, comps = deseasonalize(y.to_numpy(), (48, 336))
+    inner = ARIMAForecaster(order=(1, 0, 0)).fit(pd.Series(adjusted, index=y.index))
+    seasonal = comps.forecast(60)
+    np.testing.assert_allclose(f.predict(60).to_numpy(), inner.predict(60).to_numpy() + seasonal, rtol=1e-10)
+    iv, ref = f.predict_interval(60, coverage=0.8), inner.predict_interval(60, coverage=0.8)
+    np.testing.assert_allclose(iv["lower"].to_numpy(), ref["lower"].to_numpy() + seasonal, rtol=1e-10)
+    assert f.predict(1).index[0] == y.index[-1] + pd.Timedelta("30min")
+
+    # update: new values are adjusted by the continued components, the season phase moves on.
+    g = DeseasonalizedForecaster(NaiveForecaster(), 48).fit(y.iloc[:-10])
+    _, c48 = deseasonalize(y.to_numpy()[:-10], 48)
+    g.update(y.iloc[-10:])
+    last_adjusted = y.to_numpy()[-1] - c48.forecast(10)[-1]
+    np.testing.assert_allclose(g.predict(5).to_numpy(), last_adjusted + c48.forecast(15)[10:], rtol=1e-10)
+
+
+def test_registry_decomposes_long_and_multiple_seasons():
+    arima = make_forecaster("arima", 48, (48, 336))
+    assert isinstance(arima, DeseasonalizedForecaster) and arima.seasonal_periods == (48, 336)
+    assert arima.forecaster.get_params()["seasonal_period"] is None
+    assert isinstance(make_forecaster("ets", 48), DeseasonalizedForecaster)  # beyond ETS's 24
+    assert isinstance(make_forecaster("arima", 24), DeseasonalizedForecaster)  # beyond 12
+    assert make_forecaster("arima", 12).get_params()["seasonal_period"] == 12  # seasonal ARIMA
+    assert make_forecaster("theta", 48).get_params()["seasonal_period"] == 48
+    assert isinstance(make_forecaster("theta", 7, (7, 365)), DeseasonalizedForecaster)
+
+
+def test_max_windows_trains_on_evenly_spaced_windows_with_the_latest():
+    """The oracle: a Ridge regression fitted here on the hand-picked windows."""
+    from sklearn.linear_model import Ridge
+
+    from tsrnn import Forecaster
+
+    rng = np.random.default_rng(1)
+    y = pd.Series(np.cumsum(rng.normal(size=300)) * 0.1 + np.sin(np.arange(300) / 5))
+    window, k = 6, 25
+    f = Forecaster(Ridge(alpha=0.5), window=window, standardize=False, max_windows=k).fit(y)
+    values = y.to_numpy()
+    origins = np.arange(window, len(values))  # one-step windows: inputs y[o-6:o], target y[o]
+    pick = origins[np.unique(np.round(np.linspace(0, len(origins) - 1, k)).astype(int))]
+    assert pick[-1] == len(values) - 1 and len(pick) == k
+    X = np.stack([values[o - window : o] for o in pick])
+    ref = Ridge(alpha=0.5).fit(X, values[pick])
+    np.testing.assert_allclose(f.estimator_.coef_.ravel(), ref.coef_, rtol=1e-10)
+    full = Forecaster(Ridge(alpha=0.5), window=window, standardize=False).fit(y)
+    assert not np.allclose(full.estimator_.coef_.ravel(), ref.coef_)
+
+
+def test_deseasonalized_quantiles_are_the_inner_ones_shifted():
+    y = _half_hourly(n=672)
+    f = DeseasonalizedForecaster(ARIMAForecaster(order=(1, 0, 0)), 48).fit(y)
+    adjusted, comps = deseasonalize(y.to_numpy(), 48)
+    inner = ARIMAForecaster(order=(1, 0, 0)).fit(pd.Series(adjusted, index=y.index))
+    q = f.predict_quantiles(20, quantiles=(0.1, 0.5, 0.9))
+    ref = inner.predict_quantiles(20, quantiles=(0.1, 0.5, 0.9)).to_numpy() + comps.forecast(20)[:, None]
+    np.testing.assert_allclose(q.to_numpy(), ref, rtol=1e-10)
