@@ -25,6 +25,51 @@ def default_horizon(seasonal_period: int | None) -> int:
     return int(seasonal_period) if seasonal_period and seasonal_period > 1 else 10
 
 
+DEFAULT_WINDOWS = 5
+
+
+def fit_windows(
+    n: int, horizon: int, n_windows: int, step: int | None, season: int, fixed: tuple[bool, bool]
+) -> tuple[int, int, str | None]:
+    """``(horizon, n_windows, note)`` that fit a series of ``n`` values.
+
+    What the caller left at its default (``fixed = (horizon given, n_windows given)``) shrinks
+    until the first window trains on at least ``max(2 season, 10)`` values (two full seasons),
+    or on half the series when even that is out of reach: first the number of windows (down
+    to 1), then the horizon (down to 1 step). ``note`` says what changed, or is ``None``. A ValueError (from
+    :func:`~tsrnn.evaluation.backtest`'s window check) when not even one window fits.
+    """
+
+    need = max(2 * season, 10)
+    if n - 1 < need:  # not even one step after two seasons: train on half the series
+        need = n // 2
+
+    def fits(h, w):
+        s = h if step is None else step
+        first_train = n - h - (w - 1) * s
+        return first_train >= max(need, 2)
+
+    horizon_fixed, windows_fixed = fixed
+    h, w = horizon, n_windows
+    while not fits(h, w) and not windows_fixed and w > 1:
+        w -= 1
+    while not fits(h, w) and not horizon_fixed and h > 1:
+        h -= 1
+    if not fits(h, w):
+        h, w = horizon, n_windows  # let the window check explain what does not fit
+    if (h, w) == (horizon, n_windows):
+        return h, w, None
+    plural = lambda k, word: f"{k} {word}{'s' if k != 1 else ''}"  # noqa: E731
+    return (
+        h,
+        w,
+        (
+            f"{n} observations are too few for {plural(n_windows, 'window')} of {plural(horizon, 'step')}: "
+            f"using {plural(w, 'window')} of {plural(h, 'step')}."
+        ),
+    )
+
+
 def resolve_forecasters(
     forecasters, seasonal_period: int | None, seasonal_periods=None, horizon: int | None = None
 ) -> dict[str, object]:
