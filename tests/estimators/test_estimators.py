@@ -136,7 +136,14 @@ def test_early_stopping_validates_on_the_last_fraction_in_order():
     rng = np.random.default_rng(5)
     X = rng.normal(size=(100, 6))
     y = X[:, -1] + 0.1 * rng.normal(size=100)
-    params = dict(hidden_size=8, max_iter=15, n_iter_no_change=100, validation_fraction=0.2, random_state=0)
+    params = dict(
+        hidden_size=8,
+        max_iter=15,
+        n_iter_no_change=100,
+        validation_fraction=0.2,
+        early_stopping=True,
+        random_state=0,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = RecurrentRegressor("gru", **params).fit(X, y)
@@ -158,7 +165,9 @@ def test_early_stopping_stops_and_warns_only_at_max_iter():
     X, y = windows(noisy_sine(200), 10)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        model = RecurrentRegressor("rnn_tanh", hidden_size=8, n_iter_no_change=3, random_state=0).fit(X, y)
+        model = RecurrentRegressor(
+            "rnn_tanh", hidden_size=8, n_iter_no_change=3, early_stopping=True, random_state=0
+        ).fit(X, y)
     assert model.stop_reason_ == "early_stopping" and model.n_iter_ < 200
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         RecurrentRegressor("rnn_tanh", hidden_size=8, max_iter=2, random_state=0).fit(X, y)
@@ -167,8 +176,21 @@ def test_early_stopping_stops_and_warns_only_at_max_iter():
 def test_too_few_samples_for_early_stopping_trains_on_everything_with_a_warning():
     X, y = np.random.default_rng(6).normal(size=(8, 3)), np.arange(8.0)
     with pytest.warns(UserWarning, match="without early stopping"):
-        model = RecurrentRegressor(hidden_size=4, max_iter=3, random_state=0).fit(X, y)
+        model = RecurrentRegressor(hidden_size=4, max_iter=3, early_stopping=True, random_state=0).fit(X, y)
     assert model.validation_scores_ == []
+
+
+@pytest.mark.parametrize(("n", "held_out"), [(990, False), (991, True)])
+def test_auto_early_stopping_needs_100_validation_samples(n, held_out):
+    # early_stopping="auto" (the default) validates only when ceil(0.1 * n) >= 100 samples are
+    # held out: ceil(99.0) = 99 for 990 samples, ceil(99.1) = 100 for 991
+    X = np.random.default_rng(7).normal(size=(n, 2))
+    y = X[:, 0].copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no "too few samples" warning either
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = RecurrentRegressor(hidden_size=2, max_iter=2, batch_size=256, random_state=0).fit(X, y)
+    assert len(model.validation_scores_) == (2 if held_out else 0)
 
 
 def test_partial_fit_epochs_equal_fit_epochs():

@@ -4,7 +4,8 @@ The instances are cheap but really train (small networks, few epochs, a learning
 gets there fast): the checks include accuracy > 0.83 and R^2 > 0.5 on their own data sets.
 Early stopping is off in them because ``check_regressors_train`` scores the training set,
 while early stopping restores the weights that score best on 20 held-out noisy samples
-(tests/estimators/test_training.py covers early stopping).
+(tests/estimators/test_training.py covers early stopping). The default regressors, as they
+are, pass the same checks (marked slow: they train for up to 200 epochs).
 """
 
 from __future__ import annotations
@@ -51,6 +52,14 @@ INSTANCES = [
 
 @parametrize_with_checks(INSTANCES)
 def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+# The default constructors as they are (early_stopping="auto": off on these small data sets,
+# so check_regressors_train scores a network trained on all of its samples).
+@pytest.mark.slow
+@parametrize_with_checks([RecurrentRegressor(), LSTMRegressor(), GRURegressor()])
+def test_sklearn_compatible_defaults(estimator, check):
     check(estimator)
 
 

@@ -399,7 +399,9 @@ def test_grid_search_style_param_grid_runs():
             {"calibration_size": 1.5},
             r"'calibration_size' parameter .* float in the range \(0.0, 1.0\) or an int",
         ),
-        ({"log": "yes"}, r"'log' parameter of Forecaster must be an instance of 'bool'"),
+        ({"log": "yes"}, r"'log' parameter of Forecaster must be .*'auto'"),
+        ({"normalize": "level"}, r"'normalize' parameter of Forecaster must be a str among"),
+        ({"stl_period": 0}, r"'stl_period' parameter of Forecaster must be an int in the range \[1"),
     ],
 )
 def test_bad_parameters(params, message):

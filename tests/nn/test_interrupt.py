@@ -52,7 +52,16 @@ def interrupt_at(monkeypatch, epoch: int):
 
 
 def model(**kw):
-    return GRURegressor(**{"hidden_size": 6, "max_iter": 20, "random_state": 0, "n_iter_no_change": 50, **kw})
+    return GRURegressor(
+        **{
+            "hidden_size": 6,
+            "max_iter": 20,
+            "random_state": 0,
+            "n_iter_no_change": 50,
+            "early_stopping": True,
+            **kw,
+        }
+    )
 
 
 def test_interrupt_keeps_the_weights_of_the_last_completed_epoch(monkeypatch):

@@ -32,6 +32,9 @@ from ..nn import (
 from ._persist import rebuild_network
 from ._rows import FEATURE_LAYOUTS, INPUT_ORDERS, rows_to_sequences
 
+#: early_stopping="auto" holds out a validation part only when it has at least this many samples
+AUTO_EARLY_STOPPING_MIN = 100
+
 __all__ = ["BaseRecurrent", "Parameter"]
 
 # Attributes that fix the shape of the network: a warm start or partial_fit must not change them.
@@ -99,8 +102,13 @@ PARAMS_DOC = """\
     clip_value : float or None, default=None
         Clamp each gradient entry to ``[-clip_value, clip_value]`` (applied before
         ``clip_norm``). None disables it.
-    early_stopping : bool, default=True
-        Hold out the LAST ``validation_fraction`` of the samples, in order and never shuffled
+    early_stopping : bool or "auto", default="auto"
+        ``"auto"``: early stopping only when the held-out part would have at least
+        ``AUTO_EARLY_STOPPING_MIN`` (100) samples (1 000 samples at the default
+        ``validation_fraction``): on fewer, the validation loss is too noisy to pick an epoch,
+        and training then runs on every sample until the training loss stalls (as
+        scikit-learn's ``MLPRegressor`` does by default). ``True``: hold out the LAST
+        ``validation_fraction`` of the samples, in order and never shuffled
         (shuffling would leak the future of a time series), evaluate the loss on them after
         every epoch, stop after ``n_iter_no_change`` epochs without a decrease of more than
         ``tol`` and restore the weights of the lowest validation loss. The loss is monitored
@@ -281,7 +289,7 @@ class BaseRecurrent(BaseEstimator):
         "shuffle": Parameter(True, ["boolean"]),
         "clip_norm": Parameter(1.0, [Interval(Real, 0, None, closed="neither"), None]),
         "clip_value": Parameter(None, [Interval(Real, 0, None, closed="neither"), None]),
-        "early_stopping": Parameter(True, ["boolean"]),
+        "early_stopping": Parameter("auto", [StrOptions({"auto"}), "boolean"]),
         "validation_fraction": Parameter(0.1, [Interval(Real, 0, 1, closed="neither")]),
         "n_iter_no_change": Parameter(20, _positive_int()),
         "tol": Parameter(1e-4, [Interval(Real, 0, None, closed="left")]),
@@ -472,6 +480,8 @@ class BaseRecurrent(BaseEstimator):
             return 0
         # The last validation_fraction of the samples, in order: never shuffled.
         n_val = math.ceil(self.validation_fraction * n)
+        if isinstance(self.early_stopping, str) and n_val < AUTO_EARLY_STOPPING_MIN:
+            return 0
         if n_val < 2 or n - n_val < 1:
             warnings.warn(
                 f"early_stopping holds out the last validation_fraction={self.validation_fraction} "

@@ -70,15 +70,18 @@ def fit_windows(
     )
 
 
-def resolve_forecasters(forecasters, seasonal_period: int | None, seasonal_periods=None) -> dict[str, object]:
+def resolve_forecasters(
+    forecasters, seasonal_period: int | None, seasonal_periods=None, horizon: int | None = None
+) -> dict[str, object]:
     """Turn ``None`` / names / a dict / a list of forecasters into ``{name: forecaster}``.
 
     ``None`` means the defaults of :func:`default_model_names`. Named models are built for the
-    seasonal period (and every season in ``seasonal_periods``, see :func:`make_forecaster`).
+    seasonal period (and every season in ``seasonal_periods``, see :func:`make_forecaster`)
+    and for ``horizon``.
     """
 
     def make(name):
-        return make_forecaster(name, seasonal_period, seasonal_periods)
+        return make_forecaster(name, seasonal_period, seasonal_periods, horizon)
 
     if forecasters is None:
         return {name: make(name) for name in default_model_names(seasonal_period)}
@@ -280,7 +283,7 @@ def compare(
         warnings.warn(note, UserWarning, stacklevel=2)
     # Seasons the first window's training data holds twice (the others cannot be estimated).
     periods = tuple(p for p in periods if p > 1 and 2 * p <= starts[0]) if season else ()
-    models = resolve_forecasters(forecasters, season, periods)
+    models = resolve_forecasters(forecasters, season, periods, horizon)
     if device is not None:
         # Resolved once: an unknown name or device="cuda" without a usable GPU is one clear
         # error, up front.
@@ -368,7 +371,7 @@ def _compare_panel(
         season = check_positive_int(seasonal_period, "seasonal_period")
     season = season if season and season > 1 else None
     horizon = default_horizon(season) if horizon is None else horizon
-    models = resolve_forecasters(forecasters, season)
+    models = resolve_forecasters(forecasters, season, horizon=horizon)
     models, devices = training_devices(models, device)
     n_windows = DEFAULT_WINDOWS if n_windows is None else n_windows
     results, failed = compare_panel(

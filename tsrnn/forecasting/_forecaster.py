@@ -45,6 +45,7 @@ from ._windows import (
 __all__ = ["INTERVAL_METHODS", "Forecaster", "conformal_quantile"]
 
 STRATEGIES = ("recursive", "direct")
+NORMALIZE = ("none", "last", "mean")
 INTERVAL_METHODS = ("conformal", "model", "cqr")
 #: sample paths drawn by the distribution methods unless told otherwise
 DEFAULT_PATHS = 1000
@@ -153,9 +154,20 @@ class Forecaster(BaseForecaster):
     seasonal_period : int, optional
         Take one seasonal difference ``y[t] - y[t - s]`` at this lag (e.g. 12 for monthly
         data), before the ordinary differences.
-    log : bool, default=False
+    log : bool or "auto", default=False
         Model ``log(y)`` (multiplicative effects; positive data only, else a ``ValueError``
-        saying how to shift the data).
+        saying how to shift the data). ``"auto"``: log when every training value is positive
+        (the choice is in ``log_``).
+    stl_period : int, optional
+        Deseasonalise first: subtract the seasonal component of a robust STL decomposition
+        (statsmodels' ``STL``) with this period from the (log) series, and add the component of
+        the same season, one period back, to the forecasts. Needs two periods of data (with
+        less the series is left as it is).
+    normalize : {"none", "last", "mean"}, default="none"
+        Local normalisation of every window (after the transforms above): subtract the
+        window's level, its last value or its mean, from its inputs and its targets, and add it
+        back to the forecast. The network then learns the shape of the next values relative to
+        the current level, which lets one model serve every level a trending series reaches.
     multi_series : {"global", "joint"}, default="global"
         For a DataFrame ``y``: ``"global"`` fits ONE model shared by all columns (each column
         windowed separately, standardised with its own statistics; samples stacked);
@@ -244,7 +256,9 @@ class Forecaster(BaseForecaster):
         standardize: bool = True,
         diff: int | str = 0,
         seasonal_period: int | None = None,
-        log: bool = False,
+        log: bool | str = False,
+        stl_period: int | None = None,
+        normalize: str = "none",
         multi_series: str = "global",
         series_id: bool = False,
         calibration_size: float | int = 0.2,
@@ -267,6 +281,8 @@ class Forecaster(BaseForecaster):
         self.diff = diff
         self.seasonal_period = seasonal_period
         self.log = log
+        self.stl_period = stl_period
+        self.normalize = normalize
         self.multi_series = multi_series
         self.series_id = series_id
         self.calibration_size = calibration_size
@@ -345,7 +361,9 @@ class Forecaster(BaseForecaster):
         "standardize": ["boolean"],
         "diff": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "seasonal_period": [Interval(Integral, 1, None, closed="left"), None],
-        "log": ["boolean"],
+        "log": ["boolean", StrOptions({"auto"})],
+        "stl_period": [Interval(Integral, 1, None, closed="left"), None],
+        "normalize": [StrOptions(set(NORMALIZE))],
         "multi_series": [StrOptions(set(MULTI_SERIES))],
         "series_id": ["boolean"],
         "calibration_size": [
@@ -401,7 +419,7 @@ class Forecaster(BaseForecaster):
         """``diff``, or for ``"auto"`` the order chosen by KPSS tests on the training data."""
         if self.diff != "auto":
             return int(self.diff)
-        z = np.log(values) if self.log and np.all(values > 0) else values
+        z = np.log(values) if self.log_ and np.all(values > 0) else values
         if self.seasonal_period is not None and len(z) > self.seasonal_period:
             z = z[self.seasonal_period :] - z[: -self.seasonal_period]
         return max(
@@ -410,7 +428,9 @@ class Forecaster(BaseForecaster):
         )
 
     def _fit_model(self, values: np.ndarray, X: np.ndarray | None, what: str = "y") -> _Model:
-        transform = TargetTransform(self.log, self.seasonal_period, self.diff_, self.standardize)
+        transform = TargetTransform(
+            self.log_, self.seasonal_period, self.diff_, self.standardize, self.stl_period
+        )
         transform.fit(values, self.target_info_.index)
         z = transform.transform(values)
         x_mean = x_scale = xs = None
@@ -435,6 +455,10 @@ class Forecaster(BaseForecaster):
             keep = np.round(np.linspace(0, origins.shape[0] - 1, self.max_windows)).astype(np.intp)
             origins = origins[np.unique(keep)]
         features, targets = design(z, xs, origins, self.window, horizon, self.multi_series, self.series_id)
+        level = self._window_level(features, len(origins), z.shape[1])
+        if level is not None:
+            features = self._shift_targets(features, level, -1.0)
+            targets = targets - level[:, None, :]
         Xw = features.reshape(features.shape[0], -1)
         yw = stack_targets(targets, self.multi_series)
         if yw.shape[1] == 1:
@@ -454,6 +478,26 @@ class Forecaster(BaseForecaster):
             ) from exc
         return _Model(transform, x_mean, x_scale, est, horizon)
 
+    def _window_level(self, feats: np.ndarray, n: int, m: int) -> np.ndarray | None:
+        """The level ``(n, m)`` of each window (``normalize``), from its features, or None."""
+        if self.normalize == "none":
+            return None
+        if self.multi_series == "joint":
+            target = feats[:, :, :m]  # (n, window, m)
+        else:
+            target = feats[:, :, 0].reshape(n, m, -1).transpose(0, 2, 1)
+        return target[:, -1, :] if self.normalize == "last" else target.mean(axis=1)
+
+    def _shift_targets(self, feats: np.ndarray, level: np.ndarray, sign: float) -> np.ndarray:
+        """``feats`` with ``sign * level`` added to the target channels of every step."""
+        feats = feats.copy()
+        n, m = level.shape
+        if self.multi_series == "joint":
+            feats[:, :, :m] += sign * level[:, None, :]
+        else:
+            feats[:, :, 0] += sign * level.reshape(n * m, 1)
+        return feats
+
     def _forecast(
         self, model: _Model, values: np.ndarray, X: np.ndarray | None, origins: np.ndarray, horizon: int
     ) -> np.ndarray:
@@ -471,22 +515,32 @@ class Forecaster(BaseForecaster):
             times = origins[:, None] - w + steps
             xwin = None if xs is None else exog_leads(xs, times, model.horizon)
             feats = assemble(z[times], xwin, self.multi_series, self.series_id)
+            level = self._window_level(feats, n_orig, m)
+            if level is not None:
+                feats = self._shift_targets(feats, level, -1.0)
             pred = est.predict(feats.reshape(feats.shape[0], -1))
             zf = unstack_outputs(pred, n_orig, model.horizon, m, self.multi_series)[:, :horizon]
+            if level is not None:
+                zf = zf + level[:, None, :]
         else:
             buf = np.empty((n_orig, w + horizon, m))
             buf[:, :w] = z[origins[:, None] - w + steps]
             for k in range(horizon):
                 xwin = None if xs is None else exog_leads(xs, origins[:, None] - w + k + steps, 1)
                 feats = assemble(buf[:, k : k + w], xwin, self.multi_series, self.series_id)
+                level = self._window_level(feats, n_orig, m)
+                if level is not None:
+                    feats = self._shift_targets(feats, level, -1.0)
                 pred = est.predict(feats.reshape(feats.shape[0], -1))
-                buf[:, w + k] = unstack_outputs(pred, n_orig, 1, m, self.multi_series)[:, 0]
+                step = unstack_outputs(pred, n_orig, 1, m, self.multi_series)[:, 0]
+                buf[:, w + k] = step if level is None else step + level
             zf = buf[:, w:]
         return model.transform.inverse(zf, values, origins)
 
     # -- BaseForecaster hooks ----------------------------------------------------------------
 
     def _fit(self, values: np.ndarray, X: np.ndarray | None) -> None:
+        self.log_ = bool(np.all(values > 0)) if self.log == "auto" else bool(self.log)
         self.diff_ = self._select_diff(values)
         model = self._fit_model(values, X)
         self._model = model

@@ -1,10 +1,11 @@
 """Target transforms applied before windowing and inverted exactly on the way out.
 
-The chain is, in order: log (opt-in), one seasonal difference at lag ``s`` (optional),
-``d`` ordinary differences, standardisation (per series). Each differencing step loses its
-first values (``s + d`` in total); the inverse rebuilds every level from the last observed
-values of the level below, so a forecast that is exact on the transformed scale is exact on
-the original scale.
+The chain is, in order: log (opt-in), removal of an STL seasonal component (optional), one
+seasonal difference at lag ``s`` (optional), ``d`` ordinary differences, standardisation (per
+series). Each differencing step loses its first values (``s + d`` in total); the inverse
+rebuilds every level from the last observed values of the level below, so a forecast that is
+exact on the transformed scale is exact on the original scale. A forecast made at origin ``o``
+gets back the seasonal component of the same season at the latest time before ``o``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,35 @@ def _lag_diff(a: np.ndarray, lag: int) -> np.ndarray:
     return out
 
 
+def stl_seasonal(values: np.ndarray, period: int) -> np.ndarray:
+    """The seasonal component ``(n, m)`` of a robust STL decomposition of each column.
+
+    A column shorter than two periods has no season to estimate: its component is zero.
+    """
+    from statsmodels.tsa.seasonal import STL
+
+    out = np.zeros_like(values, dtype=np.float64)
+    if period < 2 or values.shape[0] < 2 * period:
+        return out
+    for j in range(values.shape[1]):
+        out[:, j] = STL(values[:, j], period=period, robust=True).fit().seasonal
+    return out
+
+
+def extend_seasonal(seasonal: np.ndarray, period: int, n: int) -> np.ndarray:
+    """``seasonal`` ``(n_fit, m)`` continued periodically to ``n`` rows (its last period repeated)."""
+    n_fit = seasonal.shape[0]
+    if n <= n_fit:
+        return seasonal[:n]
+    t = np.arange(n_fit, n)
+    back = period * np.ceil((t - n_fit + 1) / period).astype(int)
+    return np.concatenate([seasonal, seasonal[t - back]], axis=0)
+
+
 class TargetTransform:
-    """log → seasonal difference → differences → standardisation, on arrays ``(n, m)``.
+    """log → STL deseasonalising → seasonal difference → differences → standardisation.
+
+    On arrays ``(n, m)``.
 
     Parameters
     ----------
@@ -37,15 +65,25 @@ class TargetTransform:
         Subtract the per-series mean and divide by the per-series standard deviation of the
         differenced training series (see :func:`tsrnn._scaling.moments`: a constant series
         is divided by its level instead).
+    stl_period : int or None
+        Subtract the seasonal component of a robust STL decomposition (statsmodels' ``STL``)
+        with this period, fitted on the (log) training series; values after the training data
+        get the last estimated period repeated.
     """
 
     def __init__(
-        self, log: bool = False, seasonal_period: int | None = None, diff: int = 0, standardize=True
+        self,
+        log: bool = False,
+        seasonal_period: int | None = None,
+        diff: int = 0,
+        standardize=True,
+        stl_period: int | None = None,
     ):
         self.log = log
         self.seasonal_period = seasonal_period
         self.diff = diff
         self.standardize = standardize
+        self.stl_period = stl_period
 
     @property
     def lost(self) -> int:
@@ -68,6 +106,8 @@ class TargetTransform:
     def levels(self, values: np.ndarray) -> list[np.ndarray]:
         """Every intermediate level: ``[log/raw, seasonal diff (if any), diff 1, ..., diff d]``."""
         level = np.log(values) if self.log else np.asarray(values, dtype=np.float64)
+        if self.stl_period:
+            level = level - extend_seasonal(self.seasonal_, self.stl_period, level.shape[0])
         out = [level]
         if self.seasonal_period:
             out.append(_lag_diff(out[-1], self.seasonal_period))
@@ -77,6 +117,9 @@ class TargetTransform:
 
     def fit(self, values: np.ndarray, index: pd.Index | None = None) -> TargetTransform:
         self.check_positive(values, index)
+        if self.stl_period:
+            raw = np.log(values) if self.log else np.asarray(values, dtype=np.float64)
+            self.seasonal_ = stl_seasonal(raw, self.stl_period)
         top = self.levels(values)[-1][self.lost :]
         if self.standardize and len(top):
             # a constant (differenced) series has no spread to divide by: scaled by its level
@@ -110,6 +153,12 @@ class TargetTransform:
                 out = rebuilt
             else:
                 out = below[origins - 1][:, None, :] + np.cumsum(out, axis=1)
+        if self.stl_period:
+            # step k from origin o gets the season of time o + k one period (or more) back
+            p = self.stl_period
+            seasonal = extend_seasonal(self.seasonal_, p, int(origins.max()))
+            k = np.arange(out.shape[1])
+            out = out + seasonal[origins[:, None] + k - p * (k // p + 1)]
         return np.exp(out) if self.log else out
 
     # -- persisted state (see tsrnn._state): the four settings and the fitted scaling --

@@ -1,0 +1,207 @@
+"""RecurrentForecaster: the forecasting recipe of the recurrent models that ``compare`` runs.
+
+The recipe follows Hewamalage, Bergmeir & Bandara (2021, International Journal of Forecasting,
+"Recurrent neural networks for time series forecasting: current status and future
+directions"): variance stabilisation (log), STL deseasonalising, a window normalised by its
+level, one multi-output (direct) model for the whole horizon, an input window of about
+``1.25 * max(season, horizon)`` and the median of several seeds. Which pieces are on by
+default was decided on the tuning half of ``benchmarks/accuracy.py``
+(benchmarks/ACCURACY.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from sklearn.base import clone
+
+from .._validation import check_positive_int
+from ._base import BaseForecaster, to_pandas
+from ._forecaster import Forecaster, conformal_quantile
+
+__all__ = ["RecurrentForecaster", "input_window"]
+
+
+def input_window(horizon: int, seasonal_period: int | None = None, factor: float = 1.25) -> int:
+    """The input window rule: ``ceil(factor * max(season, horizon))`` steps (at least 2).
+
+    Hewamalage, Bergmeir & Bandara (2021) found about 1.25 times the larger of the seasonal
+    period and the horizon a good window for recurrent forecasters.
+
+    >>> input_window(12, 12), input_window(6), input_window(8, 4)
+    (15, 8, 10)
+    """
+    return max(2, math.ceil(factor * max(int(seasonal_period or 1), int(horizon)) - 1e-9))
+
+
+class RecurrentForecaster(BaseForecaster):
+    """A recurrent network forecaster with the published forecasting recipe built in.
+
+    ``fit(y)`` fits ``n_models`` :class:`Forecaster` s, each a clone of ``estimator`` with its
+    own seed, on the transformed, windowed series; ``predict`` returns the median of their
+    forecasts.
+
+    Parameters
+    ----------
+    estimator : regressor, optional
+        The network, cloned for every model (its ``random_state`` is set per model).
+        ``None``: ``RecurrentRegressor(cell="lstm", early_stopping=True)``: validation-based
+        early stopping on the last 10 % of the windows, which paid on the tuning half even on
+        short series (a fixed number of epochs did worse). Its parameters are reachable as
+        ``estimator__<name>``.
+    horizon : int, optional
+        Steps the direct model forecasts at once (``predict(h)`` works for ``h <= horizon``).
+        ``None``: one season when ``seasonal_period`` is set, else 10.
+    seasonal_period : int, optional
+        The season (12 for monthly data, ...): deseasonalised by STL when ``deseasonalize``,
+        and part of the window rule.
+    window : int, optional
+        Input window; ``None``: :func:`input_window` ``(horizon, seasonal_period)``, capped so
+        that the training data holds at least ``horizon + 1`` windows.
+    n_models : int, default=1
+        Networks with different seeds; the forecast is their median. Each costs one more fit
+        (benchmarks/ACCURACY.md has the measured effect of 3).
+    log : bool or "auto", default="auto"
+        Model the log of the series (``"auto"``: when it is positive).
+    deseasonalize : bool or "auto", default="auto"
+        Remove the STL seasonal component (with a ``seasonal_period``). ``"auto"``: only when
+        the (log) training series is seasonal by the rule ``auto.arima`` uses for seasonal
+        differencing, an STL seasonal strength above 0.64 (the choice is in
+        ``deseasonalized_``).
+    normalize : {"none", "last", "mean"}, default="last"
+        Normalise each window by its level (see :class:`Forecaster`).
+    diff : int or "auto", default=0
+        Differencing before windowing (see :class:`Forecaster`).
+    strategy : {"direct", "recursive"}, default="direct"
+        Multi-output (one model for the horizon) or recursive one-step forecasts.
+    calibration_size : float or int, default=0.2
+        Calibration stretch of the conformal intervals (see :class:`Forecaster`).
+    max_windows : int, optional
+        At most this many training windows per network (see :class:`Forecaster`).
+    random_state : int, default=0
+        Model ``i`` is seeded ``random_state * n_models + i`` (distinct seeds for distinct
+        ``random_state`` s).
+
+    Notes
+    -----
+    Prediction intervals are the ensemble's forecast plus or minus the split-conformal radius
+    of the first model's calibration backtest (one calibration fit, not ``n_models``). The
+    median of several models is usually closer than one of them, so the intervals err on the
+    wide side.
+    """
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        horizon: int | None = None,
+        seasonal_period: int | None = None,
+        window: int | None = None,
+        n_models: int = 1,
+        log: bool | str = "auto",
+        deseasonalize: bool | str = "auto",
+        normalize: str = "last",
+        diff: int | str = 0,
+        strategy: str = "direct",
+        calibration_size: float | int = 0.2,
+        max_windows: int | None = None,
+        random_state: int = 0,
+    ):
+        self.estimator = estimator
+        self.horizon = horizon
+        self.seasonal_period = seasonal_period
+        self.window = window
+        self.n_models = n_models
+        self.log = log
+        self.deseasonalize = deseasonalize
+        self.normalize = normalize
+        self.diff = diff
+        self.strategy = strategy
+        self.calibration_size = calibration_size
+        self.max_windows = max_windows
+        self.random_state = random_state
+
+    def _horizon(self) -> int:
+        if self.horizon is not None:
+            return check_positive_int(self.horizon, "horizon")
+        m = self.seasonal_period
+        return int(m) if m and m > 1 else 10
+
+    def _use_stl(self, values: np.ndarray, season: int | None) -> bool:
+        if season is None or self.deseasonalize is False:
+            return False
+        if self.deseasonalize is True:
+            return True
+        if self.deseasonalize != "auto":
+            raise ValueError(f"deseasonalize must be True, False or 'auto', got {self.deseasonalize!r}.")
+        from .._stattests import select_seasonal_differencing
+
+        positive = bool(np.all(values > 0))
+        z = np.log(values) if (self.log == "auto" and positive) or self.log is True else values
+        return any(select_seasonal_differencing(z[:, j], season) > 0 for j in range(z.shape[1]))
+
+    def _members(self, values: np.ndarray) -> list[Forecaster]:
+        n = len(values)
+        from ..estimators import RecurrentRegressor
+
+        check_positive_int(self.n_models, "n_models")
+        if not isinstance(self.random_state, (int, np.integer)) or isinstance(self.random_state, bool):
+            raise TypeError(f"random_state must be an integer, got {self.random_state!r}.")
+        h = self._horizon()
+        m = self.seasonal_period
+        if m is not None:
+            check_positive_int(m, "seasonal_period")
+        season = int(m) if m and m > 1 else None
+        if self.window is not None:
+            window = check_positive_int(self.window, "window")
+        else:
+            # the rule, shortened when the series is too short for it: the data before the
+            # calibration stretch (about 80 %) must still hold a window, a horizon and one more
+            window = max(1, min(input_window(h, season), int(0.8 * n) - h - 1))
+        self.deseasonalized_ = self._use_stl(values, season)
+        out = []
+        template = self.estimator
+        if template is None:
+            template = RecurrentRegressor(cell="lstm", early_stopping=True)
+        for i in range(self.n_models):
+            est = clone(template)
+            out.append(
+                Forecaster(
+                    est,
+                    window=window,
+                    strategy=self.strategy,
+                    horizon=h if self.strategy == "direct" else None,
+                    diff=self.diff,
+                    log=self.log,
+                    stl_period=season if self.deseasonalized_ else None,
+                    normalize=self.normalize,
+                    calibration_size=self.calibration_size,
+                    max_windows=self.max_windows,
+                    random_state=int(self.random_state) * self.n_models + i,
+                )
+            )
+        return out
+
+    def _fit(self, values: np.ndarray, X: np.ndarray | None) -> None:
+        y = to_pandas(values, self.target_info_.index, self.target_info_)
+        members = self._members(values)
+        for f in members:
+            f.fit(y)
+        self.forecasters_ = members
+        self.window_ = members[0].window
+        self.horizon_ = self._horizon() if self.strategy == "direct" else None
+
+    def _predict(self, horizon: int, X: np.ndarray | None) -> np.ndarray:
+        preds = [f._predict(horizon, None) for f in self.forecasters_]
+        return np.median(np.stack(preds), axis=0)
+
+    def _predict_interval(self, horizon: int, coverage: float, X: np.ndarray | None):
+        point = self._predict(horizon, None)
+        residuals = self.forecasters_[0]._calibration_residuals(horizon)[:, :horizon]
+        radius = conformal_quantile(residuals, coverage, stacklevel=4)
+        return point - radius, point + radius
+
+    def _update(self, values: np.ndarray, X: np.ndarray | None) -> None:
+        for f in self.forecasters_:
+            f._update(values, None)
