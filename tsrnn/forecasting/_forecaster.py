@@ -320,8 +320,18 @@ class Forecaster(BaseForecaster):
                 "past_covariates and static_covariates need a panel y: a long DataFrame with "
                 f"columns {[self.id_col, self.time_col, self.target_col]} or a dict of Series."
             )
+        # a refused fit leaves the object as it was (a panel fit included); a successful one
+        # replaces any earlier panel fit
+        had_panel = "panel_" in self.__dict__
+        earlier_panel = self.__dict__.pop("panel_", None)
+        try:
+            super().fit(y, X)
+        except BaseException:
+            if had_panel:
+                self.panel_ = earlier_panel
+            raise
         self.panel_ = None
-        return super().fit(y, X)
+        return self
 
     def predict(self, horizon: int, X=None, *, y=None, past_covariates=None, static_covariates=None):
         """Forecast ``horizon`` steps; for a panel, a long DataFrame (one row per series and step).
