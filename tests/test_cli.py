@@ -100,7 +100,7 @@ def _write(tmp_path, name, text):
         (["compare", "--coverage", "95"], "strictly between 0 and 1"),
         (["compare", "--quantiles", "0.5,0.1"], "increasing probabilities"),
         (["compare", "--bogus"], "unrecognized arguments: --bogus"),
-        (["compare", "--windows", "200"], "too few"),
+        (["compare", "--windows", "400"], "too few"),  # not even at one step
         (["compare", "--dataset", "sunspots", "--models", "snaive"], "needs a seasonal period"),
         (["compare", "--csv", "/nonexistent/file.csv", "--time-col", "t", "--target", "y"], "no such file"),
         (["compare", "--csv", "x.csv"], "--csv needs --time-col"),

@@ -88,8 +88,10 @@ def test_standardization_is_undone_in_predict():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(60, 8))
     y = X[:, -1] + 0.5 * X[:, 0]
-    small = RecurrentRegressor("lstm", dtype="float64", **FAST).fit(X, y)
-    big = RecurrentRegressor("lstm", dtype="float64", **FAST).fit(X * 50 + 300, y * 1000 + 5000)
+    # early stopping holds out the last 10 %, so the statistics come from the first 54 samples
+    held_out = dict(dtype="float64", early_stopping=True, **FAST)
+    small = RecurrentRegressor("lstm", **held_out).fit(X, y)
+    big = RecurrentRegressor("lstm", **held_out).fit(X * 50 + 300, y * 1000 + 5000)
     np.testing.assert_allclose(big.predict(X * 50 + 300), small.predict(X) * 1000 + 5000, rtol=1e-9)
     assert abs(big.target_mean_[0] - np.mean(y[:54] * 1000 + 5000)) < 1e-6  # training part only
     raw = RecurrentRegressor("lstm", standardize=False, **FAST).fit(X, y)
@@ -313,7 +315,9 @@ def test_verbose_shows_a_progress_bar_and_quiet_prints_nothing(capsys):
         warnings.simplefilter("ignore", ConvergenceWarning)
         RecurrentRegressor("gru", verbose=0, hidden_size=4, max_iter=3, random_state=0).fit(X, y)
         quiet = capsys.readouterr()
-        RecurrentRegressor("gru", verbose=1, hidden_size=4, max_iter=3, random_state=0).fit(X, y)
+        RecurrentRegressor(
+            "gru", verbose=1, early_stopping=True, hidden_size=4, max_iter=3, random_state=0
+        ).fit(X, y)
         loud = capsys.readouterr()
     assert quiet.out == "" and quiet.err == ""
     text = loud.err

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._scaling import moments
-from .._state import check_int, check_keys, check_vector, fail, register
+from .._state import check_array, check_int, check_keys, check_vector, fail, register
 
 
 def _lag_diff(a: np.ndarray, lag: int) -> np.ndarray:
@@ -161,25 +161,33 @@ class TargetTransform:
             out = out + seasonal[origins[:, None] + k - p * (k // p + 1)]
         return np.exp(out) if self.log else out
 
-    # -- persisted state (see tsrnn._state): the four settings and the fitted scaling --
+    # -- persisted state (see tsrnn._state): the settings and the fitted scaling (and season) --
 
-    _STATE = ("log", "seasonal_period", "diff", "standardize", "mean_", "scale_")
+    _STATE = ("log", "seasonal_period", "diff", "standardize", "stl_period", "mean_", "scale_")
 
     def _get_state(self) -> dict:
-        return {name: getattr(self, name) for name in self._STATE}
+        state = {name: getattr(self, name) for name in self._STATE}
+        if self.stl_period:
+            state["seasonal_"] = self.seasonal_
+        return state
 
     def _set_state(self, state: dict) -> None:
-        check_keys("TargetTransform", state, self._STATE)
+        check_keys("TargetTransform", state, self._STATE, ("seasonal_",))
         for name in ("log", "standardize"):
             if not isinstance(state[name], bool):
                 fail(f"TargetTransform.{name}", "is not a bool")
-        if state["seasonal_period"] is not None:
-            check_int(state["seasonal_period"], "TargetTransform.seasonal_period", 1)
+        for name in ("seasonal_period", "stl_period"):
+            if state[name] is not None:
+                check_int(state[name], f"TargetTransform.{name}", 1)
         check_int(state["diff"], "TargetTransform.diff", 0)
         mean = state["mean_"]
         size = mean.shape[0] if isinstance(mean, np.ndarray) and mean.ndim == 1 else -1
         check_vector(mean, "TargetTransform.mean_", size)
         check_vector(state["scale_"], "TargetTransform.scale_", size, positive=True)
+        if bool(state["stl_period"]) != ("seasonal_" in state):
+            fail("TargetTransform.seasonal_", "must be present exactly when stl_period is set")
+        if "seasonal_" in state:
+            check_array(state["seasonal_"], "TargetTransform.seasonal_", (None, size))
         self.__dict__.update(state)
 
 
