@@ -214,3 +214,31 @@ def restore_estimator_state(
     except (ValueError, TypeError) as exc:
         fail(where, f"invalid parameters ({exc})")
     return is_fitted
+
+
+def per_series_state(obj, fitted: Iterable[str], describe) -> dict:
+    """:func:`estimator_state` of a forecaster holding one fitted result per series.
+
+    A fitted object's results (``obj._results``) are stored as the data each is rebuilt from,
+    ``describe(result)``, in a list under ``"_models"``.
+    """
+    fitted = tuple(fitted)
+    state = estimator_state(obj, fitted)
+    if hasattr(obj, "_results") and all(name in state for name in fitted):
+        state["_models"] = [describe(result) for result in obj._results]
+    return state
+
+
+def restore_per_series_state(obj, state: dict, fitted: Iterable[str], where: str) -> list | None:
+    """Restore a :func:`per_series_state`.
+
+    Returns the stored model descriptions, one per series (their contents not yet checked), or
+    ``None`` for an unfitted object.
+    """
+    if not restore_estimator_state(obj, state, (*fitted, "_models")):
+        return None
+    models = obj.__dict__.pop("_models")
+    m = check_int(obj.n_series_, f"{where}.n_series_", 1)
+    if not (isinstance(models, list) and len(models) == m):
+        fail(where, "does not hold one model per series")
+    return models

@@ -15,11 +15,11 @@ from .._state import (
     check_array,
     check_choice,
     check_int,
-    estimator_state,
     fail,
+    per_series_state,
     register,
     reserve,
-    restore_estimator_state,
+    restore_per_series_state,
 )
 from .._stattests import select_differencing, select_seasonal_differencing
 from .._validation import check_non_negative_int
@@ -666,35 +666,26 @@ class ARIMAForecaster(BaseForecaster):
         "trend_",
         "ic_",
         "n_models_",
-        "_models",
     )
 
     def _get_state(self) -> dict:
-        if hasattr(self, "_results"):
-            self._models = [
-                {
-                    "endog": np.asarray(r.model.endog, dtype=np.float64)[:, 0],
-                    "exog": None if r.model.exog is None else np.asarray(r.model.exog, dtype=np.float64),
-                    "order": tuple(int(v) for v in r.model.order),
-                    "seasonal_order": tuple(int(v) for v in r.model.seasonal_order),
-                    "trend": r.model.trend,
-                    "concentrate_scale": bool(r.model.concentrate_scale),
-                    "params": np.asarray(r.params, dtype=np.float64),
-                }
-                for r in self._results
-            ]
-        try:
-            return estimator_state(self, self._FITTED_STATE)
-        finally:
-            self.__dict__.pop("_models", None)
+        def describe(r) -> dict:
+            return {
+                "endog": np.asarray(r.model.endog, dtype=np.float64)[:, 0],
+                "exog": None if r.model.exog is None else np.asarray(r.model.exog, dtype=np.float64),
+                "order": tuple(int(v) for v in r.model.order),
+                "seasonal_order": tuple(int(v) for v in r.model.seasonal_order),
+                "trend": r.model.trend,
+                "concentrate_scale": bool(r.model.concentrate_scale),
+                "params": np.asarray(r.params, dtype=np.float64),
+            }
+
+        return per_series_state(self, self._FITTED_STATE, describe)
 
     def _set_state(self, state: dict) -> None:
-        if not restore_estimator_state(self, state, self._FITTED_STATE):
+        models = restore_per_series_state(self, state, self._FITTED_STATE, "ARIMAForecaster")
+        if models is None:
             return
-        models = self.__dict__.pop("_models")
-        m = check_int(self.n_series_, "ARIMAForecaster.n_series_", 1)
-        if not (isinstance(models, list) and len(models) == m):
-            fail("ARIMAForecaster", "does not hold one model per series")
         p = 0 if self.exog_columns_ is None else len(self.exog_columns_)
         n = len(self.target_info_.index)
         specs = [_check_model_spec(spec, n, p, f"ARIMAForecaster model {j}") for j, spec in enumerate(models)]

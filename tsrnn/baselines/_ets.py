@@ -14,11 +14,11 @@ from .._state import (
     check_choice,
     check_int,
     check_keys,
-    estimator_state,
     fail,
+    per_series_state,
     register,
     reserve,
-    restore_estimator_state,
+    restore_per_series_state,
 )
 from ..forecasting import BaseForecaster
 from ._common import single_threaded_blas
@@ -345,31 +345,24 @@ class ETSForecaster(BaseForecaster):
         "model_",
         "aicc_",
         "n_models_",
-        "_models",
     )
 
     def _get_state(self) -> dict:
-        if hasattr(self, "_results"):
-            self._models = [
-                {
-                    "endog": np.asarray(r.model.endog, dtype=np.float64).ravel(),
-                    "spec": _spec_of(r),
-                    "seasonal_periods": r.model.seasonal_periods if r.model.seasonal else None,
-                    "params": np.asarray(r.params, dtype=np.float64),
-                }
-                for r in self._results
-            ]
-        try:
-            return estimator_state(self, self._FITTED_STATE)
-        finally:
-            self.__dict__.pop("_models", None)
+        def describe(r) -> dict:
+            return {
+                "endog": np.asarray(r.model.endog, dtype=np.float64).ravel(),
+                "spec": _spec_of(r),
+                "seasonal_periods": r.model.seasonal_periods if r.model.seasonal else None,
+                "params": np.asarray(r.params, dtype=np.float64),
+            }
+
+        return per_series_state(self, self._FITTED_STATE, describe)
 
     def _set_state(self, state: dict) -> None:
-        if not restore_estimator_state(self, state, self._FITTED_STATE):
+        models = restore_per_series_state(self, state, self._FITTED_STATE, "ETSForecaster")
+        if models is None:
             return
-        models = self.__dict__.pop("_models")
-        m = check_int(self.n_series_, "ETSForecaster.n_series_", 1)
-        if not (isinstance(models, list) and len(models) == m) or self.exog_columns_ is not None:
+        if self.exog_columns_ is not None:
             fail("ETSForecaster", "does not hold one model per series")
         n = len(self.target_info_.index)
         self._m = self._period()

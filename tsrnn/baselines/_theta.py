@@ -14,11 +14,11 @@ from .._state import (
     check_choice,
     check_int,
     check_keys,
-    estimator_state,
     fail,
+    per_series_state,
     register,
     reserve,
-    restore_estimator_state,
+    restore_per_series_state,
 )
 from ..forecasting import BaseForecaster
 from ._common import single_threaded_blas
@@ -196,44 +196,37 @@ class ThetaForecaster(BaseForecaster):
     # smoothed level and the seasonal indices), from which the results are rebuilt as update()
     # rebuilds them.
 
-    _FITTED_STATE = ("target_info_", "n_series_", "exog_columns_", "seasonal_", "_m", "_models")
+    _FITTED_STATE = ("target_info_", "n_series_", "exog_columns_", "seasonal_", "_m")
 
     def _get_state(self) -> dict:
-        if hasattr(self, "_results"):
-            self._models = []
-            for r in self._results:
-                model = r.model
-                y = np.asarray(model.endog_orig, dtype=np.float64).ravel()
-                period = model.period if model.deseasonalize else 1
-                if model.deseasonalize:
-                    ahead = np.asarray(r.forecast_components(period)["seasonal"], dtype=np.float64)
-                    seasonal = ahead[(np.arange(period) - y.shape[0]) % period]
-                else:
-                    seasonal = np.empty(0)
-                with single_threaded_blas():
-                    sigma2 = float(r.sigma2)
-                b0, alpha = (float(v) for v in r.params)
-                level = float(np.asarray(r.forecast_components(1)["ses"])[0])
-                self._models.append(
-                    {
-                        "endog": y,
-                        "deseasonalize": bool(model.deseasonalize),
-                        "method": model.method,
-                        "fitted": (b0, alpha, sigma2, level),
-                        "seasonal": seasonal,
-                    }
-                )
-        try:
-            return estimator_state(self, self._FITTED_STATE)
-        finally:
-            self.__dict__.pop("_models", None)
+        def describe(r) -> dict:
+            model = r.model
+            y = np.asarray(model.endog_orig, dtype=np.float64).ravel()
+            period = model.period if model.deseasonalize else 1
+            if model.deseasonalize:
+                ahead = np.asarray(r.forecast_components(period)["seasonal"], dtype=np.float64)
+                seasonal = ahead[(np.arange(period) - y.shape[0]) % period]
+            else:
+                seasonal = np.empty(0)
+            with single_threaded_blas():
+                sigma2 = float(r.sigma2)
+            b0, alpha = (float(v) for v in r.params)
+            level = float(np.asarray(r.forecast_components(1)["ses"])[0])
+            return {
+                "endog": y,
+                "deseasonalize": bool(model.deseasonalize),
+                "method": model.method,
+                "fitted": (b0, alpha, sigma2, level),
+                "seasonal": seasonal,
+            }
+
+        return per_series_state(self, self._FITTED_STATE, describe)
 
     def _set_state(self, state: dict) -> None:
-        if not restore_estimator_state(self, state, self._FITTED_STATE):
+        models = restore_per_series_state(self, state, self._FITTED_STATE, "ThetaForecaster")
+        if models is None:
             return
-        models = self.__dict__.pop("_models")
-        m = check_int(self.n_series_, "ThetaForecaster.n_series_", 1)
-        if not (isinstance(models, list) and len(models) == m) or self.exog_columns_ is not None:
+        if self.exog_columns_ is not None:
             fail("ThetaForecaster", "does not hold one model per series")
         n = len(self.target_info_.index)
         period = check_int(self._m, "ThetaForecaster._m", 1, n)
