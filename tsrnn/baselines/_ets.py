@@ -281,18 +281,24 @@ class ETSForecaster(BaseForecaster):
     def _predict(self, horizon: int, X) -> np.ndarray:
         return np.column_stack([np.asarray(r.forecast(horizon)) for r in self._results])
 
+    def _prediction(self, r, horizon: int):
+        """statsmodels' predictive distribution of ``horizon`` steps (simulated where not exact)."""
+        n = r.model.nobs
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return r.get_prediction(
+                start=n,
+                end=n + horizon - 1,
+                simulate_repetitions=self.n_simulations,
+                rng=np.random.default_rng(self.random_state),
+            )
+
     def _predict_interval(self, horizon: int, coverage: float, X):
         lower, upper = [], []
         for r in self._results:
-            n = r.model.nobs
+            pred = self._prediction(r, horizon)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                pred = r.get_prediction(
-                    start=n,
-                    end=n + horizon - 1,
-                    simulate_repetitions=self.n_simulations,
-                    rng=np.random.default_rng(self.random_state),
-                )
                 frame = pred.summary_frame(alpha=1.0 - coverage)
             lower.append(np.asarray(frame["pi_lower"]))
             upper.append(np.asarray(frame["pi_upper"]))
@@ -301,15 +307,9 @@ class ETSForecaster(BaseForecaster):
     def _predict_quantiles(self, horizon: int, levels: np.ndarray, X) -> np.ndarray:
         out = []
         for r in self._results:
-            n = r.model.nobs
+            pred = self._prediction(r, horizon)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                pred = r.get_prediction(
-                    start=n,
-                    end=n + horizon - 1,
-                    simulate_repetitions=self.n_simulations,
-                    rng=np.random.default_rng(self.random_state),
-                )
                 # level tau is an end of statsmodels' central interval with alpha = 2 min(tau,
                 # 1 - tau): Gaussian for the linear models, simulated quantiles for the others
                 ends = [
