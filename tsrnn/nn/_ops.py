@@ -70,7 +70,9 @@ class NumpyOps:
     def recurrent_forward(self, ws, *args) -> None:
         self.forward_kernel(*args)
 
-    def recurrent_backward(self, ws, *args) -> None:
+    def recurrent_backward(self, ws, *args, need_dx: bool = True) -> None:
+        """The layer backward (kernel contract); ``need_dx=False`` allows leaving ``dx``
+        uncomputed (the CPU kernels compute it anyway)."""
         self.backward_kernel(*args)
 
     def recurrent_inference(self, ws, *args) -> None:
