@@ -793,103 +793,133 @@ def split_kernels(cell: str, dtype_name: str) -> SimpleNamespace:
     """
     T, ZERO, _HALF, _ONE = _constants(dtype_name)
     G = GATES[cell]
+    UG = np.uint64(G)
+    U0 = np.uint64(0)
+    U1 = np.uint64(1)
+    UU = np.uint64(UNROLL)
     fwd_unit, bwd_unit = _cell_units(cell, dtype_name)
 
     @cuda.jit(**JIT)
-    def forward_split(w_hh, b_hh, h0, c0, out, aux, gates, units):
+    def forward_split(w_hh, b_hh, h0, c0, out, aux, gates, h0_flat, out_flat, units):
         """All ``L`` forward steps. Shared memory per owned slice ``s``:
         ``[k, g, u] = W_hh[g*H + s*units + u, k]`` (consecutive units contiguous). Thread
         ``(tx, ty)`` owns units ``u = tx, tx+bx, ...`` of each owned slice for rows
         ``n = ty, ty+by, ...``: the sums ``(W_hh h_{t-1})[g*H + j]`` over all ``k`` read
-        ``h_{t-1}`` of all units from ``out[t-1]`` (``h0`` at ``t = 0``), written by every
-        block before the grid barrier that ends step ``t-1``."""
+        ``h_{t-1}`` of all units from ``out[t-1]`` (``h0`` at ``t = 0``; ``h0_flat`` and
+        ``out_flat`` are the same arrays flattened, for unsigned additive indexing), written
+        by every block before the grid barrier that ended step ``t-1``."""
         grid = cuda.cg.this_grid()
         L = out.shape[0]
-        N = out.shape[1]
-        H = out.shape[2]
-        S = (H + units - 1) // units
-        nb = cuda.gridDim.x
-        b = cuda.blockIdx.x
-        tx = cuda.threadIdx.x
-        ty = cuda.threadIdx.y
-        bx = cuda.blockDim.x
-        by = cuda.blockDim.y
-        tid = ty * bx + tx
-        GU = G * units
+        N = uint64(out.shape[1])
+        H = uint64(out.shape[2])
+        U = uint64(units)
+        S = (H + U - U1) // U
+        nb = uint64(cuda.gridDim.x)
+        b = uint64(cuda.blockIdx.x)
+        tx = uint64(cuda.threadIdx.x)
+        ty = uint64(cuda.threadIdx.y)
+        bx = uint64(cuda.blockDim.x)
+        by = uint64(cuda.blockDim.y)
+        GU = UG * U
         SLICE = GU * H
+        HU = H - H % UU  # the unrolled part of the k loop
         smem = cuda.shared.array(0, T)
-        base = 0
+        base = U0
         for s in range(b, S, nb):
-            for e in range(tid, SLICE, bx * by):
-                u = e % units
-                rest = e // units
-                g = rest % G
-                k = rest // G
-                j = s * units + u
+            for e in range(ty * bx + tx, SLICE, bx * by):
+                u = e % U
+                rest = e // U
+                g = rest % UG
+                k = rest // UG
+                j = s * U + u
                 smem[base + e] = w_hh[g * H + j, k] if j < H else ZERO
             base += SLICE
         cuda.syncthreads()
+        acc = cuda.local.array(MAX_GATES, T)
         for t in range(L):
-            base = 0
+            src = h0_flat if t == 0 else out_flat
+            step = U0 if t == 0 else uint64(t - 1) * N * H
+            base = U0
             for s in range(b, S, nb):
-                for u in range(tx, units, bx):
-                    j = s * units + u
+                for u in range(tx, U, bx):
+                    j = s * U + u
                     if j < H:
                         for n in range(ty, N, by):
-                            a0 = ZERO
-                            a1 = ZERO
-                            a2 = ZERO
-                            a3 = ZERO
+                            for g in range(UG):
+                                acc[g] = ZERO
+                            row = step + n * H
                             off = base + u
-                            for k in range(H):
-                                hk = h0[n, k] if t == 0 else out[t - 1, n, k]
-                                a0 += smem[off] * hk
-                                if G > 1:
-                                    a1 += smem[off + units] * hk
-                                if G > 2:
-                                    a2 += smem[off + 2 * units] * hk
-                                if G > 3:
-                                    a3 += smem[off + 3 * units] * hk
+                            k = U0
+                            while k < HU:
+                                for q in range(UU):
+                                    hk = src[row + k + q]
+                                    for g in range(UG):
+                                        acc[g] += smem[off + g * U] * hk
+                                    off += GU
+                                k += UU
+                            while k < H:
+                                hk = src[row + k]
+                                for g in range(UG):
+                                    acc[g] += smem[off + g * U] * hk
                                 off += GU
-                            h_prev = h0[n, j] if t == 0 else out[t - 1, n, j]
-                            fwd_unit(t, n, j, H, a0, a1, a2, a3, h_prev, b_hh, c0, out, aux, gates)
+                                k += U1
+                            fwd_unit(
+                                t,
+                                n,
+                                j,
+                                H,
+                                acc[0],
+                                acc[1] if G > 1 else ZERO,
+                                acc[2] if G > 2 else ZERO,
+                                acc[3] if G > 3 else ZERO,
+                                src[row + j],
+                                b_hh,
+                                c0,
+                                out,
+                                aux,
+                                gates,
+                            )
                 base += SLICE
             grid.sync()
 
     @cuda.jit(**JIT)
-    def backward_split(w_hh, h0, c0, out, aux, gates, d_out, d_hn, d_cn, dpre_ih, dpre_hh, dh0, dc0, units):
+    def backward_split(
+        w_hh, h0, c0, out, aux, gates, d_out, d_hn, d_cn, dpre_ih, dpre_hh, dh0, dc0, dpre_hh_flat, units
+    ):
         """All ``L`` BPTT steps, same ownership as the forward; ``dh0`` holds the running
         ``dh`` (each element read and written by its owner only). Per step, phase 1: the
         cell's elementwise backward of the owned units (pre-activation gradients to
         ``dpre_ih``/``dpre_hh``, the non-``W_hh`` part of ``dh_{t-1}`` to ``dh0``); grid
         barrier; phase 2: ``dh0[n, k] += sum_gj dpre_hh[t, n, gj] W_hh[gj, k]`` for the owned
-        units ``k`` (shared memory per owned slice: ``[gj, u] = W_hh[gj, s*units + u]``).
-        Phase 2 of step ``t`` reads only ``dpre_hh[t]``, which the next step's phase 1 does
-        not write, so one barrier per step suffices."""
+        units ``k`` (shared memory per owned slice: ``[gj, u] = W_hh[gj, s*units + u]``;
+        ``dpre_hh_flat`` is ``dpre_hh`` flattened). Phase 2 of step ``t`` reads only
+        ``dpre_hh[t]``, which the next step's phase 1 does not write, so one barrier per step
+        suffices."""
         grid = cuda.cg.this_grid()
         L = out.shape[0]
-        N = out.shape[1]
-        H = out.shape[2]
-        GH = G * H
-        S = (H + units - 1) // units
-        nb = cuda.gridDim.x
-        b = cuda.blockIdx.x
-        tx = cuda.threadIdx.x
-        ty = cuda.threadIdx.y
-        bx = cuda.blockDim.x
-        by = cuda.blockDim.y
-        tid = ty * bx + tx
-        SLICE = GH * units
+        N = uint64(out.shape[1])
+        H = uint64(out.shape[2])
+        GH = UG * H
+        U = uint64(units)
+        S = (H + U - U1) // U
+        nb = uint64(cuda.gridDim.x)
+        b = uint64(cuda.blockIdx.x)
+        tx = uint64(cuda.threadIdx.x)
+        ty = uint64(cuda.threadIdx.y)
+        bx = uint64(cuda.blockDim.x)
+        by = uint64(cuda.blockDim.y)
+        SLICE = GH * U
+        GHU = GH - GH % UU
         smem = cuda.shared.array(0, T)
-        base = 0
+        base = U0
         for s in range(b, S, nb):
-            for e in range(tid, SLICE, bx * by):
-                u = e % units
-                gj = e // units
-                j = s * units + u
+            for e in range(ty * bx + tx, SLICE, bx * by):
+                u = e % U
+                gj = e // U
+                j = s * U + u
                 smem[base + e] = w_hh[gj, j] if j < H else ZERO
-            for u in range(tx, units, bx):
-                j = s * units + u
+            for u in range(tx, U, bx):
+                j = s * U + u
                 if j < H:
                     for n in range(ty, N, by):
                         dh0[n, j] = d_hn[n, j]
@@ -898,8 +928,8 @@ def split_kernels(cell: str, dtype_name: str) -> SimpleNamespace:
         for step in range(L):
             t = L - 1 - step
             for s in range(b, S, nb):
-                for u in range(tx, units, bx):
-                    j = s * units + u
+                for u in range(tx, U, bx):
+                    j = s * U + u
                     if j < H:
                         for n in range(ty, N, by):
                             carry, _p0, _p1, _p2, _p3 = bwd_unit(
@@ -908,17 +938,25 @@ def split_kernels(cell: str, dtype_name: str) -> SimpleNamespace:
                             )  # fmt: skip
                             dh0[n, j] = carry
             grid.sync()
-            base = 0
+            base = U0
             for s in range(b, S, nb):
-                for u in range(tx, units, bx):
-                    k = s * units + u
+                for u in range(tx, U, bx):
+                    k = s * U + u
                     if k < H:
                         for n in range(ty, N, by):
+                            row = (uint64(t) * N + n) * GH
                             acc = ZERO
                             off = base + u
-                            for gj in range(GH):
-                                acc += dpre_hh[t, n, gj] * smem[off]
-                                off += units
+                            gj = U0
+                            while gj < GHU:
+                                for q in range(UU):
+                                    acc += dpre_hh_flat[row + gj + q] * smem[off]
+                                    off += U
+                                gj += UU
+                            while gj < GH:
+                                acc += dpre_hh_flat[row + gj] * smem[off]
+                                off += U
+                                gj += U1
                             dh0[n, k] += acc
                 base += SLICE
 

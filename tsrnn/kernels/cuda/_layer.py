@@ -420,7 +420,8 @@ def forward(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, ops):
 
     if plan.path == "split":
         sk = split_kernels(cell, dtype_name(x.dtype))
-        args = (w_hh, b_hh, h0, c0, out, aux, gates, int(plan.split_units))
+        flat = (h0.reshape(h0.size), out.reshape(out.size))
+        args = (w_hh, b_hh, h0, c0, out, aux, gates, *flat, int(plan.split_units))
         blocks, shared = split_launch(ops, sk.forward_split, plan, args)
         ops.launch(sk.forward_split, blocks, plan.block, shared, *args)
         return
@@ -467,7 +468,7 @@ def backward(
         sk = split_kernels(cell, dtype_name(x.dtype))
         args = (
             w_hh, h0, c0, out, aux, gates, d_out, d_hn, d_cn, dpre_ih, dpre_hh, dh0, dc0,
-            int(plan.split_units),
+            dpre_hh.reshape(dpre_hh.size), int(plan.split_units),
         )  # fmt: skip
         blocks, shared = split_launch(ops, sk.backward_split, plan, args)
         ops.launch(sk.backward_split, blocks, plan.block, shared, *args)
