@@ -3,18 +3,21 @@
 A forward is
 
 1. ``gates (or out) = x @ W_ih^T + b_ih`` for all steps: one tiled product (``gemm``);
-2. the recurrence: either one ``forward_persistent`` launch for all steps (after one
-   ``transpose`` of ``W_hh``), or, on the stepwise fallback path, per step a tiled product
+2. the recurrence: one ``forward_persistent`` launch for all steps (after one ``transpose``
+   of ``W_hh`` unless the kernel keeps ``W_hh`` in shared memory, which it transposes itself),
+   or one cooperative ``forward_split`` launch (large ``H``: blocks own slices of the hidden
+   units), or, on the stepwise fallback path, per step a tiled product
    ``rec = h_{t-1} @ W_hh^T`` and a ``forward_step`` launch.
 
 A backward is
 
-1. the reverse recurrence: one ``backward_persistent`` launch, or per step a
-   ``backward_step`` launch and a tiled product ``dh += dpre_hh[t] @ W_hh``;
-2. the input and weight gradients from the pre-activation gradients of all steps, as large
-   products after the loop: ``dx = dpre_ih @ W_ih``, ``dW_ih = dpre_ih^T X``,
-   ``dW_hh = dpre_hh^T [h0; out[:-1]]`` (split-K with an ordered reduction, no atomics), and
-   the bias gradients as column sums.
+1. the reverse recurrence: one ``backward_persistent`` or ``backward_split`` launch, or per
+   step a ``backward_step`` launch and a tiled product ``dh += dpre_hh[t] @ W_hh``;
+2. the input and weight gradients from the pre-activation gradients of all steps after the
+   loop: ``dx = dpre_ih @ W_ih`` (a tiled product, unless not needed), and
+   ``dW_ih = dpre_ih^T X``, ``dW_hh = dpre_hh^T [h0; out[:-1]]`` and the bias gradients (the
+   column sums) in one ``weight_grads`` launch (split-K, the partials added in a fixed order
+   by the last block of each tile).
 
 Everything here only sees array objects with ``shape``, ``dtype``, slicing and ``reshape``,
 and talks to the GPU through an *ops* object (:class:`DeviceOps`), so the same code can be
