@@ -33,6 +33,8 @@ CONFIGS = [
     ("gaussian", {"early_stopping": False, "max_iter": 80}),
     ("gaussian", {"early_stopping": False, "max_iter": 150}),
     ("gaussian", {"early_stopping": False, "max_iter": 300}),
+    ("gaussian", {"early_stopping": False, "max_iter": 60}),
+    ("student_t", {"early_stopping": False, "max_iter": 60}),
     ("student_t", {}),
     ("student_t", {"validation_fraction": 0.3}),
     ("student_t", {"early_stopping": False, "max_iter": 150}),
