@@ -126,3 +126,19 @@ def test_a_list_of_estimators_is_an_ensemble_of_cells():
         RecurrentForecaster([], horizon=4).fit(y)
     with pytest.raises(TypeError, match="refit"):
         RecurrentForecaster(cells[0], horizon=4, refit="yes").fit(y)
+
+
+def test_strategy_auto_is_recursive_without_a_season_and_direct_with_one():
+    est = GRURegressor(hidden_size=4, max_iter=5)
+    y = pd.Series(seasonal_series(60))
+    f = RecurrentForecaster(est, horizon=4, strategy="auto", log=False).fit(y)
+    # oracle: the recursive Forecaster built by hand with the recipe's window rule
+    by_hand = Forecaster(
+        est, window=input_window(4), strategy="recursive", log=False, normalize="last", random_state=0
+    ).fit(y)
+    assert f.strategy_ == "recursive" and f.horizon_ is None
+    np.testing.assert_allclose(f.predict(6).to_numpy(), by_hand.predict(6).to_numpy(), rtol=1e-12)
+    g = RecurrentForecaster(est, horizon=4, seasonal_period=12, strategy="auto").fit(y)
+    assert g.strategy_ == "direct" and g.forecasters_[0].horizon == 4
+    with pytest.raises(ValueError, match="strategy must be"):
+        RecurrentForecaster(est, horizon=4, strategy="both").fit(y)

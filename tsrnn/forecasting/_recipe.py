@@ -77,8 +77,10 @@ class RecurrentForecaster(BaseForecaster):
         Normalise each window by its level (see :class:`Forecaster`).
     diff : int or "auto", default=0
         Differencing before windowing (see :class:`Forecaster`).
-    strategy : {"direct", "recursive"}, default="direct"
-        Multi-output (one model for the horizon) or recursive one-step forecasts.
+    strategy : {"direct", "recursive", "auto"}, default="direct"
+        Multi-output (one model for the horizon) or recursive one-step forecasts. ``"auto"``:
+        recursive without a ``seasonal_period``, direct with one (the choice is in
+        ``strategy_``).
     calibration_size : float or int, default=0.2
         Calibration stretch of the conformal intervals (see :class:`Forecaster`).
     max_windows : int, optional
@@ -151,6 +153,13 @@ class RecurrentForecaster(BaseForecaster):
         z = np.log(values) if (self.log == "auto" and positive) or self.log is True else values
         return any(select_seasonal_differencing(z[:, j], season) > 0 for j in range(z.shape[1]))
 
+    def _strategy(self, season: int | None) -> str:
+        if self.strategy == "auto":
+            return "recursive" if season is None else "direct"
+        if self.strategy not in ("direct", "recursive"):
+            raise ValueError(f"strategy must be 'direct', 'recursive' or 'auto', got {self.strategy!r}.")
+        return self.strategy
+
     def _members(self, values: np.ndarray) -> list[Forecaster]:
         n = len(values)
         from ..estimators import RecurrentRegressor
@@ -170,6 +179,7 @@ class RecurrentForecaster(BaseForecaster):
             # calibration stretch (about 80 %) must still hold a window, a horizon and one more
             window = max(1, min(input_window(h, season), int(0.8 * n) - h - 1))
         self.deseasonalized_ = self._use_stl(values, season)
+        self.strategy_ = self._strategy(season)
         out = []
         templates = self.estimator
         if templates is None:
@@ -184,8 +194,8 @@ class RecurrentForecaster(BaseForecaster):
                 Forecaster(
                     est,
                     window=window,
-                    strategy=self.strategy,
-                    horizon=h if self.strategy == "direct" else None,
+                    strategy=self.strategy_,
+                    horizon=h if self.strategy_ == "direct" else None,
                     diff=self.diff,
                     log=self.log,
                     stl_period=season if self.deseasonalized_ else None,
@@ -215,7 +225,7 @@ class RecurrentForecaster(BaseForecaster):
                     f.fit(y)
         self.forecasters_ = members
         self.window_ = members[0].window
-        self.horizon_ = self._horizon() if self.strategy == "direct" else None
+        self.horizon_ = self._horizon() if self.strategy_ == "direct" else None
 
     def _predict(self, horizon: int, X: np.ndarray | None) -> np.ndarray:
         preds = [f._predict(horizon, None) for f in self.forecasters_]
