@@ -77,10 +77,12 @@ class RecurrentForecaster(BaseForecaster):
         Normalise each window by its level (see :class:`Forecaster`).
     diff : int or "auto", default=0
         Differencing before windowing (see :class:`Forecaster`).
-    strategy : {"direct", "recursive", "auto"}, default="direct"
+    strategy : {"auto", "direct", "recursive"}, default="auto"
         Multi-output (one model for the horizon) or recursive one-step forecasts. ``"auto"``:
         recursive without a ``seasonal_period``, direct with one (the choice is in
-        ``strategy_``).
+        ``strategy_``); on the tuning half of the benchmark the recursive model was better on
+        every cell for the yearly series and worse on the quarterly ones
+        (benchmarks/ACCURACY.md).
     calibration_size : float or int, default=0.2
         Calibration stretch of the conformal intervals (see :class:`Forecaster`).
     max_windows : int, optional
@@ -113,7 +115,7 @@ class RecurrentForecaster(BaseForecaster):
         deseasonalize: bool | str = "auto",
         normalize: str = "last",
         diff: int | str = 0,
-        strategy: str = "direct",
+        strategy: str = "auto",
         calibration_size: float | int = 0.2,
         max_windows: int | None = None,
         refit: bool = False,
