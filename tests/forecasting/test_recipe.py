@@ -98,7 +98,9 @@ def test_refit_trains_on_every_window_for_the_epochs_the_tail_chose():
     # every window. The recipe with refit=True must forecast exactly what the second one does.
     y = pd.Series(seasonal_series(72), index=pd.period_range("2000-01", periods=72, freq="M"))
     est = GRURegressor(hidden_size=4, max_iter=25, n_iter_no_change=5, early_stopping=True)
-    f = RecurrentForecaster(est, horizon=6, window=8, log=False, deseasonalize=False, refit=True).fit(y)
+    f = RecurrentForecaster(
+        est, horizon=6, window=8, strategy="direct", log=False, deseasonalize=False, refit=True
+    ).fit(y)
     same = dict(window=8, strategy="direct", horizon=6, log=False, normalize="last", random_state=0)
     first = Forecaster(est, **same).fit(y)
     curve = first.estimator_.validation_loss_curve_
