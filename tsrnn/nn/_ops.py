@@ -70,7 +70,9 @@ class NumpyOps:
     def recurrent_forward(self, ws, x, weights, buffers) -> None:
         self.forward_kernel(x, weights, buffers)
 
-    def recurrent_backward(self, ws, x, weights, buffers, grads, d_weights) -> None:
+    def recurrent_backward(self, ws, x, weights, buffers, grads, d_weights, need_dx: bool = True) -> None:
+        """The layer backward (kernel contract); ``need_dx=False`` allows leaving ``dx``
+        uncomputed (the CPU kernels compute it anyway)."""
         self.backward_kernel(x, weights, buffers, grads, d_weights)
 
     def recurrent_inference(self, ws, x, weights, buffers) -> None:
