@@ -141,8 +141,13 @@ def problem(cell: str, n: int, length: int, d: int, h: int, seed: int = 0) -> di
 
 def run(backend, cell: str, arrays: dict, **kwargs) -> dict[str, np.ndarray]:
     a = {k: v.copy() for k, v in arrays.items()}
-    getattr(backend, f"{cell}_forward")(*(a[k] for k in FORWARD_ARGS), **kwargs)
-    getattr(backend, f"{cell}_backward")(*(a[k] for k in BACKWARD_ARGS), **kwargs)
+    from tsrnn.kernels import kernel_set
+
+    forward, backward, _ = kernel_set(backend, cell)  # the contract's tuples on every backend
+    weights, buffers = tuple(a[k] for k in FORWARD_ARGS[1:5]), tuple(a[k] for k in FORWARD_ARGS[5:])
+    forward(a["x"], weights, buffers, **kwargs)
+    grads = tuple(a[k] for k in ("d_out", "d_hn", "d_cn", "dx", "dh0", "dc0"))
+    backward(a["x"], weights, buffers, grads, tuple(a[k] for k in OUTPUTS[4:8]), **kwargs)
     return {k: a[k] for k in OUTPUTS}
 
 

@@ -217,16 +217,17 @@ def loose_arguments(x, weights, buffers, grads=(), d_weights=()) -> tuple:
 
 def _from_loose(forward, backward, inference):
     """Kernels of the tuple contract around kernels that take the arrays one by one
-    (:func:`loose_arguments`), for a backend that does not declare ``ARGUMENTS``."""
+    (:func:`loose_arguments`), for a backend that does not declare ``ARGUMENTS``; keyword
+    options (the CUDA kernels' ``config``, ``workspace``, ``stream``) pass through."""
 
-    def tuple_forward(x, weights, buffers):
-        forward(*loose_arguments(x, weights, buffers))
+    def tuple_forward(x, weights, buffers, **options):
+        forward(*loose_arguments(x, weights, buffers), **options)
 
-    def tuple_backward(x, weights, buffers, grads, d_weights):
-        backward(*loose_arguments(x, weights, buffers, grads, d_weights))
+    def tuple_backward(x, weights, buffers, grads, d_weights, **options):
+        backward(*loose_arguments(x, weights, buffers, grads, d_weights), **options)
 
-    def tuple_inference(x, weights, buffers):
-        inference(*loose_arguments(x, weights, buffers))
+    def tuple_inference(x, weights, buffers, **options):
+        inference(*loose_arguments(x, weights, buffers), **options)
 
     return tuple_forward, tuple_backward, inference and tuple_inference
 

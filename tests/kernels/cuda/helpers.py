@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from tsrnn._layout import cell_spec
+from tsrnn.kernels import kernel_set
 
 from ..cases import make_problem, relative_error
 
@@ -61,8 +62,11 @@ BACKWARD_ARGS = (*FORWARD_ARGS, "d_out", "d_hn", "d_cn", *BACKWARD_OUTPUTS)
 def run_backend(backend, cell: str, arrays: dict, **kwargs) -> dict[str, np.ndarray]:
     """Forward then backward of ``backend`` on copies of ``arrays``; returns all outputs."""
     a = {k: v.copy() for k, v in arrays.items()}
-    getattr(backend, f"{cell}_forward")(*(a[k] for k in FORWARD_ARGS), **kwargs)
-    getattr(backend, f"{cell}_backward")(*(a[k] for k in BACKWARD_ARGS), **kwargs)
+    forward, backward, _ = kernel_set(backend, cell)  # the contract's tuples on every backend
+    weights, buffers = tuple(a[k] for k in FORWARD_ARGS[1:5]), tuple(a[k] for k in FORWARD_ARGS[5:])
+    forward(a["x"], weights, buffers, **kwargs)
+    grads = tuple(a[k] for k in ("d_out", "d_hn", "d_cn", "dx", "dh0", "dc0"))
+    backward(a["x"], weights, buffers, grads, tuple(a[k] for k in BACKWARD_OUTPUTS[1:5]), **kwargs)
     return {k: a[k] for k in (*FORWARD_OUTPUTS, *BACKWARD_OUTPUTS)}
 
 
