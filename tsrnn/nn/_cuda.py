@@ -21,6 +21,7 @@ from collections import OrderedDict
 import numpy as np
 from numba import cuda
 
+from ..kernels import loose_arguments
 from ..kernels.cuda import LaunchConfig
 from ..kernels.cuda import layer as _layer
 from ..kernels.cuda import train as _train
@@ -127,10 +128,11 @@ class CudaOps:
             kws = ws.scratch["kernel_workspace"] = _layer.Workspace()
         return self.launcher.with_workspace(kws)
 
-    def recurrent_forward(self, ws, *args) -> None:
-        _layer.forward(self.cell, *args, self._kernel_ops(ws))
+    def recurrent_forward(self, ws, x, weights, buffers) -> None:
+        _layer.forward(self.cell, *loose_arguments(x, weights, buffers), self._kernel_ops(ws))
 
-    def recurrent_backward(self, ws, *args, need_dx: bool = True) -> None:
+    def recurrent_backward(self, ws, x, weights, buffers, grads, d_weights, need_dx: bool = True) -> None:
+        args = loose_arguments(x, weights, buffers, grads, d_weights)
         _layer.backward(self.cell, *args, self._kernel_ops(ws), need_dx=need_dx)
 
     # -- stacking

@@ -36,7 +36,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .._layout import PARAM_NAMES, cell_spec, init_weights, param_shapes, torch_param_name, unpack
+from .._layout import (
+    PARAM_NAMES,
+    cell_spec,
+    init_weights,
+    kernel_weights,
+    param_shapes,
+    torch_param_name,
+    unpack,
+)
 from .._validation import FLOAT_DTYPES, check_positive_int, describe
 from ._device import Backend, resolve_backend
 
@@ -476,12 +484,11 @@ class RecurrentNetwork:
             if two:
                 ops.reverse_time(layer_in, dirs[1].x)
             for k, buf in enumerate(dirs):
-                w = ops.layer_views(self.layout, params, layer, k == 1)
-                weights = (w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"])
+                weights = kernel_weights(ops.layer_views(self.layout, params, layer, k == 1))
                 if inference:
-                    ops.recurrent_inference(ws, buf.x, *weights, ws.h0, ws.c0, buf.out, ws.c_n)
+                    ops.recurrent_inference(ws, buf.x, weights, (ws.h0, ws.c0, buf.out, ws.c_n))
                 else:
-                    ops.recurrent_forward(ws, buf.x, *weights, ws.h0, ws.c0, buf.out, buf.aux, buf.gates)
+                    ops.recurrent_forward(ws, buf.x, weights, (ws.h0, ws.c0, buf.out, buf.aux, buf.gates))
         if not head:
             return None, ws
         ops.head_input([buf.out for buf in ws.layers[-1]], ws.head_in)
@@ -554,35 +561,22 @@ class RecurrentNetwork:
             dirs = ws.layers[layer]
             top = layer == self.num_layers - 1
             for k, buf in enumerate(dirs):
-                w = ops.layer_views(self.layout, params, layer, k == 1)
-                g = ops.layer_views(self.layout, grad, layer, k == 1)
+                weights = kernel_weights(ops.layer_views(self.layout, params, layer, k == 1))
+                d_weights = kernel_weights(ops.layer_views(self.layout, grad, layer, k == 1))
                 if top:
                     d_hn = ops.columns(d_z, k, H, ws) if d_hidden is None else d_hidden[k]
                     d_seq = ws.zeros_seq
                 else:
                     d_seq, d_hn = buf.d_out, ws.zeros_state
+                # ws.c0 (zeros) as d_cn: the head reads h_n only
+                grads = (d_seq, d_hn, ws.c0, buf.dx, ws.dh0, ws.dc0)
                 ops.recurrent_backward(
                     ws,
                     buf.x,
-                    w["weight_ih"],
-                    w["weight_hh"],
-                    w["bias_ih"],
-                    w["bias_hh"],
-                    ws.h0,
-                    ws.c0,
-                    buf.out,
-                    buf.aux,
-                    buf.gates,
-                    d_seq,
-                    d_hn,
-                    ws.c0,  # zero final-cell-state gradient (the head reads h_n only)
-                    buf.dx,
-                    g["weight_ih"],
-                    g["weight_hh"],
-                    g["bias_ih"],
-                    g["bias_hh"],
-                    ws.dh0,
-                    ws.dc0,
+                    weights,
+                    (ws.h0, ws.c0, buf.out, buf.aux, buf.gates),
+                    grads,
+                    d_weights,
                     need_dx=layer > 0 or input_grad,
                 )
             if layer == 0 and not input_grad:
