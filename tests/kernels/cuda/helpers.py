@@ -59,10 +59,20 @@ BACKWARD_ARGS = (*FORWARD_ARGS, "d_out", "d_hn", "d_cn", *BACKWARD_OUTPUTS)
 
 
 def run_backend(backend, cell: str, arrays: dict, **kwargs) -> dict[str, np.ndarray]:
-    """Forward then backward of ``backend`` on copies of ``arrays``; returns all outputs."""
+    """Forward then backward of ``backend`` on copies of ``arrays``; returns all outputs. A
+    backend of the tuple contract (``ARGUMENTS = "tuples"``, the reference) gets the arrays
+    as its weights, buffers and gradient tuples; the CUDA kernels take them one by one."""
     a = {k: v.copy() for k, v in arrays.items()}
-    getattr(backend, f"{cell}_forward")(*(a[k] for k in FORWARD_ARGS), **kwargs)
-    getattr(backend, f"{cell}_backward")(*(a[k] for k in BACKWARD_ARGS), **kwargs)
+    if getattr(backend, "ARGUMENTS", None) == "tuples":
+        weights = tuple(a[k] for k in ("w_ih", "w_hh", "b_ih", "b_hh"))
+        buffers = tuple(a[k] for k in ("h0", "c0", "out", "aux", "gates"))
+        grads = tuple(a[k] for k in ("d_out", "d_hn", "d_cn", "dx", "dh0", "dc0"))
+        d_weights = tuple(a[k] for k in ("dw_ih", "dw_hh", "db_ih", "db_hh"))
+        getattr(backend, f"{cell}_forward")(a["x"], weights, buffers, **kwargs)
+        getattr(backend, f"{cell}_backward")(a["x"], weights, buffers, grads, d_weights, **kwargs)
+    else:
+        getattr(backend, f"{cell}_forward")(*(a[k] for k in FORWARD_ARGS), **kwargs)
+        getattr(backend, f"{cell}_backward")(*(a[k] for k in BACKWARD_ARGS), **kwargs)
     return {k: a[k] for k in (*FORWARD_OUTPUTS, *BACKWARD_OUTPUTS)}
 
 
