@@ -219,7 +219,7 @@ def main(argv=None) -> int:
     for key in "NLDH":
         parser.add_argument(f"--{key}", help=f"comma-separated values of {key} (default: the grid's)")
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of %(default)s")
-    parser.add_argument("--path", default="auto", choices=("auto", "persistent", "stepwise"))
+    parser.add_argument("--path", default="auto", choices=("auto", "persistent", "split", "stepwise"))
     parser.add_argument("--blocks", type=int, default=3, help="alternating timed blocks per row")
     parser.add_argument("--block-seconds", type=float, default=0.2, help="time budget per block and side")
     parser.add_argument("--json", help="also write the rows to this JSON file")

@@ -140,6 +140,8 @@ def problem(cell: str, n: int, length: int, d: int, h: int, seed: int = 0) -> di
 
 
 def run(backend, cell: str, arrays: dict, **kwargs) -> dict[str, np.ndarray]:
+    """Forward and backward of ``backend`` on copies of ``arrays``, through the kernel
+    contract's weights, buffers and gradient tuples on every backend."""
     a = {k: v.copy() for k, v in arrays.items()}
     from tsrnn.kernels import kernel_set
 

@@ -60,7 +60,8 @@ BACKWARD_ARGS = (*FORWARD_ARGS, "d_out", "d_hn", "d_cn", *BACKWARD_OUTPUTS)
 
 
 def run_backend(backend, cell: str, arrays: dict, **kwargs) -> dict[str, np.ndarray]:
-    """Forward then backward of ``backend`` on copies of ``arrays``; returns all outputs."""
+    """Forward then backward of ``backend`` on copies of ``arrays`` through the kernel
+    contract's tuples (every backend); returns all outputs."""
     a = {k: v.copy() for k, v in arrays.items()}
     forward, backward, _ = kernel_set(backend, cell)  # the contract's tuples on every backend
     weights, buffers = tuple(a[k] for k in FORWARD_ARGS[1:5]), tuple(a[k] for k in FORWARD_ARGS[5:])

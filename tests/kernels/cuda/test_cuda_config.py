@@ -53,10 +53,16 @@ def test_weights_cached_only_when_they_fit():
 
 
 def test_fallback_triggers():
-    assert plan_recurrence(4, 32, 512, 4, LaunchConfig()).path == "persistent"
-    assert plan_recurrence(4, 32, 513, 4, LaunchConfig()).path == "stepwise"
+    no_split = LaunchConfig(split_min_hidden=10**6)
+    assert plan_recurrence(4, 32, 512, 4, no_split).path == "persistent"
+    assert plan_recurrence(4, 32, 513, 4, no_split).path == "stepwise"
+    # W_hh (4 MiB) fits no block: the hidden-split kernels, below the limit and above it
+    assert plan_recurrence(4, 32, 512, 4, LaunchConfig()).path == "split"
+    assert plan_recurrence(4, 32, 513, 4, LaunchConfig()).path == "split"
     # 8 rows x (H + 4H) x 8 B for the backward at H=256: 81920 B > 49152 B.
-    assert plan_recurrence(4, 64, 256, 8, LaunchConfig(block=(32, 8))).path == "stepwise"
+    assert (
+        plan_recurrence(4, 64, 256, 8, LaunchConfig(block=(32, 8), split_min_hidden=257)).path == "stepwise"
+    )
     with pytest.raises(ValueError, match="need 81920 bytes of shared memory"):
         plan_recurrence(4, 64, 256, 8, LaunchConfig(block=(32, 8), path="persistent"))
     with pytest.raises(ValueError, match="at most 256 threads"):
@@ -103,8 +109,12 @@ def test_hidden_split_grid_is_sized_by_the_cooperative_limit():
 def test_default_blocks():
     plan = plan_recurrence(4, 256, 64, 4, LaunchConfig())
     assert plan.block == (64, 2) and plan.rows_per_thread == 1 and plan.grid == 128
-    plan = plan_recurrence(3, 32, 256, 4, LaunchConfig())
+    plan = plan_recurrence(3, 32, 256, 4, LaunchConfig(split_min_hidden=10**6))
     assert plan.block == (256, 1) and plan.grid == 32
+    # by default that GRU (W_hh 768 KiB) takes the hidden-split kernels: 2 units per slice
+    # (256 / 160 rounded up), 128 slices, blocks of 2 units x 32 rows
+    plan = plan_recurrence(3, 32, 256, 4, LaunchConfig())
+    assert (plan.path, plan.block, plan.grid, plan.split_units) == ("split", (2, 32), 128, 2)
     plan = plan_recurrence(1, 5000, 16, 4, LaunchConfig())  # enough rows for 2 per thread
     assert plan.block == (16, 8) and plan.rows_per_thread == 2 and plan.grid == 313
 

@@ -391,13 +391,15 @@ def split_launch(ops, kernel, plan: RecurrencePlan, args) -> tuple[int, int]:
     slices, one = plan.grid, plan.shared_forward
     limit = shared_limit(ops.config)
     per = 1
-    while per <= slices:
+    while True:
         blocks = math.ceil(slices / per)
-        per = math.ceil(slices / blocks)
-        if per * one > limit:
+        most = math.ceil(slices / blocks)  # slices of the busiest block (block b owns b, b+blocks, ...)
+        if most * one > limit:
             break
-        if blocks <= ops.cooperative_blocks(kernel, args, plan.block, per * one):
-            return blocks, per * one
+        if blocks <= ops.cooperative_blocks(kernel, args, plan.block, most * one):
+            return blocks, most * one
+        if blocks == 1:
+            break
         per += 1
     raise ValueError(
         f"the hidden-split kernels cannot keep all {slices} slices of W_hh ({one} bytes each) in "
