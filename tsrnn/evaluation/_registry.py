@@ -18,6 +18,9 @@ class ModelSpec:
     # Longest season the model handles itself; longer ones, or several, are removed first by
     # STL/MSTL (DeseasonalizedForecaster). None: the model gets the season as it is.
     max_season: float | None = None
+    # A fraction of a second per window: compare runs it after the costlier models, so that
+    # the last tasks to finish are short ones and no worker waits long for another.
+    quick: bool = False
 
 
 def _naive(m, horizon):
@@ -81,12 +84,14 @@ def _recurrent(cell: str) -> Callable[[int | None, int | None], object]:
 
 
 MODELS: dict[str, ModelSpec] = {
-    "naive": ModelSpec("last value", _naive),
-    "snaive": ModelSpec("seasonal naive (last season repeated)", _snaive, needs_season=True),
-    "drift": ModelSpec("last value plus average change", _drift),
+    "naive": ModelSpec("last value", _naive, quick=True),
+    "snaive": ModelSpec("seasonal naive (last season repeated)", _snaive, needs_season=True, quick=True),
+    "drift": ModelSpec("last value plus average change", _drift, quick=True),
     "arima": ModelSpec("ARIMA, order selected automatically", _arima, max_season=12),
-    "ets": ModelSpec("exponential smoothing (ETS), model selected by AICc", _ets, max_season=24),
-    "theta": ModelSpec("Theta method (SES with drift), seasonality tested", _theta, max_season=float("inf")),
+    "ets": ModelSpec("exponential smoothing (ETS), model selected by AICc", _ets, max_season=24, quick=True),
+    "theta": ModelSpec(
+        "Theta method (SES with drift), seasonality tested", _theta, max_season=float("inf"), quick=True
+    ),
     "hmm": ModelSpec("hidden Markov model: 2-regime Markov-switching AR(2)", _hmm),
     "rnn": ModelSpec("Elman RNN (tanh)", _recurrent("rnn_tanh"), recurrent=True),
     "lstm": ModelSpec("LSTM", _recurrent("lstm"), recurrent=True),
