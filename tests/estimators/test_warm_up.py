@@ -55,3 +55,32 @@ def test_finds_nested_estimators_and_counts_distinct_kernels():
 @pytest.mark.parametrize("device", ["reference"])
 def test_other_devices_are_left_alone(device):
     assert warm_up([RecurrentRegressor(device=device)]) == 0
+
+
+FIT_AFTER_WARMUP_COMMAND = """
+import json, warnings
+import numpy as np
+from tsrnn import RecurrentRegressor
+from tsrnn.kernels import cpu
+
+warnings.simplefilter("ignore")
+rng = np.random.default_rng(0)
+X, y = rng.normal(size=(32, 6, 2)), rng.normal(size=32)
+RecurrentRegressor(cell="gru", hidden_size=8, max_iter=2).fit(X, y).predict(X)
+stats = {n: getattr(cpu, n).stats for n in ("gru_forward", "gru_backward", "gru_forward_inference")}
+print(json.dumps({n: [sum(s.cache_hits.values()), sum(s.cache_misses.values())] for n, s in stats.items()}))
+"""
+
+
+@pytest.mark.slow
+def test_tsrnn_warmup_fills_the_cache_a_later_fit_loads(tmp_path):
+    """``tsrnn warmup`` in a fresh Numba cache, then a new process fits a GRU: every kernel it
+    calls comes from the cache (Numba's own hit/miss counters), none is compiled again."""
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    out = run_python(
+        "from tsrnn.cli import main; main(['warmup', '--jobs', '2', '--no-progress'])", env_overrides=env
+    )
+    assert "compiled or loaded the CPU kernels of 4 cells in float32" in out
+    counts = json.loads(run_python(FIT_AFTER_WARMUP_COMMAND, env_overrides=env).strip().splitlines()[-1])
+    for name, (hits, misses) in counts.items():
+        assert hits >= 1 and misses == 0, (name, hits, misses)
