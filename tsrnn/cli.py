@@ -76,7 +76,11 @@ def _warmup(args: argparse.Namespace) -> int:
     from .nn import compile_kernels
 
     dtypes = ("float32", "float64") if args.dtype == "all" else (args.dtype,)
-    keys = [(cell, dtype) for dtype in dtypes for cell in CELLS]
+    cells = list(CELLS) if args.cells is None else [c.strip() for c in args.cells.split(",") if c.strip()]
+    unknown = [c for c in cells if c not in CELLS]
+    if unknown or not cells:
+        raise CLIError(f"unknown cell(s) {unknown or [args.cells]} in --cells; choose from {list(CELLS)}")
+    keys = [(cell, dtype) for dtype in dtypes for cell in cells]
     start = time.perf_counter()
     calls = [(cell, dtype, "cpu") for cell, dtype in keys]
     with tqdm(total=len(keys), disable=args.no_progress, desc="warmup", unit="kernel set") as pbar:
@@ -85,7 +89,7 @@ def _warmup(args: argparse.Namespace) -> int:
             pbar.set_postfix_str(f"{cell} {dtype}")
             pbar.update(1)
     print(
-        f"compiled or loaded the CPU kernels of {len(CELLS)} cells in {', '.join(dtypes)} "
+        f"compiled or loaded the CPU kernels of {', '.join(cells)} in {', '.join(dtypes)} "
         f"in {time.perf_counter() - start:.1f} s; later runs load them from the cache"
     )
     return 0
@@ -271,6 +275,10 @@ def _more_seasons(periods, season) -> str:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from .evaluation import prepare_workers
+
+    # The worker processes start and import while this one reads the data and builds the models.
+    workers = prepare_workers(args.jobs)
     from .evaluation import MODELS, compare, format_table, format_time
 
     y, label = _load_input(args)
@@ -290,6 +298,8 @@ def _compare(args: argparse.Namespace) -> int:
             device = resolve_backend(args.device)
         except RuntimeError as exc:
             raise CLIError(f"--device {args.device}: {exc}") from None
+    if workers is not None:
+        workers.join()
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -467,6 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
             "load them in milliseconds. Without it the first run compiles what it needs."
         ),
     )
+    p.add_argument("--cells", metavar="LIST", help="comma-separated cells (default: all of them)")
     p.add_argument(
         "--dtype",
         choices=["float32", "float64", "all"],

@@ -5,7 +5,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["MODELS", "default_model_names", "make_forecaster"]
+__all__ = ["MODELS", "default_model_names", "make_forecaster", "prepare_workers"]
+
+#: What compare's worker processes import before their first task: the module of the task
+#: function, which the first task would import anyway (and with it scikit-learn, pandas and the
+#: estimators); the statistical models import their statsmodels pieces when they first fit.
+WORKER_MODULES = ("tsrnn.evaluation._compare",)
+
+
+def prepare_workers(n_jobs: int | None):
+    """Start ``n_jobs`` worker processes for :func:`tsrnn.compare` in the background.
+
+    They import :data:`WORKER_MODULES` (the modules the first task would import) while the
+    caller loads its data and builds the models; ``compare(..., n_jobs=n_jobs)`` then reuses
+    them. Returns a thread to ``join`` before calling compare, or None (one job, or not
+    joblib's process pool).
+    """
+    from .._parallel import prestart
+
+    return prestart(n_jobs, WORKER_MODULES)
 
 
 @dataclass(frozen=True)
