@@ -86,3 +86,37 @@ def test_tsrnn_warmup_fills_the_cache_a_later_fit_loads(tmp_path):
     counts = json.loads(run_python(FIT_AFTER_WARMUP_COMMAND, env_overrides=env).strip().splitlines()[-1])
     for name, (hits, misses) in counts.items():
         assert hits >= 1 and misses == 0, (name, hits, misses)
+
+
+def test_compile_lock_makes_a_second_holder_wait():
+    """Two holders of the same (cell, dtype) lock take turns; another cell's lock is free."""
+    import threading
+
+    from tsrnn.kernels import compile_lock
+
+    order, release = [], threading.Event()
+
+    def first():
+        with compile_lock("gru", "float32"):
+            order.append("first in")
+            release.wait(10)
+            order.append("first out")
+
+    def second():
+        with compile_lock("gru", "float32"):
+            order.append("second in")
+
+    a = threading.Thread(target=first)
+    a.start()
+    while not order:
+        threading.Event().wait(0.01)
+    b = threading.Thread(target=second)
+    b.start()
+    b.join(0.5)
+    assert b.is_alive() and order == ["first in"]  # waiting for the first holder
+    with compile_lock("lstm", "float32"):  # another kernel set is not held up
+        pass
+    release.set()
+    a.join(10)
+    b.join(10)
+    assert order == ["first in", "first out", "second in"]

@@ -199,7 +199,8 @@ def compile_lock(cell: str, dtype: str) -> Iterator[None]:
     compiles it again itself. Parallel workers that warm the same (cell, dtype) up therefore
     take turns: the first compiles and writes the cache, the others then load it. A lock
     file in the temporary directory, one per cache location, cell and dtype; where file
-    locks are unavailable (no ``fcntl``), no lock is taken.
+    locks are unavailable (no ``fcntl``, or a lock file this user cannot open), no lock is
+    taken.
     """
     try:
         import fcntl
@@ -214,7 +215,12 @@ def compile_lock(cell: str, dtype: str) -> Iterator[None]:
     where = CACHE_DIR or os.path.dirname(importlib.util.find_spec(BACKENDS["cpu"]).origin)
     digest = hashlib.sha1(f"{where}|{cell}|{dtype}".encode()).hexdigest()[:16]
     path = os.path.join(tempfile.gettempdir(), f"tsrnn-compile-{digest}.lock")
-    with open(path, "a") as handle:
+    try:
+        handle = open(path, "a")
+    except OSError:  # e.g. another user's lock file: compile without taking turns
+        yield
+        return
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
