@@ -226,3 +226,9 @@ def test_compare_default_jobs_is_bit_identical_to_one_job(tmp_path, monkeypatch)
     b = pd.read_csv(tmp_path / "one" / "results.csv")
     timing = ["fit_time", "predict_time"]
     pd.testing.assert_frame_equal(a.drop(columns=timing), b.drop(columns=timing), check_exact=True)
+
+
+def test_warmup_names_an_unknown_cell(capsys):
+    assert main(["warmup", "--cells", "gru,transformer", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown cell(s) ['transformer'] in --cells" in err and "lstm" in err

@@ -34,6 +34,7 @@ __all__ = [
     "abort_on_interrupt",
     "blas_controller",
     "interrupt_aborts",
+    "prestart",
     "run_tasks",
     "single_threaded",
 ]
@@ -173,3 +174,37 @@ def run_tasks(
     return Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(_run)(fn, args, parallel, capture) for args in arg_tuples
     )
+
+
+def _import(modules: tuple[str, ...]) -> None:
+    import importlib
+
+    for module in modules:
+        importlib.import_module(module)
+
+
+def prestart(n_jobs: int | None, modules: tuple[str, ...]) -> threading.Thread | None:
+    """Start joblib's local worker processes now, in a background thread, importing ``modules``.
+
+    A later :func:`run_tasks` with the same ``n_jobs`` reuses these workers (joblib keeps its
+    process pool), so their start-up and imports overlap whatever the caller does meanwhile
+    instead of delaying the first task. Returns the thread (``join`` it before
+    :func:`run_tasks`), or None when nothing was started: one job, or a backend other than
+    joblib's process pool (e.g. inside ``parallel_backend("dask")``).
+    """
+    from joblib.parallel import get_active_backend
+
+    backend, _ = get_active_backend()
+    if type(backend).__name__ != "LokyBackend" or effective_n_jobs(n_jobs) == 1:
+        return None
+    n = effective_n_jobs(n_jobs)
+
+    def start() -> None:
+        try:
+            Parallel(n_jobs=n_jobs)(delayed(_import)(modules) for _ in range(n))
+        except Exception:  # only a head start: the real tasks report any problem themselves
+            pass
+
+    thread = threading.Thread(target=start, name="tsrnn-prestart", daemon=True)
+    thread.start()
+    return thread

@@ -1,7 +1,8 @@
 """Command-line interface: ``tsrnn <command>`` or ``python -m tsrnn <command>``.
 
-Commands: ``selftest`` (check the kernels), ``compare`` (rank forecasters on a series) and
-``experiment`` (the RNN-vs-LSTM studies of :mod:`tsrnn.experiments`).
+Commands: ``selftest`` (check the kernels), ``warmup`` (compile them ahead of time), ``compare``
+(rank forecasters on a series) and ``experiment`` (the RNN-vs-LSTM studies of
+:mod:`tsrnn.experiments`).
 """
 
 from __future__ import annotations
@@ -64,6 +65,34 @@ def _selftest(args: argparse.Namespace) -> int:
     ok = worst < 1.0
     print("all kernels agree with the reference" if ok else "MISMATCH: see the table above")
     return 0 if ok else 1
+
+
+def _warmup(args: argparse.Namespace) -> int:
+    """Compile (or load from Numba's cache) the CPU kernels of every cell, with a progress bar."""
+    from tqdm.auto import tqdm
+
+    from ._layout import CELLS
+    from ._parallel import run_tasks
+    from .nn import compile_kernels
+
+    dtypes = ("float32", "float64") if args.dtype == "all" else (args.dtype,)
+    cells = list(CELLS) if args.cells is None else [c.strip() for c in args.cells.split(",") if c.strip()]
+    unknown = [c for c in cells if c not in CELLS]
+    if unknown or not cells:
+        raise CLIError(f"unknown cell(s) {unknown or [args.cells]} in --cells; choose from {list(CELLS)}")
+    keys = [(cell, dtype) for dtype in dtypes for cell in cells]
+    start = time.perf_counter()
+    calls = [(cell, dtype, "cpu") for cell, dtype in keys]
+    with tqdm(total=len(keys), disable=args.no_progress, desc="warmup", unit="kernel set") as pbar:
+        # One process per (cell, dtype) set: they compile at once and share Numba's on-disk cache.
+        for (cell, dtype), _ in zip(keys, run_tasks(compile_kernels, calls, args.jobs)):
+            pbar.set_postfix_str(f"{cell} {dtype}")
+            pbar.update(1)
+    print(
+        f"compiled or loaded the CPU kernels of {', '.join(cells)} in {', '.join(dtypes)} "
+        f"in {time.perf_counter() - start:.1f} s; later runs load them from the cache"
+    )
+    return 0
 
 
 # -- compare -------------------------------------------------------------------------------------
@@ -246,6 +275,10 @@ def _more_seasons(periods, season) -> str:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from .evaluation import prepare_workers
+
+    # The worker processes start and import while this one reads the data and builds the models.
+    workers = prepare_workers(args.jobs)
     from .evaluation import MODELS, compare, format_table, format_time
 
     y, label = _load_input(args)
@@ -265,6 +298,8 @@ def _compare(args: argparse.Namespace) -> int:
             device = resolve_backend(args.device)
         except RuntimeError as exc:
             raise CLIError(f"--device {args.device}: {exc}") from None
+    if workers is not None:
+        workers.join()
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -433,6 +468,30 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("selftest", help="compile the kernels and check them against the reference")
     p.set_defaults(func=_selftest)
+    p = sub.add_parser(
+        "warmup",
+        help="compile the CPU kernels once, ahead of the first run",
+        description=(
+            "Compile the CPU kernels of every cell (RNN tanh/ReLU, LSTM, GRU) into Numba's on-disk "
+            "cache, in parallel processes, with a progress bar; later runs (tsrnn compare, fits) "
+            "load them in milliseconds. Without it the first run compiles what it needs."
+        ),
+    )
+    p.add_argument("--cells", metavar="LIST", help="comma-separated cells (default: all of them)")
+    p.add_argument(
+        "--dtype",
+        choices=["float32", "float64", "all"],
+        default="float32",
+        help="the estimators' dtype to compile for (default: float32, the estimators' default)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=os.cpu_count() or 1,
+        help="parallel compiling processes (default: the number of cores)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_warmup)
 
     from .datasets import dataset_names
     from .evaluation import MODELS

@@ -380,3 +380,20 @@ def test_concurrent_predict_from_threads_matches_sequential():
         got = list(pool.map(model.predict, batches))
     for e, g in zip(expected, got):
         np.testing.assert_array_equal(g, e)
+
+
+@pytest.mark.parametrize(
+    "dtypes", [(np.float32, np.float32), (np.float64, np.float32), (np.float64, np.float64)]
+)
+@pytest.mark.parametrize("shape", [(7,), (9, 1), (12, 3)])
+def test_validation_r2_is_sklearns_to_the_bit(dtypes, shape):
+    # oracle: sklearn.metrics.r2_score, which the per-epoch validation score replaces
+    from tsrnn.estimators._regressor import r2
+
+    rng = np.random.default_rng(len(shape) * 10 + shape[0])
+    y = rng.normal(size=shape).astype(dtypes[0])
+    cases = [y + rng.normal(size=shape).astype(dtypes[1]), y.astype(dtypes[1]), np.ones(shape, dtypes[1])]
+    constant = np.full(shape, 2.0, dtypes[0])
+    for pred in cases:
+        assert r2(y, pred) == r2_score(y, pred)
+        assert r2(constant, pred) == r2_score(constant, pred)

@@ -56,6 +56,24 @@ def test_deseasonalize_matches_statsmodels_mstl_and_stl():
     assert none.periods == () and np.all(none.forecast(3) == 0)
 
 
+def test_a_repeated_decomposition_is_the_same_and_a_changed_series_is_decomposed_anew():
+    # oracle: statsmodels' MSTL on each series; the second call on the same values is served
+    # from the per-process memo and must not differ, nor let a caller change what it stores
+    y = _half_hourly(n=1344).to_numpy()
+    first, comps = deseasonalize(y, (48, 336))
+    first[:] = 0.0
+    comps.forecast(5)
+    again, _ = deseasonalize(y.copy(), (48, 336))
+    expected = y - np.asarray(MSTL(y, periods=[48, 336]).fit().seasonal).sum(axis=1)
+    np.testing.assert_array_equal(again, expected)
+    z = y.copy()
+    z[-1] += 5.0
+    changed, _ = deseasonalize(z, (48, 336))
+    np.testing.assert_array_equal(
+        changed, z - np.asarray(MSTL(z, periods=[48, 336]).fit().seasonal).sum(axis=1)
+    )
+
+
 def test_deseasonalized_forecaster_adds_the_seasons_back():
     y = _half_hourly(n=1344)
     f = DeseasonalizedForecaster(ARIMAForecaster(order=(1, 0, 0)), (48, 336)).fit(y)

@@ -173,6 +173,28 @@ def test_layout_names_shapes_and_views():
         layout.pack({"weight_ih_l0": views["weight_ih_l0"]})
 
 
+def test_layer_views_are_the_unpacked_layer():
+    # oracle: tsrnn._layout.unpack of the layer's own flat vector, built with _layout.pack
+    from tsrnn._layout import pack, unpack
+
+    layout = ParamLayout("gru", 3, 4, 2, True, 2)
+    flat = np.arange(layout.size, dtype=np.float64)
+    start = 0
+    for layer in range(2):
+        for reverse in (False, True):
+            d_in = 3 if layer == 0 else 8
+            size = pack(unpack(np.zeros(3 * 4 * (d_in + 4 + 2)), "gru", d_in, 4)).size
+            expected = unpack(flat[start : start + size], "gru", d_in, 4)
+            start += size
+            got = layout.layer_views(flat, layer, reverse)
+            assert list(got) == list(expected)
+            for name in expected:
+                np.testing.assert_array_equal(got[name], expected[name])
+                assert np.shares_memory(got[name], flat)
+    with pytest.raises(ValueError, match="flat array"):
+        layout.layer_views(flat[:-1], 0)
+
+
 def test_bad_input_is_rejected_with_a_fix():
     net = RecurrentNetwork("gru", 2, 3, 1)
     params = net.init_params(0)

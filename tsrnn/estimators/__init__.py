@@ -9,7 +9,7 @@ from ._base import BaseRecurrent, Parameter
 from ._classifier import GRUClassifier, LSTMClassifier, RecurrentClassifier, RNNClassifier
 from ._regressor import GRURegressor, LSTMRegressor, RecurrentRegressor, RNNRegressor
 from ._rows import FEATURE_LAYOUTS, INPUT_ORDERS, rows_to_sequences
-from ._warm_up import find_recurrent, recurrent_estimators, warm_up, with_device
+from ._warm_up import find_recurrent, kernels_needed, recurrent_estimators, warm_up, with_device
 
 for _cls in (
     RecurrentRegressor,
@@ -37,6 +37,7 @@ __all__ = [
     "RecurrentClassifier",
     "RecurrentRegressor",
     "find_recurrent",
+    "kernels_needed",
     "recurrent_estimators",
     "rows_to_sequences",
     "warm_up",

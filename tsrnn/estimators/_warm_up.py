@@ -10,7 +10,7 @@ from sklearn.base import clone
 from ..nn import compile_kernels, resolve_backend
 from ._base import BaseRecurrent
 
-__all__ = ["find_recurrent", "recurrent_estimators", "warm_up", "with_device"]
+__all__ = ["find_recurrent", "kernels_needed", "recurrent_estimators", "warm_up", "with_device"]
 
 
 def find_recurrent(model) -> dict[str, BaseRecurrent]:
@@ -66,14 +66,32 @@ def with_device(model, device: str):
     return model
 
 
+def kernels_needed(models: Iterable) -> list[tuple[str, str]]:
+    """The distinct ``(cell, dtype name)`` CPU kernel sets that ``models`` will train with.
+
+    In the order the models name them; estimators that train on a GPU, or on a device that
+    cannot run here (their fit reports it), need none.
+    """
+    seen: dict[tuple[str, str], None] = {}
+    for model in models:
+        for est in recurrent_estimators(model):
+            try:
+                backend = resolve_backend(est.device)
+            except (RuntimeError, ValueError):
+                continue  # the fit itself reports an unusable device
+            if backend.name == "cpu":
+                seen[(est._cell_name(), np.dtype(est.dtype).name)] = None
+    return list(seen)
+
+
 def warm_up(models: Iterable) -> int:
     """Compile (or load from Numba's on-disk cache) the CPU kernels that ``models`` will use.
 
     Numba compiles a kernel on its first call: 5-15 s per cell and dtype in a fresh
     installation, then milliseconds from the cache. Doing it once, up front, keeps the compile
     out of the first fit's measured time and stops parallel workers from all compiling the
-    same kernels at once. Each distinct (cell, dtype) is compiled once per process
-    (:func:`tsrnn.nn.compile_kernels`); the models themselves are not touched.
+    same kernels at once. Each distinct (cell, dtype) of :func:`kernels_needed` is compiled
+    once per process (:func:`tsrnn.nn.compile_kernels`); the models themselves are not touched.
 
     Parameters
     ----------
@@ -86,16 +104,7 @@ def warm_up(models: Iterable) -> int:
     int
         How many (cell, dtype) combinations were warmed up.
     """
-    seen = set()
-    for model in models:
-        for est in recurrent_estimators(model):
-            try:
-                backend = resolve_backend(est.device)
-            except (RuntimeError, ValueError):
-                continue  # the fit itself reports an unusable device
-            key = (est._cell_name(), np.dtype(est.dtype).name)
-            if backend.name != "cpu" or key in seen:
-                continue
-            seen.add(key)
-            compile_kernels(*key, device=backend.name)
-    return len(seen)
+    keys = kernels_needed(models)
+    for cell, dtype in keys:
+        compile_kernels(cell, dtype, device="cpu")
+    return len(keys)

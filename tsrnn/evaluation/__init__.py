@@ -11,6 +11,7 @@ _EXPORTS = {
     "MODELS": "._registry",
     "default_model_names": "._registry",
     "make_forecaster": "._registry",
+    "prepare_workers": "._registry",
     "infer_seasonal_period": "._season",
     "infer_seasonal_periods": "._season",
     "regular_offset": "._season",
@@ -49,6 +50,7 @@ __all__ = [
     "make_forecaster",
     "metrics",
     "plot_forecasts",
+    "prepare_workers",
     "regular_offset",
     "to_markdown",
 ]

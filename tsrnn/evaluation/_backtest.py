@@ -219,6 +219,11 @@ def _run_task(forecaster, y, X, starts, horizon, coverage, name, windows, season
     The rows are built where the forecasts are made (a worker), so the caller only
     concatenates.
     """
+    from ..estimators import warm_up
+
+    # The kernels are loaded (or, after another process compiled them, read from the cache)
+    # before the timed fits; compile_kernels makes a worker wait for one compiling them.
+    warm_up([forecaster])
     out = []
     for window, run in zip(windows, _run_group(forecaster, y, X, starts, horizon, coverage, quantiles)):
         frame = _tidy(y, name, window, *run[:1], horizon, *run[1:], season, coverage, quantiles)

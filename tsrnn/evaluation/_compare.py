@@ -9,9 +9,9 @@ import pandas as pd
 
 from .._parallel import TaskFailed, run_tasks
 from .._validation import check_choice, check_positive_int
-from ..estimators import find_recurrent, with_device
+from ..estimators import find_recurrent, kernels_needed, with_device
 from ..forecasting import check_series, is_panel, to_panel
-from ..nn import resolve_backend
+from ..nn import compile_kernels, resolve_backend
 from ._backtest import _check_forecaster, _run_task, check_backtest_args, check_quantiles, collect, plan_tasks
 from ._registry import MODELS, default_model_names, make_forecaster
 from ._season import infer_seasonal_period, infer_seasonal_periods
@@ -147,6 +147,34 @@ def training_devices(models: dict, device=None) -> tuple[dict, dict[str, str]]:
     return out, devices
 
 
+def _call(fn, *args):
+    """``fn(*args)``: lets one task stream mix kernel compilation and backtest windows."""
+    return fn(*args)
+
+
+def submission_order(models: dict, plans: dict, kernels: list[tuple[str, str]]) -> list[str]:
+    """The order in which compare hands the models' tasks to the workers.
+
+    The results do not depend on it (every task is independent and seeds itself); the wall
+    time does. The kernel compilation goes first (on a first run it takes longest, and the
+    workers compile different cells at once), then the statistical models that take a second
+    or so per window (they fit while the kernels compile), then the recurrent models, cell by
+    cell in the order their kernels compile, and the quick models last, so that the last tasks
+    are short and no worker waits long for another.
+    """
+    cells = {cell: i for i, (cell, _) in enumerate(kernels)}
+
+    def key(name: str):
+        found = find_recurrent(models[name])
+        spec = MODELS.get(name)
+        if found:
+            first = min((cells.get(est._cell_name(), len(cells)) for est in found.values()), default=0)
+            return (1, first)
+        return (2, 0) if spec is not None and spec.quick else (0, 0)
+
+    return sorted(plans, key=key)  # stable: the models' own order within a group
+
+
 def compare(
     y,
     forecasters=None,
@@ -239,8 +267,6 @@ def compare(
     """
     from tqdm.auto import tqdm
 
-    from ..estimators import warm_up
-
     if is_panel(y):
         return _compare_panel(
             y,
@@ -293,7 +319,7 @@ def compare(
     # Every (model, refit group[, series]) is one task, all submitted at once, so n_jobs
     # workers (or a Dask cluster) stay busy across models; a model's failure is caught in its
     # own tasks and reported, unless errors="raise".
-    plans, frames, failed = {}, [], {}
+    plans, failed = {}, {}
 
     def fail(name: str, exc: Exception) -> None:
         failed[name] = f"{type(exc).__name__}: {exc}"
@@ -310,15 +336,23 @@ def compare(
             if errors == "raise":
                 raise
             fail(name, exc)
-    tasks = [args for args, _ in plans.values()]
-    owners = [name for name, (args, _) in plans.items() for _ in args]
+    kernels = kernels_needed(models.values())
+    order = submission_order(models, plans, kernels)
+    calls = [(compile_kernels, cell, dtype, "cpu") for cell, dtype in kernels]
+    calls += [(_run_task, *args) for name in order for args in plans[name][0]]
+    owners = [None] * len(kernels) + [name for name in order for _ in plans[name][0]]
     capture = errors != "raise"
     outputs: dict[str, list] = {name: [] for name in plans}
+    done: dict[str, pd.DataFrame] = {}
     with tqdm(total=len(models) * n_windows, disable=not progress, desc="compare", unit="window") as pbar:
-        pbar.set_postfix_str("compiling the recurrent kernels (first run only)")
-        warm_up(models.values())
-        stream = run_tasks(_run_task, [a for args in tasks for a in args], n_jobs, capture=capture)
+        if kernels:
+            pbar.set_postfix_str("compiling the recurrent kernels (first run only)")
+        stream = run_tasks(_call, calls, n_jobs, capture=capture)
         for name, result in zip(owners, stream):
+            if name is None:  # a kernel set compiled (or loaded from the cache)
+                if isinstance(result, TaskFailed):
+                    raise result.error
+                continue
             outputs[name].append(result)
             if len(outputs[name]) < len(plans[name][0]):
                 continue
@@ -327,12 +361,13 @@ def compare(
             try:
                 if errors_of:
                     raise errors_of[0]
-                frames.append(collect(outputs[name], plans[name][1], pbar))
+                done[name] = collect(outputs[name], plans[name][1], pbar)
             except Exception as exc:  # one broken model must not lose the others' results
                 if errors == "raise":
                     raise
                 fail(name, exc)
             outputs[name] = []  # free the forecasts once tidied
+    frames = [done[name] for name in plans if name in done]  # in the order of the models
     if not frames:
         raise RuntimeError(f"every model failed: {failed}")
     results = pd.concat(frames, ignore_index=True)

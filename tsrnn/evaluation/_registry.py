@@ -5,7 +5,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["MODELS", "default_model_names", "make_forecaster"]
+__all__ = ["MODELS", "default_model_names", "make_forecaster", "prepare_workers"]
+
+#: What compare's worker processes import before their first task: the module of the task
+#: function, which the first task would import anyway (and with it scikit-learn, pandas and the
+#: estimators); the statistical models import their statsmodels pieces when they first fit.
+WORKER_MODULES = ("tsrnn.evaluation._compare",)
+
+
+def prepare_workers(n_jobs: int | None):
+    """Start ``n_jobs`` worker processes for :func:`tsrnn.compare` in the background.
+
+    They import :data:`WORKER_MODULES` (the modules the first task would import) while the
+    caller loads its data and builds the models; ``compare(..., n_jobs=n_jobs)`` then reuses
+    them. Returns a thread to ``join`` before calling compare, or None (one job, or not
+    joblib's process pool).
+    """
+    from .._parallel import prestart
+
+    return prestart(n_jobs, WORKER_MODULES)
 
 
 @dataclass(frozen=True)
@@ -18,6 +36,9 @@ class ModelSpec:
     # Longest season the model handles itself; longer ones, or several, are removed first by
     # STL/MSTL (DeseasonalizedForecaster). None: the model gets the season as it is.
     max_season: float | None = None
+    # A fraction of a second per window: compare runs it after the costlier models, so that
+    # the last tasks to finish are short ones and no worker waits long for another.
+    quick: bool = False
 
 
 def _naive(m, horizon):
@@ -90,12 +111,14 @@ def _recurrent_ensemble(m, horizon):
 
 
 MODELS: dict[str, ModelSpec] = {
-    "naive": ModelSpec("last value", _naive),
-    "snaive": ModelSpec("seasonal naive (last season repeated)", _snaive, needs_season=True),
-    "drift": ModelSpec("last value plus average change", _drift),
+    "naive": ModelSpec("last value", _naive, quick=True),
+    "snaive": ModelSpec("seasonal naive (last season repeated)", _snaive, needs_season=True, quick=True),
+    "drift": ModelSpec("last value plus average change", _drift, quick=True),
     "arima": ModelSpec("ARIMA, order selected automatically", _arima, max_season=12),
-    "ets": ModelSpec("exponential smoothing (ETS), model selected by AICc", _ets, max_season=24),
-    "theta": ModelSpec("Theta method (SES with drift), seasonality tested", _theta, max_season=float("inf")),
+    "ets": ModelSpec("exponential smoothing (ETS), model selected by AICc", _ets, max_season=24, quick=True),
+    "theta": ModelSpec(
+        "Theta method (SES with drift), seasonality tested", _theta, max_season=float("inf"), quick=True
+    ),
     "hmm": ModelSpec("hidden Markov model: 2-regime Markov-switching AR(2)", _hmm),
     "rnn": ModelSpec("Elman RNN (tanh)", _recurrent("rnn_tanh"), recurrent=True),
     "lstm": ModelSpec("LSTM", _recurrent("lstm"), recurrent=True),

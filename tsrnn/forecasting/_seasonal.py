@@ -104,6 +104,25 @@ def deseasonalize(y, periods, robust: bool = False) -> tuple[np.ndarray, Seasona
     kept = tuple(p for p in check_periods(periods) if x.shape[0] >= 2 * p)
     if not kept or np.ptp(x) == 0.0:
         return x.copy(), SeasonalComponents((), [])
+    key = (x.tobytes(), kept, bool(robust))
+    seasonal = _DECOMPOSED.get(key)
+    if seasonal is None:
+        seasonal = _seasonal_components(x, kept, robust)
+        # ARIMA, ETS and Theta each deseasonalise the same training window in compare: the
+        # decomposition is done once per process and window (a few recent ones are kept).
+        _DECOMPOSED[key] = seasonal
+        while len(_DECOMPOSED) > _DECOMPOSED_MAX:
+            del _DECOMPOSED[next(iter(_DECOMPOSED))]
+    cycles = [seasonal[-p:, k].copy() for k, p in enumerate(kept)]
+    return x - seasonal.sum(axis=1), SeasonalComponents(kept, cycles)
+
+
+_DECOMPOSED: dict[tuple, np.ndarray] = {}
+_DECOMPOSED_MAX = 8
+
+
+def _seasonal_components(x: np.ndarray, kept: tuple[int, ...], robust: bool) -> np.ndarray:
+    """The ``(n, len(kept))`` seasonal components of ``x`` by STL (one period) or MSTL."""
     if len(kept) == 1:
         from statsmodels.tsa.seasonal import STL
 
@@ -113,8 +132,9 @@ def deseasonalize(y, periods, robust: bool = False) -> tuple[np.ndarray, Seasona
 
         seasonal = np.asarray(MSTL(x, periods=list(kept), stl_kwargs={"robust": robust}).fit().seasonal)
         seasonal = seasonal.reshape(x.shape[0], -1)
-    cycles = [seasonal[-p:, k].copy() for k, p in enumerate(kept)]
-    return x - seasonal.sum(axis=1), SeasonalComponents(kept, cycles)
+    seasonal = np.array(seasonal, dtype=np.float64)  # an array of its own, read-only once stored
+    seasonal.flags.writeable = False
+    return seasonal
 
 
 class DeseasonalizedForecaster(BaseForecaster):

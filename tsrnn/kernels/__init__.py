@@ -4,9 +4,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import importlib.util
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -185,6 +188,44 @@ def cuda_available() -> bool:
     imported (it runs the kernels as Python: correct but very slow, for testing only).
     """
     return cuda_diagnosis().problem is None
+
+
+@contextlib.contextmanager
+def compile_lock(cell: str, dtype: str) -> Iterator[None]:
+    """Hold an inter-process lock for the first compilation of ``cell``'s CPU kernels.
+
+    Numba's on-disk cache is shared by every process (``NUMBA_CACHE_DIR``, or the package's
+    ``__pycache__``), but a process that calls a kernel whose cache entry is not written yet
+    compiles it again itself. Parallel workers that warm the same (cell, dtype) up therefore
+    take turns: the first compiles and writes the cache, the others then load it. A lock
+    file in the temporary directory, one per cache location, cell and dtype; where file
+    locks are unavailable (no ``fcntl``, or a lock file this user cannot open), no lock is
+    taken.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    import hashlib
+    import tempfile
+
+    from numba.core.config import CACHE_DIR
+
+    where = CACHE_DIR or os.path.dirname(importlib.util.find_spec(BACKENDS["cpu"]).origin)
+    digest = hashlib.sha1(f"{where}|{cell}|{dtype}".encode()).hexdigest()[:16]
+    path = os.path.join(tempfile.gettempdir(), f"tsrnn-compile-{digest}.lock")
+    try:
+        handle = open(path, "a")
+    except OSError:  # e.g. another user's lock file: compile without taking turns
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def get_backend(device: str) -> ModuleType:

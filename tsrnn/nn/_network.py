@@ -29,6 +29,7 @@ device-resident arrays for ``device="cuda"`` (:mod:`tsrnn.nn._cuda`).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -43,7 +44,6 @@ from .._layout import (
     kernel_weights,
     param_shapes,
     torch_param_name,
-    unpack,
 )
 from .._validation import FLOAT_DTYPES, check_positive_int, describe
 from ._device import Backend, resolve_backend
@@ -76,17 +76,18 @@ class ParamLayout:
         self.output_size = output_size
         self.n_directions = 2 if bidirectional else 1
         self._entries: dict[str, tuple[int, int, tuple[int, ...]]] = {}
-        self._layer_slices: dict[tuple[int, bool], slice] = {}
+        self._layer_entries: dict[tuple[int, bool], tuple] = {}
         start = 0
         for layer in range(num_layers):
             d_in = self.layer_input_size(layer)
             for reverse in (False, True)[: self.n_directions]:
-                layer_start = start
                 for name, shape in param_shapes(cell, d_in, hidden_size).items():
                     size = int(np.prod(shape))
                     self._entries[torch_param_name(name, layer, reverse)] = (start, start + size, shape)
                     start += size
-                self._layer_slices[(layer, reverse)] = slice(layer_start, start)
+                self._layer_entries[(layer, reverse)] = tuple(
+                    (name, *self._entries[torch_param_name(name, layer, reverse)]) for name in PARAM_NAMES
+                )
         head_in = self.n_directions * hidden_size
         for name, shape in ((HEAD_WEIGHT, (output_size, head_in)), (HEAD_BIAS, (output_size,))):
             size = int(np.prod(shape))
@@ -117,12 +118,10 @@ class ParamLayout:
 
     def layer_views(self, flat: np.ndarray, layer: int, reverse: bool = False) -> dict[str, np.ndarray]:
         """One layer/direction's ``weight_ih, weight_hh, bias_ih, bias_hh`` as views."""
-        return unpack(
-            flat[self._layer_slices[(layer, reverse)]],
-            self.cell,
-            self.layer_input_size(layer),
-            self.hidden_size,
-        )
+        # Called for every layer at every forward and backward pass: the positions come from
+        # the table built once per layout (the same views :func:`tsrnn._layout.unpack` makes).
+        self._check_flat(flat)
+        return {name: flat[a:b].reshape(shape) for name, a, b, shape in self._layer_entries[(layer, reverse)]}
 
     def pack(self, named: dict[str, np.ndarray], dtype=np.float32) -> np.ndarray:
         """Flat vector from a dict keyed by :attr:`names` (shapes checked)."""
@@ -666,11 +665,14 @@ def compile_kernels(cell: str, dtype=np.float32, device: str = "cpu") -> None:
     key = (cell, np.dtype(dtype).name, device)
     if key in _COMPILED:
         return
+    from ..kernels import compile_lock
     from ._losses import mse_loss
 
-    net = RecurrentNetwork(cell, 1, 2, 1, dtype=dtype, device=device)
-    params = net.init_params(0)
-    x = np.zeros((3, 2, 1), dtype)
-    net.loss_and_grad(params, x, np.zeros((2, 1), dtype), mse_loss)
-    net.predict(params, x)
+    # Processes sharing the on-disk cache take turns, so a (cell, dtype) compiles once.
+    with compile_lock(cell, key[1]) if device == "cpu" else contextlib.nullcontext():
+        net = RecurrentNetwork(cell, 1, 2, 1, dtype=dtype, device=device)
+        params = net.init_params(0)
+        x = np.zeros((3, 2, 1), dtype)
+        net.loss_and_grad(params, x, np.zeros((2, 1), dtype), mse_loss)
+        net.predict(params, x)
     _COMPILED.add(key)
