@@ -75,7 +75,8 @@ def main(argv=None) -> int:
             "experiment",
             *extra,
             "--out",
-            str(out / folder),
+            # Relative to the checkout where possible: the recorded command names no local path.
+            str((out / folder).relative_to(ROOT) if (out / folder).is_relative_to(ROOT) else out / folder),
             "--no-progress",
         ]
         if extra[0] != "cost":
