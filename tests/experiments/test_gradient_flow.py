@@ -183,3 +183,57 @@ def test_gradient_flow_rejects_bad_arguments():
         gradient_flow(seq_len=1, quick=True, progress=False)
     with pytest.raises(ValueError, match="task"):
         gradient_flow(task="sorting", quick=True, progress=False)
+
+
+def test_network_state_gradients_keep_a_gradient_below_float32_range():
+    # A saturated one-unit tanh RNN: each step multiplies dloss/dh by w_hh (1 - h_s^2), about
+    # 1e-7 here, so over 11 steps the gradient (about 1e-77) is below float32's smallest
+    # subnormal. Oracle: the chain rule by hand, as a sum of logarithms in float64.
+    from tsrnn.experiments._gradient_flow import _network_state_gradients
+
+    seq_len = 12
+    data = make_task("adding", seq_len, 0, n_train=1, n_val=1, n_test=4)
+    net = RecurrentNetwork("rnn_tanh", data.input_size, 1, data.output_size)
+    params = net.init_params(np.random.RandomState(0))
+    views = net.layout.views(params)
+    views["weight_ih_l0"][:] = [[0.5, -0.25]]
+    views["weight_hh_l0"][:] = 0.75
+    views["bias_ih_l0"][:] = 8.0
+    views["bias_hh_l0"][:] = 0.5
+    views["head.weight"][:] = 1.5
+    views["head.bias"][:] = 0.1
+    norms, _ = _network_state_gradients(net, params, data, data.X_test, data.y_test, "cpu")
+
+    p = {k: v.astype(np.float64) for k, v in views.items()}
+    x = data.X_test.astype(np.float64)  # (L, N, D)
+    h = np.zeros(x.shape[1])
+    pre = np.empty((seq_len, x.shape[1]))
+    for t in range(seq_len):
+        pre[t] = (
+            x[t] @ p["weight_ih_l0"][0]
+            + p["bias_ih_l0"][0]
+            + p["weight_hh_l0"][0, 0] * h
+            + p["bias_hh_l0"][0]
+        )
+        h = np.tanh(pre[t])
+    prediction = p["head.weight"][0, 0] * h + p["head.bias"][0]
+    target = data.targets(data.y_test).astype(np.float64).reshape(-1)
+    d_hn = np.abs((prediction - target) * p["head.weight"][0, 0])
+    # log|dloss/dh_t| = log|dh_n| + sum_{s>t} (log|w_hh| + log(1 - tanh(pre_s)^2)),
+    # with 1 - tanh^2 = 1 / cosh^2 computed without cancellation.
+    log_step = np.log(abs(p["weight_hh_l0"][0, 0])) - 2.0 * np.log(np.cosh(pre))  # (L, N)
+    after = np.cumsum(log_step[::-1], axis=0)[::-1]  # row t: sum over s >= t
+    suffix = np.concatenate([after[1:], np.zeros((1, x.shape[1]))])  # row t: sum over s > t
+    expected = d_hn[:, None] * np.exp(suffix.T)
+    assert expected[:, 0].max() < 1e-50  # zero in float32
+    np.testing.assert_allclose(norms["h"], expected, rtol=1e-6)
+
+
+def test_summary_reports_a_zero_ratio_as_an_underflow_not_minus_infinity():
+    frame = gradient_flow(cells=("rnn_tanh",), train=False, quick=True, seeds=(0, 1), progress=False)
+    longest = frame["distance"].max()
+    far = (frame["distance"] == longest) & (frame["seed"] == 1)
+    frame.loc[far, "relative"] = 0.0
+    row = summarize_gradient_flow(frame).iloc[0]
+    assert np.isnan(row[f"ratio k={longest}"]) and np.isnan(row["log10 ratio"])
+    assert row["underflows"] == 1

@@ -135,16 +135,22 @@ def state_gradients(
 
 def _network_state_gradients(net, params, data, X, y, device):
     """Per-sample gradient norms of the loss with respect to every state of a one-layer network."""
-    x = np.ascontiguousarray(X.transpose(1, 0, 2))  # batch-first for the functional API
-    weights = {k: np.ascontiguousarray(v) for k, v in net.layout.layer_views(params, 0).items()}
+    # The state gradients are computed in float64 whatever the network's dtype: over 100 steps
+    # a trained tanh RNN's gradient can fall below float32's smallest subnormal (1.4e-45) and
+    # become exactly 0, and one zero makes the geometric mean over seeds 0 (log10 -inf).
+    # The float64 forward pass from the same weights differs from the float32 one by rounding.
+    x = np.ascontiguousarray(X.transpose(1, 0, 2), dtype=np.float64)  # batch-first
+    weights = {
+        k: np.ascontiguousarray(v, dtype=np.float64) for k, v in net.layout.layer_views(params, 0).items()
+    }
     output = net.predict(params, X)
     # Losses are means over the batch: times n gives each sample's own loss gradient.
     _, d_output = data.loss(output, data.targets(y))
-    d_output = d_output * d_output.dtype.type(len(y))
-    head = net.layout.views(params)["head.weight"]
+    d_output = d_output.astype(np.float64) * len(y)
+    head = net.layout.views(params)["head.weight"].astype(np.float64)
     d_hn = np.ascontiguousarray(d_output @ head)
     grads = state_gradients(net.cell, x, weights, d_hn, device=device)
-    return {k: np.linalg.norm(v.astype(np.float64), axis=2) for k, v in grads.items()}, data.error(output, y)
+    return {k: np.linalg.norm(v, axis=2) for k, v in grads.items()}, data.error(output, y)
 
 
 def _flow_run(
@@ -320,8 +326,14 @@ def summarize_gradient_flow(frame: pd.DataFrame, distances=(10, 50)) -> pd.DataF
         row = {"cell": cell, "quantity": quantity, "stage": stage}
         for d in keep:
             per_seed = group.loc[group["distance"] == d, "relative"].to_numpy(dtype=float)
-            row[f"ratio k={d}"] = float(np.exp(np.mean(np.log(per_seed))))
+            # A ratio of exactly 0 (an underflow even in float64) has no logarithm: the
+            # geometric mean is then undefined (NaN), and `underflows` counts those seeds.
+            with np.errstate(divide="ignore"):
+                logs = np.log(per_seed)
+            row[f"ratio k={d}"] = float(np.exp(np.mean(logs))) if np.all(per_seed > 0) else np.nan
         row["log10 ratio"] = float(np.log10(row[f"ratio k={longest}"]))
+        far = group.loc[group["distance"] == longest, "relative"].to_numpy(dtype=float)
+        row["underflows"] = int(np.sum(far == 0))
         errors = group.drop_duplicates("seed")["model_error"]
         row["model_error"] = float(errors.mean())
         row["seeds"] = int(group["seed"].nunique())

@@ -83,6 +83,13 @@ def _gradient_flow_md(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
         lines.append(
             f"- {words}, log10 of the gradient-norm ratio over {L - 1} steps: " + ", ".join(parts) + "."
         )
+    far_rows = frame[frame["distance"] == L - 1]
+    for (stage, cell, quantity), g in far_rows.groupby(["stage", "cell", "quantity"], sort=False):
+        per_seed = ", ".join(
+            f"seed {s} {np.log10(r):+.1f}" if r > 0 else f"seed {s} 0 (underflow)"
+            for s, r in zip(g["seed"], g["relative"], strict=True)
+        )
+        lines.append(f"- Per seed, {stage} {cell} `{quantity}`, log10 ratio over {L - 1} steps: {per_seed}.")
     c_rows = summary[summary["quantity"] == "c"]
     for _, row in c_rows.iterrows():
         lines.append(
