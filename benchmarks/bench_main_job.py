@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -48,7 +49,7 @@ def run(args: list[str], env: dict | None = None) -> tuple[float, float, str]:
     out, _ = proc.communicate()
     wall = time.perf_counter() - start
     # The child's own CPU time: getrusage(RUSAGE_CHILDREN) sums all waited-for children, so diff it.
-    usage = os.getrusage(os.RUSAGE_CHILDREN)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = usage.ru_utime + usage.ru_stime
     before = getattr(run, "cpu_seen", 0.0)
     run.cpu_seen = cpu
