@@ -10,9 +10,11 @@ Design (measured lever by lever in ``docs/performance.md``):
   training runs are bit-identical whatever the thread count: a model trained in a one-thread
   worker process equals the same model trained with every core.
 * **Register-blocked matrix products** (:func:`mm_nn`, :func:`mm_tn_acc`) written with the explicit
-  SIMD vectors of :mod:`._simd`: a tile of 4 rows x 4 vectors of accumulators stays in registers
-  while the contraction index runs, which reaches the arithmetic peak of a core for the small,
-  skinny products of a recurrent step where a BLAS call is dominated by its overhead.
+  SIMD vectors of :mod:`._simd`: a tile of accumulators stays in registers while the contraction
+  index runs, which reaches the arithmetic peak of a core for the small, skinny products of a
+  recurrent step where a BLAS call is dominated by its overhead. The tile is sized from the
+  target's vector register count (:data:`TILES`): 4 rows x 4 vectors with 32 registers
+  (AVX-512, aarch64), 6 rows x 2 vectors with AVX2's 16.
 * **Padded, transposed weights.** Each gate block is padded to ``Hp`` (a multiple of the vector
   width) and stored contraction-major, so every product and every elementwise pass works on whole
   vectors. Padding lanes carry zero weights, so they compute zeros and never reach the outputs.
