@@ -42,9 +42,10 @@ _AARCH64 = platform.machine().lower() in ("aarch64", "arm64")
 _AVX512 = "+avx512f" in _FEATURES
 
 # Vector width in bytes: the widest the target has registers for (Numba's cache is keyed by the
-# target CPU and its features). TSRNN_VECTOR_BYTES=32 forces the AVX2 width, to test that code
-# path on an AVX-512 machine; use it only with a fresh NUMBA_CACHE_DIR, since the cache does not
-# know about this setting.
+# target CPU and its features). TSRNN_VECTOR_BYTES=32 forces the AVX2 width on an AVX-512
+# machine, which still has 32 registers (so the tiles stay those of AVX-512); for the whole AVX2
+# code, tiles included, compile for an AVX2 CPU as in _target_features. Use it only with a fresh
+# NUMBA_CACHE_DIR, since the cache does not know about this setting.
 _DEFAULT_BYTES = 16 if _AARCH64 else 64 if _AVX512 else 32 if "+avx" in _FEATURES else 16
 VECTOR_BYTES = int(os.environ.get("TSRNN_VECTOR_BYTES", _DEFAULT_BYTES))
 if VECTOR_BYTES not in (16, 32, 64):
