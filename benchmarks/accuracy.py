@@ -374,8 +374,6 @@ def main(argv=None) -> int:
         names, seeds, n_windows = names[::3], 1, 2
     models = args.models.split(",") if args.models else [*BASELINES, *RECURRENT]
     models = [m for m in models if m in MODELS or m in STAND_INS]
-    if "ensemble" in MODELS and not args.models:
-        models.append("ensemble")
     params: dict[str, dict] = {}
     for item in args.set:
         target, _, kv = item.partition(":")

@@ -248,14 +248,17 @@ class TsrnnCase:
         g = GATES[cell]
         f32 = np.float32
         self.x = x
-        self.w = [weights[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        self.w = tuple(weights[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
         self.h0 = np.zeros((n, h), f32)
         self.c0 = np.zeros((n, h), f32)
         self.out = np.empty((length, n, h), f32)
         self.aux = np.empty((length, n, h), f32)
         self.gates = np.empty((length, n, g * h), f32)
         self.c_n = np.empty((n, h), f32)
-        self.grads = [np.empty_like(a) for a in (x, *self.w, self.h0, self.c0)]
+        self.buffers = (self.h0, self.c0, self.out, self.aux, self.gates)
+        self.inference_buffers = (self.h0, self.c0, self.out, self.c_n)
+        self.dx, self.dh0, self.dc0 = np.empty_like(x), np.empty_like(self.h0), np.empty_like(self.c0)
+        self.d_weights = tuple(np.empty_like(a) for a in self.w)
         self.zero_out = np.zeros_like(self.out)
         self.zero_state = np.zeros((n, h), f32)
         self.d_out = np.empty_like(self.out)
@@ -268,25 +271,14 @@ class TsrnnCase:
         self.d_head_w = np.empty_like(head_w)
 
     def inference(self):
-        self.inf(self.x, *self.w, self.h0, self.c0, self.out, self.c_n)
+        self.inf(self.x, self.w, self.inference_buffers)
 
     def _forward(self):
-        self.fwd(self.x, *self.w, self.h0, self.c0, self.out, self.aux, self.gates)
+        self.fwd(self.x, self.w, self.buffers)
 
     def _backward(self, d_out, d_hn):
-        self.bwd(
-            self.x,
-            *self.w,
-            self.h0,
-            self.c0,
-            self.out,
-            self.aux,
-            self.gates,
-            d_out,
-            d_hn,
-            self.zero_state,
-            *self.grads,
-        )
+        grads = (d_out, d_hn, self.zero_state, self.dx, self.dh0, self.dc0)
+        self.bwd(self.x, self.w, self.buffers, grads, self.d_weights)
 
     def train_last(self):
         self._forward()

@@ -38,14 +38,16 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 from numba import cuda
 
 from tsrnn.kernels.cuda._config import LaunchConfig
-from tsrnn.kernels.cuda._device import GATES, cell_kernels, linalg_kernels, persistent_kernels
+from tsrnn.kernels.cuda._device import GATES, cell_kernels, linalg_kernels, persistent_kernels, split_kernels
 from tsrnn.kernels.cuda._layer import RecordingOps, backward, forward
 from tsrnn.kernels.cuda._train_device import train_kernels
 
@@ -80,6 +82,8 @@ def kernel_names(dtype_name: str) -> dict[int, str]:
         for rows, cached in PERSISTENT_VARIANTS:
             for attr, kernel in vars(persistent_kernels(cell, dtype_name, rows, cached)).items():
                 names[id(kernel)] = f"{cell}.{attr}[{variant_label(rows, cached)}]"
+        for attr, kernel in vars(split_kernels(cell, dtype_name)).items():
+            names[id(kernel)] = f"{cell}.{attr}"
     for attr, kernel in vars(train_kernels(dtype_name)).items():
         names[id(kernel)] = f"train.{attr}"
     return names
@@ -118,6 +122,7 @@ def variant_label(rows: int, cached: bool) -> str:
 # persistent variants), and products with and without a split reduction.
 RECORD_CONFIGS = (
     LaunchConfig(path="persistent"),
+    LaunchConfig(path="split", split_units=2),
     LaunchConfig(path="persistent", rows_per_thread=2, cache_weights=False),
     LaunchConfig(path="stepwise", min_split_rows=1, target_blocks=64, gemm_block=(1, 1), gemm_bk=1),
 )
@@ -207,7 +212,8 @@ def nvjitlink_available() -> bool:
 
 def assemble(ptx: str, cc: tuple[int, int], cubin: bool = False):
     """Assemble ``ptx`` for ``sm_<cc>`` with nvJitLink; return ptxas's verbose log (and the
-    machine code, a cubin, with ``cubin=True``)."""
+    machine code, a cubin, with ``cubin=True``). A cooperative kernel (grid-wide barrier) is
+    linked with the CUDA device runtime, as numba-cuda links it at a launch."""
     from cuda.bindings import nvjitlink
 
     options = [f"-arch=sm_{cc[0]}{cc[1]}", "-verbose"]
@@ -215,6 +221,10 @@ def assemble(ptx: str, cc: tuple[int, int], cubin: bool = False):
     try:
         data = ptx.encode()
         nvjitlink.add_data(handle, nvjitlink.InputType.PTX, data, len(data), "kernel.ptx")
+        if "cudaCGSynchronize" in ptx:
+            from numba.cuda.cudadrv.libs import get_cudalib
+
+            nvjitlink.add_file(handle, nvjitlink.InputType.LIBRARY, get_cudalib("cudadevrt", static=True))
         try:
             nvjitlink.complete(handle)
         except Exception as exc:
@@ -234,9 +244,31 @@ def assemble(ptx: str, cc: tuple[int, int], cubin: bool = False):
         nvjitlink.destroy(handle)
 
 
+@contextmanager
+def target_device(cc: tuple[int, int]):
+    """Compile as if the current GPU had compute capability ``cc``: numba-cuda compiles the
+    device functions behind some of its own APIs (the cooperative groups' ``this_grid``,
+    ``sync``) for the current GPU, which a machine without one does not have."""
+    from numba.cuda import dispatcher
+
+    saved = dispatcher.get_current_device
+    dispatcher.get_current_device = lambda: SimpleNamespace(compute_capability=cc)
+    try:
+        yield
+    finally:
+        dispatcher.get_current_device = saved
+
+
+def compile_ptx(kernel, signature, cc) -> str:
+    """PTX of ``kernel`` for ``signature`` and ``sm_<cc>`` (no GPU needed)."""
+    with target_device(cc):
+        ptx, _ = cuda.compile_ptx(kernel.py_func, signature, cc=cc)
+    return ptx
+
+
 def build(name, kernel, signature, dtype_name, cc, with_ptxas=True) -> KernelBuild:
     """Compile one kernel to PTX (and machine code when nvJitLink is available)."""
-    ptx, _ = cuda.compile_ptx(kernel.py_func, signature, cc=cc)
+    ptx = compile_ptx(kernel, signature, cc)
     result = KernelBuild(name, dtype_name, cc, signature, ptx)
     if with_ptxas and nvjitlink_available():
         log = assemble(ptx, cc)
@@ -372,8 +404,8 @@ def dot_loop(sass: str) -> tuple[int, int, dict]:
 
 
 def persistent_signature(kernel_name: str, dtype_name: str) -> tuple:
-    """The argument types of a persistent kernel (as the library launches it)."""
-    for config in RECORD_CONFIGS[:1]:
+    """The argument types of a persistent (or hidden-split) kernel, as the library launches it."""
+    for config in RECORD_CONFIGS[:2]:
         cell = kernel_name.split(".")[0]
         fwd, bwd = _stand_ins(cell, np.dtype(dtype_name))
         ops = RecordingOps(config)
@@ -398,10 +430,16 @@ def sass_figures(
             pk = persistent_kernels(cell, dtype_name, rows, cached)
             for attr in ("forward_persistent", "backward_persistent"):
                 signature = persistent_signature(f"{cell}.{attr}", dtype_name)
-                ptx, _ = cuda.compile_ptx(getattr(pk, attr).py_func, signature, cc=cc)
+                ptx = compile_ptx(getattr(pk, attr), signature, cc)
                 _log, cubin = assemble(ptx, cc, cubin=True)
                 n, fmas, loads = dot_loop(disassemble(cubin))
                 figures.append(LoopFigure(f"{cell}.{attr}[{variant_label(rows, cached)}]", n, fmas, loads))
+        sk = split_kernels(cell, dtype_name)
+        for attr in ("forward_split", "backward_split"):
+            signature = persistent_signature(f"{cell}.{attr}", dtype_name)
+            _log, cubin = assemble(compile_ptx(getattr(sk, attr), signature, cc), cc, cubin=True)
+            n, fmas, loads = dot_loop(disassemble(cubin))
+            figures.append(LoopFigure(f"{cell}.{attr}", n, fmas, loads))
     return figures
 
 

@@ -8,16 +8,18 @@ Parts (each prints its findings; the exit status is 1 when a check fails):
 ``correct``
     Every cell at realistic shapes -- W_hh in shared memory, W_hh in L1/L2 (not cached),
     idle batch rows and idle hidden units, split-K weight gradients, several waves of
-    blocks -- for each launch configuration (default, stepwise, 4 rows per thread, W_hh not
-    cached), float32 and float64, forward and backward against the float64 NumPy reference;
-    each run twice, which must agree to the last bit.
+    blocks, the hidden-split kernels at H=256 -- for each launch configuration (default,
+    stepwise, 4 rows per thread, W_hh not cached, hidden split), float32 and float64, forward
+    and backward against the float64 NumPy reference; each run twice, which must agree to
+    the last bit.
 ``warn``
     A short ``fit(device="cuda")`` emits no ``NumbaPerformanceWarning``.
 ``overhead``
     Host microseconds per kernel launch (a forward+backward queued on device arrays, without
     waiting for the GPU, divided by its launches).
 ``kernels``
-    CUDA-event GPU time per time step of forward+backward, persistent against stepwise.
+    CUDA-event GPU time per time step of forward+backward: persistent, hidden split and
+    stepwise.
 ``train``
     Seconds per epoch of an LSTM regressor on the GPU against the CPU kernels.
 ``torch``
@@ -79,6 +81,7 @@ SHAPES = (
     ("W_hh in L1/L2, idle rows", 33, 24, 4, 96),
     ("idle units (H=200), several waves", 520, 8, 4, 200),
     ("split-K weight gradients", 256, 64, 8, 64),
+    ("hidden split (H=256, cooperative grid)", 64, 48, 8, 256),
 )
 TINY_SHAPES = (("tiny", 3, 4, 2, 5), ("tiny, idle units", 5, 3, 1, 7))
 
@@ -96,6 +99,7 @@ def launch_configs(tiny: bool):
         "stepwise": LaunchConfig(path="stepwise", **base),
         "rows_per_thread=4": LaunchConfig(path="persistent", rows_per_thread=4, **base),
         "W_hh not cached": LaunchConfig(path="persistent", cache_weights=False, **base),
+        "hidden split": LaunchConfig(path="split", split_units=2 if tiny else None, **base),
     }
 
 
@@ -281,13 +285,14 @@ def part_kernels(args) -> bool:
     from tsrnn.kernels.cuda import LaunchConfig, Workspace
 
     shapes = TINY_SHAPES if args.tiny else SHAPES
-    print(f"{'cell':<9} {'shape':<38} {'persistent µs/step':>19} {'stepwise µs/step':>17}")
+    paths = ("persistent", "split", "stepwise")
+    print(f"{'cell':<9} {'shape':<46}" + "".join(f" {p + ' µs/step':>19}" for p in paths))
     for cell in ("lstm", "gru"):
         for label, n, length, d, h in shapes:
             arrays = {k: v.astype(np.float32) for k, v in problem(cell, n, length, d, h).items()}
             dev = {k: cuda.to_device(v) for k, v in arrays.items()}
             row = []
-            for path in ("persistent", "stepwise"):
+            for path in paths:
                 config, ws, stream = LaunchConfig(path=path), Workspace(), cuda.stream()
                 times = []
                 for _ in range(2 if args.tiny else 5):
@@ -303,7 +308,9 @@ def part_kernels(args) -> bool:
                     stop.synchronize()
                     times.append(start.elapsed_time(stop) * 1e3 / length)
                 row.append(min(times[1:] or times))
-            print(f"{cell:<9} {label + f' ({n},{length},{d},{h})':<38} {row[0]:>19.1f} {row[1]:>17.1f}")
+            print(
+                f"{cell:<9} {label + f' ({n},{length},{d},{h})':<46}" + "".join(f" {v:>19.1f}" for v in row)
+            )
     return True
 
 

@@ -74,17 +74,31 @@ def measure(K, cell, n, length, d, h, dt):
     gates = np.empty((length, n, g * h), dt)
     c_n = np.empty((n, h), dt)
     d_out = rng.normal(size=out.shape).astype(dt)
-    grads = [np.empty_like(a) for a in (x, w_ih, w_hh, b, b, h0, h0)]
+    dx, dh0 = np.empty_like(x), np.empty_like(h0)
+    d_weights = tuple(np.empty_like(a) for a in (w_ih, w_hh, b, b))
+    weights, buffers, grads = (w_ih, w_hh, b, b), (h0, h0, out, aux, gates), (d_out, h0, h0, dx, dh0, dh0)
     fwd, bwd = getattr(K, f"{cell}_forward"), getattr(K, f"{cell}_backward")
     inf = getattr(K, f"{cell}_forward_inference", None)
+    if getattr(K, "ARGUMENTS", None) == "tuples":
+        calls = (
+            lambda: inf(x, weights, (h0, h0, out, c_n)),
+            lambda: fwd(x, weights, buffers),
+            lambda: bwd(x, weights, buffers, grads, d_weights),
+        )
+    else:  # a checkout from before the tuple contract: the arrays one by one
+        calls = (
+            lambda: inf(x, *weights, h0, h0, out, c_n),
+            lambda: fwd(x, *weights, *buffers),
+            lambda: bwd(x, *weights, *buffers, d_out, h0, h0, dx, *d_weights, dh0, dh0),
+        )
     flops = 2.0 * n * length * (d + h) * g * h
     parts = []
     if inf is not None:
-        t = best_time(lambda: inf(x, w_ih, w_hh, b, b, h0, h0, out, c_n))
+        t = best_time(calls[0])
         parts.append(f"inference {t * 1e3:8.3f} ms {flops / t / 1e9:6.1f} GF/s")
-    t = best_time(lambda: fwd(x, w_ih, w_hh, b, b, h0, h0, out, aux, gates))
+    t = best_time(calls[1])
     parts.append(f"forward {t * 1e3:8.3f} ms {flops / t / 1e9:6.1f} GF/s")
-    t = best_time(lambda: bwd(x, w_ih, w_hh, b, b, h0, h0, out, aux, gates, d_out, h0, h0, *grads))
+    t = best_time(calls[2])
     parts.append(f"backward {t * 1e3:8.3f} ms {2 * flops / t / 1e9:6.1f} GF/s")
     return parts
 

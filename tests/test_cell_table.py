@@ -16,7 +16,7 @@ def _buffers(cell, shape):
     n, _, _, h = shape
     xt = np.ascontiguousarray(x.transpose(1, 0, 2))
     c0 = np.zeros((n, h)) if c0 is None else c0
-    w = [weights[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    w = tuple(weights[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
     return xt, w, h0, c0, np.ascontiguousarray(g_out.transpose(1, 0, 2)), g_h, g_c
 
 
@@ -29,12 +29,12 @@ def test_stored_buffers_are_the_ones_the_forward_writes(cell):
     out = np.empty((length, n, h))
     aux = np.full((length, n, h), np.nan)
     gates = np.full((length, n, spec.n_gates * h), np.nan)
-    getattr(reference, f"{cell}_forward")(xt, *w, h0, c0, out, aux, gates)
+    getattr(reference, f"{cell}_forward")(xt, w, (h0, c0, out, aux, gates))
     assert np.isfinite(aux).all() == spec.stores_aux
     assert np.isfinite(gates).all() == spec.stores_gates
     if spec.has_cell_state:  # the final cell state is the last aux (the contract's c_n)
         c = np.empty((n, h))
-        getattr(reference, f"{cell}_forward_inference")(xt, *w, h0, c0, np.empty_like(out), c)
+        getattr(reference, f"{cell}_forward_inference")(xt, w, (h0, c0, np.empty_like(out), c))
         np.testing.assert_array_equal(c, aux[-1])
 
 
@@ -48,11 +48,12 @@ def test_the_recurrent_term_gate_is_where_the_bias_gradients_differ(cell):
     length, n, h = xt.shape[0], xt.shape[1], shape[3]
     out, aux = np.empty((length, n, h)), np.empty((length, n, h))
     gates = np.empty((length, n, spec.n_gates * h))
-    getattr(reference, f"{cell}_forward")(xt, *w, h0, c0, out, aux, gates)
-    grads = [np.zeros_like(a) for a in (xt, *w, h0, c0)]
+    getattr(reference, f"{cell}_forward")(xt, w, (h0, c0, out, aux, gates))
+    d_weights = tuple(np.zeros_like(a) for a in w)
     d_cn = g_c if g_c is not None else np.zeros((n, h))
-    getattr(reference, f"{cell}_backward")(xt, *w, h0, c0, out, aux, gates, d_out, g_h, d_cn, *grads)
-    db_ih, db_hh = grads[3], grads[4]
+    grads = (d_out, g_h, d_cn, np.zeros_like(xt), np.zeros_like(h0), np.zeros_like(c0))
+    getattr(reference, f"{cell}_backward")(xt, w, (h0, c0, out, aux, gates), grads, d_weights)
+    db_ih, db_hh = d_weights[2], d_weights[3]
     for k in range(spec.n_gates):
         rows = slice(k * h, (k + 1) * h)
         same = np.allclose(db_ih[rows], db_hh[rows], rtol=1e-12, atol=1e-14)

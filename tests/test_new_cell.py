@@ -35,20 +35,20 @@ TOY = textwrap.dedent(
     A = 0.5
 
 
-    def _forward(x, w_ih, w_hh, b_ih, b_hh, h0, out):
-        h = h0
+    def toy_forward(x, weights, buffers):
+        w_ih, w_hh, b_ih, b_hh = weights
+        h, _c0, out, _aux, _gates = buffers
         for t in range(x.shape[0]):
             h = (1 - A) * h + A * np.tanh(x[t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh)
             out[t] = h
 
 
-    def toy_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates):
-        _forward(x, w_ih, w_hh, b_ih, b_hh, h0, out)
-
-
-    def toy_backward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, d_out, d_hn, d_cn,
-                     dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0):
-        for a in (dw_ih, dw_hh, db_ih, db_hh):
+    def toy_backward(x, weights, buffers, grads, d_weights):
+        w_ih, w_hh, _b_ih, _b_hh = weights
+        h0, _c0, out, _aux, _gates = buffers
+        d_out, d_hn, _d_cn, dx, dh0, _dc0 = grads
+        dw_ih, dw_hh, db_ih, db_hh = d_weights
+        for a in d_weights:
             a[...] = 0
         dh = d_hn.copy()
         for t in range(x.shape[0] - 1, -1, -1):

@@ -158,14 +158,14 @@ def dask_client():
 
 @pytest.mark.slow
 @pytest.mark.dask
-def test_200_series_backtest_on_a_local_dask_cluster_equals_sequential_and_two_jobs(dask_client):
-    y = panel(200, n=60)
+def test_many_series_backtest_on_a_local_dask_cluster_equals_sequential_and_two_jobs(dask_client):
+    y = panel(40, n=60)
     f = PerSeriesForecaster(NaiveForecaster(seasonal_period=12))
     one = backtest(f, y, horizon=6, n_windows=3, n_jobs=1)
     two = backtest(f, y, horizon=6, n_windows=3, n_jobs=2)
     with joblib.parallel_backend("dask"):
         cluster = backtest(f, y, horizon=6, n_windows=3)
-    assert len(one) == 200 * 3 * 6
+    assert len(one) == 40 * 3 * 6
     same_results(one, two)
     same_results(one, cluster)
 

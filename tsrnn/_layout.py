@@ -20,6 +20,7 @@ Gate ``k`` occupies rows ``k*H:(k+1)*H`` of each.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -159,6 +160,12 @@ def unpack(flat: np.ndarray, cell: str, input_size: int, hidden_size: int) -> di
         out[name] = flat[start : start + size].reshape(shapes[name])
         start += size
     return out
+
+
+def kernel_weights(weights: Mapping[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """One layer's parameters as the kernels take them: a plain tuple in :data:`PARAM_NAMES`
+    order, ``(w_ih, w_hh, b_ih, b_hh)`` (the contract of :mod:`tsrnn.kernels.reference`)."""
+    return tuple(weights[name] for name in PARAM_NAMES)
 
 
 def torch_param_name(name: str, layer: int = 0, reverse: bool = False) -> str:

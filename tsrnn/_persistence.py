@@ -29,7 +29,8 @@ Supported: the recurrent estimators (fitted or not, with their optimizer state s
 ``partial_fit`` continues), :class:`~tsrnn.Forecaster` wrapping one of them,
 :class:`~tsrnn.NaiveForecaster`, the ARIMA, ETS, Theta and HMM forecasters (their fitted
 parameters and data; the statsmodels results are rebuilt from them) and
-:class:`~tsrnn.PerSeriesForecaster` of those.
+:class:`~tsrnn.PerSeriesForecaster` of those; a Forecaster fitted on a panel (its series,
+covariates, encoders and global or local networks).
 
 Files record ``format_version``; a file from another version is refused with a message naming
 both versions. Writing goes to a temporary file in the same directory that replaces the

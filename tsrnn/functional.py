@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._layout import PARAM_NAMES, cell_spec, init_weights, param_shapes
+from ._layout import PARAM_NAMES, cell_spec, init_weights, kernel_weights, param_shapes
 from ._validation import check_float_array, check_shape, describe
 from .kernels import inference_kernel_for, kernels_for
 
@@ -162,17 +162,7 @@ def forward(
     out = np.empty((length, n, hidden_size), dtype)
     if not need_cache:
         c_n = np.empty(state_shape, dtype) if spec.has_cell_state else _empty(dtype, 2)
-        inference_kernel_for(device, cell)(
-            xt,
-            weights["weight_ih"],
-            weights["weight_hh"],
-            weights["bias_ih"],
-            weights["bias_hh"],
-            h0,
-            c0,
-            out,
-            c_n,
-        )
+        inference_kernel_for(device, cell)(xt, kernel_weights(weights), (h0, c0, out, c_n))
         outputs = np.ascontiguousarray(out.transpose(1, 0, 2))
         h_n = out[-1].copy()
         return outputs, ((h_n, c_n) if spec.has_cell_state else h_n), None
@@ -181,18 +171,7 @@ def forward(
     gh = spec.n_gates * hidden_size
     aux = np.empty((length, n, hidden_size), dtype) if spec.stores_aux else _empty(dtype, 3)
     gates = np.empty((length, n, gh), dtype) if spec.stores_gates else _empty(dtype, 3)
-    fwd(
-        xt,
-        weights["weight_ih"],
-        weights["weight_hh"],
-        weights["bias_ih"],
-        weights["bias_hh"],
-        h0,
-        c0,
-        out,
-        aux,
-        gates,
-    )
+    fwd(xt, kernel_weights(weights), (h0, c0, out, aux, gates))
 
     outputs = np.ascontiguousarray(out.transpose(1, 0, 2))
     h_n = out[-1].copy()
@@ -274,25 +253,10 @@ def backward(
     _, bwd = kernels_for(cache.device, cache.cell)
     bwd(
         cache.x,
-        w["weight_ih"],
-        w["weight_hh"],
-        w["bias_ih"],
-        w["bias_hh"],
-        cache.h0,
-        cache.c0,
-        cache.out,
-        cache.aux,
-        cache.gates,
-        d_out,
-        dh_n,
-        dc_n,
-        dx,
-        grads["weight_ih"],
-        grads["weight_hh"],
-        grads["bias_ih"],
-        grads["bias_hh"],
-        dh0,
-        dc0,
+        kernel_weights(w),
+        (cache.h0, cache.c0, cache.out, cache.aux, cache.gates),
+        (d_out, dh_n, dc_n, dx, dh0, dc0),
+        kernel_weights(grads),
     )
     grads["x"] = np.ascontiguousarray(dx.transpose(1, 0, 2))
     grads["h0"] = dh0

@@ -90,3 +90,57 @@ def test_recipe_forecasts_a_seasonal_series():
     assert np.all(iv["lower"].to_numpy() <= pred.to_numpy()) and np.all(
         pred.to_numpy() <= iv["upper"].to_numpy()
     )
+
+
+def test_refit_trains_on_every_window_for_the_epochs_the_tail_chose():
+    # Oracle: the same steps by hand. An early-stopping Forecaster picks the epoch of the lowest
+    # loss on its held-out tail; a second one, without early stopping, trains that many epochs on
+    # every window. The recipe with refit=True must forecast exactly what the second one does.
+    y = pd.Series(seasonal_series(72), index=pd.period_range("2000-01", periods=72, freq="M"))
+    est = GRURegressor(hidden_size=4, max_iter=25, n_iter_no_change=5, early_stopping=True)
+    f = RecurrentForecaster(
+        est, horizon=6, window=8, strategy="direct", log=False, deseasonalize=False, refit=True
+    ).fit(y)
+    same = dict(window=8, strategy="direct", horizon=6, log=False, normalize="last", random_state=0)
+    first = Forecaster(est, **same).fit(y)
+    curve = first.estimator_.validation_loss_curve_
+    assert len(curve) > 0
+    best = int(np.argmin(curve)) + 1
+    by_hand = Forecaster(
+        GRURegressor(hidden_size=4, max_iter=best, n_iter_no_change=5, early_stopping=False), **same
+    ).fit(y)
+    member = f.forecasters_[0].estimator_
+    assert member.early_stopping is False and member.n_iter_ <= best
+    assert len(member.validation_loss_curve_) == 0  # no tail held out: every window trained on
+    np.testing.assert_allclose(f.predict(6).to_numpy(), by_hand.predict(6).to_numpy(), rtol=1e-12)
+
+
+def test_a_list_of_estimators_is_an_ensemble_of_cells():
+    y = pd.Series(seasonal_series(60))
+    cells = [GRURegressor(hidden_size=4, max_iter=5), GRURegressor(hidden_size=3, max_iter=5)]
+    f = RecurrentForecaster(cells, horizon=4, n_models=2, random_state=1).fit(y)
+    sizes = [m.estimator_.hidden_size for m in f.forecasters_]
+    assert sizes == [4, 3, 4, 3]  # every estimator n_models times
+    assert [m.random_state for m in f.forecasters_] == [4, 5, 6, 7]  # distinct across random_state
+    members = np.stack([m.predict(4).to_numpy() for m in f.forecasters_])
+    np.testing.assert_allclose(f.predict(4).to_numpy(), np.median(members, axis=0))
+    with pytest.raises(ValueError, match="empty list"):
+        RecurrentForecaster([], horizon=4).fit(y)
+    with pytest.raises(TypeError, match="refit"):
+        RecurrentForecaster(cells[0], horizon=4, refit="yes").fit(y)
+
+
+def test_strategy_auto_is_recursive_without_a_season_and_direct_with_one():
+    est = GRURegressor(hidden_size=4, max_iter=5)
+    y = pd.Series(seasonal_series(60))
+    f = RecurrentForecaster(est, horizon=4, strategy="auto", log=False).fit(y)
+    # oracle: the recursive Forecaster built by hand with the recipe's window rule
+    by_hand = Forecaster(
+        est, window=input_window(4), strategy="recursive", log=False, normalize="last", random_state=0
+    ).fit(y)
+    assert f.strategy_ == "recursive" and f.horizon_ is None
+    np.testing.assert_allclose(f.predict(6).to_numpy(), by_hand.predict(6).to_numpy(), rtol=1e-12)
+    g = RecurrentForecaster(est, horizon=4, seasonal_period=12, strategy="auto").fit(y)
+    assert g.strategy_ == "direct" and g.forecasters_[0].horizon == 4
+    with pytest.raises(ValueError, match="strategy must be"):
+        RecurrentForecaster(est, horizon=4, strategy="both").fit(y)

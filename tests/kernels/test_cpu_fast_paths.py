@@ -188,7 +188,7 @@ def test_float32_tanh_is_close_to_libm_and_keeps_nan():
     h0 = np.zeros((n, 1), np.float32)
     out = np.empty((1, n, 1), np.float32)
     fwd, _ = kernels_for("cpu", "rnn_tanh")
-    fwd(x, w_ih, w_hh, b, b, h0, h0, out, out, out)
+    fwd(x, (w_ih, w_hh, b, b), (h0, h0, out, out, out))
     got = out.ravel()
     expected = np.tanh(pre.astype(np.float64))
     np.testing.assert_allclose(got[:-3], expected[:-3], atol=1e-6, rtol=0)
@@ -210,18 +210,19 @@ def test_nan_in_weights_reaches_outputs_and_gradients(cell, dtype):
     fwd, bwd = kernels_for("cpu", cell)
     xt = cache.x
     out, aux, gates = np.empty_like(cache.out), np.empty_like(cache.aux), np.empty_like(cache.gates)
-    args = (xt, w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"], cache.h0, cache.c0)
-    fwd(*args, out, aux, gates)
+    wt = (w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"])
+    fwd(xt, wt, (cache.h0, cache.c0, out, aux, gates))
     assert np.isnan(out[-1]).any(), "NaN weight did not reach the outputs"
     d_out = np.ascontiguousarray(g_out.transpose(1, 0, 2))
     d_cn = g_c if cell == "lstm" else cache.c0
-    grads = [np.empty_like(a) for a in (xt, *args[1:5], cache.h0, cache.c0)]
-    bwd(*args, out, aux, gates, d_out, g_h, d_cn, *grads)
-    dx, dw_ih, dw_hh = grads[:3]
+    dx, dh0, dc0 = np.empty_like(xt), np.empty_like(cache.h0), np.empty_like(cache.c0)
+    d_weights = tuple(np.empty_like(a) for a in wt)
+    bwd(xt, wt, (cache.h0, cache.c0, out, aux, gates), (d_out, g_h, d_cn, dx, dh0, dc0), d_weights)
+    dw_ih, dw_hh = d_weights[:2]
     assert np.isnan(dw_hh).any() and np.isnan(dw_ih).any() and np.isnan(dx).any()
     inf_out = np.empty_like(out)
     c_n = np.empty_like(cache.h0)
-    inference_kernel_for("cpu", cell)(*args, inf_out, c_n)
+    inference_kernel_for("cpu", cell)(xt, wt, (cache.h0, cache.c0, inf_out, c_n))
     assert np.isnan(inf_out[-1]).any()
 
 
@@ -235,6 +236,7 @@ def test_backend_without_inference_kernel_gets_an_adapter(monkeypatch):
     from tsrnn.kernels import reference
 
     fake = types.ModuleType("tsrnn_fake_backend")
+    fake.ARGUMENTS = reference.ARGUMENTS
     for cell in CELL_NAMES:
         setattr(fake, f"{cell}_forward", getattr(reference, f"{cell}_forward"))
         setattr(fake, f"{cell}_backward", getattr(reference, f"{cell}_backward"))

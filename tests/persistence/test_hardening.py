@@ -108,6 +108,9 @@ def saved_bytes(kind: str) -> bytes:
         "forecaster": lambda: Forecaster(
             GRURegressor(hidden_size=2, max_iter=2, random_state=0), window=4
         ).fit(monthly(40)),
+        "panel": lambda: Forecaster(GRURegressor(hidden_size=2, max_iter=2, random_state=0), window=4).fit(
+            {"a": monthly(40), "b": monthly(30, seed=1)}
+        ),
         "arima": lambda: ARIMAForecaster(order=(1, 0, 1)).fit(monthly()),
         "hmm": lambda: HMMForecaster(order=1).fit(monthly()),
         "ets": lambda: ETSForecaster(seasonal_period=12, seasonal="add").fit(monthly()),
@@ -263,7 +266,7 @@ def test_overlapping_and_duplicate_members_are_refused(tmp_path):
 
 # -- property-based: mutated files --------------------------------------------------------------
 
-KINDS = ["regressor", "forecaster", "arima", "hmm", "ets", "theta", "unfitted"]
+KINDS = ["regressor", "forecaster", "panel", "arima", "hmm", "ets", "theta", "unfitted"]
 
 json_values = st.recursive(
     st.none()

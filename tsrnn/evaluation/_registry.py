@@ -80,6 +80,15 @@ def _recurrent(cell: str) -> Callable[[int | None, int | None], object]:
     return factory
 
 
+def _recurrent_ensemble(m, horizon):
+    from ..estimators import RecurrentRegressor
+    from ..forecasting import RecurrentForecaster
+
+    # the median of the three cells' forecasts, each network built as in _recurrent
+    cells = [RecurrentRegressor(cell=c, early_stopping=True) for c in ("rnn_tanh", "lstm", "gru")]
+    return RecurrentForecaster(cells, horizon=horizon, seasonal_period=m, max_windows=MAX_WINDOWS)
+
+
 MODELS: dict[str, ModelSpec] = {
     "naive": ModelSpec("last value", _naive),
     "snaive": ModelSpec("seasonal naive (last season repeated)", _snaive, needs_season=True),
@@ -91,6 +100,9 @@ MODELS: dict[str, ModelSpec] = {
     "rnn": ModelSpec("Elman RNN (tanh)", _recurrent("rnn_tanh"), recurrent=True),
     "lstm": ModelSpec("LSTM", _recurrent("lstm"), recurrent=True),
     "gru": ModelSpec("GRU", _recurrent("gru"), recurrent=True),
+    "rnn-ensemble": ModelSpec(
+        "median of the Elman RNN, LSTM and GRU forecasts", _recurrent_ensemble, recurrent=True
+    ),
 }
 
 

@@ -30,7 +30,19 @@ from .._validation import check_positive_int
 from ..estimators import RecurrentRegressor
 from ..nn import check_quantile_levels
 from ._base import BaseForecaster, TargetInfo, check_horizon
-from ._panel import CALENDAR_ENCODINGS, CALENDAR_FEATURES, SCOPES, fit_panel, is_panel, predict_panel
+from ._panel import (
+    CALENDAR_ENCODINGS,
+    CALENDAR_FEATURES,
+    SCOPES,
+    by_model,
+    calibration_forecasts,
+    check_panel_state,
+    fit_panel,
+    is_panel,
+    long_frame,
+    panel_series,
+    predict_panel,
+)
 from ._transforms import TargetTransform
 from ._windows import (
     MULTI_SERIES,
@@ -361,6 +373,80 @@ class Forecaster(BaseForecaster):
                 "observations with predict(horizon, y=history) instead (no refit)."
             )
 
+    def _on_panel(self) -> bool:
+        return getattr(self, "panel_", None) is not None
+
+    def _check_panel_only(self, y, past_covariates, static_covariates) -> None:
+        if y is not None or past_covariates is not None or static_covariates is not None:
+            raise ValueError(
+                "y=, past_covariates= and static_covariates= need a forecaster fitted on a panel; for "
+                "one series use update(y_new) to move the origin."
+            )
+
+    def _require_panel_distribution(self, what: str) -> None:
+        state = self.panel_
+        model = state.model if state.scope == "global" else next(iter(state.models.values()))
+        self._require_distribution(what, model.estimator)
+
+    def _panel_quantiles(self, series, horizon, levels, n_paths, random_state) -> np.ndarray:
+        """``(n_series, horizon, K)``: the head's quantiles, else the conformal interval ends."""
+        state = self.panel_
+        model = state.model if state.scope == "global" else next(iter(state.models.values()))
+        if self._has_distribution(model.estimator):
+            rng = self._sampling_rng(random_state)
+            return np.stack(
+                by_model(state, series, lambda m, ss: m.quantiles(ss, horizon, levels, n_paths, rng))
+            )
+        point = np.stack(by_model(state, series, lambda m, ss: m.forecast(ss, horizon)))
+        out = np.empty((len(series), horizon, len(levels)))
+        for k, tau in enumerate(levels):
+            if np.isclose(tau, 0.5):
+                out[:, :, k] = point
+                continue
+            radius = self._panel_radius(series, horizon, float(abs(2.0 * tau - 1.0)))
+            out[:, :, k] = point - radius if tau < 0.5 else point + radius
+        return out
+
+    def _panel_radius(self, series, horizon: int, coverage: float) -> np.ndarray:
+        """Split-conformal radius ``(n_series, horizon)`` of each series (its own calibration
+        errors; a series not seen in fit has none and raises)."""
+        cached = getattr(self, "panel_calibration_", None)
+        if cached is None or cached[0] < horizon:
+            cached = self.panel_calibration_ = (horizon, calibration_forecasts(self, horizon))
+        errors = cached[1]
+        out = np.empty((len(series), horizon))
+        for j, s in enumerate(series):
+            if s["uid"] not in errors:
+                raise ValueError(
+                    f"series {s['uid']!r} was not seen in fit, so it has no calibration errors for "
+                    "conformal intervals; use a distribution head and method='model'."
+                )
+            actual, forecast = errors[s["uid"]]
+            residuals = np.abs(actual - forecast)[:, :horizon]
+            out[j] = conformal_quantile(residuals, coverage, stacklevel=5)
+        return out
+
+    def _panel_interval(self, horizon, coverage, method, n_paths, random_state, y, X, past, static):
+        horizon = check_horizon(horizon)
+        if not (isinstance(coverage, (float, int, np.floating)) and 0.0 < coverage < 1.0):
+            raise ValueError(f"coverage must be a probability strictly between 0 and 1, got {coverage!r}.")
+        n_paths = check_positive_int(n_paths, "n_paths")
+        panel, series = panel_series(self, horizon, y, X, past, static)
+        if method == "cqr":
+            raise ValueError(
+                "method='cqr' is not available on panels; use method='model' (the head's "
+                "distribution) or method='conformal' (each series' own calibration errors)."
+            )
+        if method == "model":
+            self._require_panel_distribution("method='model'")
+            levels = np.array([(1.0 - coverage) / 2.0, (1.0 + coverage) / 2.0])
+            q = self._panel_quantiles(series, horizon, levels, n_paths, random_state)
+        else:
+            point = np.stack(by_model(self.panel_, series, lambda m, ss: m.forecast(ss, horizon)))
+            radius = self._panel_radius(series, horizon, float(coverage))
+            q = np.stack([point - radius, point + radius], axis=-1)
+        return long_frame(self, panel, horizon, q, ["lower", "upper"])
+
     # -- parameters --------------------------------------------------------------------------
 
     _parameter_constraints: ClassVar[dict] = {
@@ -657,18 +743,23 @@ class Forecaster(BaseForecaster):
         "n_fit_",
     )
 
+    #: what a panel fit sets (see tsrnn.forecasting._panel; estimator_ for scope="global" only)
+    _PANEL_STATE = ("panel_", "n_series_", "horizon_", "diff_", "log_")
+
     def _get_state(self) -> dict:
         if getattr(self, "panel_", None) is not None:
-            raise TypeError(
-                "a Forecaster fitted on a panel cannot be saved yet (its per-series state is not "
-                "in the safe file format); refit it after loading, or save a Forecaster fitted "
-                "on a Series/DataFrame."
-            )
+            return estimator_state(self, self._PANEL_STATE, ("estimator_",))
         return estimator_state(self, self._FITTED_STATE, ("calibration_model_", "calibration_residuals_"))
 
     def _set_state(self, state: dict) -> None:
         from ..estimators import BaseRecurrent
 
+        if "panel_" in state:
+            restore_estimator_state(self, state, self._PANEL_STATE, ("estimator_",))
+            if self.estimator is not None and not isinstance(self.estimator, BaseRecurrent):
+                fail("Forecaster.estimator", "is not a tsrnn recurrent estimator")
+            check_panel_state(self)
+            return
         optional = ("calibration_model_", "calibration_residuals_")
         if not restore_estimator_state(self, state, self._FITTED_STATE, optional):
             if self.estimator is not None and not isinstance(self.estimator, BaseRecurrent):
@@ -725,12 +816,13 @@ class Forecaster(BaseForecaster):
             getattr(estimator, "predict_quantiles", None)
         )
 
-    def _require_distribution(self, what: str) -> None:
-        if not self._has_distribution(self.estimator_):
+    def _require_distribution(self, what: str, estimator=None) -> None:
+        estimator = self.estimator_ if estimator is None else estimator
+        if not self._has_distribution(estimator):
             raise ValueError(
                 f"{what} needs a regressor that predicts a distribution, e.g. "
                 "Forecaster(RecurrentRegressor(loss='gaussian')) (or 'student_t', 'quantile'); "
-                f"{type(self.estimator_).__name__} here predicts points only. Use "
+                f"{type(estimator).__name__} here predicts points only. Use "
                 "predict_interval(..., method='conformal') for its intervals."
             )
 
@@ -823,6 +915,9 @@ class Forecaster(BaseForecaster):
         *,
         n_paths: int = DEFAULT_PATHS,
         random_state=None,
+        y=None,
+        past_covariates=None,
+        static_covariates=None,
     ) -> pd.DataFrame:
         """Quantiles of the forecast distribution of the next ``horizon`` steps.
 
@@ -844,24 +939,39 @@ class Forecaster(BaseForecaster):
             Sample paths when the quantiles are simulated.
         random_state : int, Generator or None
             Seed of the simulation; None uses the Forecaster's ``random_state``.
+        y, past_covariates, static_covariates : optional
+            Panels only: forecast from these histories, as in :meth:`predict`.
 
         Returns
         -------
         DataFrame
             One column per level on the future index (a ``(target, level)`` MultiIndex for a
-            DataFrame ``y``); never decreasing across levels.
+            DataFrame ``y``); never decreasing across levels. On a panel, a long DataFrame:
+            ``id_col``, ``time_col`` and one column per level.
         """
-        self._refuse_on_panel("predict_quantiles")
-        check_is_fitted(self, "target_info_")
-        horizon = check_horizon(horizon)
         levels = check_quantile_levels(quantiles)
         n_paths = check_positive_int(n_paths, "n_paths")
+        if self._on_panel():
+            panel, series = panel_series(self, horizon, y, X, past_covariates, static_covariates)
+            q = self._panel_quantiles(series, check_horizon(horizon), levels, n_paths, random_state)
+            return long_frame(self, panel, check_horizon(horizon), q, [float(v) for v in levels])
+        self._check_panel_only(y, past_covariates, static_covariates)
+        check_is_fitted(self, "target_info_")
+        horizon = check_horizon(horizon)
         x_future = self._check_exog_future(X, horizon)
         q = self._quantiles(horizon, levels, x_future, n_paths, random_state)
         return self._quantile_frame(q.reshape(horizon, self.n_series_, len(levels)), levels)
 
     def sample_paths(
-        self, horizon: int, n_paths: int = DEFAULT_PATHS, random_state=None, X=None
+        self,
+        horizon: int,
+        n_paths: int = DEFAULT_PATHS,
+        random_state=None,
+        X=None,
+        *,
+        y=None,
+        past_covariates=None,
+        static_covariates=None,
     ) -> pd.DataFrame:
         """Simulated futures: each step drawn from the head and fed back through the recurrence.
 
@@ -875,17 +985,28 @@ class Forecaster(BaseForecaster):
             Seed of the draws; None uses the Forecaster's ``random_state``.
         X : DataFrame, optional
             Future exogenous values (the same for every path).
+        y, past_covariates, static_covariates : optional
+            Panels only: forecast from these histories, as in :meth:`predict`.
 
         Returns
         -------
         DataFrame
             Indexed by the future timestamps, one column per path (``0 .. n_paths - 1``, named
-            ``path``); for a DataFrame ``y`` a ``(target, path)`` column MultiIndex.
+            ``path``); for a DataFrame ``y`` a ``(target, path)`` column MultiIndex. On a
+            panel, a long DataFrame: ``id_col``, ``time_col`` and one column per path.
         """
-        self._refuse_on_panel("sample_paths")
+        n_paths = check_positive_int(n_paths, "n_paths")
+        if self._on_panel():
+            horizon = check_horizon(horizon)
+            panel, series = panel_series(self, horizon, y, X, past_covariates, static_covariates)
+            self._require_panel_distribution("sample_paths")
+            rng = self._sampling_rng(random_state)
+            paths = by_model(self.panel_, series, lambda model, ss: model.paths(ss, horizon, n_paths, rng))
+            # (n_series, n_paths, horizon) -> (n_series, horizon, n_paths)
+            return long_frame(self, panel, horizon, np.stack(paths).transpose(0, 2, 1), list(range(n_paths)))
+        self._check_panel_only(y, past_covariates, static_covariates)
         check_is_fitted(self, "target_info_")
         horizon = check_horizon(horizon)
-        n_paths = check_positive_int(n_paths, "n_paths")
         self._require_distribution("sample_paths")
         x_future = self._check_exog_future(X, horizon)
         origin = np.array([len(self.history_)])
@@ -914,6 +1035,9 @@ class Forecaster(BaseForecaster):
         *,
         n_paths: int = DEFAULT_PATHS,
         random_state=None,
+        y=None,
+        past_covariates=None,
+        static_covariates=None,
     ) -> pd.DataFrame:
         """Prediction intervals with nominal ``coverage`` for the next ``horizon`` steps.
 
@@ -941,16 +1065,23 @@ class Forecaster(BaseForecaster):
             Sample paths where the model quantiles are simulated.
         random_state : int, Generator or None
             Seed of the simulation; None uses the Forecaster's ``random_state``.
+        y, past_covariates, static_covariates : optional
+            Panels only: forecast from these histories, as in :meth:`predict`.
 
         Returns
         -------
         DataFrame
             Columns ``lower`` and ``upper`` (a ``(target, "lower"|"upper")`` MultiIndex for a
-            DataFrame ``y``).
+            DataFrame ``y``). On a panel, a long DataFrame: ``id_col``, ``time_col``,
+            ``lower``, ``upper`` (``"conformal"`` and ``"model"``; see docs/panels.md).
         """
-        self._refuse_on_panel("predict_interval")
         if method not in INTERVAL_METHODS:
             raise ValueError(f"method must be one of {INTERVAL_METHODS}, got {method!r}.")
+        if self._on_panel():
+            return self._panel_interval(
+                horizon, coverage, method, n_paths, random_state, y, X, past_covariates, static_covariates
+            )
+        self._check_panel_only(y, past_covariates, static_covariates)
         if method == "conformal":
             return super().predict_interval(horizon, coverage, X)
         check_is_fitted(self, "target_info_")

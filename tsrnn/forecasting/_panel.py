@@ -18,13 +18,14 @@ series when the whole design matrix would not fit in ``max_window_bytes``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
 
 from .._parallel import run_tasks
 from .._scaling import moments
+from .._state import check_array, check_choice, check_int, check_keys, check_vector, fail, register
 from ._base import check_horizon, check_time_index, future_index
 from ._transforms import TargetTransform
 
@@ -545,18 +546,108 @@ class GlobalModel:
         )
         return st, transforms
 
-    def forecast(self, series: list, horizon: int) -> list[np.ndarray]:
-        """Forecasts on the original scale, one array ``(horizon,)`` per series, from its end."""
-        lost = (self.transform_params[1] or 0) + self.transform_params[2]
+    @property
+    def lost(self) -> int:
+        """Leading steps of every series the transforms consume (seasonal and ordinary differences)."""
+        return (self.transform_params[1] or 0) + self.transform_params[2]
+
+    def _stack_for(self, series: list, horizon: int) -> tuple[_Stack, list, np.ndarray]:
+        """The stacked series with ``horizon`` free steps, their transforms and end positions."""
         for s in series:
-            if len(s["values"]) < lost + self.window:
+            if len(s["values"]) < self.lost + self.window:
                 raise ValueError(
                     f"series {_show(s['uid'])} has {len(s['values'])} observations, too few to forecast "
-                    f"from: the window needs {self.window} (+ {lost} lost to differencing)."
+                    f"from: the window needs {self.window} (+ {self.lost} lost to differencing)."
                 )
         st, transforms = self.stack(series, horizon)
-        m = len(series)
         ends = st.starts + np.array([len(s["values"]) for s in series])
+        return st, transforms, ends
+
+    def exact_quantiles(self, horizon: int) -> bool:
+        """Whether each step's quantiles follow from the head without simulation: one step of
+        the recursive model, or the direct model without differencing (the inverse transform is
+        then increasing step by step)."""
+        return self.lost == 0 if self.direct else horizon == 1
+
+    def quantiles(self, series: list, horizon: int, levels: np.ndarray, n_paths: int, rng) -> list:
+        """Forecast quantiles on the original scale, one array ``(horizon, K)`` per series.
+
+        From the head where :meth:`exact_quantiles`; otherwise the empirical quantiles of
+        :meth:`paths` (recursive) or a ValueError (direct with differencing).
+        """
+        if not self.exact_quantiles(horizon):
+            if self.direct:
+                raise ValueError(
+                    "with strategy='direct' and differencing, the quantiles of each step's change "
+                    "do not add up to quantiles of the level; use strategy='recursive' (sample "
+                    "paths), diff=0, or predict_interval(..., method='conformal')."
+                )
+            return [
+                np.moveaxis(np.quantile(p, levels, axis=0), 0, -1)
+                for p in self.paths(series, horizon, n_paths, rng)
+            ]
+        st, transforms, ends = self._stack_for(series, horizon)
+        m, k = len(series), len(levels)
+        sid = np.repeat(np.arange(m), horizon)
+        hs = np.tile(np.arange(1, horizon + 1), m)
+        x = st.features(sid, ends[sid], hs, self.window, self.direct)
+        qz = np.asarray(self.estimator.predict_quantiles(x.reshape(len(x), -1), levels), dtype=np.float64)
+        qz = qz.reshape(m, horizon, k)
+        out = []
+        for j, s in enumerate(series):
+            v = s["values"][:, None]
+            inv = [
+                transforms[j].inverse(qz[j, :, i][None, :, None], v, np.array([len(v)]))[0, :, 0]
+                for i in range(k)
+            ]
+            out.append(np.stack(inv, axis=-1))
+        return out
+
+    def paths(self, series: list, horizon: int, n_paths: int, rng) -> list:
+        """Sample paths on the original scale, one array ``(n_paths, horizon)`` per series.
+
+        Each step draws from the head and feeds the draw back into the window (recursive model
+        only). The draws of all series and paths come from ``rng`` in one stream, series by
+        series and path by path, so a panel of one series draws what the single-series
+        :meth:`Forecaster.sample_paths` draws.
+        """
+        if self.direct:
+            raise ValueError(
+                "sample paths feed each draw back into the window, which needs strategy='recursive'; "
+                "the direct strategy has no recurrence to feed."
+            )
+        st, transforms, ends = self._stack_for(series, horizon)
+        m, w = len(series), self.window
+        span = w + horizon
+        # one block per (series, path): the series' last window and room for the horizon
+        take = np.repeat((ends - w)[:, None] + np.arange(span), n_paths, axis=0)
+        owner = np.repeat(np.arange(m), n_paths)
+        rows = m * n_paths
+        sub = _Stack(
+            st.z[take].reshape(-1),
+            None if st.past is None else st.past[take].reshape(rows * span, -1),
+            None if st.future is None else st.future[take].reshape(rows * span, -1),
+            None if st.static is None else st.static[owner],
+            None if st.ids is None else st.ids[owner],
+            np.arange(rows, dtype=np.int64) * span,
+        )
+        pos = sub.starts + w
+        sid, ones = np.arange(rows), np.ones(rows, dtype=np.int64)
+        for k in range(horizon):
+            x = sub.features(sid, pos + k, ones, w, 0)
+            draw = np.asarray(self.estimator.sample(x.reshape(rows, -1), 1, rng), dtype=np.float64)
+            sub.z[pos + k] = draw.reshape(rows)
+        zp = sub.z.reshape(rows, span)[:, w:].reshape(m, n_paths, horizon)
+        out = []
+        for j, s in enumerate(series):
+            v = s["values"][:, None]
+            out.append(transforms[j].inverse(zp[j][:, :, None], v, np.full(n_paths, len(v)))[:, :, 0])
+        return out
+
+    def forecast(self, series: list, horizon: int) -> list[np.ndarray]:
+        """Forecasts on the original scale, one array ``(horizon,)`` per series, from its end."""
+        st, transforms, ends = self._stack_for(series, horizon)
+        m = len(series)
         sid = np.arange(m)
         if self.direct:
             sid_all = np.repeat(sid, horizon)
@@ -757,6 +848,10 @@ def _series(state_like: dict, panel: Panel, pad: int, future, past, static_frame
     return out
 
 
+def _calendar_tuple(calendar) -> tuple:
+    return () if calendar is None else ((calendar,) if isinstance(calendar, str) else tuple(calendar))
+
+
 def check_panel_params(forecaster) -> None:
     """The panel-only parameters of a Forecaster."""
     f = forecaster
@@ -779,6 +874,25 @@ def check_panel_params(forecaster) -> None:
         raise ValueError(f"max_window_bytes must be a positive number of bytes, got {m!r}.")
 
 
+def fit_models(f, series: list, step, static, diff) -> tuple:
+    """``(global model, None)`` or ``(None, {id: local model})`` fitted on ``series``; ``diff``
+    is the global order or a dict id -> order (as in ``Forecaster.diff_``)."""
+    diffs = [diff[s["uid"]] for s in series] if isinstance(diff, dict) else [diff] * len(series)
+    kwargs = {
+        "window": int(f.window),
+        "direct": int(f.horizon) if f.strategy == "direct" else 0,
+        "transform_params": (bool(f.log_), f.seasonal_period, max(diffs), bool(f.standardize)),
+        "series_id": bool(f.series_id) and f.scope == "global",
+        "static": static,
+        "make_estimator": f._make_estimator,
+        "max_window_bytes": int(f.max_window_bytes),
+        "random_state": f.random_state,
+    }
+    if f.scope == "global":
+        return fit_global(series, step, **kwargs), None
+    return None, fit_local(series, step, None, diffs=diffs, **kwargs)
+
+
 def fit_panel(f, y, X=None, past_covariates=None, static_covariates=None):
     """``Forecaster.fit`` on a panel (long DataFrame or dict of Series)."""
     f._validate_params()
@@ -796,35 +910,24 @@ def fit_panel(f, y, X=None, past_covariates=None, static_covariates=None):
     static = None
     if static_covariates is not None:
         static = StaticEncoder().fit(static_covariates, f.id_col)
-    calendar = (
-        () if f.calendar is None else ((f.calendar,) if isinstance(f.calendar, str) else tuple(f.calendar))
-    )
+    calendar = _calendar_tuple(f.calendar)
     if calendar and not isinstance(panel.index[0], (pd.DatetimeIndex, pd.PeriodIndex)):
         raise TypeError(
             "calendar features need dates in the time column; use calendar=None for integer time."
         )
     ctx = {"calendar": calendar, "encoding": f.calendar_encoding, "static": static}
     series = _series(ctx, panel, 0, future, past, static_covariates)
+    every_positive = all(bool(np.all(s["values"] > 0)) for s in series)
+    f.log_ = every_positive if f.log == "auto" else bool(f.log)
     diffs = [f._select_diff(s["values"][:, None]) for s in series]
     # one model shares one transform chain; local models difference each series as it needs
     f.diff_ = max(diffs) if f.scope == "global" else dict(zip(panel.ids, diffs))
     direct = int(f.horizon) if f.strategy == "direct" else 0
-    kwargs = {
-        "window": int(f.window),
-        "direct": direct,
-        "transform_params": (bool(f.log), f.seasonal_period, max(diffs), bool(f.standardize)),
-        "series_id": bool(f.series_id) and f.scope == "global",
-        "static": static,
-        "make_estimator": f._make_estimator,
-        "max_window_bytes": int(f.max_window_bytes),
-        "random_state": f.random_state,
-    }
-    model = models = None
-    if f.scope == "global":
-        model = fit_global(series, panel.step, **kwargs)
+    model, models = fit_models(f, series, panel.step, static, f.diff_)
+    for stale in ("estimator_", "panel_calibration_"):
+        f.__dict__.pop(stale, None)
+    if model is not None:
         f.estimator_ = model.estimator
-    else:
-        models = fit_local(series, panel.step, None, diffs=diffs, **kwargs)
     f.panel_ = PanelState(
         panel,
         f.scope,
@@ -843,8 +946,8 @@ def fit_panel(f, y, X=None, past_covariates=None, static_covariates=None):
     return f
 
 
-def predict_panel(f, horizon, y=None, X=None, past_covariates=None, static_covariates=None) -> pd.DataFrame:
-    """``Forecaster.predict`` on a panel: a long DataFrame of forecasts."""
+def panel_series(f, horizon, y=None, X=None, past_covariates=None, static_covariates=None):
+    """The panel to forecast from (the training data, or ``y``) and its per-series inputs."""
     state: PanelState = f.panel_
     horizon = check_horizon(horizon)
     if state.horizon and horizon > state.horizon:
@@ -880,18 +983,448 @@ def predict_panel(f, horizon, y=None, X=None, past_covariates=None, static_covar
         old = StaticEncoder._frame(state.static_frame, f.id_col)
         static_frame = pd.concat([new, old[~old.index.isin(new.index)]])
     ctx = {"calendar": state.calendar, "encoding": state.encoding, "static": state.static}
-    series = _series(ctx, panel, horizon, future, past, static_frame)
+    return panel, _series(ctx, panel, horizon, future, past, static_frame)
+
+
+def by_model(state: PanelState, series: list, method) -> list:
+    """``method(model, series)`` of the global model, or of each series' local model, per series."""
     if state.scope == "global":
-        forecasts = state.model.forecast(series, horizon)
-    else:
-        forecasts = []
-        for s in series:
-            local = state.models.get(s["uid"])
-            if local is None:
-                raise ValueError(
-                    f"series {_show(s['uid'])} was not seen in fit, and scope='local' has one model per "
-                    "training series; use scope='global' to forecast new series."
-                )
-            forecasts.append(local.forecast([s], horizon)[0])
+        return method(state.model, series)
+    out = []
+    for s in series:
+        local = state.models.get(s["uid"])
+        if local is None:
+            raise ValueError(
+                f"series {_show(s['uid'])} was not seen in fit, and scope='local' has one model per "
+                "training series; use scope='global' to forecast new series."
+            )
+        out.extend(method(local, [s]))
+    return out
+
+
+def predict_panel(f, horizon, y=None, X=None, past_covariates=None, static_covariates=None) -> pd.DataFrame:
+    """``Forecaster.predict`` on a panel: a long DataFrame of forecasts."""
+    panel, series = panel_series(f, horizon, y, X, past_covariates, static_covariates)
+    forecasts = by_model(f.panel_, series, lambda model, ss: model.forecast(ss, horizon))
+    return long_frame(f, panel, horizon, np.stack(forecasts)[:, :, None], [f.target_col])
+
+
+def long_frame(f, panel: Panel, horizon: int, values: np.ndarray, columns: list) -> pd.DataFrame:
+    """``values (n_series, horizon, k)`` as a long DataFrame: id, time and ``columns``."""
     labels = [future_labels(ix, horizon, panel.step) for ix in panel.index]
-    return to_long(panel.ids, labels, forecasts, f.id_col, f.time_col, f.target_col)
+    out = to_long(panel.ids, labels, [np.zeros(horizon)] * len(panel.ids), f.id_col, f.time_col, "_")
+    out = out.drop(columns="_")
+    flat = values.reshape(len(panel.ids) * horizon, -1)
+    for k, c in enumerate(columns):
+        out[c] = flat[:, k]
+    return out
+
+
+def calibration_forecasts(f, horizon: int) -> dict:
+    """Per training series, ``(actual, forecast)`` arrays ``(n_origins, horizon)`` of a copy of the
+    panel model fitted on every series without its calibration stretch (its last
+    ``calibration_size`` steps), forecasting from every origin in that stretch with ``horizon``
+    observed values after it (the single-series conformal procedure, series by series)."""
+    state: PanelState = f.panel_
+    ctx = {"calendar": state.calendar, "encoding": state.encoding, "static": state.static}
+    series = _series(ctx, state.panel, 0, state.future, state.past, state.static_frame)
+    c = f.calibration_size
+    cuts, fits = [], []
+    for s in series:
+        n = len(s["values"])
+        size = round(float(c) * n) if isinstance(c, (float, np.floating)) else int(c)
+        if size < horizon:
+            raise ValueError(
+                f"calibration_size={c!r} holds out {size} of the {n} steps of series {_show(s['uid'])}, "
+                f"fewer than the horizon {horizon}: no calibration origin has {horizon} observed steps "
+                f"after it. Increase calibration_size or forecast fewer steps."
+            )
+        cuts.append(n - size)
+        fits.append(_truncated(s, n - size))
+    models = fit_models(f, fits, state.panel.step, state.static, f.diff_)
+    origins, actual = [], []
+    for s, cut in zip(series, cuts):
+        n = len(s["values"])
+        os_ = np.arange(cut, n - horizon + 1)
+        origins.append([_truncated(s, o) for o in os_])
+        actual.append(s["values"][os_[:, None] + np.arange(horizon)])
+    cal = PanelState(
+        state.panel, state.scope, None, None, None, None, (), "cyclic", models[0], models[1], state.horizon
+    )
+    flat = [h for hs in origins for h in hs]
+    fc = by_model(cal, flat, lambda model, ss: model.forecast(ss, horizon))
+    out, at = {}, 0
+    for s, hs, a in zip(series, origins, actual):
+        out[s["uid"]] = (a, np.asarray(fc[at : at + len(hs)]).reshape(len(hs), horizon))
+        at += len(hs)
+    return out
+
+
+def _truncated(s: dict, n: int) -> dict:
+    """Series ``s`` observed up to (not including) step ``n``; future covariates kept."""
+    return {
+        **s,
+        "values": s["values"][:n],
+        "index": s["index"][:n],
+        "past": None if s["past"] is None else s["past"][:n],
+    }
+
+
+# -- persisted state (see tsrnn._state) --------------------------------------------------------
+#
+# A panel Forecaster's file holds the series (values and timestamps), the covariate frames as
+# arrays, the encoders and the fitted network(s). Every size is checked against the arrays the
+# file holds before anything is built from it; nothing is rebuilt whose size the file only
+# claims (timestamps are kept as stored, never regenerated from a claimed span).
+
+_ID_TYPES = (str, int, float, np.integer, np.floating)
+
+
+def _storable_ids(ids, where: str) -> list:
+    bad = [u for u in ids if isinstance(u, (bool, np.bool_)) or not isinstance(u, _ID_TYPES)]
+    if bad:
+        raise TypeError(
+            f"{where} holds the series id {bad[0]!r} of type {type(bad[0]).__name__}; the model file "
+            "stores string or numeric ids only (rename the series, or use joblib for this model)"
+        )
+    return [u.item() if isinstance(u, np.generic) else u for u in ids]
+
+
+def _check_ids(ids, where: str) -> list:
+    if not isinstance(ids, list) or not ids:
+        fail(where, "is not a non-empty list of series ids")
+    if any(isinstance(u, bool) or not isinstance(u, (str, int, float)) for u in ids):
+        fail(where, "holds an id that is not a string or a number")
+    if len(set(ids)) != len(ids):
+        fail(where, "holds a series id twice")
+    return ids
+
+
+def _check_time_index(index, where: str, n: int | None = None) -> pd.Index:
+    if not isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) and not (
+        isinstance(index, pd.Index) and pd.api.types.is_integer_dtype(index.dtype)
+    ):
+        fail(where, "is not an index of dates, periods or integers")
+    if n is not None and len(index) != n:
+        fail(where, f"has {len(index)} timestamps for {n} values")
+    if not (index.is_monotonic_increasing and index.is_unique):
+        fail(where, "is not strictly increasing")
+    return index
+
+
+def _check_list(value, where: str, n: int | None = None) -> list:
+    if not isinstance(value, list) or (n is not None and len(value) != n):
+        fail(where, "is not a list of one entry per series" if n is not None else "is not a list")
+    return value
+
+
+def _panel_get_state(self: Panel) -> dict:
+    return {
+        "ids": _storable_ids(self.ids, "the panel"),
+        "values": list(self.values),
+        "index": list(self.index),
+        "step": self.step,
+    }
+
+
+def _panel_set_state(self: Panel, state: dict) -> None:
+    where = "Panel"
+    check_keys(where, state, ["ids", "values", "index", "step"])
+    ids = _check_ids(state["ids"], f"{where}.ids")
+    m = len(ids)
+    values = _check_list(state["values"], f"{where}.values", m)
+    index = _check_list(state["index"], f"{where}.index", m)
+    for j, (v, ix) in enumerate(zip(values, index)):
+        check_array(v, f"{where}.values[{j}]", ndim=1)
+        if v.dtype != np.float64 or len(v) == 0:
+            fail(f"{where}.values[{j}]", "is not a non-empty float64 series")
+        _check_time_index(ix, f"{where}.index[{j}]", len(v))
+    kinds = {type(ix) if isinstance(ix, (pd.DatetimeIndex, pd.PeriodIndex)) else int for ix in index}
+    if len(kinds) != 1:
+        fail(f"{where}.index", "mixes kinds of time")
+    step = state["step"]
+    if kinds == {int}:
+        check_int(step, f"{where}.step", 1)
+    elif not isinstance(step, pd.offsets.BaseOffset):
+        fail(f"{where}.step", "is not a pandas offset")
+    self.__init__(ids, values, index, step)
+
+
+Panel._get_state = _panel_get_state
+Panel._set_state = _panel_set_state
+
+
+def _covariates_get_state(self: Covariates) -> dict:
+    ids = list(self.parts)
+    return {
+        "name": self.name,
+        "columns": _storable_ids(self.columns, f"the columns of {self.name}"),
+        "ids": _storable_ids(ids, self.name),
+        "times": [self.parts[u].index for u in ids],
+        "values": [self.parts[u].to_numpy(dtype=np.float64, na_value=np.nan) for u in ids],
+    }
+
+
+def _covariates_set_state(self: Covariates, state: dict) -> None:
+    where = "Covariates"
+    check_keys(where, state, ["name", "columns", "ids", "times", "values"])
+    if state["name"] not in ("X", "past_covariates"):
+        fail(f"{where}.name", "is not 'X' or 'past_covariates'")
+    columns = _check_ids(state["columns"], f"{where}.columns")
+    ids = _check_ids(state["ids"], f"{where}.ids")
+    times = _check_list(state["times"], f"{where}.times", len(ids))
+    values = _check_list(state["values"], f"{where}.values", len(ids))
+    parts = {}
+    for uid, ix, v in zip(ids, times, values):
+        _check_time_index(ix, f"{where}.times", None)
+        check_array(v, f"{where}.values", (len(ix), len(columns)), finite=False)
+        parts[uid] = pd.DataFrame(v, index=ix, columns=columns)
+    self.name, self.columns, self.parts = state["name"], columns, parts
+
+
+Covariates._get_state = _covariates_get_state
+Covariates._set_state = _covariates_set_state
+
+_STATIC_STATE = ("id_col", "numeric", "categories", "columns", "mean", "scale")
+
+
+def _static_get_state(self: StaticEncoder) -> dict:
+    state = {name: getattr(self, name) for name in _STATIC_STATE}
+    state["columns"] = _storable_ids(self.columns, "the static covariate columns")
+    state["numeric"] = _storable_ids(self.numeric, "the static covariate columns")
+    state["categories"] = {c: self.categories[c] for c in _storable_ids(list(self.categories), "columns")}
+    return state
+
+
+def _static_set_state(self: StaticEncoder, state: dict) -> None:
+    where = "StaticEncoder"
+    check_keys(where, state, _STATIC_STATE)
+    if not isinstance(state["id_col"], str):
+        fail(f"{where}.id_col", "is not a string")
+    columns = _check_list(state["columns"], f"{where}.columns")
+    numeric = _check_list(state["numeric"], f"{where}.numeric")
+    categories = state["categories"]
+    if not isinstance(categories, dict) or any(not isinstance(c, pd.Index) for c in categories.values()):
+        fail(f"{where}.categories", "is not a mapping of columns to their categories")
+    if len(set(columns)) != len(columns) or set(numeric) | set(categories) != set(columns):
+        fail(where, "its numeric and categorical columns are not its columns")
+    if set(numeric) & set(categories):
+        fail(where, "a column is both numeric and categorical")
+    check_vector(state["mean"], f"{where}.mean", len(numeric))
+    check_vector(state["scale"], f"{where}.scale", len(numeric), positive=True)
+    self.__dict__.update(state)
+
+
+StaticEncoder._get_state = _static_get_state
+StaticEncoder._set_state = _static_set_state
+
+_MODEL_STATE = tuple(f.name for f in fields(GlobalModel))
+
+
+def _global_get_state(self: GlobalModel) -> dict:
+    state = {name: getattr(self, name) for name in _MODEL_STATE}
+    state["ids"] = _storable_ids(self.ids, "the panel")
+    keys = _storable_ids(list(self.transforms), "the panel")
+    state["transforms"] = dict(zip(keys, self.transforms.values()))
+    return state
+
+
+def _global_set_state(self: GlobalModel, state: dict) -> None:
+    from ..estimators import BaseRecurrent
+
+    where = "GlobalModel"
+    check_keys(where, state, _MODEL_STATE)
+    window = check_int(state["window"], f"{where}.window", 1)
+    direct = check_int(state["direct"], f"{where}.direct", 0)
+    params = state["transform_params"]
+    if not (
+        isinstance(params, tuple)
+        and len(params) == 4
+        and isinstance(params[0], bool)
+        and isinstance(params[3], bool)
+        and (params[1] is None or check_int(params[1], f"{where}.seasonal_period", 1))
+        and check_int(params[2], f"{where}.diff", 0) >= 0
+    ):
+        fail(f"{where}.transform_params", "is not (log, seasonal_period, diff, standardize)")
+    ids = _check_ids(state["ids"], f"{where}.ids")
+    for name in ("series_id", "streamed"):
+        if not isinstance(state[name], bool):
+            fail(f"{where}.{name}", "is not a bool")
+    check_int(state["n_samples"], f"{where}.n_samples", 0)
+    widths = []
+    for kind in ("past", "future"):
+        mean, scale = state[f"{kind}_mean"], state[f"{kind}_scale"]
+        if (mean is None) != (scale is None):
+            fail(where, f"{kind}_mean and {kind}_scale must both be set or both be None")
+        size = 0
+        if mean is not None:
+            size = mean.shape[0] if isinstance(mean, np.ndarray) and mean.ndim == 1 and mean.size else -1
+            check_vector(mean, f"{where}.{kind}_mean", size)
+            check_vector(scale, f"{where}.{kind}_scale", size, positive=True)
+        widths.append(size)
+    static = state["static"]
+    if static is not None and not isinstance(static, StaticEncoder):
+        fail(f"{where}.static", "is not a static covariate encoder")
+    transforms = state["transforms"]
+    if not isinstance(transforms, dict) or not set(transforms) <= set(ids):
+        fail(f"{where}.transforms", "is not a mapping of training series to their transforms")
+    for t in transforms.values():
+        if not isinstance(t, TargetTransform) or t.mean_.shape != (1,):
+            fail(f"{where}.transforms", "holds something other than one series' transform")
+        if (t.log, t.seasonal_period, t.diff, t.standardize) != params:
+            fail(f"{where}.transforms", "do not match transform_params")
+    est = state["estimator"]
+    if not (isinstance(est, BaseRecurrent) and hasattr(est, "params_")):
+        fail(f"{where}.estimator", "is not a fitted tsrnn recurrent estimator")
+    features = 1 + sum(widths) + (static.width if static is not None else 0) + direct
+    features += len(ids) if state["series_id"] else 0
+    if est.n_timesteps_ != window + (1 if direct else 0) or est.input_size_ != features:
+        fail(f"{where}.estimator", "does not read the windows this model builds")
+    self.__dict__.update(state)
+
+
+GlobalModel._get_state = _global_get_state
+GlobalModel._set_state = _global_set_state
+
+_STATE_FIELDS = tuple(f.name for f in fields(PanelState))
+
+
+def _static_frame_state(frame, id_col: str) -> dict | None:
+    if frame is None:
+        return None
+    S = StaticEncoder._frame(frame, id_col)
+    return {
+        "ids": _storable_ids(list(S.index), "static_covariates"),
+        "columns": _storable_ids(list(S.columns), "the static covariate columns"),
+        "data": [pd.Index(S[c].to_numpy()) for c in S.columns],
+    }
+
+
+def _panel_state_get_state(self: PanelState) -> dict:
+    state = {name: getattr(self, name) for name in _STATE_FIELDS}
+    id_col = self.static.id_col if self.static is not None else "unique_id"
+    state["static_frame"] = _static_frame_state(self.static_frame, id_col)
+    if self.models is not None:
+        keys = _storable_ids(list(self.models), "the panel")
+        state["models"] = dict(zip(keys, self.models.values()))
+    return state
+
+
+def _panel_state_set_state(self: PanelState, state: dict) -> None:
+    where = "PanelState"
+    check_keys(where, state, _STATE_FIELDS)
+    panel = state["panel"]
+    if not isinstance(panel, Panel):
+        fail(f"{where}.panel", "is not a panel")
+    scope = check_choice(state["scope"], f"{where}.scope", SCOPES)
+    check_choice(state["encoding"], f"{where}.encoding", CALENDAR_ENCODINGS)
+    calendar = state["calendar"]
+    if not isinstance(calendar, tuple) or any(c not in CALENDAR_FEATURES for c in calendar):
+        fail(f"{where}.calendar", "is not a tuple of calendar features")
+    if calendar and not isinstance(panel.index[0], (pd.DatetimeIndex, pd.PeriodIndex)):
+        fail(f"{where}.calendar", "needs dates")
+    horizon = check_int(state["horizon"], f"{where}.horizon", 0)
+    future, past, static = state["future"], state["past"], state["static"]
+    for name, cov, label in (("future", future, "X"), ("past", past, "past_covariates")):
+        if cov is not None and (not isinstance(cov, Covariates) or cov.name != label):
+            fail(f"{where}.{name}", f"is not the {label} covariates")
+    if static is not None and not isinstance(static, StaticEncoder):
+        fail(f"{where}.static", "is not a static covariate encoder")
+    frame = state["static_frame"]
+    if (frame is None) != (static is None):
+        fail(f"{where}.static_frame", "must be present exactly when static covariates are")
+    if frame is not None:
+        if not isinstance(frame, dict) or set(frame) != {"ids", "columns", "data"}:
+            fail(f"{where}.static_frame", "is not a table")
+        ids = _check_ids(frame["ids"], f"{where}.static_frame.ids")
+        columns = _check_ids(frame["columns"], f"{where}.static_frame.columns")
+        data = _check_list(frame["data"], f"{where}.static_frame.data")
+        if len(data) != len(columns) or any(not isinstance(d, pd.Index) or len(d) != len(ids) for d in data):
+            fail(f"{where}.static_frame", "does not hold one value per series in each column")
+        if set(columns) != set(static.columns):
+            fail(f"{where}.static_frame", "does not have the encoder's columns")
+        frame = pd.DataFrame(dict(zip(columns, [d.to_numpy() for d in data])), index=pd.Index(ids))
+    q = (0 if future is None else len(future.columns)) + _calendar_width(calendar, state["encoding"])
+    p = 0 if past is None else len(past.columns)
+    model, models = state["model"], state["models"]
+    if scope == "global":
+        if not isinstance(model, GlobalModel) or models is not None:
+            fail(f"{where}.model", "a global panel model needs one fitted model")
+        fitted = [model]
+    else:
+        if model is not None or not isinstance(models, dict) or list(models) != panel.ids:
+            fail(f"{where}.models", "a local panel model needs one fitted model per series")
+        fitted = list(models.values())
+        for uid, local in models.items():
+            if not isinstance(local, GlobalModel) or local.ids != [uid] or local.series_id:
+                fail(f"{where}.models", f"the model of series {uid!r} is not that series' model")
+    for fm in fitted:
+        sizes = tuple(0 if m is None else len(m) for m in (fm.past_mean, fm.future_mean))
+        if sizes != (p, q) or fm.direct != horizon or (fm.static is None) != (static is None):
+            fail(f"{where}.model", "does not read the covariates this panel holds")
+        if static is not None and fm.static.width != static.width:
+            fail(f"{where}.model", "does not read the static covariates this panel holds")
+    self.__init__(
+        panel, scope, future, past, frame, static, calendar, state["encoding"], model, models, horizon
+    )
+
+
+def _calendar_width(calendar: tuple, encoding: str) -> int:
+    if encoding == "cyclic":
+        return 2 * len(calendar)
+    return sum(CALENDAR_FEATURES[c][0] for c in calendar)
+
+
+PanelState._get_state = _panel_state_get_state
+PanelState._set_state = _panel_state_set_state
+
+for _cls in (Panel, Covariates, StaticEncoder, GlobalModel, PanelState):
+    register(_cls)
+
+
+def check_panel_state(f) -> None:
+    """A Forecaster's restored panel fit agrees with its parameters (called by its ``_set_state``)."""
+    where = "Forecaster"
+    state = f.panel_
+    if not isinstance(state, PanelState):
+        fail(f"{where}.panel_", "is not a panel fit")
+    try:
+        check_panel_params(f)
+    except (TypeError, ValueError) as exc:
+        fail(where, f"invalid panel parameters ({exc})")
+    direct = int(f.horizon) if f.strategy == "direct" else 0
+    if state.scope != f.scope or state.horizon != direct or f.horizon_ != (direct or None):
+        fail(f"{where}.panel_", "does not match the scope, strategy and horizon")
+    if check_int(f.n_series_, f"{where}.n_series_", 1) != len(state.panel.ids):
+        fail(f"{where}.n_series_", "does not match the panel")
+    calendar = _calendar_tuple(f.calendar)
+    if state.calendar != calendar or state.encoding != f.calendar_encoding:
+        fail(f"{where}.panel_", "does not match the calendar parameters")
+    models = [state.model] if state.scope == "global" else list(state.models.values())
+    for model in models:
+        log, season, _, standardize = model.transform_params
+        if not isinstance(f.log_, bool) or (f.log != "auto" and f.log_ != bool(f.log)):
+            fail(f"{where}.log_", "does not match log")
+        if model.window != f.window or (log, season, standardize) != (
+            f.log_,
+            f.seasonal_period,
+            bool(f.standardize),
+        ):
+            fail(f"{where}.panel_", "its model does not match the window and transform parameters")
+    if state.scope == "global":
+        check_int(f.diff_, f"{where}.diff_", 0)
+        if (
+            f.diff_ != state.model.transform_params[2]
+            or getattr(f, "estimator_", None) is not state.model.estimator
+        ):
+            fail(where, "diff_/estimator_ are not those of the fitted panel model")
+        if state.model.series_id != bool(f.series_id):
+            fail(f"{where}.panel_", "does not match series_id")
+    else:
+        if "estimator_" in f.__dict__:
+            fail(where, "a local panel fit has no single estimator_")
+        if not isinstance(f.diff_, dict) or list(f.diff_) != state.panel.ids:
+            fail(f"{where}.diff_", "is not one differencing order per series")
+        for uid, d in f.diff_.items():
+            if check_int(d, f"{where}.diff_", 0) != state.models[uid].transform_params[2]:
+                fail(f"{where}.diff_", f"does not match the model of series {uid!r}")

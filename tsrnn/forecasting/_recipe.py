@@ -3,7 +3,8 @@
 The recipe follows Hewamalage, Bergmeir & Bandara (2021, International Journal of Forecasting,
 "Recurrent neural networks for time series forecasting: current status and future
 directions"): variance stabilisation (log), STL deseasonalising, a window normalised by its
-level, one multi-output (direct) model for the whole horizon, an input window of about
+level, one multi-output (direct) model for the whole horizon (a recursive one-step model for
+series without a season), an input window of about
 ``1.25 * max(season, horizon)`` and the median of several seeds. Which pieces are on by
 default was decided on the tuning half of ``benchmarks/accuracy.py``
 (benchmarks/ACCURACY.md).
@@ -12,9 +13,11 @@ default was decided on the tuning half of ``benchmarks/accuracy.py``
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 
 from .._validation import check_positive_int
 from ._base import BaseForecaster, to_pandas
@@ -38,14 +41,16 @@ def input_window(horizon: int, seasonal_period: int | None = None, factor: float
 class RecurrentForecaster(BaseForecaster):
     """A recurrent network forecaster with the published forecasting recipe built in.
 
-    ``fit(y)`` fits ``n_models`` :class:`Forecaster` s, each a clone of ``estimator`` with its
+    ``fit(y)`` fits ``n_models`` :class:`Forecaster` s per estimator, each a clone of it with its
     own seed, on the transformed, windowed series; ``predict`` returns the median of their
     forecasts.
 
     Parameters
     ----------
-    estimator : regressor, optional
-        The network, cloned for every model (its ``random_state`` is set per model).
+    estimator : regressor or list of regressors, optional
+        The network, cloned for every model (its ``random_state`` is set per model). A list
+        (e.g. one ``RecurrentRegressor`` per cell) makes an ensemble: ``n_models`` clones of
+        each, and the forecast is the median over all of them.
         ``None``: ``RecurrentRegressor(cell="lstm", early_stopping=True)``: validation-based
         early stopping on the last 10 % of the windows, which paid on the tuning half even on
         short series (a fixed number of epochs did worse). Its parameters are reachable as
@@ -73,15 +78,23 @@ class RecurrentForecaster(BaseForecaster):
         Normalise each window by its level (see :class:`Forecaster`).
     diff : int or "auto", default=0
         Differencing before windowing (see :class:`Forecaster`).
-    strategy : {"direct", "recursive"}, default="direct"
-        Multi-output (one model for the horizon) or recursive one-step forecasts.
+    strategy : {"auto", "direct", "recursive"}, default="auto"
+        Multi-output (one model for the horizon) or recursive one-step forecasts. ``"auto"``:
+        recursive without a ``seasonal_period``, direct with one (the choice is in
+        ``strategy_``); on the tuning half of the benchmark the recursive model was better on
+        every cell for the yearly series and worse on the quarterly ones
+        (benchmarks/ACCURACY.md).
     calibration_size : float or int, default=0.2
         Calibration stretch of the conformal intervals (see :class:`Forecaster`).
     max_windows : int, optional
         At most this many training windows per network (see :class:`Forecaster`).
+    refit : bool, default=False
+        When a network stopped early, refit it without early stopping on every window (the
+        held-out tail included) for the number of epochs of its lowest validation loss. Costs
+        one more fit per network.
     random_state : int, default=0
-        Model ``i`` is seeded ``random_state * n_models + i`` (distinct seeds for distinct
-        ``random_state`` s).
+        Model ``i`` of ``k = n_models * len(estimators)`` is seeded ``random_state * k + i``
+        (distinct seeds for distinct ``random_state`` s).
 
     Notes
     -----
@@ -103,9 +116,10 @@ class RecurrentForecaster(BaseForecaster):
         deseasonalize: bool | str = "auto",
         normalize: str = "last",
         diff: int | str = 0,
-        strategy: str = "direct",
+        strategy: str = "auto",
         calibration_size: float | int = 0.2,
         max_windows: int | None = None,
+        refit: bool = False,
         random_state: int = 0,
     ):
         self.estimator = estimator
@@ -120,6 +134,7 @@ class RecurrentForecaster(BaseForecaster):
         self.strategy = strategy
         self.calibration_size = calibration_size
         self.max_windows = max_windows
+        self.refit = refit
         self.random_state = random_state
 
     def _horizon(self) -> int:
@@ -141,6 +156,13 @@ class RecurrentForecaster(BaseForecaster):
         z = np.log(values) if (self.log == "auto" and positive) or self.log is True else values
         return any(select_seasonal_differencing(z[:, j], season) > 0 for j in range(z.shape[1]))
 
+    def _strategy(self, season: int | None) -> str:
+        if self.strategy == "auto":
+            return "recursive" if season is None else "direct"
+        if self.strategy not in ("direct", "recursive"):
+            raise ValueError(f"strategy must be 'direct', 'recursive' or 'auto', got {self.strategy!r}.")
+        return self.strategy
+
     def _members(self, values: np.ndarray) -> list[Forecaster]:
         n = len(values)
         from ..estimators import RecurrentRegressor
@@ -160,25 +182,30 @@ class RecurrentForecaster(BaseForecaster):
             # calibration stretch (about 80 %) must still hold a window, a horizon and one more
             window = max(1, min(input_window(h, season), int(0.8 * n) - h - 1))
         self.deseasonalized_ = self._use_stl(values, season)
+        self.strategy_ = self._strategy(season)
         out = []
-        template = self.estimator
-        if template is None:
-            template = RecurrentRegressor(cell="lstm", early_stopping=True)
-        for i in range(self.n_models):
-            est = clone(template)
+        templates = self.estimator
+        if templates is None:
+            templates = RecurrentRegressor(cell="lstm", early_stopping=True)
+        if not isinstance(templates, (list, tuple)):
+            templates = [templates]
+        if len(templates) == 0:
+            raise ValueError("estimator is an empty list; pass a regressor or a list of regressors.")
+        for i in range(self.n_models * len(templates)):
+            est = clone(templates[i % len(templates)])
             out.append(
                 Forecaster(
                     est,
                     window=window,
-                    strategy=self.strategy,
-                    horizon=h if self.strategy == "direct" else None,
+                    strategy=self.strategy_,
+                    horizon=h if self.strategy_ == "direct" else None,
                     diff=self.diff,
                     log=self.log,
                     stl_period=season if self.deseasonalized_ else None,
                     normalize=self.normalize,
                     calibration_size=self.calibration_size,
                     max_windows=self.max_windows,
-                    random_state=int(self.random_state) * self.n_models + i,
+                    random_state=int(self.random_state) * self.n_models * len(templates) + i,
                 )
             )
         return out
@@ -186,11 +213,22 @@ class RecurrentForecaster(BaseForecaster):
     def _fit(self, values: np.ndarray, X: np.ndarray | None) -> None:
         y = to_pandas(values, self.target_info_.index, self.target_info_)
         members = self._members(values)
-        for f in members:
+        if not isinstance(self.refit, (bool, np.bool_)):
+            raise TypeError(f"refit must be True or False, got {self.refit!r}.")
+        for i, f in enumerate(members):
             f.fit(y)
+            curve = getattr(f.estimator_, "validation_loss_curve_", None)
+            if self.refit and curve:
+                # the epoch of the lowest loss on the held-out tail, then every window trained on
+                best = int(np.argmin(curve)) + 1
+                f = clone(f).set_params(estimator__early_stopping=False, estimator__max_iter=best)
+                members[i] = f
+                with warnings.catch_warnings():  # stopping at that epoch is the intent
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    f.fit(y)
         self.forecasters_ = members
         self.window_ = members[0].window
-        self.horizon_ = self._horizon() if self.strategy == "direct" else None
+        self.horizon_ = self._horizon() if self.strategy_ == "direct" else None
 
     def _predict(self, horizon: int, X: np.ndarray | None) -> np.ndarray:
         preds = [f._predict(horizon, None) for f in self.forecasters_]

@@ -205,19 +205,50 @@ def get_backend(device: str) -> ModuleType:
     return importlib.import_module(BACKENDS[device])
 
 
-def kernel_set(module: ModuleType, cell: str):
-    """The ``(forward, backward, inference)`` kernels of ``cell`` in the kernel ``module``.
+def loose_arguments(x, weights, buffers, grads=(), d_weights=()) -> tuple:
+    """The arrays of a kernel call one by one, for kernels that take them so: ``x``, the
+    weights, the buffers, then for backward ``d_out, d_hn, d_cn, dx``, the weight gradients
+    and ``dh0, dc0`` (the order of the arguments before the tuple contract)."""
+    if not grads:
+        return (x, *weights, *buffers)
+    d_out, d_hn, d_cn, dx, dh0, dc0 = grads
+    return (x, *weights, *buffers, d_out, d_hn, d_cn, dx, *d_weights, dh0, dc0)
 
-    A module without ``<cell>_forward_inference`` (e.g. a new backend) gets an adapter that
-    calls its contract forward with temporary ``aux``/``gates`` arrays.
+
+def _from_loose(forward, backward, inference):
+    """Kernels of the tuple contract around kernels that take the arrays one by one
+    (:func:`loose_arguments`), for a backend that does not declare ``ARGUMENTS``."""
+
+    def tuple_forward(x, weights, buffers):
+        forward(*loose_arguments(x, weights, buffers))
+
+    def tuple_backward(x, weights, buffers, grads, d_weights):
+        backward(*loose_arguments(x, weights, buffers, grads, d_weights))
+
+    def tuple_inference(x, weights, buffers):
+        inference(*loose_arguments(x, weights, buffers))
+
+    return tuple_forward, tuple_backward, inference and tuple_inference
+
+
+def kernel_set(module: ModuleType, cell: str):
+    """The ``(forward, backward, inference)`` kernels of ``cell`` in the kernel ``module``,
+    with the tuple signatures of the contract in :mod:`tsrnn.kernels.reference`.
+
+    A module that does not declare ``ARGUMENTS = "tuples"`` takes the arrays one by one; its
+    kernels are wrapped. A module without ``<cell>_forward_inference`` (e.g. a new backend)
+    gets an adapter that calls its contract forward with temporary ``aux``/``gates`` arrays.
     """
     forward = getattr(module, f"{cell}_forward")
+    backward = getattr(module, f"{cell}_backward")
     inference = getattr(module, f"{cell}_forward_inference", None)
+    if getattr(module, "ARGUMENTS", None) != "tuples":
+        forward, backward, inference = _from_loose(forward, backward, inference)
     if inference is None:
         from .reference import inference_via_forward
 
         inference = functools.partial(inference_via_forward, cell, forward)
-    return forward, getattr(module, f"{cell}_backward"), inference
+    return forward, backward, inference
 
 
 def kernels_for(device: str, cell: str):
@@ -229,7 +260,7 @@ def kernels_for(device: str, cell: str):
 def inference_kernel_for(device: str, cell: str):
     """Return the inference-only forward of ``cell`` on ``device``.
 
-    Signature ``(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)``: fills ``out`` like the
+    Signature ``(x, weights, (h0, c0, out, c_n))``: fills ``out`` like the
     contract forward and ``c_n`` with the LSTM's final cell state, stores nothing for
     backward (see :mod:`tsrnn.kernels.reference`); see :func:`kernel_set`.
     """

@@ -21,6 +21,7 @@ from collections import OrderedDict
 import numpy as np
 from numba import cuda
 
+from ..kernels import loose_arguments
 from ..kernels.cuda import LaunchConfig
 from ..kernels.cuda import layer as _layer
 from ..kernels.cuda import train as _train
@@ -127,11 +128,12 @@ class CudaOps:
             kws = ws.scratch["kernel_workspace"] = _layer.Workspace()
         return self.launcher.with_workspace(kws)
 
-    def recurrent_forward(self, ws, *args) -> None:
-        _layer.forward(self.cell, *args, self._kernel_ops(ws))
+    def recurrent_forward(self, ws, x, weights, buffers) -> None:
+        _layer.forward(self.cell, *loose_arguments(x, weights, buffers), self._kernel_ops(ws))
 
-    def recurrent_backward(self, ws, *args) -> None:
-        _layer.backward(self.cell, *args, self._kernel_ops(ws))
+    def recurrent_backward(self, ws, x, weights, buffers, grads, d_weights, need_dx: bool = True) -> None:
+        args = loose_arguments(x, weights, buffers, grads, d_weights)
+        _layer.backward(self.cell, *args, self._kernel_ops(ws), need_dx=need_dx)
 
     # -- stacking
     def _buffer(self, ws, name, shape, dtype=None):
@@ -281,13 +283,26 @@ class DeviceTrainer:
         self.params = self.grad = self.X = self.Y = self.X_val = self.state = None
 
     def _batch_buffers(self, size: int):
+        """``(x, output, d_output, d_hidden)`` of a batch of ``size`` samples."""
         bufs = self._batches.get(size)
         if bufs is None:
             L, _, D = self.X.shape
-            new = self.launcher.new
-            bufs = (new((L, size, D), self.X.dtype), new((size, self.network.output_size), self.params.dtype))
+            new, net, dt = self.launcher.new, self.network, self.params.dtype
+            bufs = (
+                new((L, size, D), self.X.dtype),
+                new((size, net.output_size), dt),
+                new((size, net.output_size), dt),
+                [new((size, net.hidden_size), dt) for _ in range(net.n_directions)],
+            )
             self._batches[size] = bufs
         return bufs
+
+    def _head_views(self):
+        from ._network import HEAD_BIAS, HEAD_WEIGHT
+
+        p = self.ops.views(self.network.layout, self.params)
+        g = self.ops.views(self.network.layout, self.grad)
+        return p[HEAD_WEIGHT], p[HEAD_BIAS], g[HEAD_WEIGHT], g[HEAD_BIAS]
 
     def run_epoch(
         self, *, batch_size, rng, shuffle, clip_norm, clip_value, batch_log=None
@@ -313,13 +328,22 @@ class DeviceTrainer:
         losses, norms = self._slots
         launcher.copy(self.flag, np.zeros(1, np.int32))
         step0 = opt.n_steps
+        head = self._head_views()
         for b, start in enumerate(starts):
             size = min(batch_size, n - start)
-            xb, d_output = self._batch_buffers(size)
+            xb, output, d_output, d_hidden = self._batch_buffers(size)
             _train.gather_batch(launcher, self.X, order_dev, start, xb)
-            output, cache = self.network.forward(self.params, xb, training=True, rng=rng)
-            _train.batch_loss(launcher, self.loss_kind, output, self.Y, order_dev, start, d_output, losses, b)
-            self.network.backward(self.params, cache, d_output, grad=self.grad)
+            _, cache = self.network._forward(
+                self.params, xb, training=True, rng=rng, inference=False, head=False
+            )
+            # The head, the loss and the head's backward: one launch.
+            finals = [buf.out[buf.out.shape[0] - 1] for buf in cache.layers[-1]]
+            _train.head_loss(
+                launcher, self.loss_kind, finals[0], finals[1] if len(finals) > 1 else None,
+                *head[:2], self.Y, order_dev, start, output, d_output, losses, b, *head[2:],
+                d_hidden[0], d_hidden[1] if len(d_hidden) > 1 else None,
+            )  # fmt: skip
+            self.network.backward(self.params, cache, None, grad=self.grad, d_hidden=d_hidden)
             _train.gradient_status(launcher, self.grad, self.partial, clip_value)
             common = dict(
                 learning_rate=opt.learning_rate,

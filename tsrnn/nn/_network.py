@@ -36,7 +36,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .._layout import PARAM_NAMES, cell_spec, init_weights, param_shapes, torch_param_name, unpack
+from .._layout import (
+    PARAM_NAMES,
+    cell_spec,
+    init_weights,
+    kernel_weights,
+    param_shapes,
+    torch_param_name,
+    unpack,
+)
 from .._validation import FLOAT_DTYPES, check_positive_int, describe
 from ._device import Backend, resolve_backend
 
@@ -436,9 +444,12 @@ class RecurrentNetwork:
         """
         return self._forward(params, x, training=training, rng=rng, inference=False)
 
-    def _forward(self, params, x, *, training: bool, rng, inference: bool):
+    def _forward(self, params, x, *, training: bool, rng, inference: bool, head: bool = True):
         """:meth:`forward`; with ``inference`` the layers run the inference-only kernels, which
-        store nothing for backward (the returned workspace then cannot serve backward)."""
+        store nothing for backward (the returned workspace then cannot serve backward). With
+        ``head=False`` the dense head is left out and the output is None (a device trainer
+        runs the head, the loss and the head's backward in one kernel, then calls
+        :meth:`backward` with ``d_hidden``)."""
         ops = self.ops
         params = ops.as_device(params)
         x = ops.as_device(x)
@@ -473,12 +484,13 @@ class RecurrentNetwork:
             if two:
                 ops.reverse_time(layer_in, dirs[1].x)
             for k, buf in enumerate(dirs):
-                w = ops.layer_views(self.layout, params, layer, k == 1)
-                weights = (w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"])
+                weights = kernel_weights(ops.layer_views(self.layout, params, layer, k == 1))
                 if inference:
-                    ops.recurrent_inference(ws, buf.x, *weights, ws.h0, ws.c0, buf.out, ws.c_n)
+                    ops.recurrent_inference(ws, buf.x, weights, (ws.h0, ws.c0, buf.out, ws.c_n))
                 else:
-                    ops.recurrent_forward(ws, buf.x, *weights, ws.h0, ws.c0, buf.out, buf.aux, buf.gates)
+                    ops.recurrent_forward(ws, buf.x, weights, (ws.h0, ws.c0, buf.out, buf.aux, buf.gates))
+        if not head:
+            return None, ws
         ops.head_input([buf.out for buf in ws.layers[-1]], ws.head_in)
         views = ops.views(self.layout, params)
         output = ops.linear(ws.head_in, views[HEAD_WEIGHT], views[HEAD_BIAS], ws)
@@ -500,6 +512,7 @@ class RecurrentNetwork:
         *,
         grad: np.ndarray | None = None,
         input_grad: bool = False,
+        d_hidden: list | None = None,
     ):
         """Backpropagate ``d_output`` (the loss gradient of the head output) through time.
 
@@ -514,6 +527,10 @@ class RecurrentNetwork:
             Filled in place when given (no allocation).
         input_grad : bool, default=False
             Also return the gradient with respect to ``x``, time-major ``(L, N, input_size)``.
+        d_hidden : list of arrays of shape (N, hidden_size), optional
+            The gradients of the final hidden states of the top layer's directions, when the
+            head's gradients (in ``grad``) were already computed elsewhere (the device
+            trainer's fused head and loss); ``d_output`` is then ignored.
 
         Returns
         -------
@@ -526,51 +543,41 @@ class RecurrentNetwork:
         params = ops.as_device(params)
         if grad is None:
             grad = ops.empty(self.n_params, self.dtype)
-        d_output = ops.as_output_grad(d_output, self.dtype)
-        if d_output.shape != (ws.batch, self.output_size):
-            raise ValueError(
-                f"d_output must have shape {(ws.batch, self.output_size)}, got {d_output.shape}."
-            )
         H = self.hidden_size
         two = self.n_directions == 2
-        gviews = ops.views(self.layout, grad)
-        pviews = ops.views(self.layout, params)
-        d_z = ops.linear_backward(
-            d_output, ws.head_in, pviews[HEAD_WEIGHT], gviews[HEAD_WEIGHT], gviews[HEAD_BIAS], ws
-        )
+        if d_hidden is None:
+            d_output = ops.as_output_grad(d_output, self.dtype)
+            if d_output.shape != (ws.batch, self.output_size):
+                raise ValueError(
+                    f"d_output must have shape {(ws.batch, self.output_size)}, got {d_output.shape}."
+                )
+            gviews = ops.views(self.layout, grad)
+            pviews = ops.views(self.layout, params)
+            d_z = ops.linear_backward(
+                d_output, ws.head_in, pviews[HEAD_WEIGHT], gviews[HEAD_WEIGHT], gviews[HEAD_BIAS], ws
+            )
         d_x = None
         for layer in range(self.num_layers - 1, -1, -1):
             dirs = ws.layers[layer]
             top = layer == self.num_layers - 1
             for k, buf in enumerate(dirs):
-                w = ops.layer_views(self.layout, params, layer, k == 1)
-                g = ops.layer_views(self.layout, grad, layer, k == 1)
+                weights = kernel_weights(ops.layer_views(self.layout, params, layer, k == 1))
+                d_weights = kernel_weights(ops.layer_views(self.layout, grad, layer, k == 1))
                 if top:
-                    d_seq, d_hn = ws.zeros_seq, ops.columns(d_z, k, H, ws)
+                    d_hn = ops.columns(d_z, k, H, ws) if d_hidden is None else d_hidden[k]
+                    d_seq = ws.zeros_seq
                 else:
                     d_seq, d_hn = buf.d_out, ws.zeros_state
+                # ws.c0 (zeros) as d_cn: the head reads h_n only
+                grads = (d_seq, d_hn, ws.c0, buf.dx, ws.dh0, ws.dc0)
                 ops.recurrent_backward(
                     ws,
                     buf.x,
-                    w["weight_ih"],
-                    w["weight_hh"],
-                    w["bias_ih"],
-                    w["bias_hh"],
-                    ws.h0,
-                    ws.c0,
-                    buf.out,
-                    buf.aux,
-                    buf.gates,
-                    d_seq,
-                    d_hn,
-                    ws.c0,  # zero final-cell-state gradient (the head reads h_n only)
-                    buf.dx,
-                    g["weight_ih"],
-                    g["weight_hh"],
-                    g["bias_ih"],
-                    g["bias_hh"],
-                    ws.dh0,
-                    ws.dc0,
+                    weights,
+                    (ws.h0, ws.c0, buf.out, buf.aux, buf.gates),
+                    grads,
+                    d_weights,
+                    need_dx=layer > 0 or input_grad,
                 )
             if layer == 0 and not input_grad:
                 break

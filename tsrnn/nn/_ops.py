@@ -66,16 +66,18 @@ class NumpyOps:
     def layer_views(layout, flat, layer: int, reverse: bool) -> dict:
         return layout.layer_views(flat, layer, reverse)
 
-    # -- recurrent layers (kernel contract of tsrnn.kernels.reference)
-    def recurrent_forward(self, ws, *args) -> None:
-        self.forward_kernel(*args)
+    # -- recurrent layers (kernel contract of tsrnn.kernels.reference: x and tuples of arrays)
+    def recurrent_forward(self, ws, x, weights, buffers) -> None:
+        self.forward_kernel(x, weights, buffers)
 
-    def recurrent_backward(self, ws, *args) -> None:
-        self.backward_kernel(*args)
+    def recurrent_backward(self, ws, x, weights, buffers, grads, d_weights, need_dx: bool = True) -> None:
+        """The layer backward (kernel contract); ``need_dx=False`` allows leaving ``dx``
+        uncomputed (the CPU kernels compute it anyway)."""
+        self.backward_kernel(x, weights, buffers, grads, d_weights)
 
-    def recurrent_inference(self, ws, *args) -> None:
-        """The inference-only forward ``(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n)``."""
-        self.inference_kernel(*args)
+    def recurrent_inference(self, ws, x, weights, buffers) -> None:
+        """The inference-only forward, ``buffers = (h0, c0, out, c_n)``."""
+        self.inference_kernel(x, weights, buffers)
 
     # -- stacking
     @staticmethod

@@ -21,6 +21,7 @@ if importlib.util.find_spec("numba_cuda") is not None:
         plan_recurrence,
         split_count,
     )
+    from tsrnn.kernels.cuda._layer import split_launch
 
 
 def test_shared_bytes_by_hand():
@@ -62,6 +63,41 @@ def test_fallback_triggers():
         plan_recurrence(1, 4, 8, 4, LaunchConfig(block=(512, 1), path="persistent"))
     # the stepwise path has no such limit
     assert plan_recurrence(1, 4, 8, 4, LaunchConfig(block=(512, 1), path="stepwise")).path == "stepwise"
+
+
+def test_hidden_split_plan_by_hand():
+    # float32 LSTM, H=256: W_hh (1 MiB) fits no block, so "auto" splits the hidden units:
+    # ceil(256 / 160) = 2 units per slice, 128 slices of 4*2*256*4 = 8192 bytes.
+    plan = plan_recurrence(4, 64, 256, 4, LaunchConfig(max_shared_bytes=227 * 1024))
+    assert (plan.path, plan.split_units, plan.grid, plan.shared_forward) == ("split", 2, 128, 8192)
+    assert plan.block == (2, 64)
+    # below split_min_hidden (and without a budget for it) the old rules hold
+    assert plan_recurrence(4, 64, 100, 4, LaunchConfig()).path == "persistent"
+    assert plan_recurrence(4, 64, 256, 4, LaunchConfig(split_min_hidden=512)).path == "persistent"
+    # H=4096 float32 LSTM: one unit's rows of W_hh (64 KiB) exceed 48 KiB: stepwise
+    assert plan_recurrence(4, 64, 4096, 4, LaunchConfig()).path == "stepwise"
+
+
+class _GPU:
+    """Stands in for a launcher on a GPU that holds ``resident`` blocks of a kernel at once."""
+
+    def __init__(self, resident, max_shared_bytes=227 * 1024):
+        self.resident = resident
+        self.config = LaunchConfig(max_shared_bytes=max_shared_bytes)
+
+    def cooperative_blocks(self, kernel, args, block, shared):
+        return self.resident
+
+
+def test_hidden_split_grid_is_sized_by_the_cooperative_limit():
+    plan = plan_recurrence(4, 64, 256, 4, LaunchConfig(max_shared_bytes=227 * 1024))
+    # 132 resident blocks: one slice each; 100: two slices per block (64 blocks, 16 KiB)
+    assert split_launch(_GPU(132), None, plan, ()) == (128, 8192)
+    assert split_launch(_GPU(100), None, plan, ()) == (64, 16384)
+    assert split_launch(_GPU(40), None, plan, ()) == (32, 32768)  # 4 slices per block
+    # one resident block would need all of W_hh (1 MiB) in its shared memory
+    with pytest.raises(ValueError, match="resident at once"):
+        split_launch(_GPU(1), None, plan, ())
 
 
 def test_default_blocks():

@@ -137,6 +137,33 @@ def test_w_hh_above_48_kib_in_shared_memory():
     check("lstm", shape, np.float32, seed=9, config=config)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("cell", ["rnn_tanh", "rnn_relu", "lstm", "gru"])
+def test_hidden_split_kernels(cell, dtype):
+    """The hidden-split kernels (``path="split"``): H=5 in slices of 2 units (3 slices, the
+    last with one idle unit), 3 batch rows over blocks of 2x2 threads (the threads loop
+    over units and rows). The simulator's cooperative grid holds one block
+    (``max_cooperative_grid_blocks`` is 1 there), so that block owns every slice and the
+    per-step ``grid.sync()`` is its block barrier; on a GPU each block owns one slice."""
+    shape = (3, 3, 2, 5)
+    config = tiny(path="split", split_units=2)
+    plan = plan_of(cell, shape, dtype, config)
+    assert (plan.path, plan.grid, plan.split_units) == ("split", 3, 2)
+    check(cell, shape, dtype, seed=21, config=config)
+
+
+def test_hidden_split_chosen_automatically():
+    """``"auto"``: an H=128 float32 LSTM whose persistent kernels do not fit the shared-memory
+    budget (W_hh 262 144 B plus the state buffers, over 262 500 B) takes the hidden-split
+    kernels, whose slices of W_hh (8 of 16 units, 32 768 B each) do fit: in the simulator the
+    one resident block must hold all of them. The result agrees with the reference."""
+    shape = (1, 2, 1, 128)
+    config = tiny(block=(1, 1), split_units=16, max_shared_bytes=262_500)
+    plan = plan_of("lstm", shape, np.float32, config)
+    assert (plan.path, plan.grid, plan.shared_forward) == ("split", 8, 32768)
+    check("lstm", shape, np.float32, seed=22, config=config)
+
+
 def test_fallback_chosen_automatically_above_the_hidden_size_limit():
     """``path="auto"`` falls back to the stepwise kernels above ``persistent_max_hidden``
     and when the persistent kernels' shared memory would not fit; both still agree."""
@@ -165,11 +192,20 @@ def test_split_reductions_are_used():
     forward(cell, *(arrays[k] for k in FORWARD_ARGS), ops)
     backward(cell, *arrays.values(), ops)  # contract order: inputs, d_*, then gradients
     names = kernel_names("float64")
-    split_gemms = [g for k, g, *_ in ops.launches if names[id(k)] == "gemm" and g[2] > 1]
-    assert split_gemms, "no product was split"
-    assert any(names[id(k)] == "reduce_splits" for k, *_ in ops.launches)
-    assert any(names[id(k)] == "column_sums" and g[1] > 1 for k, g, *_ in ops.launches)
+    # GRU: two problems (input and recurrent side), each split over the rows
+    split = [g for k, g, *_ in ops.launches if names[id(k)] == "weight_grads" and g[2] > 2]
+    assert split, "the weight gradients were not split"
+    assert not any(names[id(k)] in ("reduce_splits", "column_sums") for k, *_ in ops.launches)
     check(cell, shape, np.float64, seed=6, config=tiny())
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_weight_gradients_of_unequal_widths(cell):
+    """Input size 2 and hidden size 10: the weight-gradient launch has column tiles that only
+    the wider of the GRU's two problems covers (the other problem's blocks leave), and the
+    last block of each split tile adds the partials; gradients agree with the reference."""
+    check(cell, (3, 4, 2, 10), np.float64, seed=11, config=tiny())
+    check(cell, (3, 4, 2, 10), np.float32, seed=12, config=tiny())
 
 
 def test_host_arrays_give_the_device_result_and_are_not_modified(cuda_kernels):

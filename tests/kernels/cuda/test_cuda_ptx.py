@@ -1,5 +1,7 @@
-"""Every CUDA kernel compiles to valid device code for sm_80 and sm_90, with the exact
-argument types the library launches it with.
+"""Every CUDA kernel compiles to valid device code, with the exact argument types the library
+launches it with: in float32 for sm_90 and in float64 for sm_80, so each precision and each
+architecture is compiled once (the two other pairings add compile time, not coverage: the
+kernels' source does not branch on the architecture).
 
 The simulator runs kernels as Python, so it cannot tell whether they are valid device code:
 a typing error, a host-only call or a float64 constant in a float32 kernel would pass there.
@@ -15,8 +17,9 @@ import pytest
 
 pytestmark = pytest.mark.nvvm
 
-CCS = [(8, 0), (9, 0)]
 DTYPES = ["float32", "float64"]
+# (dtype, compute capability) pairs compiled to machine code
+BUILDS = [("float32", (9, 0)), ("float64", (8, 0))]
 # A block may hold 64K registers; every default launch uses at most 256 threads per block.
 REGISTERS_PER_BLOCK = 65536
 MAX_DEFAULT_THREADS = 256
@@ -44,14 +47,16 @@ def test_every_kernel_is_launched_and_recorded(ptx, dtype):
                 f"{cell}.{kind}_persistent[rows1,shared]",
                 f"{cell}.{kind}_persistent[rows2,global]",
             } <= launched
+    # the hidden-split kernels (cooperative launch)
+    for cell in ("rnn_tanh", "rnn_relu", "lstm", "gru"):
+        assert {f"{cell}.forward_split", f"{cell}.backward_split"} <= launched
     training = {name for name in launched if name.startswith("train.")}
     assert len(training) == 9, training
     # one signature per kernel: every launch site passes the same argument types
     assert len(ptx.launched_signatures(dtype)) == len(launched)
 
 
-@pytest.mark.parametrize("cc", CCS, ids=lambda cc: f"sm{cc[0]}{cc[1]}")
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("dtype", "cc"), BUILDS, ids=[f"{d}-sm{c[0]}{c[1]}" for d, c in BUILDS])
 def test_kernels_compile_to_machine_code(ptx, dtype, cc):
     from tsrnn.kernels.cuda._config import MAX_PERSISTENT_THREADS, LaunchConfig
     from tsrnn.kernels.cuda._train_device import FLOAT64_ACCUMULATORS
@@ -71,8 +76,11 @@ def test_kernels_compile_to_machine_code(ptx, dtype, cc):
             assert re.search(r"\.f64\b", build.ptx), f"{name}: expected float64 accumulation"
         assert build.registers is not None, f"{name}: ptxas reported no register count"
         assert build.registers * MAX_DEFAULT_THREADS <= REGISTERS_PER_BLOCK, (name, build.registers)
-        # the per-thread accumulator arrays must live in registers, not in local memory
-        assert (build.stack_bytes, build.spill_stores, build.spill_loads) == (0, 0, 0), (
+        # the per-thread accumulator arrays must live in registers, not in local memory; a
+        # kernel with a grid-wide barrier calls the device runtime (cudaCGSynchronize), whose
+        # calling convention takes a small stack frame
+        stack_allowed = 16 if "cudaCGSynchronize" in build.ptx else 0
+        assert build.stack_bytes <= stack_allowed and (build.spill_stores, build.spill_loads) == (0, 0), (
             name,
             build.stack_bytes,
             build.spill_stores,
@@ -97,14 +105,12 @@ def test_persistent_inner_loops_stay_lean(ptx, name):
     loads (``LDS``), never generic ones (``LD``)."""
     if ptx.nvdisasm_path() is None:
         pytest.skip("nvdisasm is missing: pip install nvidia-cuda-nvdisasm")
-    from numba import cuda
-
     from tsrnn.kernels.cuda._device import persistent_kernels
 
     cell, attr = name.split(".")
     kernel = getattr(persistent_kernels(cell, "float32", 1, True), attr)
     signature = ptx.persistent_signature(name, "float32")
-    code, _ = cuda.compile_ptx(kernel.py_func, signature, cc=(9, 0))
+    code = ptx.compile_ptx(kernel, signature, (9, 0))
     _log, cubin = ptx.assemble(code, (9, 0), cubin=True)
     instructions, fmas, loads = ptx.dot_loop(ptx.disassemble(cubin))
     assert fmas >= 16  # unrolled: several k (and gates) per iteration

@@ -3,10 +3,10 @@
 Each kernel is launched through its host function (tsrnn/kernels/cuda/_train.py) with
 blocks of a few threads, so the small arrays here span several blocks and the grid-stride
 loops wrap. Oracles: the NumPy expressions the network and the training loop use
-(np.take, concatenation and reversal, tsrnn.nn.mse_loss / softmax_cross_entropy /
-global_norm / clip_by_value / clip_by_global_norm / Adam / SGD), and for the dropout
-generator a plain-Python xoroshiro128+ and splitmix64 (and splitmix64's published first
-output).
+(np.take, concatenation and reversal, the network's dense head with tsrnn.nn.mse_loss /
+softmax_cross_entropy, global_norm / clip_by_value / clip_by_global_norm / Adam / SGD), and
+for the dropout generator a plain-Python xoroshiro128+ and splitmix64 (and splitmix64's
+published first output).
 """
 
 from __future__ import annotations
@@ -195,35 +195,53 @@ def test_dropout_keep_rate_monte_carlo(ops, train):
 # ----------------------------------------------------------------------------- losses
 
 
+@pytest.mark.parametrize("two", [False, True], ids=["one_direction", "two_directions"])
+@pytest.mark.parametrize("kind", ["mse", "cross_entropy"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_mse_loss_is_nn_mse_loss(ops, train, dtype):
+def test_head_loss_is_linear_loss_and_linear_backward(ops, train, dtype, kind, two):
+    """The fused head kernel = NumpyOps.linear, then tsrnn.nn.mse_loss /
+    softmax_cross_entropy on the target rows ``order[start:start+N]``, then
+    NumpyOps.linear_backward, as the CPU network runs them (value, d_output, the head's
+    weight and bias gradients, the final hidden states' gradients of each direction)."""
+    from tsrnn.nn._ops import NumpyOps
+
     rng = np.random.default_rng(4)
-    out = rng.normal(size=(5, 3)).astype(dtype)
-    Y = rng.normal(size=(9, 3)).astype(dtype)
-    order = rng.permutation(9).astype(np.int64)
-    start = 2
-    value, d_out = nn.mse_loss(out, Y[order[start : start + 5]])
-    losses, d = ops.new((4,), np.float64), ops.new((5, 3), dtype)
-    train.batch_loss(ops, "mse", ops.upload(out), ops.upload(Y), ops.upload(order), start, d, losses, 2)
-    assert host(losses)[2] == pytest.approx(value, rel=1e-14)
-    np.testing.assert_array_equal(host(d), d_out)  # diff / size: the same two roundings
+    N, H, O, total, start = 5, 3, 4, 9, 2
+    z0 = rng.normal(size=(N, H)).astype(dtype)
+    z1 = rng.normal(size=(N, H)).astype(dtype) if two else None
+    z = np.concatenate([z0, z1], axis=1) if two else z0
+    W = rng.normal(size=(O, z.shape[1])).astype(dtype)
+    b = rng.normal(size=O).astype(dtype)
+    order = rng.permutation(total).astype(np.int64)
+    if kind == "mse":
+        Y, loss = rng.normal(size=(total, O)).astype(dtype), nn.mse_loss
+    else:
+        Y, loss = rng.integers(0, O, size=total).astype(np.int64), nn.softmax_cross_entropy
+    output = NumpyOps.linear(z, W, b, None)
+    value, d_out = loss(output, Y[order[start : start + N]])
+    dW, db = np.empty_like(W), np.empty_like(b)
+    dz = NumpyOps.linear_backward(d_out, z, W, dW, db, None)
 
-
-@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_cross_entropy_is_nn_softmax_cross_entropy(ops, train, dtype):
-    rng = np.random.default_rng(5)
-    logits = (3 * rng.normal(size=(6, 4))).astype(dtype)
-    Y = rng.integers(0, 4, size=10).astype(np.int64)
-    order = rng.permutation(10).astype(np.int64)
-    start = 3
-    value, d_out = nn.softmax_cross_entropy(logits, Y[order[start : start + 6]])
-    losses, d = ops.new((1,), np.float64), ops.new((6, 4), dtype)
-    train.batch_loss(
-        ops, "cross_entropy", ops.upload(logits), ops.upload(Y), ops.upload(order), start, d, losses, 0
-    )
-    assert host(losses)[0] == pytest.approx(value, rel=1e-13)
-    eps = np.finfo(dtype).eps
-    np.testing.assert_allclose(host(d), d_out, rtol=0, atol=8 * eps)
+    up = ops.upload
+    out_d, d_d = ops.new((N, O), dtype), ops.new((N, O), dtype)
+    losses, dW_d, db_d = ops.new((4,), np.float64), ops.new(W.shape, dtype), ops.new(b.shape, dtype)
+    dz0_d = ops.new((N, H), dtype)
+    dz1_d = ops.new((N, H), dtype) if two else None
+    train.head_loss(
+        ops, kind, up(z0), up(z1) if two else None, up(W), up(b), up(Y), up(order), start,
+        out_d, d_d, losses, 2, dW_d, db_d, dz0_d, dz1_d,
+    )  # fmt: skip
+    rtol = 1e-13 if dtype == np.float64 else 2e-6
+    assert host(losses)[2] == pytest.approx(value, rel=rtol)
+    got_dz = np.concatenate([host(dz0_d), host(dz1_d)], axis=1) if two else host(dz0_d)
+    for name, got, want in [
+        ("output", host(out_d), output),
+        ("d_output", host(d_d), d_out),
+        ("d_weight", host(dW_d), dW),
+        ("d_bias", host(db_d), db),
+        ("d_z", got_dz, dz),
+    ]:
+        np.testing.assert_allclose(got, want, rtol=0, atol=4 * rtol * np.abs(want).max(), err_msg=name)
 
 
 # ----------------------------------------------------------------------------- norm, clipping, steps

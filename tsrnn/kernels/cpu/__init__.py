@@ -20,6 +20,9 @@ from ..._layout import CELLS
 
 _ROLES = ("_forward_inference", "_forward", "_backward")
 
+#: The kernels take the tuples of the contract (see :func:`tsrnn.kernels.kernel_set`).
+ARGUMENTS = "tuples"
+
 #: The kernels of every cell in the table (resolved on first use by ``__getattr__``).
 __all__ = sorted(f"{cell}{role}" for cell in CELLS for role in _ROLES)
 

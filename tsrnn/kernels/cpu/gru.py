@@ -10,22 +10,15 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._common import (
-    JIT,
-    PJIT,
+from ._common import JIT, PJIT, mm_nn, padded
+from ._layer import (
+    backward_step,
     chunk_bounds,
-    column_sums_acc,
-    mm_nn,
-    mm_tn_acc,
+    grad_parts,
     n_chunks,
-    pack_bias,
-    pack_rows,
-    pack_transposed,
-    pack_transposed_panels,
-    padded,
-    row_dots,
-    unpack_bias_sum,
-    unpack_transposed_sum,
+    pack_backward,
+    pack_forward,
+    sum_grad_parts,
 )
 from ._simd import lanes_of, vfma, vload, vload_n, vsigmoid, vstore, vstore_n, vtanh
 
@@ -73,14 +66,9 @@ def _forward_rows(x, wxt, wht, bx, bh, h0, out, aux, gates, lo, hi, train):
 
 
 @numba.njit(**PJIT)
-def _forward(x, w_ih, w_hh, b_ih, b_hh, h0, out, aux, gates, train):
+def _forward(x, weights, h0, out, aux, gates, train):
+    wxt, wht, bx, bh = pack_forward(weights, x)
     N = x.shape[1]
-    H = w_hh.shape[1]
-    hp = padded(H, x)
-    wxt = pack_transposed_panels(w_ih, 3, H, hp)
-    wht = pack_transposed_panels(w_hh, 3, H, hp)
-    bx = pack_bias(b_ih, 3, H, hp)
-    bh = pack_bias(b_hh, 3, H, hp)
     chunks = n_chunks(N)
     for c in numba.prange(chunks):
         lo, hi = chunk_bounds(N, chunks, c)
@@ -88,18 +76,19 @@ def _forward(x, w_ih, w_hh, b_ih, b_hh, h0, out, aux, gates, train):
 
 
 @numba.njit(**JIT)
-def gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates):
-    _forward(x, w_ih, w_hh, b_ih, b_hh, h0, out, aux, gates, True)
+def gru_forward(x, weights, buffers):
+    h0, _c0, out, aux, gates = buffers
+    _forward(x, weights, h0, out, aux, gates, True)
 
 
 @numba.njit(**JIT)
-def gru_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
+def gru_forward_inference(x, weights, buffers):
     empty = np.empty((0, 0, 0), x.dtype)
-    _forward(x, w_ih, w_hh, b_ih, b_hh, h0, out, empty, empty, False)
+    _forward(x, weights, buffers[0], buffers[2], empty, empty, False)
 
 
 @numba.njit(**JIT)
-def _backward_rows(x, wb, wxt, h0, out, aux, gates, d_out, d_hn, dx, dh0, dwh, dwx, dbi, dbh, lo, hi):
+def _backward_rows(x, wb, wxt, h0, out, aux, gates, d_out, d_hn, dx, dh0, dwh, dwx, db, lo, hi):
     nr = hi - lo
     if nr <= 0:
         return
@@ -147,14 +136,7 @@ def _backward_rows(x, wb, wxt, h0, out, aux, gates, d_out, d_hn, dx, dh0, dwh, d
                 vstore(dghf, k + hp, dz)
                 vstore(dghf, k + 2 * hp, dn * r)
                 vstore(cf, i * hp + j, dhv * z)
-        dx_t = dx[t]
-        for i in range(nr):
-            row_dots(dgi, i, wxt, dx_t[lo + i])
-        mm_tn_acc(h_prev, lo, nr, dgh, dwh)
-        mm_tn_acc(x[t], lo, nr, dgi, dwx)
-        column_sums_acc(dgi, nr, dbi)
-        column_sums_acc(dgh, nr, dbh)
-        mm_nn(dgh, 0, nr, wb, no_bias, dh)
+        backward_step(x[t], h_prev, lo, nr, dgi, dgh, wxt, wb, dx[t], dwh, dwx, db, dh, no_bias)
         for k in range(0, nr * hp, v):
             vstore(dhf, k, vload(dhf, k) + vload(cf, k))
     for i in range(nr):
@@ -163,45 +145,14 @@ def _backward_rows(x, wb, wxt, h0, out, aux, gates, d_out, d_hn, dx, dh0, dwh, d
 
 
 @numba.njit(**PJIT)
-def gru_backward(
-    x,
-    w_ih,
-    w_hh,
-    b_ih,
-    b_hh,
-    h0,
-    c0,
-    out,
-    aux,
-    gates,
-    d_out,
-    d_hn,
-    d_cn,
-    dx,
-    dw_ih,
-    dw_hh,
-    db_ih,
-    db_hh,
-    dh0,
-    dc0,
-):
-    N, D = x.shape[1], x.shape[2]
-    H = w_hh.shape[1]
-    hp = padded(H, x)
-    m = 3 * hp
-    wb = pack_rows(w_hh, 3, H, hp, hp)
-    wxt = pack_transposed(w_ih, 3, H, hp)
+def gru_backward(x, weights, buffers, grads, d_weights):
+    h0, _c0, out, aux, gates = buffers
+    d_out, d_hn, _d_cn, dx, dh0, _dc0 = grads
+    wb, wxt = pack_backward(weights, x)
+    N = x.shape[1]
     chunks = n_chunks(N)
-    dwh = np.zeros((chunks, H, m), x.dtype)
-    dwx = np.zeros((chunks, D, m), x.dtype)
-    dbi = np.zeros((chunks, m), x.dtype)
-    dbh = np.zeros((chunks, m), x.dtype)
+    dwh, dwx, db = grad_parts(x, weights, chunks, 2)
     for c in numba.prange(chunks):
         lo, hi = chunk_bounds(N, chunks, c)
-        _backward_rows(
-            x, wb, wxt, h0, out, aux, gates, d_out, d_hn, dx, dh0, dwh[c], dwx[c], dbi[c], dbh[c], lo, hi
-        )
-    unpack_transposed_sum(dwh, 3, H, hp, dw_hh)
-    unpack_transposed_sum(dwx, 3, H, hp, dw_ih)
-    unpack_bias_sum(dbi, 3, H, hp, db_ih)
-    unpack_bias_sum(dbh, 3, H, hp, db_hh)
+        _backward_rows(x, wb, wxt, h0, out, aux, gates, d_out, d_hn, dx, dh0, dwh[c], dwx[c], db[c], lo, hi)
+    sum_grad_parts(dwh, dwx, db, d_weights)

@@ -9,22 +9,15 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._common import (
-    JIT,
-    PJIT,
+from ._common import JIT, PJIT, mm_nn, padded
+from ._layer import (
+    backward_step,
     chunk_bounds,
-    column_sums_acc,
-    mm_nn,
-    mm_tn_acc,
+    grad_parts,
     n_chunks,
-    pack_bias,
-    pack_rows,
-    pack_transposed,
-    pack_transposed_panels,
-    padded,
-    row_dots,
-    unpack_bias_sum,
-    unpack_transposed_sum,
+    pack_backward,
+    pack_forward,
+    sum_grad_parts,
 )
 from ._simd import lanes_of, vfma, vload, vload_n, vsigmoid, vstore, vstore_n, vtanh
 
@@ -82,14 +75,9 @@ def _forward_rows(x, wxt, wht, bx, bh, h0, c0, out, aux, gates, c_n, lo, hi, tra
 
 
 @numba.njit(**PJIT)
-def _forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, c_n, train):
+def _forward(x, weights, h0, c0, out, aux, gates, c_n, train):
+    wxt, wht, bx, bh = pack_forward(weights, x)
     N = x.shape[1]
-    H = w_hh.shape[1]
-    hp = padded(H, x)
-    wxt = pack_transposed_panels(w_ih, 4, H, hp)
-    wht = pack_transposed_panels(w_hh, 4, H, hp)
-    bx = pack_bias(b_ih, 4, H, hp)
-    bh = pack_bias(b_hh, 4, H, hp)
     chunks = n_chunks(N)
     for c in numba.prange(chunks):
         lo, hi = chunk_bounds(N, chunks, c)
@@ -97,14 +85,16 @@ def _forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, c_n, train):
 
 
 @numba.njit(**JIT)
-def lstm_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates):
-    _forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, np.empty((0, 0), x.dtype), True)
+def lstm_forward(x, weights, buffers):
+    h0, c0, out, aux, gates = buffers
+    _forward(x, weights, h0, c0, out, aux, gates, np.empty((0, 0), x.dtype), True)
 
 
 @numba.njit(**JIT)
-def lstm_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
+def lstm_forward_inference(x, weights, buffers):
+    h0, c0, out, c_n = buffers
     empty = np.empty((0, 0, 0), x.dtype)
-    _forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, empty, empty, c_n, False)
+    _forward(x, weights, h0, c0, out, empty, empty, c_n, False)
 
 
 @numba.njit(**JIT)
@@ -156,13 +146,7 @@ def _backward_rows(
                 vstore(dpf, k + 2 * hp, dcv * ig * (1.0 - gg * gg))
                 vstore(dpf, k + 3 * hp, dhv * tc * og * (1.0 - og))
                 vstore(dcf, i * hp + j, dcv * fg)
-        dx_t = dx[t]
-        for i in range(nr):
-            row_dots(dp, i, wxt, dx_t[lo + i])
-        mm_tn_acc(h_prev, lo, nr, dp, dwh)
-        mm_tn_acc(x[t], lo, nr, dp, dwx)
-        column_sums_acc(dp, nr, db)
-        mm_nn(dp, 0, nr, wb, no_bias, dh)
+        backward_step(x[t], h_prev, lo, nr, dp, dp, wxt, wb, dx[t], dwh, dwx, db, dh, no_bias)
     for i in range(nr):
         for j in range(H):
             dh0[lo + i, j] = dh[i, j]
@@ -170,38 +154,13 @@ def _backward_rows(
 
 
 @numba.njit(**PJIT)
-def lstm_backward(
-    x,
-    w_ih,
-    w_hh,
-    b_ih,
-    b_hh,
-    h0,
-    c0,
-    out,
-    aux,
-    gates,
-    d_out,
-    d_hn,
-    d_cn,
-    dx,
-    dw_ih,
-    dw_hh,
-    db_ih,
-    db_hh,
-    dh0,
-    dc0,
-):
-    N, D = x.shape[1], x.shape[2]
-    H = w_hh.shape[1]
-    hp = padded(H, x)
-    m = 4 * hp
-    wb = pack_rows(w_hh, 4, H, hp, hp)
-    wxt = pack_transposed(w_ih, 4, H, hp)
+def lstm_backward(x, weights, buffers, grads, d_weights):
+    h0, c0, out, aux, gates = buffers
+    d_out, d_hn, d_cn, dx, dh0, dc0 = grads
+    wb, wxt = pack_backward(weights, x)
+    N = x.shape[1]
     chunks = n_chunks(N)
-    dwh = np.zeros((chunks, H, m), x.dtype)
-    dwx = np.zeros((chunks, D, m), x.dtype)
-    db = np.zeros((chunks, m), x.dtype)
+    dwh, dwx, db = grad_parts(x, weights, chunks, 1)
     for c in numba.prange(chunks):
         lo, hi = chunk_bounds(N, chunks, c)
         _backward_rows(
@@ -225,7 +184,4 @@ def lstm_backward(
             lo,
             hi,
         )
-    unpack_transposed_sum(dwh, 4, H, hp, dw_hh)
-    unpack_transposed_sum(dwx, 4, H, hp, dw_ih)
-    unpack_bias_sum(db, 4, H, hp, db_ih)
-    db_hh[:] = db_ih
+    sum_grad_parts(dwh, dwx, db, d_weights)

@@ -8,22 +8,15 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._common import (
-    JIT,
-    PJIT,
+from ._common import JIT, PJIT, mm_nn, padded
+from ._layer import (
+    backward_step,
     chunk_bounds,
-    column_sums_acc,
-    mm_nn,
-    mm_tn_acc,
+    grad_parts,
     n_chunks,
-    pack_bias,
-    pack_rows,
-    pack_transposed,
-    pack_transposed_panels,
-    padded,
-    row_dots,
-    unpack_bias_sum,
-    unpack_transposed_sum,
+    pack_backward,
+    pack_forward,
+    sum_grad_parts,
 )
 from ._simd import lanes_of, vload, vload_n, vrelu, vstore, vstore_n, vtanh, vwhere_positive
 
@@ -55,14 +48,9 @@ def _forward_rows(x, wxt, wht, bx, bh, h0, out, lo, hi, relu):
 
 
 @numba.njit(**PJIT)
-def _forward(x, w_ih, w_hh, b_ih, b_hh, h0, out, relu):
+def _forward(x, weights, h0, out, relu):
+    wxt, wht, bx, bh = pack_forward(weights, x)
     N = x.shape[1]
-    H = w_hh.shape[1]
-    hp = padded(H, x)
-    wxt = pack_transposed_panels(w_ih, 1, H, hp)
-    wht = pack_transposed_panels(w_hh, 1, H, hp)
-    bx = pack_bias(b_ih, 1, H, hp)
-    bh = pack_bias(b_hh, 1, H, hp)
     chunks = n_chunks(N)
     for c in numba.prange(chunks):
         lo, hi = chunk_bounds(N, chunks, c)
@@ -99,105 +87,51 @@ def _backward_rows(x, wb, wxt, h0, out, d_out, d_hn, dx, dh0, dwh, dwx, db, lo, 
                 g = vload(dhf, i * hp + j) + vload_n(do_t, n * H + j, cnt)
                 # relu: as the reference's dh * (h > 0), a NaN gradient stays NaN
                 vstore(dpf, i * m + j, vwhere_positive(h, g) if relu else g * (1.0 - h * h))
-        dx_t = dx[t]
-        for i in range(nr):
-            row_dots(dp, i, wxt, dx_t[lo + i])
-        mm_tn_acc(h_prev, lo, nr, dp, dwh)
-        mm_tn_acc(x[t], lo, nr, dp, dwx)
-        column_sums_acc(dp, nr, db)
-        mm_nn(dp, 0, nr, wb, no_bias, dh)
+        backward_step(x[t], h_prev, lo, nr, dp, dp, wxt, wb, dx[t], dwh, dwx, db, dh, no_bias)
     for i in range(nr):
         for j in range(H):
             dh0[lo + i, j] = dh[i, j]
 
 
 @numba.njit(**PJIT)
-def _backward(x, w_ih, w_hh, h0, out, d_out, d_hn, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, relu):
-    N, D = x.shape[1], x.shape[2]
-    H = w_hh.shape[1]
-    hp = padded(H, x)
-    wb = pack_rows(w_hh, 1, H, hp, hp)
-    wxt = pack_transposed(w_ih, 1, H, hp)
+def _backward(x, weights, buffers, grads, d_weights, relu):
+    h0, _c0, out, _aux, _gates = buffers
+    d_out, d_hn, _d_cn, dx, dh0, _dc0 = grads
+    wb, wxt = pack_backward(weights, x)
+    N = x.shape[1]
     chunks = n_chunks(N)
-    dwh = np.zeros((chunks, H, hp), x.dtype)
-    dwx = np.zeros((chunks, D, hp), x.dtype)
-    db = np.zeros((chunks, hp), x.dtype)
+    dwh, dwx, db = grad_parts(x, weights, chunks, 1)
     for c in numba.prange(chunks):
         lo, hi = chunk_bounds(N, chunks, c)
         _backward_rows(x, wb, wxt, h0, out, d_out, d_hn, dx, dh0, dwh[c], dwx[c], db[c], lo, hi, relu)
-    unpack_transposed_sum(dwh, 1, H, hp, dw_hh)
-    unpack_transposed_sum(dwx, 1, H, hp, dw_ih)
-    unpack_bias_sum(db, 1, H, hp, db_ih)
-    db_hh[:] = db_ih
+    sum_grad_parts(dwh, dwx, db, d_weights)
 
 
 @numba.njit(**JIT)
-def rnn_tanh_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates):
-    _forward(x, w_ih, w_hh, b_ih, b_hh, h0, out, False)
+def rnn_tanh_forward(x, weights, buffers):
+    _forward(x, weights, buffers[0], buffers[2], False)
 
 
 @numba.njit(**JIT)
-def rnn_relu_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates):
-    _forward(x, w_ih, w_hh, b_ih, b_hh, h0, out, True)
+def rnn_relu_forward(x, weights, buffers):
+    _forward(x, weights, buffers[0], buffers[2], True)
 
 
 @numba.njit(**JIT)
-def rnn_tanh_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
-    _forward(x, w_ih, w_hh, b_ih, b_hh, h0, out, False)
+def rnn_tanh_forward_inference(x, weights, buffers):
+    _forward(x, weights, buffers[0], buffers[2], False)
 
 
 @numba.njit(**JIT)
-def rnn_relu_forward_inference(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, c_n):
-    _forward(x, w_ih, w_hh, b_ih, b_hh, h0, out, True)
+def rnn_relu_forward_inference(x, weights, buffers):
+    _forward(x, weights, buffers[0], buffers[2], True)
 
 
 @numba.njit(**JIT)
-def rnn_tanh_backward(
-    x,
-    w_ih,
-    w_hh,
-    b_ih,
-    b_hh,
-    h0,
-    c0,
-    out,
-    aux,
-    gates,
-    d_out,
-    d_hn,
-    d_cn,
-    dx,
-    dw_ih,
-    dw_hh,
-    db_ih,
-    db_hh,
-    dh0,
-    dc0,
-):
-    _backward(x, w_ih, w_hh, h0, out, d_out, d_hn, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, False)
+def rnn_tanh_backward(x, weights, buffers, grads, d_weights):
+    _backward(x, weights, buffers, grads, d_weights, False)
 
 
 @numba.njit(**JIT)
-def rnn_relu_backward(
-    x,
-    w_ih,
-    w_hh,
-    b_ih,
-    b_hh,
-    h0,
-    c0,
-    out,
-    aux,
-    gates,
-    d_out,
-    d_hn,
-    d_cn,
-    dx,
-    dw_ih,
-    dw_hh,
-    db_ih,
-    db_hh,
-    dh0,
-    dc0,
-):
-    _backward(x, w_ih, w_hh, h0, out, d_out, d_hn, dx, dw_ih, dw_hh, db_ih, db_hh, dh0, True)
+def rnn_relu_backward(x, weights, buffers, grads, d_weights):
+    _backward(x, weights, buffers, grads, d_weights, True)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda
 
+from ..._layout import CELLS
 from ..._validation import describe
 from . import _layer
 from . import _layer as layer
@@ -44,16 +45,9 @@ from ._layer import Workspace
 __all__ = [
     "LaunchConfig",
     "Workspace",
-    "gru_backward",
-    "gru_forward",
     "layer",
-    "lstm_backward",
-    "lstm_forward",
-    "rnn_relu_backward",
-    "rnn_relu_forward",
-    "rnn_tanh_backward",
-    "rnn_tanh_forward",
     "train",
+    *(f"{cell}_{kind}" for cell in CELLS for kind in ("forward", "backward")),
 ]
 
 FORWARD_ARGS = ("x", "w_ih", "w_hh", "b_ih", "b_hh", "h0", "c0", "out", "aux", "gates")
@@ -153,7 +147,8 @@ def _make(cell: str):
     return forward, backward
 
 
-rnn_tanh_forward, rnn_tanh_backward = _make("rnn_tanh")
-rnn_relu_forward, rnn_relu_backward = _make("rnn_relu")
-lstm_forward, lstm_backward = _make("lstm")
-gru_forward, gru_backward = _make("gru")
+# ``<cell>_forward`` and ``<cell>_backward`` of every cell of the table (the kernels follow
+# the table too: gates, cell state and the GRU-style recurrent term come from its CellSpec).
+for _cell in CELLS:
+    globals()[f"{_cell}_forward"], globals()[f"{_cell}_backward"] = _make(_cell)
+del _cell

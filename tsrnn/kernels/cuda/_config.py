@@ -25,7 +25,7 @@ MAX_PERSISTENT_THREADS = 256
 # Kept in step with tsrnn.kernels.cuda._device (which imports numba.cuda).
 MICRO = 4
 MAX_ROWS_PER_THREAD = 4
-PATHS = ("auto", "persistent", "stepwise")
+PATHS = ("auto", "persistent", "split", "stepwise")
 
 
 @dataclass(frozen=True)
@@ -34,11 +34,16 @@ class LaunchConfig:
 
     Parameters
     ----------
-    path : {"auto", "persistent", "stepwise"}, default="auto"
-        ``"persistent"``: one launch runs the whole time loop (forward and backward each).
-        ``"stepwise"``: the fallback, two launches per time step (a tiled matrix product and
-        an elementwise kernel). ``"auto"`` picks persistent when its shared memory fits and
-        ``hidden_size <= persistent_max_hidden``.
+    path : {"auto", "persistent", "split", "stepwise"}, default="auto"
+        ``"persistent"``: one launch runs the whole time loop (forward and backward each);
+        a block owns whole batch rows. ``"split"``: the hidden-split persistent kernels, one
+        cooperative launch each; blocks own slices of the hidden units and keep their part of
+        ``W_hh`` in shared memory, with a grid-wide barrier per step. ``"stepwise"``: the
+        fallback, two launches per time step (a tiled matrix product and an elementwise
+        kernel). ``"auto"`` picks persistent when its shared memory fits,
+        ``hidden_size <= persistent_max_hidden`` and ``W_hh`` fits one block's shared memory
+        or ``hidden_size < split_min_hidden``; split when ``W_hh`` does not fit one block and
+        ``hidden_size >= split_min_hidden``; stepwise otherwise.
     block : (int, int), optional
         Threads ``(x, y)`` of the recurrence kernels: ``x`` threads share the hidden units of
         a batch row, ``y`` rows are handled side by side. Default: ``x`` the next power of two
@@ -82,6 +87,12 @@ class LaunchConfig:
     dropout_states : int, default=16384
         Random-number generator states (xoroshiro128+, one per thread of the dropout
         kernel, rounded down to a multiple of ``elementwise_threads``).
+    split_min_hidden : int, default=128
+        Smallest hidden size for which ``"auto"`` uses the hidden-split kernels (when
+        ``W_hh`` does not fit one block's shared memory).
+    split_units : int, optional
+        Hidden units per slice of the hidden-split kernels. Default: about
+        ``hidden_size / target_blocks`` (at least 1), so the slices fill the GPU.
     """
 
     path: str = "auto"
@@ -99,6 +110,8 @@ class LaunchConfig:
     max_elementwise_blocks: int = 1024
     norm_blocks: int = 64
     dropout_states: int = 16384
+    split_min_hidden: int = 128
+    split_units: int | None = None
 
     def __post_init__(self):
         if self.path not in PATHS:
@@ -132,10 +145,15 @@ class LaunchConfig:
             "max_elementwise_blocks",
             "norm_blocks",
             "dropout_states",
+            "split_min_hidden",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"LaunchConfig.{name} must be a positive int, got {value!r}.")
+        if self.split_units is not None and (not isinstance(self.split_units, int) or self.split_units < 1):
+            raise ValueError(
+                f"LaunchConfig.split_units must be a positive int or None, got {self.split_units!r}."
+            )
         if self.max_shared_bytes is not None and (
             not isinstance(self.max_shared_bytes, int) or self.max_shared_bytes < 1
         ):
@@ -160,7 +178,7 @@ class LaunchConfig:
 class RecurrencePlan:
     """What :func:`plan_recurrence` decided for one layer."""
 
-    path: str  # "persistent" or "stepwise"
+    path: str  # "persistent", "split" or "stepwise"
     block: tuple[int, int]
     rows_per_thread: int
     grid: int  # blocks of the persistent kernels
@@ -168,6 +186,7 @@ class RecurrencePlan:
     cache_weights_backward: bool
     shared_forward: int  # bytes of dynamic shared memory
     shared_backward: int
+    split_units: int = 0  # hidden units per slice of the "split" path
 
 
 def shared_limit(config: LaunchConfig) -> int:
@@ -221,17 +240,26 @@ def plan_recurrence(
             f"{rows} batch rows of hidden size {hidden}, more than max_shared_bytes={limit}; "
             "use fewer rows per block (LaunchConfig.block / rows_per_thread) or path='stepwise'."
         )
+    fwd1, bwd1 = persistent_shared_bytes(n_gates, hidden, rows, itemsize, True)
     if config.path == "auto":
-        path = "persistent" if fits and hidden <= config.persistent_max_hidden else "stepwise"
+        if (
+            hidden >= config.split_min_hidden
+            and max(fwd1, bwd1) > limit
+            and split_units(n_gates, hidden, itemsize, config) is not None
+        ):
+            path = "split"
+        else:
+            path = "persistent" if fits and hidden <= config.persistent_max_hidden else "stepwise"
     else:
         path = config.path
+    if path == "split":
+        return plan_split(n_gates, batch, hidden, itemsize, config)
     if path == "persistent" and bx * by > MAX_PERSISTENT_THREADS:
         raise ValueError(
             f"the persistent kernels take at most {MAX_PERSISTENT_THREADS} threads per block "
             f"(register file), got LaunchConfig.block={config.block}; use fewer threads or "
             "path='stepwise'."
         )
-    fwd1, bwd1 = persistent_shared_bytes(n_gates, hidden, rows, itemsize, True)
     if config.cache_weights is None:
         cache_f, cache_b = fwd1 <= limit, bwd1 <= limit
     else:
@@ -250,6 +278,58 @@ def plan_recurrence(
         cache_weights_backward=cache_b,
         shared_forward=fwd1 if cache_f else fwd0,
         shared_backward=bwd1 if cache_b else bwd0,
+    )
+
+
+def split_slice_bytes(n_gates: int, hidden: int, units: int, itemsize: int) -> int:
+    """Shared memory (bytes) of one slice of ``W_hh`` in the hidden-split kernels."""
+    return n_gates * units * hidden * itemsize
+
+
+def split_units(n_gates: int, hidden: int, itemsize: int, config: LaunchConfig) -> int | None:
+    """Hidden units per slice of the hidden-split kernels: ``config.split_units``, or about
+    ``hidden / target_blocks`` (so the slices fill the GPU) but no more than one block's
+    shared memory holds; None when not even one unit's rows of ``W_hh`` fit."""
+    per_unit = split_slice_bytes(n_gates, hidden, 1, itemsize)
+    fit = shared_limit(config) // per_unit
+    if config.split_units is not None:
+        return min(config.split_units, hidden)
+    if fit < 1:
+        return None
+    return min(max(1, math.ceil(hidden / config.target_blocks)), fit, hidden)
+
+
+def plan_split(n_gates: int, batch: int, hidden: int, itemsize: int, config: LaunchConfig) -> RecurrencePlan:
+    """The hidden-split plan: units per slice, block shape, and ``grid`` = the number of
+    slices (the launcher runs as many blocks as the GPU can hold at once, each owning one or
+    more slices, and sizes the shared memory from that)."""
+    units = split_units(n_gates, hidden, itemsize, config) or 1
+    if config.block is not None:
+        bx, by = config.block
+    else:
+        bx = min(32, _next_pow2(units))
+        by = max(1, min(128 // bx, batch))
+    one = split_slice_bytes(n_gates, hidden, units, itemsize)
+    if one > shared_limit(config):
+        raise ValueError(
+            f"one slice of {units} hidden units of W_hh needs {one} bytes of shared memory, more "
+            f"than max_shared_bytes={shared_limit(config)}; use fewer LaunchConfig.split_units."
+        )
+    if bx * by > MAX_PERSISTENT_THREADS:
+        raise ValueError(
+            f"the split kernels take at most {MAX_PERSISTENT_THREADS} threads per block, got "
+            f"LaunchConfig.block={config.block}."
+        )
+    return RecurrencePlan(
+        path="split",
+        block=(bx, by),
+        rows_per_thread=1,
+        grid=math.ceil(hidden / units),
+        cache_weights_forward=True,
+        cache_weights_backward=True,
+        shared_forward=one,
+        shared_backward=one,
+        split_units=units,
     )
 
 

@@ -23,6 +23,10 @@ Kernels (the host side that launches them is :mod:`tsrnn.kernels.cuda._layer`):
 ``forward_persistent`` / ``backward_persistent``
     The whole time loop in one launch. One thread block owns a group of batch rows and every
     hidden unit of them, so a step only needs ``syncthreads`` (see docs/cuda.md).
+``forward_split`` / ``backward_split``
+    The hidden-split persistent recurrence for large ``H``: blocks own slices of the hidden
+    units and keep their part of ``W_hh`` in shared memory for all steps, with one grid-wide
+    barrier per step (a cooperative launch).
 ``forward_step`` / ``backward_step``
     One elementwise pass of one time step, for the fallback path that launches the tiled
     product and this kernel once per step.
@@ -183,6 +187,145 @@ def linalg_kernels(dtype_name: str) -> SimpleNamespace:
                         c[s, m, n] = v
 
     @cuda.jit(**JIT)
+    def weight_grads(
+        a_ih, a_hh, x, h0, h_seq, dw_ih, dw_hh, db_ih, db_hh, partial, counters, k_chunk, bk, separate
+    ):
+        """All weight and bias gradients of a layer in one launch, from the pre-activation
+        gradients of all steps (``a_ih``, ``a_hh``: ``(K, M)`` with ``K = L*N``, ``M = G*H``):
+
+        ``[dW_ih | dW_hh | db] = a^T [X | H_prev | 1]`` with ``H_prev`` the hidden state
+        before each step (rows ``< N`` from ``h0``, the others from ``h_seq = out[:-1]``
+        flattened) and ``1`` a column of ones (the bias gradient is the column sum). When
+        ``separate`` (the GRU's recurrent side differs) problem ``p = 0`` is
+        ``a_ih^T [X | 1]`` (``dW_ih``, ``db_ih``) and ``p = 1`` is ``a_hh^T [H_prev | 1]``
+        (``dW_hh``, ``db_hh``); otherwise one problem and ``db_hh = db_ih``.
+
+        Tiling as :func:`gemm` (``blockIdx.z = p*S + s`` with ``S`` splits of the reduction,
+        ``k_chunk`` rows each). With ``S > 1`` each block writes its partial tile to its own
+        slab of ``partial`` (``(P, tiles_m, tiles_n, S, slab)``: the slabs of one tile are
+        contiguous and no two tiles share a cache line), then the last block of a tile to
+        finish (a counter per tile, ``counters``, zero between launches) adds the ``S`` slabs
+        in order ``s = 0..S-1`` and writes the gradients: the same sum whichever block comes
+        last, so results are bit-for-bit reproducible, and no separate reduction launch.
+        """
+        K = a_ih.shape[0]
+        M = a_ih.shape[1]
+        D = x.shape[1]
+        N = h0.shape[0]
+        H = h0.shape[1]
+        P = 2 if separate else 1
+        S = cuda.gridDim.z // P
+        p = cuda.blockIdx.z // S
+        s = cuda.blockIdx.z % S
+        xw = D if p == 0 else 0
+        hw = H if (p == 1 or not separate) else 0
+        Wd = xw + hw + 1
+        tx = cuda.threadIdx.x
+        ty = cuda.threadIdx.y
+        bx = cuda.blockDim.x
+        by = cuda.blockDim.y
+        tid = ty * bx + tx
+        nthreads = bx * by
+        BM = by * MICRO
+        BN = bx * MICRO
+        PA = BM + 1
+        PB = BN + 1
+        m0 = cuda.blockIdx.y * BM
+        n0 = cuda.blockIdx.x * BN
+        if n0 >= Wd:  # a column tile of the wider problem only: the whole block leaves
+            return
+        k_begin = s * k_chunk
+        k_end = min(K, k_begin + k_chunk)
+
+        smem = cuda.shared.array(0, T)
+        a_tile = smem[: bk * PA]
+        b_tile = smem[bk * PA : bk * PA + bk * PB]
+        acc = cuda.local.array(MICRO_TILE, T)
+        ra = cuda.local.array(MICRO, T)
+        rb = cuda.local.array(MICRO, T)
+        for e in range(MICRO * MICRO):
+            acc[e] = ZERO
+
+        for k0 in range(k_begin, k_end, bk):
+            for e in range(tid, BM * bk, nthreads):
+                mm = e % BM
+                kk = e // BM
+                m = m0 + mm
+                k = k0 + kk
+                v = ZERO
+                if m < M and k < k_end:
+                    v = a_ih[k, m] if p == 0 else a_hh[k, m]
+                a_tile[kk * PA + mm] = v
+            for e in range(tid, BN * bk, nthreads):
+                nn = e % BN
+                kk = e // BN
+                c = n0 + nn
+                k = k0 + kk
+                v = ZERO
+                if c < Wd and k < k_end:
+                    if c < xw:
+                        v = x[k, c]
+                    elif c < xw + hw:
+                        v = h0[k, c - xw] if k < N else h_seq[k - N, c - xw]
+                    else:
+                        v = _ONE
+                b_tile[kk * PB + nn] = v
+            cuda.syncthreads()
+            for kk in range(bk):
+                for i in range(MICRO):
+                    ra[i] = a_tile[kk * PA + ty + i * by]
+                for j in range(MICRO):
+                    rb[j] = b_tile[kk * PB + tx + j * bx]
+                for i in range(MICRO):
+                    for j in range(MICRO):
+                        acc[i * MICRO + j] += ra[i] * rb[j]
+            cuda.syncthreads()
+
+        if S > 1:
+            tile = partial[p, cuda.blockIdx.y, cuda.blockIdx.x]
+            for i in range(MICRO):
+                for j in range(MICRO):
+                    tile[s, (ty + i * by) * BN + tx + j * bx] = acc[i * MICRO + j]
+            cuda.threadfence()  # this block's slab is visible before the counter says so
+            cuda.syncthreads()
+            if tid == 0:
+                tile_id = (p * cuda.gridDim.y + cuda.blockIdx.y) * cuda.gridDim.x + cuda.blockIdx.x
+                done = cuda.atomic.add(counters, tile_id, 1)
+                last = done == S - 1
+                smem[0] = _ONE if last else ZERO
+                if last:
+                    counters[tile_id] = 0  # ready for the next launch
+            cuda.syncthreads()
+            if smem[0] == ZERO:
+                return
+            cuda.threadfence()
+            for i in range(MICRO):
+                for j in range(MICRO):
+                    e = (ty + i * by) * BN + tx + j * bx
+                    v = ZERO
+                    for ss in range(S):
+                        v += tile[ss, e]
+                    acc[i * MICRO + j] = v
+
+        for i in range(MICRO):
+            m = m0 + ty + i * by
+            if m < M:
+                for j in range(MICRO):
+                    c = n0 + tx + j * bx
+                    if c < Wd:
+                        v = acc[i * MICRO + j]
+                        if c < xw:
+                            dw_ih[m, c] = v
+                        elif c < xw + hw:
+                            dw_hh[m, c - xw] = v
+                        elif p == 0:
+                            db_ih[m] = v
+                            if not separate:
+                                db_hh[m] = v
+                        else:
+                            db_hh[m] = v
+
+    @cuda.jit(**JIT)
     def reduce_splits(partial, out, accumulate):
         """``out (+)= partial.sum(axis=0)``, summing the slabs in order (deterministic)."""
         S = partial.shape[0]
@@ -255,7 +398,11 @@ def linalg_kernels(dtype_name: str) -> SimpleNamespace:
                 dst[c, r] = smem[tx * P + yy]
 
     return SimpleNamespace(
-        gemm=gemm, reduce_splits=reduce_splits, column_sums=column_sums, transpose=transpose
+        gemm=gemm,
+        weight_grads=weight_grads,
+        reduce_splits=reduce_splits,
+        column_sums=column_sums,
+        transpose=transpose,
     )
 
 
@@ -423,7 +570,7 @@ def persistent_kernels(cell: str, dtype_name: str, rows_per_thread: int, cache_w
     fwd_unit, bwd_unit = _cell_units(cell, dtype_name)
 
     @cuda.jit(**JIT)
-    def forward_persistent(w_t, b_hh, h0, c0, out, aux, gates):
+    def forward_persistent(w, b_hh, h0, c0, out, aux, gates):
         """All ``L`` steps of the forward recurrence in one launch.
 
         Block ``b`` owns batch rows ``n0 = b*R ... n0+R-1`` (``R = blockDim.y *
@@ -433,9 +580,10 @@ def persistent_kernels(cell: str, dtype_name: str, rows_per_thread: int, cache_w
         cell state it reads at step ``t`` is the one it wrote at ``t-1``.
 
         Shared memory: ``h_{t-1}`` and ``h_t`` of the block's rows (ping-pong buffers, so one
-        ``syncthreads`` per step suffices) and, when cached, ``W_hh^T`` (``w_t`` is ``W_hh^T``
-        flattened, ``w_t[k*G*H + g*H + j] = W_hh[g*H + j, k]``, so a warp's reads for
-        consecutive ``j`` are contiguous).
+        ``syncthreads`` per step suffices) and, when cached, ``W_hh^T``. The dot products read
+        ``W_hh^T`` flattened (``[k*G*H + g*H + j] = W_hh[g*H + j, k]``, so a warp's reads for
+        consecutive ``j`` are contiguous): ``w`` is ``W_hh`` flattened when cached (the
+        kernel transposes it into shared memory) and ``W_hh^T`` flattened otherwise.
         """
         L = out.shape[0]
         N = uint64(out.shape[1])
@@ -453,11 +601,13 @@ def persistent_kernels(cell: str, dtype_name: str, rows_per_thread: int, cache_w
         smem = cuda.shared.array(0, T)
         hbuf = smem[: int64(2 * RH)]
         if CACHED:
+            # ``w`` is W_hh itself (row-major, ``w[gj*H + k]``): transposed on the way into
+            # shared memory (reads coalesced, once per launch), so no transpose launch.
             W = smem[int64(2 * RH) : int64(2 * RH + H * GH)]
             for e in range(ty * bx + tx, H * GH, bx * by):
-                W[e] = w_t[e]
+                W[(e % H) * GH + e // H] = w[e]
         else:
-            W = w_t
+            W = w
         for q in range(URPT):
             r = ty + q * by
             n = n0 + r
@@ -626,6 +776,191 @@ def persistent_kernels(cell: str, dtype_name: str, rows_per_thread: int, cache_w
                     dh0[n, j] = dh_s[r * H + j]
 
     return SimpleNamespace(forward_persistent=forward_persistent, backward_persistent=backward_persistent)
+
+
+@cache
+def split_kernels(cell: str, dtype_name: str) -> SimpleNamespace:
+    """The hidden-split persistent recurrence of ``cell``: for hidden sizes whose ``W_hh`` does
+    not fit one block's shared memory.
+
+    The hidden units are cut into ``S = ceil(H / units)`` slices of ``units`` units; block
+    ``b`` of the cooperative grid owns slices ``b, b + gridDim.x, ...`` (one each when the
+    grid is large enough) for every batch row and keeps their part of ``W_hh`` in shared
+    memory for all ``L`` steps (cuDNN's persistent design). A step needs the hidden state of
+    every unit, so the blocks exchange it through global memory with one grid-wide barrier
+    (``cg.this_grid().sync()``, which makes numba-cuda launch the kernel cooperatively: all
+    blocks resident at once) per step, in the forward and in the backward.
+    """
+    T, ZERO, _HALF, _ONE = _constants(dtype_name)
+    G = GATES[cell]
+    UG = np.uint64(G)
+    U0 = np.uint64(0)
+    U1 = np.uint64(1)
+    UU = np.uint64(UNROLL)
+    fwd_unit, bwd_unit = _cell_units(cell, dtype_name)
+
+    @cuda.jit(**JIT)
+    def forward_split(w_hh, b_hh, h0, c0, out, aux, gates, h0_flat, out_flat, units):
+        """All ``L`` forward steps. Shared memory per owned slice ``s``:
+        ``[k, g, u] = W_hh[g*H + s*units + u, k]`` (consecutive units contiguous). Thread
+        ``(tx, ty)`` owns units ``u = tx, tx+bx, ...`` of each owned slice for rows
+        ``n = ty, ty+by, ...``: the sums ``(W_hh h_{t-1})[g*H + j]`` over all ``k`` read
+        ``h_{t-1}`` of all units from ``out[t-1]`` (``h0`` at ``t = 0``; ``h0_flat`` and
+        ``out_flat`` are the same arrays flattened, for unsigned additive indexing), written
+        by every block before the grid barrier that ended step ``t-1``."""
+        grid = cuda.cg.this_grid()
+        L = out.shape[0]
+        N = uint64(out.shape[1])
+        H = uint64(out.shape[2])
+        U = uint64(units)
+        S = (H + U - U1) // U
+        nb = uint64(cuda.gridDim.x)
+        b = uint64(cuda.blockIdx.x)
+        tx = uint64(cuda.threadIdx.x)
+        ty = uint64(cuda.threadIdx.y)
+        bx = uint64(cuda.blockDim.x)
+        by = uint64(cuda.blockDim.y)
+        GU = UG * U
+        SLICE = GU * H
+        HU = H - H % UU  # the unrolled part of the k loop
+        smem = cuda.shared.array(0, T)
+        base = U0
+        for s in range(b, S, nb):
+            for e in range(ty * bx + tx, SLICE, bx * by):
+                u = e % U
+                rest = e // U
+                g = rest % UG
+                k = rest // UG
+                j = s * U + u
+                smem[base + e] = w_hh[g * H + j, k] if j < H else ZERO
+            base += SLICE
+        cuda.syncthreads()
+        acc = cuda.local.array(MAX_GATES, T)
+        for t in range(L):
+            src = h0_flat if t == 0 else out_flat
+            step = U0 if t == 0 else uint64(t - 1) * N * H
+            base = U0
+            for s in range(b, S, nb):
+                for u in range(tx, U, bx):
+                    j = s * U + u
+                    if j < H:
+                        for n in range(ty, N, by):
+                            for g in range(UG):
+                                acc[g] = ZERO
+                            row = step + n * H
+                            off = base + u
+                            k = U0
+                            while k < HU:
+                                for q in range(UU):
+                                    hk = src[row + k + q]
+                                    for g in range(UG):
+                                        acc[g] += smem[off + g * U] * hk
+                                    off += GU
+                                k += UU
+                            while k < H:
+                                hk = src[row + k]
+                                for g in range(UG):
+                                    acc[g] += smem[off + g * U] * hk
+                                off += GU
+                                k += U1
+                            fwd_unit(
+                                t,
+                                n,
+                                j,
+                                H,
+                                acc[0],
+                                acc[1] if G > 1 else ZERO,
+                                acc[2] if G > 2 else ZERO,
+                                acc[3] if G > 3 else ZERO,
+                                src[row + j],
+                                b_hh,
+                                c0,
+                                out,
+                                aux,
+                                gates,
+                            )
+                base += SLICE
+            grid.sync()
+
+    @cuda.jit(**JIT)
+    def backward_split(
+        w_hh, h0, c0, out, aux, gates, d_out, d_hn, d_cn, dpre_ih, dpre_hh, dh0, dc0, dpre_hh_flat, units
+    ):
+        """All ``L`` BPTT steps, same ownership as the forward; ``dh0`` holds the running
+        ``dh`` (each element read and written by its owner only). Per step, phase 1: the
+        cell's elementwise backward of the owned units (pre-activation gradients to
+        ``dpre_ih``/``dpre_hh``, the non-``W_hh`` part of ``dh_{t-1}`` to ``dh0``); grid
+        barrier; phase 2: ``dh0[n, k] += sum_gj dpre_hh[t, n, gj] W_hh[gj, k]`` for the owned
+        units ``k`` (shared memory per owned slice: ``[gj, u] = W_hh[gj, s*units + u]``;
+        ``dpre_hh_flat`` is ``dpre_hh`` flattened). Phase 2 of step ``t`` reads only
+        ``dpre_hh[t]``, which the next step's phase 1 does not write, so one barrier per step
+        suffices."""
+        grid = cuda.cg.this_grid()
+        L = out.shape[0]
+        N = uint64(out.shape[1])
+        H = uint64(out.shape[2])
+        GH = UG * H
+        U = uint64(units)
+        S = (H + U - U1) // U
+        nb = uint64(cuda.gridDim.x)
+        b = uint64(cuda.blockIdx.x)
+        tx = uint64(cuda.threadIdx.x)
+        ty = uint64(cuda.threadIdx.y)
+        bx = uint64(cuda.blockDim.x)
+        by = uint64(cuda.blockDim.y)
+        SLICE = GH * U
+        GHU = GH - GH % UU
+        smem = cuda.shared.array(0, T)
+        base = U0
+        for s in range(b, S, nb):
+            for e in range(ty * bx + tx, SLICE, bx * by):
+                u = e % U
+                gj = e // U
+                j = s * U + u
+                smem[base + e] = w_hh[gj, j] if j < H else ZERO
+            for u in range(tx, U, bx):
+                j = s * U + u
+                if j < H:
+                    for n in range(ty, N, by):
+                        dh0[n, j] = d_hn[n, j]
+            base += SLICE
+        cuda.syncthreads()
+        for step in range(L):
+            t = L - 1 - step
+            for s in range(b, S, nb):
+                for u in range(tx, U, bx):
+                    j = s * U + u
+                    if j < H:
+                        for n in range(ty, N, by):
+                            carry, _p0, _p1, _p2, _p3 = bwd_unit(
+                                t, n, j, H, dh0[n, j] + d_out[t, n, j], h0, c0, out, aux, gates, d_cn,
+                                dc0, dpre_ih, dpre_hh,
+                            )  # fmt: skip
+                            dh0[n, j] = carry
+            grid.sync()
+            base = U0
+            for s in range(b, S, nb):
+                for u in range(tx, U, bx):
+                    k = s * U + u
+                    if k < H:
+                        for n in range(ty, N, by):
+                            row = (uint64(t) * N + n) * GH
+                            acc = ZERO
+                            off = base + u
+                            gj = U0
+                            while gj < GHU:
+                                for q in range(UU):
+                                    acc += dpre_hh_flat[row + gj + q] * smem[off]
+                                    off += U
+                                gj += UU
+                            while gj < GH:
+                                acc += dpre_hh_flat[row + gj] * smem[off]
+                                off += U
+                                gj += U1
+                            dh0[n, k] += acc
+                base += SLICE
+
+    return SimpleNamespace(forward_split=forward_split, backward_split=backward_split)
 
 
 @cache

@@ -3,18 +3,21 @@
 A forward is
 
 1. ``gates (or out) = x @ W_ih^T + b_ih`` for all steps: one tiled product (``gemm``);
-2. the recurrence: either one ``forward_persistent`` launch for all steps (after one
-   ``transpose`` of ``W_hh``), or, on the stepwise fallback path, per step a tiled product
+2. the recurrence: one ``forward_persistent`` launch for all steps (after one ``transpose``
+   of ``W_hh`` unless the kernel keeps ``W_hh`` in shared memory, which it transposes itself),
+   or one cooperative ``forward_split`` launch (large ``H``: blocks own slices of the hidden
+   units), or, on the stepwise fallback path, per step a tiled product
    ``rec = h_{t-1} @ W_hh^T`` and a ``forward_step`` launch.
 
 A backward is
 
-1. the reverse recurrence: one ``backward_persistent`` launch, or per step a
-   ``backward_step`` launch and a tiled product ``dh += dpre_hh[t] @ W_hh``;
-2. the input and weight gradients from the pre-activation gradients of all steps, as large
-   products after the loop: ``dx = dpre_ih @ W_ih``, ``dW_ih = dpre_ih^T X``,
-   ``dW_hh = dpre_hh^T [h0; out[:-1]]`` (split-K with an ordered reduction, no atomics), and
-   the bias gradients as column sums.
+1. the reverse recurrence: one ``backward_persistent`` or ``backward_split`` launch, or per
+   step a ``backward_step`` launch and a tiled product ``dh += dpre_hh[t] @ W_hh``;
+2. the input and weight gradients from the pre-activation gradients of all steps after the
+   loop: ``dx = dpre_ih @ W_ih`` (a tiled product, unless not needed), and
+   ``dW_ih = dpre_ih^T X``, ``dW_hh = dpre_hh^T [h0; out[:-1]]`` and the bias gradients (the
+   column sums) in one ``weight_grads`` launch (split-K, the partials added in a fixed order
+   by the last block of each tile).
 
 Everything here only sees array objects with ``shape``, ``dtype``, slicing and ``reshape``,
 and talks to the GPU through an *ops* object (:class:`DeviceOps`), so the same code can be
@@ -45,7 +48,7 @@ from ._config import (
     shared_limit,
     split_count,
 )
-from ._device import GATES, MICRO, cell_kernels, dtype_name, linalg_kernels, persistent_kernels
+from ._device import GATES, MICRO, cell_kernels, dtype_name, linalg_kernels, persistent_kernels, split_kernels
 
 # Elementwise launches (split-K reduction) use this many threads per block.
 REDUCE_THREADS = 256
@@ -65,12 +68,17 @@ class Workspace:
     def __init__(self):
         self._buffers: dict[tuple, object] = {}
 
-    def get(self, name: str, shape: tuple[int, ...], dtype, stream=0):
-        """A device array of ``shape`` and ``dtype`` (contents undefined), reused if possible."""
+    def get(self, name: str, shape: tuple[int, ...], dtype, stream=0, zeroed: bool = False):
+        """A device array of ``shape`` and ``dtype``, reused if possible: contents undefined,
+        or zero when first allocated with ``zeroed`` (for buffers that kernels leave as they
+        found them, such as the split-reduction counters)."""
         key = (name, tuple(int(s) for s in shape), np.dtype(dtype))
         buf = self._buffers.get(key)
         if buf is None:
-            buf = cuda.device_array(key[1], key[2], stream=stream)
+            if zeroed:
+                buf = cuda.to_device(np.zeros(key[1], key[2]), stream=stream)
+            else:
+                buf = cuda.device_array(key[1], key[2], stream=stream)
             self._buffers[key] = buf
         return buf
 
@@ -164,13 +172,30 @@ class DeviceOps:
         # Configured launchers per (kernel, grid, block, shared memory), checked once: the
         # launch plan of a shape is built on its first launch and reused by every later one.
         self._launchers = {}
+        self._cooperative = {}
 
     def with_workspace(self, workspace: Workspace | None) -> DeviceOps:
         """The same launcher, allocating scratch from ``workspace``."""
         ops = DeviceOps(self.config, self.stream, workspace)
         ops._empty = self._empty
         ops._launchers = self._launchers
+        ops._cooperative = self._cooperative
         return ops
+
+    def cooperative_blocks(self, kernel, args, block, shared: int) -> int:
+        """The most blocks of ``kernel`` that can be resident at once (a cooperative launch's
+        limit: blocks per multiprocessor times multiprocessors); 1 in the simulator, which
+        runs one block at a time."""
+        if numba_config.ENABLE_CUDASIM:
+            return 1
+        key = (kernel, block, shared)
+        blocks = self._cooperative.get(key)
+        if blocks is None:
+            compiled = kernel.compile(tuple(numba.typeof(a) for a in args))
+            if shared > DEFAULT_SHARED_BYTES:
+                opt_in_shared_memory(compiled, shared)
+            blocks = self._cooperative[key] = int(compiled.max_cooperative_grid_blocks(block, shared))
+        return blocks
 
     def launch(self, kernel, grid, block, shared, *args):
         key = (kernel, grid, block, shared)
@@ -192,6 +217,12 @@ class DeviceOps:
         if self.workspace is not None:
             return self.workspace.get(name, shape, dtype, stream=self.stream)
         return cuda.device_array(shape, dtype, stream=self.stream)
+
+    def alloc_zeros(self, name, shape, dtype):
+        """Like :meth:`alloc`, zero when first allocated."""
+        if self.workspace is not None:
+            return self.workspace.get(name, shape, dtype, stream=self.stream, zeroed=True)
+        return cuda.to_device(np.zeros(shape, dtype), stream=self.stream)
 
     def empty(self, dtype, ndim: int):
         key = (np.dtype(dtype), ndim)
@@ -241,8 +272,14 @@ class RecordingOps:
         check_launch(grid, block, shared, self.config)
         self.launches.append((kernel, grid, block, shared, tuple(numba.typeof(a) for a in args)))
 
+    def cooperative_blocks(self, kernel, args, block, shared: int) -> int:
+        return 1 << 30  # no GPU to ask: as if every block fitted at once
+
     def alloc(self, name, shape, dtype):
         return np.zeros(shape, dtype)
+
+    def alloc_zeros(self, name, shape, dtype):
+        return self.alloc(name, shape, dtype)
 
     def empty(self, dtype, ndim: int):
         return np.zeros((0,) * ndim, dtype)
@@ -347,6 +384,28 @@ def recurrence_plan(cell: str, x, w_hh, config: LaunchConfig) -> RecurrencePlan:
     return _plan_recurrence(GATES[cell], x.shape[1], w_hh.shape[1], _itemsize(x), config)
 
 
+def split_launch(ops, kernel, plan: RecurrencePlan, args) -> tuple[int, int]:
+    """``(blocks, shared bytes)`` of a hidden-split launch: as few slices per block as let
+    every block be resident at once (a cooperative launch must), so one per block when the
+    GPU holds ``plan.grid`` blocks."""
+    slices, one = plan.grid, plan.shared_forward
+    limit = shared_limit(ops.config)
+    per = 1
+    while per <= slices:
+        blocks = math.ceil(slices / per)
+        per = math.ceil(slices / blocks)
+        if per * one > limit:
+            break
+        if blocks <= ops.cooperative_blocks(kernel, args, plan.block, per * one):
+            return blocks, per * one
+        per += 1
+    raise ValueError(
+        f"the hidden-split kernels cannot keep all {slices} slices of W_hh ({one} bytes each) in "
+        f"the shared memory of blocks that are resident at once (max_shared_bytes={limit}); "
+        "use LaunchConfig(path='stepwise')."
+    )
+
+
 # --------------------------------------------------------------------------- forward / backward
 
 
@@ -362,13 +421,24 @@ def forward(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, ops):
     proj = (gates if GATES[cell] > 1 else out).reshape(L * N, GH)
     gemm(ops, x.reshape(L * N, D), w_ih, proj, trans_b=True, bias=b_ih)
 
+    if plan.path == "split":
+        sk = split_kernels(cell, dtype_name(x.dtype))
+        flat = (h0.reshape(h0.size), out.reshape(out.size))
+        args = (w_hh, b_hh, h0, c0, out, aux, gates, *flat, int(plan.split_units))
+        blocks, shared = split_launch(ops, sk.forward_split, plan, args)
+        ops.launch(sk.forward_split, blocks, plan.block, shared, *args)
+        return
     if plan.path == "persistent":
-        w_t = ops.alloc("w_hh_t", (H, GH), x.dtype)
-        transpose(ops, w_hh, w_t)
+        if plan.cache_weights_forward:
+            w = w_hh.reshape(GH * H)  # transposed by the kernel on its way into shared memory
+        else:
+            w = ops.alloc("w_hh_t", (H, GH), x.dtype)
+            transpose(ops, w_hh, w)
+            w = w.reshape(H * GH)
         pk = persistent_kernels(cell, dtype_name(x.dtype), plan.rows_per_thread, plan.cache_weights_forward)
         ops.launch(
             pk.forward_persistent, plan.grid, plan.block, plan.shared_forward,
-            w_t.reshape(H * GH), b_hh, h0, c0, out, aux, gates,
+            w, b_hh, h0, c0, out, aux, gates,
         )  # fmt: skip
         return
     bx, by = plan.block
@@ -381,9 +451,11 @@ def forward(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, ops):
 
 def backward(
     cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, d_out, d_hn, d_cn,
-    dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, ops,
+    dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, ops, need_dx=True,
 ):  # fmt: skip
-    """Launch BPTT of one layer (arguments as in the kernel contract, on the device)."""
+    """Launch BPTT of one layer (arguments as in the kernel contract, on the device); with
+    ``need_dx=False`` ``dx`` is left as it is (a network's first layer, when nobody asks for
+    the input gradient)."""
     L, N, D = x.shape
     H = w_hh.shape[1]
     GH = GATES[cell] * H
@@ -395,7 +467,15 @@ def backward(
     separate = cell_spec(cell).recurrent_term_gate is not None
     dpre_hh = ops.alloc("dpre_hh", (L, N, GH), x.dtype) if separate else dpre_ih
 
-    if plan.path == "persistent":
+    if plan.path == "split":
+        sk = split_kernels(cell, dtype_name(x.dtype))
+        args = (
+            w_hh, h0, c0, out, aux, gates, d_out, d_hn, d_cn, dpre_ih, dpre_hh, dh0, dc0,
+            dpre_hh.reshape(dpre_hh.size), int(plan.split_units),
+        )  # fmt: skip
+        blocks, shared = split_launch(ops, sk.backward_split, plan, args)
+        ops.launch(sk.backward_split, blocks, plan.block, shared, *args)
+    elif plan.path == "persistent":
         pk = persistent_kernels(cell, dtype_name(x.dtype), plan.rows_per_thread, plan.cache_weights_backward)
         ops.launch(
             pk.backward_persistent, plan.grid, plan.block, plan.shared_backward,
@@ -414,16 +494,42 @@ def backward(
 
     # Input and weight gradients of all steps at once.
     gi = dpre_ih.reshape(L * N, GH)
+    if need_dx:
+        gemm(ops, gi, w_ih, dx.reshape(L * N, D))
     gh = dpre_hh.reshape(L * N, GH)
-    gemm(ops, gi, w_ih, dx.reshape(L * N, D))
-    gemm(ops, gi, x.reshape(L * N, D), dw_ih, trans_a=True, split="split_dw_ih")
-    # dW_hh = sum_t dpre_hh[t]^T h_{t-1}: step 0 pairs with h0, the others with out[:-1].
-    gemm(ops, gh[:N], h0, dw_hh, trans_a=True, split="split_dw_hh0")
-    if L > 1:
-        h_prev = out[: L - 1].reshape((L - 1) * N, H)
-        gemm(ops, gh[N:], h_prev, dw_hh, trans_a=True, accumulate=True, split="split_dw_hh")
-    column_sums(ops, gi, db_ih, "split_db_ih")
-    if separate:
-        column_sums(ops, gh, db_hh, "split_db_hh")
-    else:
-        ops.copy(db_hh, db_ih)
+    weight_grads(ops, gi, gh, separate, x.reshape(L * N, D), h0, out, dw_ih, dw_hh, db_ih, db_hh)
+
+
+@functools.lru_cache(maxsize=256)
+def weight_grads_plan(K: int, M: int, D: int, H: int, separate: bool, itemsize: int, cfg: LaunchConfig):
+    """``(grid, block, k_chunk, bk, shared bytes, partial shape)`` of :func:`weight_grads`."""
+    width = max(D, H) + 1 if separate else D + H + 1
+    problems = 2 if separate else 1
+    bx, by = gemm_block(M, width, cfg)
+    bm, bn, bk = by * MICRO, bx * MICRO, cfg.gemm_bk
+    tiles_n, tiles_m = math.ceil(width / bn), math.ceil(M / bm)
+    splits, chunk = split_count(K, problems * tiles_m * tiles_n, cfg)
+    shared = bk * (bm + 1 + bn + 1) * itemsize
+    slab = math.ceil(bm * bn / 32) * 32  # whole 128-byte lines per slab
+    partial = (problems, tiles_m, tiles_n, splits, slab) if splits > 1 else (0, 0, 0, 0, 0)
+    return (tiles_n, tiles_m, problems * splits), (bx, by), chunk, bk, shared, partial
+
+
+def weight_grads(ops, gi, gh, separate: bool, x2, h0, out, dw_ih, dw_hh, db_ih, db_hh) -> None:
+    """``dW_ih = gi^T X``, ``dW_hh = gh^T [h0; out[:-1]]``, ``db_ih``, ``db_hh`` (column sums
+    of ``gi``, ``gh``) in one launch of the ``weight_grads`` kernel: split over the rows
+    (batch x time) with the split partials added by the last block of each output tile.
+    Unless ``separate``, ``gh`` holds the same values as ``gi`` and one product serves both."""
+    lk = linalg_kernels(dtype_name(gi.dtype))
+    K, M = gi.shape
+    L, N, H = out.shape
+    grid, block, chunk, bk, shared, pshape = weight_grads_plan(
+        K, M, x2.shape[1], H, separate, _itemsize(gi), ops.config
+    )
+    partial = ops.alloc("split_weight_grads", pshape, gi.dtype)
+    counters = ops.alloc_zeros("split_weight_grads_counters", (grid[0] * grid[1] * grid[2],), np.int32)
+    h_seq = out[: max(L - 1, 0)].reshape(max(L - 1, 0) * N, H)
+    ops.launch(
+        lk.weight_grads, grid, block, shared,
+        gi, gh, x2, h0, h_seq, dw_ih, dw_hh, db_ih, db_hh, partial, counters, chunk, bk, separate,
+    )  # fmt: skip

@@ -86,13 +86,21 @@ def route_input_grad(ops, dx0, dx1, mask, dst0, dst1, split: int) -> None:
     )  # fmt: skip
 
 
-def batch_loss(ops, kind: str, output, target, idx, start: int, d_output, losses, slot: int) -> None:
-    """``losses[slot]`` and ``d_output`` of loss ``kind`` ("mse" or "cross_entropy")."""
-    k = _kernels(output)
-    kernel = k.mse_loss if kind == "mse" else k.cross_entropy_loss
+def head_loss(
+    ops, kind: str, z0, z1, weight, bias, target, idx, start: int, output, d_output, losses, slot: int,
+    d_weight, d_bias, d_z0, d_z1,
+) -> None:  # fmt: skip
+    """The dense head, loss ``kind`` ("mse" or "cross_entropy") and the head's backward of
+    one batch in one launch; see the kernel. ``z1`` and ``d_z1`` are None for one direction."""
+    k = _kernels(z0)
+    kernel = k.head_mse if kind == "mse" else k.head_cross_entropy
     threads = ops.config.elementwise_threads
-    shared = threads * 8  # one float64 partial sum per thread
-    ops.launch(kernel, 1, threads, shared, output, target, idx, int(start), d_output, losses, int(slot))
+    empty2 = ops.empty(z0.dtype, 2)
+    ops.launch(
+        kernel, 1, threads, threads * 8,  # one float64 partial sum of the loss per thread
+        z0, empty2 if z1 is None else z1, weight, bias, target, idx, int(start), output, d_output,
+        losses, int(slot), d_weight, d_bias, d_z0, empty2 if d_z1 is None else d_z1,
+    )  # fmt: skip
 
 
 def norm_blocks(ops, n: int) -> int:

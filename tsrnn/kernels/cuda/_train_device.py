@@ -22,8 +22,8 @@ Kernels (host side: :mod:`tsrnn.kernels.cuda._train`):
 ``copy_columns``        column block of one matrix into another (head input, ``d h_n``)
 ``route_input_grad``    a layer's input gradient: directions added back, dropout mask applied,
                         split into the gradients of the layer below
-``mse_loss``            half mean squared error and its gradient (one block)
-``cross_entropy_loss``  softmax cross-entropy and its gradient (one block)
+``head_mse``            the dense head, the loss (half mean squared error or softmax
+``head_cross_entropy``  cross-entropy) and the head's backward, fused in one block
 ``sum_squares``         first stage of the global gradient norm (plain and value-clipped)
 ``adam_step``           second stage of the norm, divergence flag and clipping factor (the device
                         function ``step_status``, in every thread), then value clip, norm clip,
@@ -44,7 +44,13 @@ from numba import cuda
 from ._device import DEVICE_JIT, JIT, _constants
 
 #: Kernels allowed to use float64 arithmetic in their float32 build (see module docstring).
-FLOAT64_ACCUMULATORS = ("mse_loss", "cross_entropy_loss", "sum_squares", "adam_step", "sgd_step")
+FLOAT64_ACCUMULATORS = (
+    "head_mse",
+    "head_cross_entropy",
+    "sum_squares",
+    "adam_step",
+    "sgd_step",
+)
 
 # xoroshiro128+ (Blackman & Vigna), the generator of numba.cuda.random, written here as a
 # numba.cuda device function: numba.cuda.random's functions are CPU-jitted functions that
@@ -194,21 +200,17 @@ def train_kernels(dtype_name: str) -> SimpleNamespace:
             else:
                 dst1[L - 1 - t, n, c - split] = v
 
-    @cuda.jit(**JIT)
-    def mse_loss(output, target, idx, start, d_output, losses, slot):
-        """:func:`tsrnn.nn.mse_loss` of one batch, in one block.
-
-        ``diff = output - target[rows]``, ``d_output = diff / size`` (in the dtype),
-        ``losses[slot] = 0.5 * sum(diff**2) / size`` accumulated in float64. Target rows are
-        ``idx[start + n]`` (``start + n`` for a zero-size ``idx``).
-        """
+    @cuda.jit(**DEVICE_JIT)
+    def mse_part(output, target, idx, start, d_output, tid, nt):
+        """This thread's share of :func:`tsrnn.nn.mse_loss` (elements ``tid, tid+nt, ...``):
+        ``diff = output - target[rows]``, ``d_output = diff / size`` (in the dtype); returns
+        its part of ``sum(diff**2)`` in float64. Target rows are ``idx[start + n]``
+        (``start + n`` for a zero-size ``idx``)."""
         N = output.shape[0]
         O = output.shape[1]
         size = N * O
         inv = T(size)
         use_idx = idx.shape[0] > 0
-        tid = cuda.threadIdx.x
-        nt = cuda.blockDim.x
         acc = F64_ZERO
         for e in range(tid, size, nt):
             n = e // O
@@ -218,30 +220,23 @@ def train_kernels(dtype_name: str) -> SimpleNamespace:
             d_output[n, o] = diff / inv
             wide = F64(diff)
             acc += wide * wide
-        smem = cuda.shared.array(0, numba.float64)
-        smem[tid] = acc
-        cuda.syncthreads()
-        if tid == 0:
-            total = F64_ZERO
-            for k in range(nt):
-                total += smem[k]
-            losses[slot] = F64_HALF * (total / size)
+        return acc
 
-    @cuda.jit(**JIT)
-    def cross_entropy_loss(logits, target, idx, start, d_output, losses, slot):
-        """:func:`tsrnn.nn.softmax_cross_entropy` of one batch, in one block.
+    @cuda.jit(**DEVICE_JIT)
+    def mse_total(total, output):
+        return F64_HALF * (total / (output.shape[0] * output.shape[1]))
 
-        Per row (one thread): ``losses`` gets ``mean(logsumexp(z) - z[target])`` with
-        ``z = logits - max`` in float64; ``d_output = (softmax(logits) - onehot) / N`` in the
-        dtype, computed as the NumPy code does (shift, exp, divide by the sum, subtract 1,
-        divide by ``N``).
-        """
+    @cuda.jit(**DEVICE_JIT)
+    def cross_entropy_part(logits, target, idx, start, d_output, tid, nt):
+        """This thread's share of :func:`tsrnn.nn.softmax_cross_entropy` (rows ``tid,
+        tid+nt, ...``): ``logsumexp(z) - z[target]`` with ``z = logits - max`` in float64
+        (returned, summed over the rows); ``d_output = (softmax(logits) - onehot) / N`` in
+        the dtype, computed as the NumPy code does (shift, exp, divide by the sum, subtract
+        1, divide by ``N``)."""
         N = logits.shape[0]
         K = logits.shape[1]
         use_idx = idx.shape[0] > 0
         inv = T(N)
-        tid = cuda.threadIdx.x
-        nt = cuda.blockDim.x
         acc = F64_ZERO
         for n in range(tid, N, nt):
             row = idx[start + n] if use_idx else start + n
@@ -264,14 +259,88 @@ def train_kernels(dtype_name: str) -> SimpleNamespace:
             d_output[n, k_true] = d_output[n, k_true] - ONE
             for k in range(K):
                 d_output[n, k] = d_output[n, k] / inv
+        return acc
+
+    @cuda.jit(**DEVICE_JIT)
+    def cross_entropy_total(total, logits):
+        return total / logits.shape[0]
+
+    @cuda.jit(**DEVICE_JIT)
+    def block_sum(acc, tid, nt):
+        """The float64 ``acc`` of every thread of the block, added in thread order; the result
+        is valid in thread 0 (dynamic shared memory: ``nt`` float64)."""
         smem = cuda.shared.array(0, numba.float64)
         smem[tid] = acc
         cuda.syncthreads()
+        total = F64_ZERO
         if tid == 0:
-            total = F64_ZERO
             for k in range(nt):
                 total += smem[k]
-            losses[slot] = total / N
+        return total
+
+    def head_loss_kernel(part, total_of, name):
+        def kernel(z0, z1, weight, bias, target, idx, start, output, d_output, losses, slot, d_weight, d_bias,
+                   d_z0, d_z1):  # fmt: skip
+            """The dense head, the loss and the head's backward of one batch, in one block:
+
+            ``z = [z0, z1]`` (the final hidden states of the two directions; ``z1`` zero-size
+            for one), ``output = z @ weight.T + bias`` (:meth:`NumpyOps.linear`), the loss
+            into ``losses[slot]`` and ``d_output`` (the part function), then
+            ``d_weight = d_output.T @ z``, ``d_bias = d_output.sum(0)`` and
+            ``[d_z0, d_z1] = d_output @ weight`` (:meth:`NumpyOps.linear_backward`).
+            """
+            N = z0.shape[0]
+            H = z0.shape[1]
+            C = weight.shape[1]
+            O = weight.shape[0]
+            tid = cuda.threadIdx.x
+            nt = cuda.blockDim.x
+            for e in range(tid, N * O, nt):
+                n = e // O
+                o = e % O
+                v = ZERO
+                for c in range(H):
+                    v += z0[n, c] * weight[o, c]
+                for c in range(H, C):
+                    v += z1[n, c - H] * weight[o, c]
+                output[n, o] = v + bias[o]
+            cuda.syncthreads()
+            total = block_sum(part(output, target, idx, start, d_output, tid, nt), tid, nt)
+            if tid == 0:
+                losses[slot] = total_of(total, output)
+            cuda.syncthreads()
+            for e in range(tid, O * C, nt):
+                o = e // C
+                c = e % C
+                v = ZERO
+                if c < H:
+                    for n in range(N):
+                        v += d_output[n, o] * z0[n, c]
+                else:
+                    for n in range(N):
+                        v += d_output[n, o] * z1[n, c - H]
+                d_weight[o, c] = v
+            for o in range(tid, O, nt):
+                v = ZERO
+                for n in range(N):
+                    v += d_output[n, o]
+                d_bias[o] = v
+            for e in range(tid, N * C, nt):
+                n = e // C
+                c = e % C
+                v = ZERO
+                for o in range(O):
+                    v += d_output[n, o] * weight[o, c]
+                if c < H:
+                    d_z0[n, c] = v
+                else:
+                    d_z1[n, c - H] = v
+
+        kernel.__name__ = kernel.__qualname__ = name
+        return cuda.jit(**JIT)(kernel)
+
+    head_mse = head_loss_kernel(mse_part, mse_total, "head_mse")
+    head_cross_entropy = head_loss_kernel(cross_entropy_part, cross_entropy_total, "head_cross_entropy")
 
     @cuda.jit(**JIT)
     def sum_squares(grad, partial, clip_value, has_clip_value):
@@ -440,8 +509,8 @@ def train_kernels(dtype_name: str) -> SimpleNamespace:
         assemble_input=assemble_input,
         copy_columns=copy_columns,
         route_input_grad=route_input_grad,
-        mse_loss=mse_loss,
-        cross_entropy_loss=cross_entropy_loss,
+        head_mse=head_mse,
+        head_cross_entropy=head_cross_entropy,
         sum_squares=sum_squares,
         adam_step=adam_step,
         sgd_step=sgd_step,
