@@ -1,7 +1,8 @@
 """Every branch of the optimised CPU kernels against an independent oracle.
 
 The CPU kernels split the batch over threads, run register-blocked products on SIMD vectors
-(tiles of 4 rows x 4 vectors with remainders of single rows and single vectors), pad each
+(tiles of 4 rows x 4 vectors with 32 vector registers, 6 x 2 then 4 x 2 with 16, remainders
+of single rows and single vectors), pad each
 gate block to a whole number of vectors and read/write the caller's rows with masked accesses
 when ``H`` is not a multiple of the vector width. The shapes below are chosen to reach each of
 these branches in float32 and float64 (vector widths differ); the oracle is the NumPy
@@ -132,12 +133,13 @@ def test_chunks_cover_the_batch_in_blocks_of_four():
 
 
 @DTYPES
-@pytest.mark.parametrize("n_rows", [9, 3])  # 4-row tiles + remainder rows, and remainder rows only
+# 10 rows: two 4-row tiles + 2 rows, or a 6-row and a 4-row tile; 3: remainder rows only
+@pytest.mark.parametrize("n_rows", [10, 3])
 def test_register_blocked_products_match_numpy(dtype, n_rows):
     rng = np.random.default_rng(0)
     v = lanes(dtype)
-    m = 5 * v  # one 4-vector tile and one single-vector remainder
-    k = 7
+    m = 5 * v  # 4-vector panel + 1 vector, or two 2-vector panels + 1 vector
+    k = 11
     a = rng.normal(size=(n_rows + 2, k)).astype(dtype)
     b = rng.normal(size=(k, m)).astype(dtype)
     bias = rng.normal(size=m).astype(dtype)
@@ -146,7 +148,7 @@ def test_register_blocked_products_match_numpy(dtype, n_rows):
     np.testing.assert_allclose(c[:n_rows], bias + a[2 : 2 + n_rows] @ b, rtol=1e-5, atol=1e-5)
     assert np.isnan(c[n_rows]).all()  # rows past nr untouched
 
-    # c += a[r0:r0+nr].T @ p : k = 7 -> one 4-row tile and 3 single rows
+    # c += a[r0:r0+nr].T @ p : k = 11 -> 4 + 4-row tiles + 3 rows, or 6 + 4-row tiles + 1 row
     p = rng.normal(size=(n_rows, m)).astype(dtype)
     acc0 = rng.normal(size=(k, m)).astype(dtype)
     acc = acc0.copy()

@@ -10,9 +10,11 @@ Design (measured lever by lever in ``docs/performance.md``):
   training runs are bit-identical whatever the thread count: a model trained in a one-thread
   worker process equals the same model trained with every core.
 * **Register-blocked matrix products** (:func:`mm_nn`, :func:`mm_tn_acc`) written with the explicit
-  SIMD vectors of :mod:`._simd`: a tile of 4 rows x 4 vectors of accumulators stays in registers
-  while the contraction index runs, which reaches the arithmetic peak of a core for the small,
-  skinny products of a recurrent step where a BLAS call is dominated by its overhead.
+  SIMD vectors of :mod:`._simd`: a tile of accumulators stays in registers while the contraction
+  index runs, which reaches the arithmetic peak of a core for the small, skinny products of a
+  recurrent step where a BLAS call is dominated by its overhead. The tile is sized from the
+  target's vector register count (:data:`TILES`): 4 rows x 4 vectors with 32 registers
+  (AVX-512, aarch64), 6 rows x 2 vectors with AVX2's 16.
 * **Padded, transposed weights.** Each gate block is padded to ``Hp`` (a multiple of the vector
   width) and stored contraction-major, so every product and every elementwise pass works on whole
   vectors. Padding lanes carry zero weights, so they compute zeros and never reach the outputs.
@@ -35,7 +37,7 @@ import numba
 import numpy as np
 from numba.extending import overload
 
-from ._simd import lanes_of, vadd, vfma, vload, vsplat, vstore, vsum, vzero
+from ._simd import VECTOR_BYTES, VECTOR_REGISTERS, lanes_of, vadd, vfma, vload, vsplat, vstore, vsum, vzero
 
 JIT = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
 njit = numba.njit(**JIT)
@@ -50,6 +52,26 @@ PJIT = dict(JIT, parallel=True)
 MIN_BLOCK_ROWS = 16
 LARGE_BLOCK_ROWS = 64
 MAX_BLOCKS = 16
+
+# Register tiles of the products, (rows, vectors of columns): each keeps rows x vectors
+# accumulators, plus one register per column vector of ``b`` and one broadcast of ``a``, in
+# vector registers while the contraction runs. The largest implemented tile that fits the
+# target's register file is used: 4 x 4 (21 registers) with 32 (AVX-512, aarch64), 6 x 2
+# (15 registers; the shape of BLIS's Haswell kernel) with 16 (AVX2). A tile that does not fit
+# spills accumulators to the stack on every contraction step. Tiles and spill counts per target
+# are recorded in docs/performance.md.
+TILES = ((4, 4), (6, 2))
+
+
+def tile_for(registers: int) -> tuple[int, int]:
+    """The tile ``(rows, vectors)`` with the most accumulators that fits ``registers``."""
+    fitting = [t for t in TILES if t[0] * t[1] + t[1] + 1 <= registers]
+    if not fitting:
+        raise ValueError(f"no register tile fits {registers} vector registers")
+    return max(fitting, key=lambda t: t[0] * t[1])
+
+
+TILE_ROWS, TILE_VECS = tile_for(VECTOR_REGISTERS)
 
 # ----------------------------------------------------------------------------- layout
 
@@ -75,7 +97,7 @@ def pack_transposed(w, n_gates, hidden, hp):
 
 @njit
 def _panel_width(j, m, v):
-    return 4 * v if j + 4 * v <= m else v
+    return TILE_VECS * v if j + TILE_VECS * v <= m else v
 
 
 @njit
@@ -173,9 +195,10 @@ def chunk_bounds(n, chunks, c):
 # ----------------------------------------------------------------------------- products
 
 
-# Contraction block of the products: a panel of KC rows x 4 vectors of ``b`` (32 KiB in float32
-# with 64-byte vectors) stays in the L1 cache while every row block of ``a`` passes over it.
-KC = 128
+# Contraction block of the products: a panel of KC rows x TILE_VECS vectors of ``b`` (32 KiB)
+# stays in the L1 cache while every row block of ``a`` passes over it: 128 rows with 4 vectors of
+# 64 bytes, 512 with 2 vectors of 32 bytes.
+KC = 32768 // (TILE_VECS * VECTOR_BYTES)
 
 
 @njit
@@ -268,6 +291,111 @@ def _nn_panel4(a, r0, nr, bf, m, j, k0, k1, cf, first, bias):
 
 
 @njit
+def _nn_panel2(a, r0, nr, bf, m, j, k0, k1, cf, first, bias):
+    """Columns ``j:j+2v`` of ``c`` for all ``nr`` rows, contraction steps ``[k0, k1)``: the tile
+    for 16 vector registers. Tiles of 6 rows x 2 vectors (12 accumulators), then one of 4 rows,
+    then single rows. The panel of ``b`` starts at ``j * K`` with row stride ``2v``."""
+    v = lanes_of(bias)
+    base = j * a.shape[1]
+    i = 0
+    while i + 6 <= nr:
+        ra = r0 + i
+        o = i * m + j
+        if first:
+            c00, c01 = vload(bias, j), vload(bias, j + v)
+            c10, c11 = c00, c01
+            c20, c21 = c00, c01
+            c30, c31 = c00, c01
+            c40, c41 = c00, c01
+            c50, c51 = c00, c01
+        else:
+            c00, c01 = vload(cf, o), vload(cf, o + v)
+            c10, c11 = vload(cf, o + m), vload(cf, o + m + v)
+            c20, c21 = vload(cf, o + 2 * m), vload(cf, o + 2 * m + v)
+            c30, c31 = vload(cf, o + 3 * m), vload(cf, o + 3 * m + v)
+            c40, c41 = vload(cf, o + 4 * m), vload(cf, o + 4 * m + v)
+            c50, c51 = vload(cf, o + 5 * m), vload(cf, o + 5 * m + v)
+        for k in range(k0, k1):
+            q = base + k * 2 * v
+            b0 = vload(bf, q)
+            b1 = vload(bf, q + v)
+            s = vsplat(a[ra, k])
+            c00, c01 = vfma(s, b0, c00), vfma(s, b1, c01)
+            s = vsplat(a[ra + 1, k])
+            c10, c11 = vfma(s, b0, c10), vfma(s, b1, c11)
+            s = vsplat(a[ra + 2, k])
+            c20, c21 = vfma(s, b0, c20), vfma(s, b1, c21)
+            s = vsplat(a[ra + 3, k])
+            c30, c31 = vfma(s, b0, c30), vfma(s, b1, c31)
+            s = vsplat(a[ra + 4, k])
+            c40, c41 = vfma(s, b0, c40), vfma(s, b1, c41)
+            s = vsplat(a[ra + 5, k])
+            c50, c51 = vfma(s, b0, c50), vfma(s, b1, c51)
+        vstore(cf, o, c00)
+        vstore(cf, o + v, c01)
+        vstore(cf, o + m, c10)
+        vstore(cf, o + m + v, c11)
+        vstore(cf, o + 2 * m, c20)
+        vstore(cf, o + 2 * m + v, c21)
+        vstore(cf, o + 3 * m, c30)
+        vstore(cf, o + 3 * m + v, c31)
+        vstore(cf, o + 4 * m, c40)
+        vstore(cf, o + 4 * m + v, c41)
+        vstore(cf, o + 5 * m, c50)
+        vstore(cf, o + 5 * m + v, c51)
+        i += 6
+    if i + 4 <= nr:
+        ra = r0 + i
+        o = i * m + j
+        if first:
+            c00, c01 = vload(bias, j), vload(bias, j + v)
+            c10, c11 = c00, c01
+            c20, c21 = c00, c01
+            c30, c31 = c00, c01
+        else:
+            c00, c01 = vload(cf, o), vload(cf, o + v)
+            c10, c11 = vload(cf, o + m), vload(cf, o + m + v)
+            c20, c21 = vload(cf, o + 2 * m), vload(cf, o + 2 * m + v)
+            c30, c31 = vload(cf, o + 3 * m), vload(cf, o + 3 * m + v)
+        for k in range(k0, k1):
+            q = base + k * 2 * v
+            b0 = vload(bf, q)
+            b1 = vload(bf, q + v)
+            s = vsplat(a[ra, k])
+            c00, c01 = vfma(s, b0, c00), vfma(s, b1, c01)
+            s = vsplat(a[ra + 1, k])
+            c10, c11 = vfma(s, b0, c10), vfma(s, b1, c11)
+            s = vsplat(a[ra + 2, k])
+            c20, c21 = vfma(s, b0, c20), vfma(s, b1, c21)
+            s = vsplat(a[ra + 3, k])
+            c30, c31 = vfma(s, b0, c30), vfma(s, b1, c31)
+        vstore(cf, o, c00)
+        vstore(cf, o + v, c01)
+        vstore(cf, o + m, c10)
+        vstore(cf, o + m + v, c11)
+        vstore(cf, o + 2 * m, c20)
+        vstore(cf, o + 2 * m + v, c21)
+        vstore(cf, o + 3 * m, c30)
+        vstore(cf, o + 3 * m + v, c31)
+        i += 4
+    while i < nr:
+        ra = r0 + i
+        o = i * m + j
+        if first:
+            c0, c1 = vload(bias, j), vload(bias, j + v)
+        else:
+            c0, c1 = vload(cf, o), vload(cf, o + v)
+        for k in range(k0, k1):
+            q = base + k * 2 * v
+            s = vsplat(a[ra, k])
+            c0 = vfma(s, vload(bf, q), c0)
+            c1 = vfma(s, vload(bf, q + v), c1)
+        vstore(cf, o, c0)
+        vstore(cf, o + v, c1)
+        i += 1
+
+
+@njit
 def _nn_panel1(a, r0, nr, bf, m, j, k0, k1, cf, first, bias):
     """Columns ``j:j+v`` (one vector) of ``c`` for all ``nr`` rows: 4-row tiles, then rows."""
     v = lanes_of(bias)
@@ -303,8 +431,8 @@ def _nn_panel1(a, r0, nr, bf, m, j, k0, k1, cf, first, bias):
 
 @njit
 def pack_panels(b):
-    """``(K, M)`` -> flat panels: columns in blocks of 4 vectors (then single vectors for the
-    rest), each block stored ``K`` rows x its width contiguously.
+    """``(K, M)`` -> flat panels: columns in blocks of ``TILE_VECS`` vectors (then single vectors
+    for the rest), each block stored ``K`` rows x its width contiguously.
 
     A tile then streams one contiguous panel instead of rows ``M`` elements apart, which would
     map to the same L1 cache sets when ``M`` is a large power of two.
@@ -314,7 +442,7 @@ def pack_panels(b):
     out = np.empty(k_dim * m, b.dtype)
     j = 0
     while j < m:
-        w = 4 * v if j + 4 * v <= m else v
+        w = _panel_width(j, m, v)
         base = j * k_dim
         for k in range(k_dim):
             for q in range(w):
@@ -328,9 +456,9 @@ def mm_nn(a, r0, nr, bp, bias, c):
     """``c[i, :] = bias + a[r0 + i, :] @ b`` for ``i < nr``, with ``bp = pack_panels(b)``.
 
     ``a (., K)``, ``b (K, M)`` and ``c (>= nr, M)`` C-contiguous with ``M`` a multiple of the
-    vector width. Tiles of 4 rows x 4 vectors keep 16 accumulators in registers while ``k``
-    runs; for large ``K`` the contraction is cut into blocks of ``KC`` so that the panel of
-    ``b`` in use stays in L1 while all row blocks pass over it.
+    vector width. Tiles of ``TILE_ROWS`` rows x ``TILE_VECS`` vectors keep their accumulators in
+    registers while ``k`` runs; for large ``K`` the contraction is cut into blocks of ``KC`` so
+    that the panel of ``b`` in use stays in L1 while all row blocks pass over it.
     """
     k_dim = a.shape[1]
     m = c.shape[1]
@@ -339,14 +467,16 @@ def mm_nn(a, r0, nr, bp, bias, c):
     cf = c.reshape(c.size)
     j = 0
     while j < m:
-        wide = j + 4 * v <= m
+        wide = j + TILE_VECS * v <= m
         for k0 in range(0, max(k_dim, 1), KC):
             k1 = min(k_dim, k0 + KC)
-            if wide:
+            if not wide:
+                _nn_panel1(a, r0, nr, bf, m, j, k0, k1, cf, k0 == 0, bias)
+            elif TILE_VECS == 4:
                 _nn_panel4(a, r0, nr, bf, m, j, k0, k1, cf, k0 == 0, bias)
             else:
-                _nn_panel1(a, r0, nr, bf, m, j, k0, k1, cf, k0 == 0, bias)
-        j += 4 * v if wide else v
+                _nn_panel2(a, r0, nr, bf, m, j, k0, k1, cf, k0 == 0, bias)
+        j += TILE_VECS * v if wide else v
 
 
 @njit
@@ -355,7 +485,7 @@ def mm_tn_acc(a, r0, nr, b, c):
 
     ``a (., K)``, ``b (>= nr, M)``, ``c (K, M)`` C-contiguous, ``M`` a multiple of the vector
     width. Used for the weight gradients ``dW^T += inputs^T @ dpre`` of one step. Column panels
-    of ``b`` (4 vectors wide) are copied to a contiguous buffer first, which then stays in L1
+    of ``b`` (``TILE_VECS`` vectors wide) are copied to a contiguous buffer first, which then stays in L1
     while all rows of ``c`` pass over it (rows of ``b`` lie ``M`` elements apart and would
     compete for the same L1 sets).
     """
@@ -367,10 +497,10 @@ def mm_tn_acc(a, r0, nr, b, c):
     # Small operands stay in L1 anyway, and a short update (K < 16 rows of c, e.g. the input
     # weights with D = 1 or 8) does not reuse a panel enough to pay for its copy.
     copy = k_dim >= 16 and nr * m * b.itemsize > 32768
-    buf = np.empty(nr * 4 * v if copy else 0, c.dtype)
+    buf = np.empty(nr * TILE_VECS * v if copy else 0, c.dtype)
     j = 0
     while j < m:
-        w = 4 * v if j + 4 * v <= m else v
+        w = _panel_width(j, m, v)
         if copy:
             for i in range(nr):
                 for q in range(0, w, v):
@@ -378,10 +508,12 @@ def mm_tn_acc(a, r0, nr, b, c):
             src, off, stride = buf, 0, w
         else:
             src, off, stride = bf, j, m
-        if w == 4 * v:
+        if w == v:
+            _tn_panel1(a, r0, nr, src, off, stride, cf, m, j, k_dim)
+        elif TILE_VECS == 4:
             _tn_panel4(a, r0, nr, src, off, stride, cf, m, j, k_dim)
         else:
-            _tn_panel1(a, r0, nr, src, off, stride, cf, m, j, k_dim)
+            _tn_panel2(a, r0, nr, src, off, stride, cf, m, j, k_dim)
         j += w
 
 
@@ -450,6 +582,91 @@ def _tn_panel4(a, r0, nr, buf, off, w, cf, m, j, k_dim):
         vstore(cf, o + v, c1)
         vstore(cf, o + 2 * v, c2)
         vstore(cf, o + 3 * v, c3)
+        k += 1
+
+
+@njit
+def _tn_panel2(a, r0, nr, buf, off, w, cf, m, j, k_dim):
+    """Columns ``j:j+2v`` of ``c``, the tile for 16 vector registers: tiles of 6 rows x 2 vectors,
+    then one of 4 rows, then single rows. Row ``i`` of the panel of ``b`` starts at ``buf[off + i * w]``."""
+    v = lanes_of(buf)
+    k = 0
+    while k + 6 <= k_dim:
+        o = k * m + j
+        c00, c01 = vload(cf, o), vload(cf, o + v)
+        c10, c11 = vload(cf, o + m), vload(cf, o + m + v)
+        c20, c21 = vload(cf, o + 2 * m), vload(cf, o + 2 * m + v)
+        c30, c31 = vload(cf, o + 3 * m), vload(cf, o + 3 * m + v)
+        c40, c41 = vload(cf, o + 4 * m), vload(cf, o + 4 * m + v)
+        c50, c51 = vload(cf, o + 5 * m), vload(cf, o + 5 * m + v)
+        for i in range(nr):
+            ra = r0 + i
+            q = off + i * w
+            b0 = vload(buf, q)
+            b1 = vload(buf, q + v)
+            s = vsplat(a[ra, k])
+            c00, c01 = vfma(s, b0, c00), vfma(s, b1, c01)
+            s = vsplat(a[ra, k + 1])
+            c10, c11 = vfma(s, b0, c10), vfma(s, b1, c11)
+            s = vsplat(a[ra, k + 2])
+            c20, c21 = vfma(s, b0, c20), vfma(s, b1, c21)
+            s = vsplat(a[ra, k + 3])
+            c30, c31 = vfma(s, b0, c30), vfma(s, b1, c31)
+            s = vsplat(a[ra, k + 4])
+            c40, c41 = vfma(s, b0, c40), vfma(s, b1, c41)
+            s = vsplat(a[ra, k + 5])
+            c50, c51 = vfma(s, b0, c50), vfma(s, b1, c51)
+        vstore(cf, o, c00)
+        vstore(cf, o + v, c01)
+        vstore(cf, o + m, c10)
+        vstore(cf, o + m + v, c11)
+        vstore(cf, o + 2 * m, c20)
+        vstore(cf, o + 2 * m + v, c21)
+        vstore(cf, o + 3 * m, c30)
+        vstore(cf, o + 3 * m + v, c31)
+        vstore(cf, o + 4 * m, c40)
+        vstore(cf, o + 4 * m + v, c41)
+        vstore(cf, o + 5 * m, c50)
+        vstore(cf, o + 5 * m + v, c51)
+        k += 6
+    if k + 4 <= k_dim:
+        o = k * m + j
+        c00, c01 = vload(cf, o), vload(cf, o + v)
+        c10, c11 = vload(cf, o + m), vload(cf, o + m + v)
+        c20, c21 = vload(cf, o + 2 * m), vload(cf, o + 2 * m + v)
+        c30, c31 = vload(cf, o + 3 * m), vload(cf, o + 3 * m + v)
+        for i in range(nr):
+            ra = r0 + i
+            q = off + i * w
+            b0 = vload(buf, q)
+            b1 = vload(buf, q + v)
+            s = vsplat(a[ra, k])
+            c00, c01 = vfma(s, b0, c00), vfma(s, b1, c01)
+            s = vsplat(a[ra, k + 1])
+            c10, c11 = vfma(s, b0, c10), vfma(s, b1, c11)
+            s = vsplat(a[ra, k + 2])
+            c20, c21 = vfma(s, b0, c20), vfma(s, b1, c21)
+            s = vsplat(a[ra, k + 3])
+            c30, c31 = vfma(s, b0, c30), vfma(s, b1, c31)
+        vstore(cf, o, c00)
+        vstore(cf, o + v, c01)
+        vstore(cf, o + m, c10)
+        vstore(cf, o + m + v, c11)
+        vstore(cf, o + 2 * m, c20)
+        vstore(cf, o + 2 * m + v, c21)
+        vstore(cf, o + 3 * m, c30)
+        vstore(cf, o + 3 * m + v, c31)
+        k += 4
+    while k < k_dim:
+        o = k * m + j
+        c0, c1 = vload(cf, o), vload(cf, o + v)
+        for i in range(nr):
+            s = vsplat(a[r0 + i, k])
+            q = off + i * w
+            c0 = vfma(s, vload(buf, q), c0)
+            c1 = vfma(s, vload(buf, q + v), c1)
+        vstore(cf, o, c0)
+        vstore(cf, o + v, c1)
         k += 1
 
 

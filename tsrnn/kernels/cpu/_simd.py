@@ -2,8 +2,8 @@
 
 Numba has no vector type, and LLVM cannot keep a matrix-product accumulator tile in
 registers when it sees it as array memory that might alias the operands. This module adds a
-small Numba type whose LLVM representation is a native vector (64 bytes on AVX-512 hosts, 32
-bytes otherwise) and a handful of intrinsics (load, store, splat, fused multiply-add,
+small Numba type whose LLVM representation is a native vector (64 bytes on AVX-512 targets, 32
+bytes with AVX2, 16 on aarch64) and a handful of intrinsics (load, store, splat, fused multiply-add,
 horizontal sum). Local variables of this type are SSA values, so a register-blocked tile of
 accumulators written with them stays in registers; :mod:`._common` builds its matrix
 products on them. Arithmetic is IEEE: no flag here assumes the absence of NaN or infinity.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import operator
 import os
+import platform
 
 import llvmlite.binding as llb
 import numpy as np
@@ -21,15 +22,39 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, models, overload, register_model
 
-# Vector width in bytes: the widest the host CPU has registers for (Numba compiles for the host,
-# and its cache is keyed by the host CPU). TSRNN_VECTOR_BYTES=32 forces the AVX2 width, to test
-# that code path on an AVX-512 machine; use it only with a fresh NUMBA_CACHE_DIR, since the cache
-# does not know about this setting.
-VECTOR_BYTES = int(
-    os.environ.get("TSRNN_VECTOR_BYTES", 64 if "+avx512f" in llb.get_host_cpu_features().flatten() else 32)
-)
+
+def _target_features() -> str:
+    """The CPU features Numba compiles for: ``NUMBA_CPU_FEATURES`` when set, else the host's.
+
+    Numba passes this string to LLVM (with ``NUMBA_CPU_NAME`` or the host CPU); the vector width
+    and the register count below follow it, so that ``NUMBA_CPU_NAME=haswell
+    NUMBA_CPU_FEATURES=+avx2,+fma`` on an AVX-512 machine compiles the AVX2 code, tiles included.
+    """
+    from numba.core import config
+
+    if config.CPU_FEATURES is not None:
+        return config.CPU_FEATURES
+    return llb.get_host_cpu_features().flatten()
+
+
+_FEATURES = set(_target_features().split(","))
+_AARCH64 = platform.machine().lower() in ("aarch64", "arm64")
+_AVX512 = "+avx512f" in _FEATURES
+
+# Vector width in bytes: the widest the target has registers for (Numba's cache is keyed by the
+# target CPU and its features). TSRNN_VECTOR_BYTES=32 forces the AVX2 width on an AVX-512
+# machine, which still has 32 registers (so the tiles stay those of AVX-512); for the whole AVX2
+# code, tiles included, compile for an AVX2 CPU as in _target_features. Use it only with a fresh
+# NUMBA_CACHE_DIR, since the cache does not know about this setting.
+_DEFAULT_BYTES = 16 if _AARCH64 else 64 if _AVX512 else 32 if "+avx" in _FEATURES else 16
+VECTOR_BYTES = int(os.environ.get("TSRNN_VECTOR_BYTES", _DEFAULT_BYTES))
 if VECTOR_BYTES not in (16, 32, 64):
     raise ValueError(f"TSRNN_VECTOR_BYTES must be 16, 32 or 64, got {VECTOR_BYTES}.")
+
+#: Architectural vector registers the code generator can allocate: 32 with AVX-512 (zmm/ymm/xmm
+#: 0-31, also at a forced 32-byte width) and on aarch64 (v0-v31), 16 on x86-64 without AVX-512
+#: (ymm/xmm 0-15). The register-blocked products size their tiles from it (``_common``).
+VECTOR_REGISTERS = 32 if (_AVX512 or _AARCH64) else 16
 
 
 class VectorType(types.Type):
