@@ -120,7 +120,9 @@ class ParamLayout:
         """One layer/direction's ``weight_ih, weight_hh, bias_ih, bias_hh`` as views."""
         # Called for every layer at every forward and backward pass: the positions come from
         # the table built once per layout (the same views :func:`tsrnn._layout.unpack` makes).
-        self._check_flat(flat)
+        # A shape check only: ``flat`` may be a device array (the CUDA ops call this too).
+        if getattr(flat, "shape", None) != (self.size,):
+            raise ValueError(f"params must be a flat array of {self.size} values, got {describe(flat)}.")
         return {name: flat[a:b].reshape(shape) for name, a, b, shape in self._layer_entries[(layer, reverse)]}
 
     def pack(self, named: dict[str, np.ndarray], dtype=np.float32) -> np.ndarray:
