@@ -4,8 +4,7 @@ Numba-jitted CPU (and optional CUDA) kernels for Elman RNN, LSTM and GRU cells b
 scikit-learn estimator API, with pandas forecasting workflows and classical baselines.
 """
 
-import importlib
-
+from ._lazy import lazy_exports
 from ._version import __version__
 
 # Public names and the module that defines each. They are imported on first use (PEP 562), so
@@ -40,19 +39,7 @@ _EXPORTS = {
 _SUBMODULES = ("datasets", "functional")
 
 
-def __getattr__(name: str):
-    if name in _SUBMODULES:
-        value = importlib.import_module(f".{name}", __name__)
-    elif name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    else:
-        raise AttributeError(f"module 'tsrnn' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBMODULES))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, _SUBMODULES)
 
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Evaluation: rolling-origin backtests, forecast metrics and model comparison."""
 
-import importlib
+from .._lazy import lazy_exports
 
 # Imported on first use (PEP 562): the model registry (for `tsrnn --help`) without pandas,
 # scikit-learn and statsmodels.
@@ -22,19 +22,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str):
-    if name == "metrics":
-        value = importlib.import_module(".metrics", __name__)
-    elif name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    else:
-        raise AttributeError(f"module 'tsrnn.evaluation' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS) | {"metrics"})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, ("metrics",))
 
 
 __all__ = [

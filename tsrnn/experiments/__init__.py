@@ -17,7 +17,7 @@ experiment has a ``quick`` mode (seconds) used by the tests; the command line ru
 See docs/rnn_vs_lstm.md for the measured results.
 """
 
-import importlib
+from .._lazy import lazy_exports
 
 # Imported on first use (PEP 562): the command line lists the experiments without loading them.
 EXPERIMENTS = ("gradient-flow", "memory", "clipping", "convergence", "cost")
@@ -44,16 +44,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'tsrnn.experiments' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [
