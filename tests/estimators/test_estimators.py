@@ -163,6 +163,43 @@ def test_early_stopping_validates_on_the_last_fraction_in_order():
     assert len(model.validation_scores_) == len(model.loss_curve_) == model.n_iter_ == 15
 
 
+@pytest.mark.parametrize("loss", ["squared_error", "gaussian"])
+def test_blocked_validation_holds_out_the_end_of_each_tenth(loss):
+    # 200 samples, 20 held out: validation_split="blocked" holds out samples 18-19, 38-39,
+    # ..., 198-199 (the last 2 of each tenth); "auto" means it for a distributional loss only
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(200, 6))
+    y = X[:, -1] + 0.1 * rng.normal(size=200)
+    held = np.concatenate([np.arange(20 * k + 18, 20 * k + 20) for k in range(10)])
+    kept = np.setdiff1d(np.arange(200), held)
+    params = dict(
+        hidden_size=8, max_iter=12, n_iter_no_change=100, early_stopping=True, random_state=0, dtype="float64"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = RecurrentRegressor("gru", loss=loss, validation_split="blocked", **params).fit(X, y)
+        auto = RecurrentRegressor("gru", loss=loss, **params).fit(X, y)
+        # Changing only the held-out targets leaves training untouched, not validation
+        y_other = y.copy()
+        y_other[held] = rng.normal(size=held.size)
+        other = RecurrentRegressor("gru", loss=loss, validation_split="blocked", **params).fit(X, y_other)
+    assert model.loss_curve_ == other.loss_curve_
+    assert model.validation_loss_curve_ != other.validation_loss_curve_
+    assert (auto.loss_curve_ == model.loss_curve_) == (loss == "gaussian")
+    # the target statistics come from the kept samples only
+    assert model.target_mean_[0] == pytest.approx(np.mean(y[kept]), abs=1e-12)
+    # the restored weights' validation R^2, and (Gaussian) their mean negative log-likelihood
+    # in standardized units, on exactly the held-out samples (computed here with scipy)
+    assert r2_score(y[held], model.predict(X[held])) == pytest.approx(model.best_validation_score_, abs=1e-9)
+    if loss == "gaussian":
+        from scipy import stats
+
+        dist = model.predict_distribution(X[held])
+        s = model.target_scale_[0]
+        nll = -np.mean(stats.norm.logpdf(y[held] / s, dist["mean"] / s, dist["scale"] / s))
+        assert nll == pytest.approx(min(model.validation_loss_curve_), rel=1e-9)
+
+
 def test_early_stopping_stops_and_warns_only_at_max_iter():
     X, y = windows(noisy_sine(200), 10)
     with warnings.catch_warnings():

@@ -35,6 +35,12 @@ from ._rows import FEATURE_LAYOUTS, INPUT_ORDERS, rows_to_sequences
 #: early_stopping="auto" holds out a validation part only when it has at least this many samples
 AUTO_EARLY_STOPPING_MIN = 100
 
+#: validation_split="blocked" holds out this many contiguous blocks, one at the end of each of
+#: as many equal consecutive stretches of the samples
+VALIDATION_BLOCKS = 10
+
+VALIDATION_SPLITS = ("auto", "tail", "blocked")
+
 __all__ = ["BaseRecurrent", "Parameter"]
 
 # Attributes that fix the shape of the network: a warm start or partial_fit must not change them.
@@ -107,9 +113,10 @@ PARAMS_DOC = """\
         ``AUTO_EARLY_STOPPING_MIN`` (100) samples (1 000 samples at the default
         ``validation_fraction``): on fewer, the validation loss is too noisy to pick an epoch,
         and training then runs on every sample until the training loss stalls (as
-        scikit-learn's ``MLPRegressor`` does by default). ``True``: hold out the LAST
-        ``validation_fraction`` of the samples, in order and never shuffled
-        (shuffling would leak the future of a time series), evaluate the loss on them after
+        scikit-learn's ``MLPRegressor`` does by default). ``True``: hold out
+        ``validation_fraction`` of the samples (the last ones, or blocks spread over them:
+        ``validation_split``), in order and never shuffled (shuffling would leak the future
+        of a time series), evaluate the loss on them after
         every epoch, stop after ``n_iter_no_change`` epochs without a decrease of more than
         ``tol`` and restore the weights of the lowest validation loss. The loss is monitored
         rather than R^2/accuracy because it keeps improving while accuracy sits on a plateau
@@ -117,7 +124,18 @@ PARAMS_DOC = """\
         have fewer than 2 samples, training uses every sample without early stopping and a
         warning says so.
     validation_fraction : float, default=0.1
-        Fraction of the samples (the last ones) held out for early stopping.
+        Fraction of the samples held out for early stopping (where: ``validation_split``).
+    validation_split : {"auto", "tail", "blocked"}, default="auto"
+        Which samples early stopping holds out, always in order and never shuffled.
+        ``"tail"``: the last ``validation_fraction`` of them. ``"blocked"``: as many samples
+        in ``VALIDATION_BLOCKS`` (10) contiguous blocks spread evenly over the data (the
+        samples are cut into 10 equal consecutive stretches and the end of each is held out),
+        so the epoch is chosen on a hold-out representative of the whole series rather than
+        of its last stretch; for a purely autoregressive model such blocked hold-outs are a
+        valid estimate of the forecast loss (Bergmeir, Hyndman & Koo 2018). ``"auto"``:
+        ``"blocked"`` for the regressors' distributional losses (``loss="gaussian"``,
+        ``"student_t"``, ``"quantile"``), whose spread is judged on a hold-out whose
+        volatility may not be typical, ``"tail"`` otherwise (docs/probabilistic.md).
     n_iter_no_change : int, default=20
         Epochs without improvement (of the validation loss with early stopping, of the
         training loss without) after which training stops.
@@ -199,6 +217,17 @@ ATTRIBUTES_DOC = """\
         Every trained parameter in one flat vector; named views via
         ``network_.layout.views(params_)``.
 """
+
+
+def _training_part(n: int, held_out: np.ndarray | None):
+    """The samples that are not held out: a slice when they are the first ones, else indices."""
+    if held_out is None:
+        return slice(None)
+    if held_out[0] == n - len(held_out):  # the tail: a plain slice keeps the arrays views
+        return slice(0, held_out[0])
+    keep = np.ones(n, dtype=bool)
+    keep[held_out] = False
+    return np.flatnonzero(keep)
 
 
 def _with_docs(template: str) -> str:
@@ -291,6 +320,7 @@ class BaseRecurrent(BaseEstimator):
         "clip_value": Parameter(None, [Interval(Real, 0, None, closed="neither"), None]),
         "early_stopping": Parameter("auto", [StrOptions({"auto"}), "boolean"]),
         "validation_fraction": Parameter(0.1, [Interval(Real, 0, 1, closed="neither")]),
+        "validation_split": Parameter("auto", [StrOptions(set(VALIDATION_SPLITS))]),
         "n_iter_no_change": Parameter(20, _positive_int()),
         "tol": Parameter(1e-4, [Interval(Real, 0, None, closed="left")]),
         "standardize": Parameter(True, ["boolean"]),
@@ -428,14 +458,14 @@ class BaseRecurrent(BaseEstimator):
         backend = self._resolve_backend()
         keep = hasattr(self, "params_") and (incremental or self.warm_start)
         X3, Y = self._validate_training_data(X, y, reset=not keep, classes=classes)
-        n_train = X3.shape[0] - self._n_validation(X3.shape[0], incremental)
+        held_out = self._validation_indices(X3.shape[0], self._n_validation(X3.shape[0], incremental))
         cell = self._cell_name()
         if keep:
             self._continue_network(cell, backend)
         else:
-            self._build_network(cell, backend, X3, Y, n_train)
+            self._build_network(cell, backend, X3, Y, held_out)
         self._build_optimizer(incremental)
-        Xt, Yt, validation = self._training_arrays(X3, Y, n_train)
+        Xt, Yt, validation = self._training_arrays(X3, Y, held_out)
         self.device_ = backend.name
         try:
             self._train(self.params_, Xt, Yt, validation, incremental, cell)
@@ -475,16 +505,15 @@ class BaseRecurrent(BaseEstimator):
         return X3, Y
 
     def _n_validation(self, n: int, incremental: bool) -> int:
-        """How many of the last samples early stopping holds out (0: none)."""
+        """How many samples early stopping holds out (0: none)."""
         if not self.early_stopping or incremental:
             return 0
-        # The last validation_fraction of the samples, in order: never shuffled.
         n_val = math.ceil(self.validation_fraction * n)
         if isinstance(self.early_stopping, str) and n_val < AUTO_EARLY_STOPPING_MIN:
             return 0
         if n_val < 2 or n - n_val < 1:
             warnings.warn(
-                f"early_stopping holds out the last validation_fraction={self.validation_fraction} "
+                f"early_stopping holds out validation_fraction={self.validation_fraction} "
                 f"of the samples, which leaves {n_val} validation sample(s) of n_samples = {n} "
                 "(at least 2 are needed); training on every sample without early stopping. Pass "
                 "more samples, a larger validation_fraction or early_stopping=False.",
@@ -494,6 +523,25 @@ class BaseRecurrent(BaseEstimator):
             return 0
         return n_val
 
+    def _resolved_validation_split(self) -> str:
+        """``validation_split`` with ``"auto"`` resolved ("tail" here; regressors refine it)."""
+        return "tail" if self.validation_split == "auto" else self.validation_split
+
+    def _validation_indices(self, n: int, n_val: int) -> np.ndarray | None:
+        """Sorted indices of the ``n_val`` held-out samples (None when there are none).
+
+        ``"tail"`` is the last ``n_val``; ``"blocked"`` cuts ``range(n)`` into
+        ``VALIDATION_BLOCKS`` equal consecutive stretches and holds out the end of each, the
+        ``n_val`` shared as evenly as the counts allow (so the last block is the tail's end).
+        """
+        if n_val == 0:
+            return None
+        blocks = VALIDATION_BLOCKS if self._resolved_validation_split() == "blocked" else 1
+        blocks = min(blocks, n_val)
+        ends = np.round(np.arange(1, blocks + 1) * n / blocks).astype(np.intp)
+        sizes = np.diff(np.round(np.arange(blocks + 1) * n_val / blocks).astype(np.intp))
+        return np.concatenate([np.arange(end - size, end) for end, size in zip(ends, sizes)])
+
     def _continue_network(self, cell: str, backend: Backend) -> None:
         """Keep training the fitted network (warm start, partial_fit) on ``backend``."""
         self._check_same_architecture(cell)
@@ -501,8 +549,9 @@ class BaseRecurrent(BaseEstimator):
             self.network_.device = backend
         self.network_.dropout = float(self.dropout)
 
-    def _build_network(self, cell: str, backend: Backend, X3: np.ndarray, Y, n_train: int) -> None:
+    def _build_network(self, cell: str, backend: Backend, X3: np.ndarray, Y, held_out) -> None:
         """A fresh network, scaling (from the training part only), weights and history."""
+        train = _training_part(X3.shape[0], held_out)
         self._rng = check_random_state(self.random_state)
         self._fitted_config = self._architecture(cell)
         self.network_ = RecurrentNetwork(
@@ -517,10 +566,10 @@ class BaseRecurrent(BaseEstimator):
             device=backend,
         )
         if self.standardize:
-            self.input_mean_, self.input_scale_ = self._moments(X3[:n_train].reshape(-1, X3.shape[2]))
+            self.input_mean_, self.input_scale_ = self._moments(X3[train].reshape(-1, X3.shape[2]))
         else:
             self.input_mean_ = self.input_scale_ = None
-        self._init_target_scaling(Y[:n_train])
+        self._init_target_scaling(Y[train])
         self.params_ = self.network_.init_params(self._rng)
         self._history = History()
         self._optimizer = None
@@ -545,14 +594,15 @@ class BaseRecurrent(BaseEstimator):
                 if hasattr(self._optimizer, name):
                     setattr(self._optimizer, name, getattr(self, name))
 
-    def _training_arrays(self, X3: np.ndarray, Y: np.ndarray, n_train: int):
+    def _training_arrays(self, X3: np.ndarray, Y: np.ndarray, held_out):
         """Scaled time-major inputs and targets, split into training and validation parts."""
         Xt = self._scale_inputs(X3)
         Yt = self._scale_targets(Y)
-        if n_train == X3.shape[0]:
+        if held_out is None:
             return Xt, Yt, None
-        validation = (np.ascontiguousarray(Xt[:, n_train:]), Yt[n_train:], self._score_outputs)
-        return np.ascontiguousarray(Xt[:, :n_train]), Yt[:n_train], validation
+        train = _training_part(X3.shape[0], held_out)
+        validation = (np.ascontiguousarray(Xt[:, held_out]), Yt[held_out], self._score_outputs)
+        return np.ascontiguousarray(Xt[:, train]), Yt[train], validation
 
     def _forget_fit(self) -> None:
         for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:

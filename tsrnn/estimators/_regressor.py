@@ -212,6 +212,12 @@ class _BaseRecurrentRegressor(RegressorMixin, BaseRecurrent):
         # recognises it and runs its device twin.
         return mse_loss if head.name == "squared_error" else head
 
+    def _resolved_validation_split(self) -> str:
+        if self.validation_split == "auto":
+            # the loss being fitted now (not a previous fit's): called before the network is built
+            return "blocked" if make_regression_loss(self.loss).probabilistic else "tail"
+        return self.validation_split
+
     def _score_outputs(self, output, target) -> float:
         # R^2 per column is unchanged by the per-column standardization, so the score on
         # standardized values equals the score in the original units.
