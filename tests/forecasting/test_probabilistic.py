@@ -202,6 +202,13 @@ COVERAGE_FIT = {**SMALL, "batch_size": 128, "max_iter": 150}
 N_TRAIN = 2 * N_CAL
 COVERAGES = (0.8, 0.9, 0.95)
 LEVELS = (0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975)
+#: Series seeds, fixed before any setting was chosen: settings are compared on the tuning
+#: seeds (benchmarks/coverage.py --seeds tuning); the coverage is reported and tested on the
+#: others (docs/probabilistic.md)
+TUNING_SEEDS = (10, 11, 12, 13, 14, 15, 16, 17)
+REPORT_SEEDS = (100, 101, 102, 103, 104)
+#: the methods whose coverage is measured: (loss, method)
+HEADS = (("gaussian", "model"), ("student_t", "model"), ("quantile", "cqr"))
 #: the coverage measured in the last run (printed with -s; docs/probabilistic.md shows them)
 MEASURED: dict = {}
 
@@ -212,67 +219,115 @@ def one_step_quantiles(estimator, tr, y: np.ndarray, origins: np.ndarray, window
     return estimator.predict_quantiles(X, levels) * tr.scale_[0] + tr.mean_[0]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("noise", ["gaussian", "student_t", "level"])
-def test_coverage_over_rolling_origins(noise):
-    """1000 rolling one-step forecasts after the training data, intervals at 80, 90 and 95 %.
+def true_quantiles(noise: str, y: np.ndarray, origins: np.ndarray, levels, phi: float = 0.7) -> np.ndarray:
+    """The one-step quantiles of the process that generated ``y`` (see :func:`ar1`)."""
+    prev = y[origins - 1][:, None]
+    if noise == "student_t":
+        return phi * prev + stats.t.ppf(levels, 4)
+    sd = 1.0 if noise == "gaussian" else 0.5 + 0.5 * np.abs(prev)
+    return phi * prev + sd * stats.norm.ppf(levels)
 
-    Each model is fitted once; the vectorised one-step quantiles are those of the public
-    ``update`` + ``predict_interval`` path (checked at the first origins).
+
+def interval_index(c: float) -> tuple[int, int]:
+    """Positions in ``LEVELS`` of the ends of the central ``c`` interval."""
+    return LEVELS.index(round((1 - c) / 2, 3)), LEVELS.index(round((1 + c) / 2, 3))
+
+
+def rolling_coverage(
+    noise: str, seed: int, loss: str, method: str, check_public_path: bool = False, **change
+) -> dict:
+    """Coverage of one fit's 80/90/95 % intervals over ``N_TEST`` rolling one-step forecasts.
+
+    The forecaster is fitted once on the first ``N_TRAIN`` steps of the series (for CQR the
+    last ``N_CAL`` of them are the calibration stretch); its interval from every origin after
+    them is the one ``update`` + ``predict_interval(1, c, method=...)`` would give, computed
+    vectorised (``check_public_path`` checks that at the first origins); ``change`` overrides
+    estimator settings of ``COVERAGE_FIT``. Returns the share of covered values per level, the
+    one-step quantiles and the epochs trained.
     """
-    y = ar1(N_TRAIN + N_TEST, noise=noise, seed=10)
+    y = ar1(N_TRAIN + N_TEST, noise=noise, seed=seed)
     series = pd.Series(y)
     origins = np.arange(N_TRAIN, N_TRAIN + N_TEST)
     truth = y[origins]
-    results = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for loss, method in (("gaussian", "model"), ("student_t", "model"), ("quantile", "cqr")):
-            f = Forecaster(
-                RecurrentRegressor(loss=loss, quantiles=LEVELS, **COVERAGE_FIT),
-                window=5,
-                calibration_size=N_CAL,
-                random_state=0,
-            ).fit(series[:N_TRAIN])
-            if method == "cqr":
-                f.predict_interval(1, 0.9, method="cqr")  # fits the copy that CQR forecasts with
-                q = one_step_quantiles(
-                    f.calibration_model_.estimator, f.calibration_model_.transform, y, origins, 5, LEVELS
-                )
-            else:
-                q = one_step_quantiles(f.estimator_, f.transform_, y, origins, 5, LEVELS)
-            assert np.all(np.diff(q, axis=1) > 0)  # no crossing in any forecast
-            radius = {}
-            for c in COVERAGES:
-                lo, hi = LEVELS.index(round((1 - c) / 2, 3)), LEVELS.index(round((1 + c) / 2, 3))
-                iv = f.predict_interval(1, c, method=method).to_numpy()[0]
-                # the public path at the first origin: the model interval, or it +- one radius
-                r = q[0, lo] - iv[0]
-                assert iv[1] - q[0, hi] == pytest.approx(r, abs=1e-9)
-                if method == "model":
-                    assert r == pytest.approx(0.0, abs=1e-9)
-                radius[c] = r
-                lower, upper = q[:, lo] - r, q[:, hi] + r
-                results[(loss, method, c)] = np.mean((truth >= lower) & (truth <= upper))
-            # ... and at the next origins, through update
+        f = Forecaster(
+            RecurrentRegressor(loss=loss, quantiles=LEVELS, **{**COVERAGE_FIT, **change}),
+            window=5,
+            calibration_size=N_CAL,
+            random_state=0,
+        ).fit(series[:N_TRAIN])
+        if method == "cqr":
+            f.predict_interval(1, 0.9, method="cqr")  # fits the copy that CQR forecasts with
+            est, tr = f.calibration_model_.estimator, f.calibration_model_.transform
+        else:
+            est, tr = f.estimator_, f.transform_
+        q = one_step_quantiles(est, tr, y, origins, 5, LEVELS)
+        out = {"quantiles": q, "epochs": est.n_iter_}
+        radius = {}
+        for c in COVERAGES:
+            lo, hi = interval_index(c)
+            iv = f.predict_interval(1, c, method=method).to_numpy()[0]
+            # the public path at the first origin: the model interval, or it +- one radius
+            r = q[0, lo] - iv[0]
+            assert iv[1] - q[0, hi] == pytest.approx(r, abs=1e-9)
+            if method == "model":
+                assert r == pytest.approx(0.0, abs=1e-9)
+            radius[c] = r
+            out[c] = np.mean((truth >= q[:, lo] - r) & (truth <= q[:, hi] + r))
+        if check_public_path:  # ... and at the next origins, through update
             for k in (1, 2):
                 f.update(series.iloc[N_TRAIN + k - 1 : N_TRAIN + k])
                 iv = f.predict_interval(1, 0.9, method=method).to_numpy()[0]
                 np.testing.assert_allclose(
                     iv, [q[k, 1] - radius[0.9], q[k, 5] + radius[0.9]], rtol=1e-9, atol=1e-9
                 )
+    return out
+
+
+def gaussian_on_student_t_coverage(c: float, df: float = 4.0) -> float:
+    """Coverage of the central ``c`` interval of the Gaussian with the variance of t(df) noise.
+
+    What a Gaussian head fitted by maximum likelihood to Student-t(4) innovations converges to
+    (its variance is the noise variance, ``df / (df - 2)``): the interval is too wide in the
+    middle of a heavy-tailed distribution, so it over-covers at 80 % whatever the training.
+    """
+    half = stats.norm.ppf((1 + c) / 2) * np.sqrt(df / (df - 2))
+    return 2 * stats.t.cdf(half, df) - 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("noise", ["gaussian", "student_t", "level"])
+def test_coverage_over_rolling_origins(noise):
+    """5 series (the report seeds) x 2000 rolling one-step forecasts each, 80/90/95 % intervals.
+
+    Pooled over the 10 000 forecasts, each method whose family describes the noise is within
+    3 points of nominal (the acceptance target). Tolerance: the pooled coverage of a
+    calibrated method has a binomial standard error of at most 0.4 points over 10 000
+    forecasts, and fit-to-fit differences (a standard deviation of about 1.4 points per fit
+    on the tuning seeds, so 0.6 over 5 fits) add to it: 3 points is more than 4 standard
+    errors. Each single fit (2000 forecasts: binomial error 0.9 points at 80 %, plus the fit's
+    own) must be within 6 points. The Gaussian head on Student-t(4) noise is misspecified;
+    its coverage is checked against what the variance-matched Gaussian gives in closed form.
+    """
+    results = {}
+    for i, seed in enumerate(REPORT_SEEDS):
+        for loss, method in HEADS:
+            run = rolling_coverage(noise, seed, loss, method, check_public_path=i == 0)
+            assert np.all(np.diff(run["quantiles"], axis=1) > 0)  # no crossing in any forecast
+            for c in COVERAGES:
+                results.setdefault((loss, method, c), []).append(run[c])
     MEASURED[noise] = results
-    print(f"\n{noise}: " + ", ".join(f"{l}/{m} {c:.0%}: {100 * v:.1f}" for (l, m, c), v in results.items()))
-    # Within 3 points of nominal: CQR on the Gaussian and Student-t series, and each likelihood
-    # head on the series whose noise it describes. The rest is recorded in
-    # docs/probabilistic.md: the Gaussian head over-covers Student-t noise at 80 %, the
-    # Student-t head under-covers Gaussian noise at 80 %, and on the level-dependent series
-    # (volatility clusters, so 2000 forecasts hold fewer independent ones) both heads fall
-    # short at 80 and 90 % and CQR at 80 %; those are only required to be within 8 points.
-    for (loss, method, c), share in results.items():
-        strict = noise != "level" and (method == "cqr" or loss == noise)
-        tolerance = 0.03 if strict else 0.08
-        assert abs(share - c) <= tolerance, f"{loss} {method} {c:.0%}: coverage {share:.3f}"
+    print(
+        f"\n{noise}: "
+        + ", ".join(f"{l}/{m} {c:.0%}: {100 * np.mean(v):.1f}" for (l, m, c), v in results.items())
+    )
+    for (loss, method, c), shares in results.items():
+        target = c
+        if noise == "student_t" and loss == "gaussian":
+            target = gaussian_on_student_t_coverage(c)
+        assert abs(np.mean(shares) - target) <= 0.03, f"{loss} {method} {c:.0%}: pooled {np.mean(shares):.3f}"
+        assert np.max(np.abs(np.array(shares) - target)) <= 0.06, f"{loss} {method} {c:.0%}: {shares}"
 
 
 # -- quantile loss against linear quantile regression ---------------------------------------------
