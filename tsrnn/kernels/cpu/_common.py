@@ -75,7 +75,7 @@ TILE_ROWS, TILE_VECS = tile_for(VECTOR_REGISTERS)
 
 # A zero that jitted code types as a plain int64. A literal ``0`` given to a jitted function
 # (or a variable that starts at 0) makes Numba compile that callee, and everything it calls,
-# once more for the literal value; most of a kernel's first-run compile time is such copies.
+# once more for the literal value (benchmarks/compile_profile.py lists such copies).
 ZERO = np.int64(0)
 
 # ----------------------------------------------------------------------------- layout
