@@ -11,6 +11,7 @@ import argparse
 import os
 import shlex
 import sys
+import threading
 import time
 import warnings
 
@@ -266,6 +267,17 @@ def _write_outputs(out_dir, summary, results, y, label, meta, coverage, command)
     return [*written, "forecasts.png"]
 
 
+def _import_pyplot() -> None:
+    """Import pyplot with the file-only Agg backend (nothing when matplotlib is missing)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only: never open a window
+        import matplotlib.pyplot
+    except ImportError:
+        pass
+
+
 def _more_seasons(periods, season) -> str:
     """ ", also 336 (removed by MSTL for ARIMA, ETS and Theta)" when there are several seasons."""
     extra = [str(p) for p in periods if p != season]
@@ -298,8 +310,14 @@ def _compare(args: argparse.Namespace) -> int:
             device = resolve_backend(args.device)
         except RuntimeError as exc:
             raise CLIError(f"--device {args.device}: {exc}") from None
+    plotting = None
     if workers is not None:
         workers.join()
+        if args.out is not None:
+            # While the workers run the models this process only waits: it imports pyplot for
+            # forecasts.png then, instead of after the last model.
+            plotting = threading.Thread(target=_import_pyplot, name="tsrnn-pyplot", daemon=True)
+            plotting.start()
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -369,6 +387,8 @@ def _compare(args: argparse.Namespace) -> int:
         )
     if args.out is not None:
         command = "tsrnn " + " ".join(shlex.quote(a) for a in args.argv)
+        if plotting is not None:
+            plotting.join()
         written = _write_outputs(args.out, summary, results, y, label, meta, args.coverage, command)
         print(f"wrote {', '.join(os.path.join(args.out, w) for w in written)}")
     return 0

@@ -17,19 +17,23 @@ class _Dataset:
     loader: Callable[[], pd.Series | pd.DataFrame]
 
 
+# Each loader imports its own dataset module: ``statsmodels.api`` would import all of
+# statsmodels to read one small file.
+
+
 def _sunspots() -> pd.Series:
     import pandas as pd
-    import statsmodels.api as sm
+    from statsmodels.datasets import sunspots
 
-    df = sm.datasets.sunspots.load_pandas().data
+    df = sunspots.load_pandas().data
     index = pd.period_range(start=str(int(df["YEAR"].iloc[0])), periods=len(df), freq="Y")
     return pd.Series(df["SUNACTIVITY"].to_numpy(dtype=float), index=index, name="sunspots")
 
 
 def _co2() -> pd.Series:
-    import statsmodels.api as sm
+    from statsmodels.datasets import co2
 
-    s = sm.datasets.co2.load_pandas().data["co2"].astype(float)
+    s = co2.load_pandas().data["co2"].astype(float)
     s.name = "co2"
     return s
 
@@ -43,18 +47,18 @@ def _co2_monthly() -> pd.Series:
 
 def _nile() -> pd.Series:
     import pandas as pd
-    import statsmodels.api as sm
+    from statsmodels.datasets import nile
 
-    df = sm.datasets.nile.load_pandas().data
+    df = nile.load_pandas().data
     index = pd.period_range(start=str(int(df["year"].iloc[0])), periods=len(df), freq="Y")
     return pd.Series(df["volume"].to_numpy(dtype=float), index=index, name="nile")
 
 
 def _elnino() -> pd.Series:
     import pandas as pd
-    import statsmodels.api as sm
+    from statsmodels.datasets import elnino
 
-    df = sm.datasets.elnino.load_pandas().data
+    df = elnino.load_pandas().data
     values = df.drop(columns="YEAR").to_numpy(dtype=float).ravel()  # row = year, columns = months
     index = pd.period_range(start=f"{int(df['YEAR'].iloc[0])}-01", periods=values.size, freq="M")
     return pd.Series(values, index=index, name="elnino")
@@ -62,9 +66,9 @@ def _elnino() -> pd.Series:
 
 def _macrodata() -> pd.DataFrame:
     import pandas as pd
-    import statsmodels.api as sm
+    from statsmodels.datasets import macrodata
 
-    df = sm.datasets.macrodata.load_pandas().data
+    df = macrodata.load_pandas().data
     start = f"{int(df['year'].iloc[0])}Q{int(df['quarter'].iloc[0])}"
     index = pd.period_range(start=start, periods=len(df), freq="Q")
     return df.drop(columns=["year", "quarter"]).astype(float).set_axis(index)

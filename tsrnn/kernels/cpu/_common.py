@@ -73,6 +73,11 @@ def tile_for(registers: int) -> tuple[int, int]:
 
 TILE_ROWS, TILE_VECS = tile_for(VECTOR_REGISTERS)
 
+# A zero that jitted code types as a plain int64. A literal ``0`` given to a jitted function
+# (or a variable that starts at 0) makes Numba compile that callee, and everything it calls,
+# once more for the literal value (benchmarks/compile_profile.py lists such copies).
+ZERO = np.int64(0)
+
 # ----------------------------------------------------------------------------- layout
 
 
@@ -168,12 +173,13 @@ def unpack_transposed_sum(parts, n_gates, hidden, hp, w):
 
 
 @njit
-def unpack_bias_sum(parts, n_gates, hidden, hp, b):
+def unpack_bias_sum(parts, side, n_gates, hidden, hp, b):
+    """Inverse of :func:`pack_bias`, summing the per-thread partials ``parts[c, side]``."""
     for g in range(n_gates):
         for j in range(hidden):
-            s = parts[0, g * hp + j]
+            s = parts[0, side, g * hp + j]
             for c in range(1, parts.shape[0]):
-                s += parts[c, g * hp + j]
+                s += parts[c, side, g * hp + j]
             b[g * hidden + j] = s
 
 
@@ -465,7 +471,7 @@ def mm_nn(a, r0, nr, bp, bias, c):
     v = lanes_of(c)
     bf = bp
     cf = c.reshape(c.size)
-    j = 0
+    j = ZERO
     while j < m:
         wide = j + TILE_VECS * v <= m
         for k0 in range(0, max(k_dim, 1), KC):
@@ -498,14 +504,14 @@ def mm_tn_acc(a, r0, nr, b, c):
     # weights with D = 1 or 8) does not reuse a panel enough to pay for its copy.
     copy = k_dim >= 16 and nr * m * b.itemsize > 32768
     buf = np.empty(nr * TILE_VECS * v if copy else 0, c.dtype)
-    j = 0
+    j = ZERO
     while j < m:
         w = _panel_width(j, m, v)
         if copy:
             for i in range(nr):
                 for q in range(0, w, v):
                     vstore(buf, i * w + q, vload(bf, i * m + j + q))
-            src, off, stride = buf, 0, w
+            src, off, stride = buf, ZERO, w
         else:
             src, off, stride = bf, j, m
         if w == v:

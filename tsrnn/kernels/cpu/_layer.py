@@ -11,6 +11,7 @@ import numpy as np
 
 from ._common import (
     JIT,
+    ZERO,
     chunk_bounds,
     column_sums_acc,
     mm_nn,
@@ -86,7 +87,7 @@ def backward_step(x_t, h_prev, lo, nr, d_in, d_rec, wxt, wb, dx_t, dwh, dwx, db,
     column_sums_acc(d_in, nr, db[0])
     if db.shape[0] > 1:
         column_sums_acc(d_rec, nr, db[1])
-    mm_nn(d_rec, 0, nr, wb, no_bias, dh)
+    mm_nn(d_rec, ZERO, nr, wb, no_bias, dh)
 
 
 @numba.njit(**JIT)
@@ -99,8 +100,11 @@ def sum_grad_parts(dwh, dwx, db, d_weights):
     hp = padded(H, dw_hh)
     unpack_transposed_sum(dwh, n_gates, H, hp, dw_hh)
     unpack_transposed_sum(dwx, n_gates, H, hp, dw_ih)
-    unpack_bias_sum(np.ascontiguousarray(db[:, 0]), n_gates, H, hp, db_ih)
+    unpack_bias_sum(db, ZERO, n_gates, H, hp, db_ih)
     if db.shape[1] > 1:
-        unpack_bias_sum(np.ascontiguousarray(db[:, 1]), n_gates, H, hp, db_hh)
+        unpack_bias_sum(db, db.shape[1] - 1, n_gates, H, hp, db_hh)
     else:
-        db_hh[:] = db_ih
+        # A loop, not ``db_hh[:] = db_ih``: the slice assignment's shape-mismatch error
+        # message would be compiled into every kernel.
+        for i in range(db_ih.shape[0]):
+            db_hh[i] = db_ih[i]

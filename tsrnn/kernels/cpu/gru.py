@@ -78,13 +78,15 @@ def _forward(x, weights, h0, out, aux, gates, train):
 @numba.njit(**JIT)
 def gru_forward(x, weights, buffers):
     h0, _c0, out, aux, gates = buffers
-    _forward(x, weights, h0, out, aux, gates, True)
+    # ``train`` is computed, not a literal, so that training and inference share one compiled
+    # _forward (see ZERO in ._common).
+    _forward(x, weights, h0, out, aux, gates, aux.size > 0)
 
 
 @numba.njit(**JIT)
 def gru_forward_inference(x, weights, buffers):
     empty = np.empty((0, 0, 0), x.dtype)
-    _forward(x, weights, buffers[0], buffers[2], empty, empty, False)
+    _forward(x, weights, buffers[0], buffers[2], empty, empty, empty.size > 0)
 
 
 @numba.njit(**JIT)

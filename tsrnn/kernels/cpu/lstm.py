@@ -87,14 +87,16 @@ def _forward(x, weights, h0, c0, out, aux, gates, c_n, train):
 @numba.njit(**JIT)
 def lstm_forward(x, weights, buffers):
     h0, c0, out, aux, gates = buffers
-    _forward(x, weights, h0, c0, out, aux, gates, np.empty((0, 0), x.dtype), True)
+    # ``train`` is computed, not a literal, so that training and inference share one compiled
+    # _forward (see ZERO in ._common).
+    _forward(x, weights, h0, c0, out, aux, gates, np.empty((0, 0), x.dtype), aux.size > 0)
 
 
 @numba.njit(**JIT)
 def lstm_forward_inference(x, weights, buffers):
     h0, c0, out, c_n = buffers
     empty = np.empty((0, 0, 0), x.dtype)
-    _forward(x, weights, h0, c0, out, empty, empty, c_n, False)
+    _forward(x, weights, h0, c0, out, empty, empty, c_n, empty.size > 0)
 
 
 @numba.njit(**JIT)
