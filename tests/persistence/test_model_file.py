@@ -496,3 +496,17 @@ def test_every_forecaster_pickles_and_joblib_dumps(tmp_path, make):
     # and an unpickled model keeps working: update then forecast, as the original does
     nxt = monthly(83).iloc[80:]
     pd.testing.assert_series_equal(back.update(nxt).predict(2), f.update(nxt).predict(2))
+
+
+def test_a_file_written_before_validation_split_loads_with_the_tail_hold_out(saved):
+    """Files of this format written before ``validation_split`` existed (their models held out
+    the tail) still load, and predict what they predicted."""
+    path, est, X = saved
+
+    def drop(meta):
+        del meta["content"]["state"]["validation_split"]
+
+    rewrite(path, drop, fix_digest=True)
+    old = load(path)
+    assert old.validation_split == "tail"
+    np.testing.assert_array_equal(old.predict(X), est.predict(X))

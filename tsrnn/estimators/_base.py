@@ -670,7 +670,12 @@ class BaseRecurrent(BaseEstimator):
     def _get_state(self) -> dict:
         return estimator_state(self, self._FITTED_STATE, ("feature_names_in_",))
 
+    # Parameters added after model files of the current format were first written, with the
+    # value that reproduces how those files' models were trained (they held out the tail).
+    _PARAMETERS_ADDED: ClassVar[dict] = {"validation_split": "tail"}
+
     def _set_state(self, state: dict) -> None:
+        state = {**{k: v for k, v in self._PARAMETERS_ADDED.items() if k not in state}, **state}
         if restore_estimator_state(self, state, self._FITTED_STATE, ("feature_names_in_",)):
             rebuild_network(self)
 
