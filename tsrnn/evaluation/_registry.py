@@ -89,24 +89,22 @@ MAX_WINDOWS = 1000
 
 def _recurrent(cell: str) -> Callable[[int | None, int | None], object]:
     def factory(m, horizon):
-        from ..estimators import RecurrentRegressor
-        from ..forecasting import RecurrentForecaster
+        from ..forecasting import RecurrentForecaster, recipe_estimator
 
         # The recipe's defaults were chosen on the tuning half of benchmarks/accuracy.py
-        # (benchmarks/ACCURACY.md); early stopping on, as RecurrentForecaster's default. At most
-        # MAX_WINDOWS training windows keep the cost bounded on long series.
-        est = RecurrentRegressor(cell=cell, early_stopping=True)
+        # (benchmarks/ACCURACY.md). At most MAX_WINDOWS training windows keep the cost bounded
+        # on long series.
+        est = recipe_estimator(cell)
         return RecurrentForecaster(est, horizon=horizon, seasonal_period=m, max_windows=MAX_WINDOWS)
 
     return factory
 
 
 def _recurrent_ensemble(m, horizon):
-    from ..estimators import RecurrentRegressor
-    from ..forecasting import RecurrentForecaster
+    from ..forecasting import RecurrentForecaster, recipe_estimator
 
     # the median of the three cells' forecasts, each network built as in _recurrent
-    cells = [RecurrentRegressor(cell=c, early_stopping=True) for c in ("rnn_tanh", "lstm", "gru")]
+    cells = [recipe_estimator(c) for c in ("rnn_tanh", "lstm", "gru")]
     return RecurrentForecaster(cells, horizon=horizon, seasonal_period=m, max_windows=MAX_WINDOWS)
 
 

@@ -13,7 +13,7 @@ from ._forecaster import Forecaster, conformal_quantile
 from ._panel import CALENDAR_FEATURES, Panel, calendar_features, is_panel, to_long, to_panel
 from ._per_series import PerSeriesForecaster, check_forecaster_interface, fit_many
 from ._plotting import plot_forecast
-from ._recipe import RecurrentForecaster, input_window
+from ._recipe import RecurrentForecaster, input_window, recipe_estimator
 from ._seasonal import DeseasonalizedForecaster, SeasonalComponents, check_periods, deseasonalize
 from ._transforms import TargetTransform
 from ._windows import make_windows
@@ -44,6 +44,7 @@ __all__ = [
     "is_panel",
     "make_windows",
     "plot_forecast",
+    "recipe_estimator",
     "to_long",
     "to_panel",
 ]

@@ -23,7 +23,7 @@ from .._validation import check_positive_int
 from ._base import BaseForecaster, to_pandas
 from ._forecaster import Forecaster, conformal_quantile
 
-__all__ = ["RecurrentForecaster", "input_window"]
+__all__ = ["RecurrentForecaster", "input_window", "recipe_estimator"]
 
 
 def input_window(horizon: int, seasonal_period: int | None = None, factor: float = 1.25) -> int:
@@ -36,6 +36,20 @@ def input_window(horizon: int, seasonal_period: int | None = None, factor: float
     (15, 8, 10)
     """
     return max(2, math.ceil(factor * max(int(seasonal_period or 1), int(horizon)) - 1e-9))
+
+
+def recipe_estimator(cell: str = "lstm"):
+    """The network of the recipe: ``RecurrentRegressor(cell, hidden_size=8, n_iter_no_change=10,
+    early_stopping=True)``.
+
+    Validation-based early stopping on the last 10 % of the windows paid on the tuning half
+    even on short series (a fixed number of epochs did worse); 8 hidden units and a patience of
+    10 epochs were better than 32 and 20 for every cell there (benchmarks/ACCURACY.md).
+    ``tsrnn compare`` runs this network for ``rnn``, ``lstm`` and ``gru``.
+    """
+    from ..estimators import RecurrentRegressor
+
+    return RecurrentRegressor(cell=cell, hidden_size=8, n_iter_no_change=10, early_stopping=True)
 
 
 class RecurrentForecaster(BaseForecaster):
@@ -51,9 +65,7 @@ class RecurrentForecaster(BaseForecaster):
         The network, cloned for every model (its ``random_state`` is set per model). A list
         (e.g. one ``RecurrentRegressor`` per cell) makes an ensemble: ``n_models`` clones of
         each, and the forecast is the median over all of them.
-        ``None``: ``RecurrentRegressor(cell="lstm", early_stopping=True)``: validation-based
-        early stopping on the last 10 % of the windows, which paid on the tuning half even on
-        short series (a fixed number of epochs did worse). Its parameters are reachable as
+        ``None``: :func:`recipe_estimator` ``("lstm")``. Its parameters are reachable as
         ``estimator__<name>``.
     horizon : int, optional
         Steps the direct model forecasts at once (``predict(h)`` works for ``h <= horizon``).
@@ -68,7 +80,10 @@ class RecurrentForecaster(BaseForecaster):
         Networks with different seeds; the forecast is their median. Each costs one more fit
         (benchmarks/ACCURACY.md has the measured effect of 3).
     log : bool or "auto", default="auto"
-        Model the log of the series (``"auto"``: when it is positive).
+        Model the log of the series. ``"auto"``: when it is positive and has no
+        ``seasonal_period``; on the tuning half the log was better for every cell on the
+        yearly series and worse for every cell on the quarterly and monthly ones
+        (benchmarks/ACCURACY.md). The choice is in ``log_``.
     deseasonalize : bool or "auto", default="auto"
         Remove the STL seasonal component (with a ``seasonal_period``). ``"auto"``: only when
         the (log) training series is seasonal by the rule ``auto.arima`` uses for seasonal
@@ -152,9 +167,15 @@ class RecurrentForecaster(BaseForecaster):
             raise ValueError(f"deseasonalize must be True, False or 'auto', got {self.deseasonalize!r}.")
         from .._stattests import select_seasonal_differencing
 
-        positive = bool(np.all(values > 0))
-        z = np.log(values) if (self.log == "auto" and positive) or self.log is True else values
+        z = np.log(values) if self._use_log(values, season) else values
         return any(select_seasonal_differencing(z[:, j], season) > 0 for j in range(z.shape[1]))
+
+    def _use_log(self, values: np.ndarray, season: int | None) -> bool:
+        if self.log == "auto":
+            return season is None and bool(np.all(values > 0))
+        if not isinstance(self.log, (bool, np.bool_)):
+            raise ValueError(f"log must be True, False or 'auto', got {self.log!r}.")
+        return bool(self.log)
 
     def _strategy(self, season: int | None) -> str:
         if self.strategy == "auto":
@@ -165,8 +186,6 @@ class RecurrentForecaster(BaseForecaster):
 
     def _members(self, values: np.ndarray) -> list[Forecaster]:
         n = len(values)
-        from ..estimators import RecurrentRegressor
-
         check_positive_int(self.n_models, "n_models")
         if not isinstance(self.random_state, (int, np.integer)) or isinstance(self.random_state, bool):
             raise TypeError(f"random_state must be an integer, got {self.random_state!r}.")
@@ -181,12 +200,13 @@ class RecurrentForecaster(BaseForecaster):
             # the rule, shortened when the series is too short for it: the data before the
             # calibration stretch (about 80 %) must still hold a window, a horizon and one more
             window = max(1, min(input_window(h, season), int(0.8 * n) - h - 1))
+        self.log_ = self._use_log(values, season)
         self.deseasonalized_ = self._use_stl(values, season)
         self.strategy_ = self._strategy(season)
         out = []
         templates = self.estimator
         if templates is None:
-            templates = RecurrentRegressor(cell="lstm", early_stopping=True)
+            templates = recipe_estimator("lstm")
         if not isinstance(templates, (list, tuple)):
             templates = [templates]
         if len(templates) == 0:
@@ -200,7 +220,7 @@ class RecurrentForecaster(BaseForecaster):
                     strategy=self.strategy_,
                     horizon=h if self.strategy_ == "direct" else None,
                     diff=self.diff,
-                    log=self.log,
+                    log=self.log_,
                     stl_period=season if self.deseasonalized_ else None,
                     normalize=self.normalize,
                     calibration_size=self.calibration_size,
