@@ -15,7 +15,17 @@ ROOT = Path(__file__).resolve().parents[1] / "tsrnn"
 # private modules (tsrnn/_layout.py, _validation.py, ...) are the shared ground floor;
 # functional.py is the user-facing twin of nn over the same kernels.
 LAYERS = [
-    {"_layout", "_validation", "_scaling", "_version", "_lazy", "_state", "_stattests", "_parallel", "datasets"},
+    {
+        "_layout",
+        "_validation",
+        "_scaling",
+        "_version",
+        "_lazy",
+        "_state",
+        "_stattests",
+        "_parallel",
+        "datasets",
+    },
     {"kernels"},
     {"nn", "functional"},
     {"estimators"},
