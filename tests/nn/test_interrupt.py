@@ -140,12 +140,15 @@ def test_interrupt_inside_fit_many_stops_everything(monkeypatch):
 
 
 SIGINT_CHILD = """
-import sys, warnings
+import signal, sys, warnings
 import numpy as np
 import tsrnn.nn._training as training
 from tsrnn import GRURegressor
 from tsrnn.nn import TrainingInterruptedWarning
 
+# Ctrl-C raises KeyboardInterrupt, as in a terminal, even when this test runs where SIGINT is
+# ignored (a shell's background job inherits SIGINT ignored, and Python then keeps it so)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 rng = np.random.default_rng(0)
 s = np.sin(np.arange(3000) / 3) + 0.1 * rng.normal(size=3000)
 X = np.ascontiguousarray(np.lib.stride_tricks.sliding_window_view(s[:-1], 16)); y = s[16:]
