@@ -80,6 +80,10 @@ ZERO = np.int64(0)
 
 # ----------------------------------------------------------------------------- layout
 
+# Columns of a weight-gradient partial moved together when it is transposed back into the
+# caller's layout (:func:`unpack_transposed_sum`): 64 bytes of float32.
+TRANSPOSE_BLOCK = 16
+
 
 @njit
 def padded(h, array):
@@ -162,14 +166,21 @@ def pack_bias(b, n_gates, hidden, hp):
 
 @njit
 def unpack_transposed_sum(parts, n_gates, hidden, hp, w):
-    """Inverse of :func:`pack_transposed`, summing the per-thread partials ``parts[c]``."""
+    """Inverse of :func:`pack_transposed`, summing the per-thread partials ``parts[c]``.
+
+    A blocked transpose: for each ``k``, a block of ``TRANSPOSE_BLOCK`` neighbouring columns of
+    ``parts`` (one cache line) goes to as many rows of ``w``. Walking one column of ``parts``
+    at a time instead touches a new cache line, ``hp * n_gates`` elements away, on every read.
+    """
     for g in range(n_gates):
-        for j in range(hidden):
+        for j0 in range(0, hidden, TRANSPOSE_BLOCK):
+            j1 = min(hidden, j0 + TRANSPOSE_BLOCK)
             for k in range(w.shape[1]):
-                s = parts[0, k, g * hp + j]
-                for c in range(1, parts.shape[0]):
-                    s += parts[c, k, g * hp + j]
-                w[g * hidden + j, k] = s
+                for j in range(j0, j1):
+                    s = parts[0, k, g * hp + j]
+                    for c in range(1, parts.shape[0]):
+                        s += parts[c, k, g * hp + j]
+                    w[g * hidden + j, k] = s
 
 
 @njit
