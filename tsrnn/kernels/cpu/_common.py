@@ -81,7 +81,7 @@ ZERO = np.int64(0)
 # ----------------------------------------------------------------------------- layout
 
 # Columns of a weight-gradient partial moved together when it is transposed back into the
-# caller's layout (:func:`unpack_transposed_sum`): 64 bytes of float32.
+# caller's layout (:func:`unpack_transposed_sum`): one 64-byte cache line of float32, two of float64.
 TRANSPOSE_BLOCK = 16
 
 
