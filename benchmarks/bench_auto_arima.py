@@ -46,6 +46,9 @@ def load_previous(rev: str):
         text=True,
         check=True,
     ).stdout
+    # The previous class is only run here, never saved: keep it out of the model-file registry,
+    # which refuses a second class named ARIMAForecaster.
+    source = source.replace("\nregister(ARIMAForecaster)\n", "\n")
     module = types.ModuleType("tsrnn.baselines._arima_previous")
     module.__package__ = "tsrnn.baselines"
     sys.modules[module.__name__] = module

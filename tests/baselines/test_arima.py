@@ -264,6 +264,15 @@ def test_near_unit_roots_are_rejected():
         assert f.n_models_ == 4
 
 
+def test_automatic_search_gives_the_same_bits_every_time(sunspots):
+    """The same data, the same forecast, bit for bit: on this window of sunspots the CSS search's
+    (4, 0, 4) candidate once converged to a different optimum from call to call."""
+    train = sunspots.iloc[:269]
+    forecasts = [ARIMAForecaster().fit(train).predict(10).to_numpy() for _ in range(6)]
+    for other in forecasts[1:]:
+        np.testing.assert_array_equal(other, forecasts[0])
+
+
 def test_grid_search_caps_the_total_order():
     y = _simulated_arma()
     f = ARIMAForecaster(stepwise=False, max_p=3, max_q=3, max_order=2).fit(y)

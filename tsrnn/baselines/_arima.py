@@ -76,8 +76,9 @@ class _CSSSearch:
     Every candidate is scored on the same residuals (those after the longest AR lag the search
     can reach), so their information criteria are comparable. The residuals of an ARMA with AR
     polynomial ``a`` and MA polynomial ``b`` are ``lfilter(a, b, x - mu)`` (zero initial MA
-    errors), minimised by Levenberg-Marquardt from Hannan-Rissanen starting values and, when
-    the search moves from a neighbouring order, also from that order's parameters (warm start);
+    errors), minimised by a trust-region least-squares solver (scipy's ``trf``) from
+    Hannan-Rissanen starting values and, when the search moves from a neighbouring order, also
+    from that order's parameters (warm start);
     the better of the two is kept (a warm start alone can stay in the smaller model's optimum).
     """
 
@@ -196,7 +197,14 @@ class _CSSSearch:
             if k:
                 try:
                     with np.errstate(all="ignore"):
-                        theta = least_squares(self._resid, start, jac=self._jac, method="lm", args=args).x
+                        # "trf", not MINPACK's "lm": scipy's lm sometimes returned a different
+                        # optimum from the same start in the same process, so the forecasts
+                        # differed run to run; trf gives the same bits every time. A candidate
+                        # that has not converged in 50 evaluations is heading for a
+                        # non-invertible region; the cap bounds its cost.
+                        theta = least_squares(
+                            self._resid, start, jac=self._jac, method="trf", args=args, max_nfev=50
+                        ).x
                 except _FIT_ERRORS:
                     continue
             ar, ma = self._polys(theta, *args)
@@ -249,8 +257,8 @@ class ARIMAForecaster(BaseForecaster):
        an AR or MA root within 1.01 of the unit circle is rejected.
     3. With ``search="css"`` (the default, as ``auto.arima``'s ``approximation``) the search
        scores each order by a conditional-sum-of-squares fit of the differenced series
-       (Levenberg-Marquardt from Hannan-Rissanen starting values, or from the parameters of
-       the neighbouring order it moves from), all orders on the same residuals; only the chosen
+       (a trust-region least-squares fit from Hannan-Rissanen starting values, or from the
+       parameters of the neighbouring order it moves from), all orders on the same residuals; only the chosen
        order is refitted by exact maximum likelihood (statsmodels' ``SARIMAX``, started from
        its CSS estimates), falling back to the next best (at most two) when that fit fails or
        has a near-unit root, and else keeping the chosen order's fit.
