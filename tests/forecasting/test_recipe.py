@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.dummy import DummyRegressor
 from sklearn.neighbors import KNeighborsRegressor
 from statsmodels.tsa.seasonal import STL
 
@@ -21,9 +22,11 @@ def seasonal_series(n: int = 60, period: int = 12, seed: int = 0) -> np.ndarray:
 
 
 def test_window_rule_by_hand():
-    # ceil(1.25 * max(season, horizon)), at least 2
+    # ceil(1.25 * max(season, horizon)) with a season, ceil(2 * horizon) without; at least 2
     assert input_window(12, 12) == 15  # 1.25 * 12 = 15
-    assert input_window(6) == 8  # 7.5 -> 8
+    assert input_window(6) == 12  # no season: 2 * 6
+    assert input_window(6, 1) == 12  # a season of 1 is none
+    assert input_window(6, factor=1.25) == 8  # 7.5 -> 8
     assert input_window(8, 4) == 10
     assert input_window(18, 12) == 23  # 22.5 -> 23
     assert input_window(1) == 2
@@ -54,7 +57,7 @@ def test_stl_deseasonalise_round_trip_against_statsmodels(log):
     np.testing.assert_allclose(back, np.exp(in_sample) if log else in_sample, rtol=1e-10)
 
 
-@pytest.mark.parametrize("normalize", ["last", "mean"])
+@pytest.mark.parametrize("normalize", ["last", "mean", "drift"])
 def test_window_normalisation_extrapolates_a_trend(normalize):
     # A nearest-neighbour regressor cannot forecast beyond the levels it saw; relative to the
     # window's level every window of a straight line is the same, so with normalisation it
@@ -69,6 +72,28 @@ def test_window_normalisation_extrapolates_a_trend(normalize):
         np.testing.assert_allclose(pred, 3.0 + 2.0 * np.arange(40, 45), rtol=1e-12)
     plain = Forecaster(knn, window=4, standardize=False).fit(y).predict(5).to_numpy()
     assert np.all(plain <= y.max())  # without it the forecast stays inside the training range
+
+
+def test_drift_normalisation_continues_each_window_s_line_by_hand():
+    """A network that outputs 0 after ``normalize="drift"`` forecasts the line through its
+    window's first and last values: by hand, for the direct model at once, and for the
+    recursive one step by step with the window moving over its own forecasts."""
+    y = pd.Series(np.arange(30.0) ** 2)
+    w, h = 4, 5
+    direct = Forecaster(
+        DummyRegressor(strategy="constant", constant=np.zeros(h)),
+        window=w, strategy="direct", horizon=h, standardize=False, normalize="drift",
+    ).fit(y)  # fmt: skip
+    last, slope = 29.0**2, (29.0**2 - 26.0**2) / (w - 1)
+    np.testing.assert_allclose(direct.predict(h).to_numpy(), last + slope * np.arange(1, h + 1), rtol=1e-12)
+    recursive = Forecaster(
+        DummyRegressor(strategy="constant", constant=0.0),
+        window=w, strategy="recursive", standardize=False, normalize="drift",
+    ).fit(y)  # fmt: skip
+    buf = list(y.to_numpy())
+    for _ in range(h):
+        buf.append(buf[-1] + (buf[-1] - buf[-w]) / (w - 1))
+    np.testing.assert_allclose(recursive.predict(h).to_numpy(), buf[-h:], rtol=1e-12)
 
 
 def test_recipe_forecasts_a_seasonal_series():

@@ -57,7 +57,7 @@ from ._windows import (
 __all__ = ["INTERVAL_METHODS", "Forecaster", "conformal_quantile"]
 
 STRATEGIES = ("recursive", "direct")
-NORMALIZE = ("none", "last", "mean")
+NORMALIZE = ("none", "last", "mean", "drift")
 INTERVAL_METHODS = ("conformal", "model", "cqr")
 #: sample paths drawn by the distribution methods unless told otherwise
 DEFAULT_PATHS = 1000
@@ -175,11 +175,14 @@ class Forecaster(BaseForecaster):
         (statsmodels' ``STL``) with this period from the (log) series, and add the component of
         the same season, one period back, to the forecasts. Needs two periods of data (with
         less the series is left as it is).
-    normalize : {"none", "last", "mean"}, default="none"
+    normalize : {"none", "last", "mean", "drift"}, default="none"
         Local normalisation of every window (after the transforms above): subtract the
         window's level, its last value or its mean, from its inputs and its targets, and add it
         back to the forecast. The network then learns the shape of the next values relative to
         the current level, which lets one model serve every level a trending series reaches.
+        ``"drift"`` subtracts the line through the window's first and last values instead,
+        continued over the targets: the network learns the deviation from the window's own
+        trend (an untrained network forecasts the random walk with drift).
     multi_series : {"global", "joint"}, default="global"
         For a DataFrame ``y``: ``"global"`` fits ONE model shared by all columns (each column
         windowed separately, standardised with its own statistics; samples stacked);
@@ -551,10 +554,10 @@ class Forecaster(BaseForecaster):
             keep = np.round(np.linspace(0, origins.shape[0] - 1, self.max_windows)).astype(np.intp)
             origins = origins[np.unique(keep)]
         features, targets = design(z, xs, origins, self.window, horizon, self.multi_series, self.series_id)
-        level = self._window_level(features, len(origins), z.shape[1])
-        if level is not None:
-            features = self._shift_targets(features, level, -1.0)
-            targets = targets - level[:, None, :]
+        offsets = self._window_level(features, len(origins), z.shape[1], horizon)
+        if offsets is not None:
+            features = self._shift_targets(features, offsets[0], -1.0)
+            targets = targets - offsets[1]
         Xw = features.reshape(features.shape[0], -1)
         yw = stack_targets(targets, self.multi_series)
         if yw.shape[1] == 1:
@@ -574,24 +577,43 @@ class Forecaster(BaseForecaster):
             ) from exc
         return _Model(transform, x_mean, x_scale, est, horizon)
 
-    def _window_level(self, feats: np.ndarray, n: int, m: int) -> np.ndarray | None:
-        """The level ``(n, m)`` of each window (``normalize``), from its features, or None."""
+    def _window_level(
+        self, feats: np.ndarray, n: int, m: int, horizon: int
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The offsets ``normalize`` subtracts from each window, or None.
+
+        Returns ``(inputs, targets)``: ``(n, window, m)`` for the input steps and
+        ``(n, horizon, m)`` for the steps after the window. ``"last"`` and ``"mean"`` give one
+        level for every step; ``"drift"`` gives the line through the window's first and last
+        values, continued over the horizon.
+        """
         if self.normalize == "none":
             return None
         if self.multi_series == "joint":
             target = feats[:, :, :m]  # (n, window, m)
         else:
             target = feats[:, :, 0].reshape(n, m, -1).transpose(0, 2, 1)
-        return target[:, -1, :] if self.normalize == "last" else target.mean(axis=1)
+        w = target.shape[1]
+        if self.normalize == "drift":
+            last = target[:, -1, :]
+            slope = (last - target[:, 0, :]) / max(w - 1, 1)
+            steps = np.arange(-(w - 1), horizon + 1, dtype=float)[None, :, None]
+            line = last[:, None, :] + slope[:, None, :] * steps
+            return line[:, :w], line[:, w:]
+        level = target[:, -1, :] if self.normalize == "last" else target.mean(axis=1)
+        return (
+            np.broadcast_to(level[:, None, :], (n, w, m)),
+            np.broadcast_to(level[:, None, :], (n, horizon, m)),
+        )
 
-    def _shift_targets(self, feats: np.ndarray, level: np.ndarray, sign: float) -> np.ndarray:
-        """``feats`` with ``sign * level`` added to the target channels of every step."""
+    def _shift_targets(self, feats: np.ndarray, offsets: np.ndarray, sign: float) -> np.ndarray:
+        """``feats`` with ``sign * offsets`` (``(n, window, m)``) added to the target channels."""
         feats = feats.copy()
-        n, m = level.shape
+        n, w, m = offsets.shape
         if self.multi_series == "joint":
-            feats[:, :, :m] += sign * level[:, None, :]
+            feats[:, :, :m] += sign * offsets
         else:
-            feats[:, :, 0] += sign * level.reshape(n * m, 1)
+            feats[:, :, 0] += sign * offsets.transpose(0, 2, 1).reshape(n * m, w)
         return feats
 
     def _forecast(
@@ -611,25 +633,26 @@ class Forecaster(BaseForecaster):
             times = origins[:, None] - w + steps
             xwin = None if xs is None else exog_leads(xs, times, model.horizon)
             feats = assemble(z[times], xwin, self.multi_series, self.series_id)
-            level = self._window_level(feats, n_orig, m)
-            if level is not None:
-                feats = self._shift_targets(feats, level, -1.0)
+            offsets = self._window_level(feats, n_orig, m, model.horizon)
+            if offsets is not None:
+                feats = self._shift_targets(feats, offsets[0], -1.0)
             pred = est.predict(feats.reshape(feats.shape[0], -1))
-            zf = unstack_outputs(pred, n_orig, model.horizon, m, self.multi_series)[:, :horizon]
-            if level is not None:
-                zf = zf + level[:, None, :]
+            zf = unstack_outputs(pred, n_orig, model.horizon, m, self.multi_series)
+            if offsets is not None:
+                zf = zf + offsets[1]
+            zf = zf[:, :horizon]
         else:
             buf = np.empty((n_orig, w + horizon, m))
             buf[:, :w] = z[origins[:, None] - w + steps]
             for k in range(horizon):
                 xwin = None if xs is None else exog_leads(xs, origins[:, None] - w + k + steps, 1)
                 feats = assemble(buf[:, k : k + w], xwin, self.multi_series, self.series_id)
-                level = self._window_level(feats, n_orig, m)
-                if level is not None:
-                    feats = self._shift_targets(feats, level, -1.0)
+                offsets = self._window_level(feats, n_orig, m, 1)
+                if offsets is not None:
+                    feats = self._shift_targets(feats, offsets[0], -1.0)
                 pred = est.predict(feats.reshape(feats.shape[0], -1))
                 step = unstack_outputs(pred, n_orig, 1, m, self.multi_series)[:, 0]
-                buf[:, w + k] = step if level is None else step + level
+                buf[:, w + k] = step if offsets is None else step + offsets[1][:, 0]
             zf = buf[:, w:]
         return model.transform.inverse(zf, values, origins)
 
