@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +127,41 @@ def test_python_dash_m_runs_the_experiment_command(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert (out / "cost.csv").exists() and "cost:" in proc.stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_results_name_their_commit_and_only_code_changes_mark_them(tmp_path):
+    """The commit a result names is git's HEAD (asked independently); a changed file outside
+    the package (results, docs) leaves it clean, a changed file of the package marks it."""
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "tsrnn", repo / "tsrnn", ignore=shutil.ignore_patterns("__pycache__", "*.nb[ic]"))
+    (repo / "README.md").write_text("a checkout\n")
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            capture_output=True, text=True, check=True, timeout=120,
+        )  # fmt: skip
+        return done.stdout.strip()
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "snapshot")
+    head = git("rev-parse", "HEAD")
+
+    def revision() -> str:
+        code = "from tsrnn.experiments._report import source_revision; print(source_revision())"
+        env = {"PYTHONPATH": str(repo), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=repo, env=env, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert revision().endswith(f"at commit {head}")
+    with open(repo / "README.md", "a") as readme:  # not code: still clean
+        readme.write("changed\n")
+    assert revision().endswith(f"at commit {head}")
+    with open(repo / "tsrnn" / "_version.py", "a") as source:  # code: marked
+        source.write("# changed\n")
+    assert revision().endswith(f"at commit {head} + local changes")

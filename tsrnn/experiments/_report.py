@@ -230,18 +230,23 @@ def _specs() -> dict[str, _Spec]:
 
 def source_revision() -> str:
     """Which code made a result: tsrnn's version and, in a git checkout, its commit (with
-    "+ local changes" when the tree differs from it)."""
+    "+ local changes" when the package's files differ from it).
+
+    Only the package counts: results and figures written into the checkout by an earlier run
+    (``docs/results/``, say) are not code, and do not mark the later runs.
+    """
     import subprocess
 
     from .._version import __version__
 
     where = os.path.dirname(os.path.abspath(__file__))
+    package = os.path.dirname(where)
     try:
         commit = subprocess.run(
             ["git", "-C", where, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", where, "status", "--porcelain", "--untracked-files=no"],
+            ["git", "-C", where, "status", "--porcelain", "--untracked-files=no", "--", package],
             capture_output=True,
             text=True,
             timeout=10,
