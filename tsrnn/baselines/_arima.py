@@ -78,8 +78,8 @@ class _CSSSearch:
     polynomial ``a`` and MA polynomial ``b`` are ``lfilter(a, b, x - mu)`` (zero initial MA
     errors), minimised by a trust-region least-squares solver (scipy's ``trf``) from
     Hannan-Rissanen starting values and, when the search moves from a neighbouring order, also
-    from that order's parameters (warm start);
-    the better of the two is kept (a warm start alone can stay in the smaller model's optimum).
+    from that order's parameters (warm start); the better of the two is kept (a warm start
+    alone can stay in the smaller model's optimum).
     """
 
     def __init__(self, x: np.ndarray, m: int, n_cond: int, criterion: str):
@@ -258,10 +258,10 @@ class ARIMAForecaster(BaseForecaster):
     3. With ``search="css"`` (the default, as ``auto.arima``'s ``approximation``) the search
        scores each order by a conditional-sum-of-squares fit of the differenced series
        (a trust-region least-squares fit from Hannan-Rissanen starting values, or from the
-       parameters of the neighbouring order it moves from), all orders on the same residuals; only the chosen
-       order is refitted by exact maximum likelihood (statsmodels' ``SARIMAX``, started from
-       its CSS estimates), falling back to the next best (at most two) when that fit fails or
-       has a near-unit root, and else keeping the chosen order's fit.
+       parameters of the neighbouring order it moves from), all orders on the same residuals;
+       only the chosen order is refitted by exact maximum likelihood (statsmodels' ``SARIMAX``,
+       started from its CSS estimates), falling back to the next best (at most two) when that
+       fit fails or has a near-unit root, and else keeping the chosen order's fit.
        ``search="mle"`` fits every candidate by exact maximum likelihood (slower).
 
     Prediction intervals come from statsmodels' Gaussian forecast distribution (parameter

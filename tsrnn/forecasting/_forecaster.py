@@ -554,7 +554,7 @@ class Forecaster(BaseForecaster):
             keep = np.round(np.linspace(0, origins.shape[0] - 1, self.max_windows)).astype(np.intp)
             origins = origins[np.unique(keep)]
         features, targets = design(z, xs, origins, self.window, horizon, self.multi_series, self.series_id)
-        offsets = self._window_level(features, len(origins), z.shape[1], horizon)
+        offsets = self._window_offsets(features, len(origins), z.shape[1], horizon)
         if offsets is not None:
             features = self._shift_targets(features, offsets[0], -1.0)
             targets = targets - offsets[1]
@@ -577,7 +577,7 @@ class Forecaster(BaseForecaster):
             ) from exc
         return _Model(transform, x_mean, x_scale, est, horizon)
 
-    def _window_level(
+    def _window_offsets(
         self, feats: np.ndarray, n: int, m: int, horizon: int
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """The offsets ``normalize`` subtracts from each window, or None.
@@ -633,7 +633,7 @@ class Forecaster(BaseForecaster):
             times = origins[:, None] - w + steps
             xwin = None if xs is None else exog_leads(xs, times, model.horizon)
             feats = assemble(z[times], xwin, self.multi_series, self.series_id)
-            offsets = self._window_level(feats, n_orig, m, model.horizon)
+            offsets = self._window_offsets(feats, n_orig, m, model.horizon)
             if offsets is not None:
                 feats = self._shift_targets(feats, offsets[0], -1.0)
             pred = est.predict(feats.reshape(feats.shape[0], -1))
@@ -647,7 +647,7 @@ class Forecaster(BaseForecaster):
             for k in range(horizon):
                 xwin = None if xs is None else exog_leads(xs, origins[:, None] - w + k + steps, 1)
                 feats = assemble(buf[:, k : k + w], xwin, self.multi_series, self.series_id)
-                offsets = self._window_level(feats, n_orig, m, 1)
+                offsets = self._window_offsets(feats, n_orig, m, 1)
                 if offsets is not None:
                     feats = self._shift_targets(feats, offsets[0], -1.0)
                 pred = est.predict(feats.reshape(feats.shape[0], -1))

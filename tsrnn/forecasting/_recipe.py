@@ -4,11 +4,9 @@ The recipe follows Hewamalage, Bergmeir & Bandara (2021, International Journal o
 "Recurrent neural networks for time series forecasting: current status and future
 directions"): variance stabilisation (log), STL deseasonalising, a window normalised by its
 level, one multi-output (direct) model for the whole horizon (a recursive one-step model for
-series without a season), an input window of about
-``1.25 * max(season, horizon)`` (twice the horizon without a season) and the median of several
-seeds. Which pieces are on by
-default was decided on the tuning half of ``benchmarks/accuracy.py``
-(benchmarks/ACCURACY.md).
+series without a season), an input window of about ``1.25 * max(season, horizon)`` (twice the
+horizon without a season) and the median of several seeds. Which pieces are on by default was
+decided on the tuning half of ``benchmarks/accuracy.py`` (benchmarks/ACCURACY.md).
 """
 
 from __future__ import annotations
