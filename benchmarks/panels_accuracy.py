@@ -1,11 +1,14 @@
 """Global GRU vs per-series (local) GRUs vs per-series ARIMA on panels, by mean MASE.
 
-Three panels:
+Four panels:
 
 * ``grunfeld``: statsmodels' Grunfeld investment data, gross investment ``invest`` of the 11
   firms, 1935-1954 (yearly, 20 points each);
 * ``macrodata``: the 12 quarterly columns of statsmodels' macrodata (1959Q1-2009Q3, 203 points
   each) as one panel;
+* ``fertility``: statsmodels' World Bank fertility rates (births per woman), yearly 1960-2013,
+  every country with a contiguous record of at least 30 years (ragged starts where the record
+  begins late);
 * ``synthetic``: 200 series of 40-80 points (ragged starts), all following the same nonlinear
   AR(2) dynamics ``x[t] = 0.5 x[t-1] - 0.3 x[t-2] + 0.8 tanh(2 x[t-1]) + e[t]``, each with its
   own level and scale.
@@ -24,7 +27,8 @@ machine). Nothing was tuned on these windows.
 
 Usage::
 
-    python benchmarks/panels_accuracy.py [--panels grunfeld macrodata synthetic] [--json out.json]
+    python benchmarks/panels_accuracy.py [--panels grunfeld macrodata fertility synthetic]
+        [--seeds 0 1 2] [--json out.json]
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ import pandas as pd
 PANELS = {
     "grunfeld": (2, 3, 4, None, None),
     "macrodata": (4, 3, 8, 4, None),
+    # the M4 yearly horizon; window twice the horizon, the recurrent recipe's rule for series
+    # without a season (benchmarks/ACCURACY.md); fixed before this panel first ran
+    "fertility": (6, 3, 12, None, None),
     # the automatic order search costs ~25 s per fit on the shared 2-core machine (400 fits):
     # ARIMA gets the linear order of the simulation instead, which can only help it
     "synthetic": (6, 2, 8, None, (2, 0, 0)),
@@ -68,6 +75,29 @@ def macrodata() -> pd.DataFrame:
     return long[["unique_id", "ds", "y"]]
 
 
+def fertility(min_years: int = 30) -> pd.DataFrame:
+    import statsmodels.api as sm
+
+    wide = sm.datasets.fertility.load_pandas().data
+    years = [c for c in wide.columns if c.isdigit()]
+    rows = []
+    for _, country in wide.iterrows():
+        values = country[years].astype(float)
+        present = values.notna().to_numpy()
+        if present.sum() < min_years:
+            continue
+        first, last = np.argmax(present), len(present) - 1 - np.argmax(present[::-1])
+        if not present[first : last + 1].all():  # a hole inside the record: not a regular series
+            continue
+        kept = values.iloc[first : last + 1]
+        rows.append(
+            pd.DataFrame(
+                {"unique_id": country["Country Code"], "ds": kept.index.astype(int), "y": kept.to_numpy()}
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
 def synthetic(n_series: int = 200, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
@@ -88,32 +118,39 @@ def synthetic(n_series: int = 200, seed: int = 0) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def models(window: int, season, order=None):
+def models(window: int, season, order=None, seed: int = 0, arima: bool = True):
     from tsrnn import ARIMAForecaster, Forecaster
     from tsrnn.estimators import RecurrentRegressor
 
     def gru(scope):
         return Forecaster(
-            RecurrentRegressor(cell="gru", random_state=0), window=window, diff="auto", scope=scope
+            RecurrentRegressor(cell="gru", random_state=seed), window=window, diff="auto", scope=scope
         )
 
-    return {
-        "global GRU": gru("global"),
-        "local GRU": gru("local"),
-        "ARIMA": ARIMAForecaster(order=order, seasonal_period=season),
-    }
+    out = {"global GRU": gru("global"), "local GRU": gru("local")}
+    if arima:
+        out["ARIMA"] = ARIMAForecaster(order=order, seasonal_period=season)
+    return out
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--panels", nargs="+", default=list(PANELS), choices=list(PANELS))
+    parser.add_argument(
+        "--seeds", nargs="+", type=int, default=[0], help="seeds of the GRUs (ARIMA runs once)"
+    )
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
 
     from tsrnn import backtest
     from tsrnn.evaluation.metrics import summarize, summarize_series
 
-    loaders = {"grunfeld": grunfeld, "macrodata": macrodata, "synthetic": synthetic}
+    loaders = {
+        "grunfeld": grunfeld,
+        "macrodata": macrodata,
+        "fertility": fertility,
+        "synthetic": synthetic,
+    }
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
         f"python {sys.version.split()[0]}"
@@ -128,7 +165,14 @@ def main(argv=None) -> int:
             f"{n_windows} windows, window {window}"
         )
         rows = {}
-        for label, model in models(window, season, order).items():
+        candidates = {}
+        for k, seed in enumerate(args.seeds):
+            for label, model in models(window, season, order, seed, arima=k == 0).items():
+                candidates[label if len(args.seeds) == 1 or label == "ARIMA" else f"{label} s{seed}"] = model
+        # every model is scored on the same series in every window: those with the history
+        # the recurrent models need (window + differencing), as tsrnn.compare does
+        min_history = max(m.min_history() for m in candidates.values() if hasattr(m, "min_history"))
+        for label, model in candidates.items():
             tic = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -139,6 +183,7 @@ def main(argv=None) -> int:
                     n_windows=n_windows,
                     seasonal_period=season or 1,
                     model=label,
+                    min_history=min_history,
                 )
             elapsed = time.perf_counter() - tic
             summary = summarize(res).iloc[0]

@@ -382,3 +382,35 @@ def test_series_id_lets_a_global_model_learn_each_series_dynamics():
         mse[with_id] = float(np.mean(np.square(errors)))
     # measured: 1.25 with the id, 6.96 without (the unconditional variances are 5.3 and 2.8)
     assert mse[True] < 1.4 < 0.6 * mse[False], mse
+
+
+def test_backtest_leaves_out_series_too_short_for_the_model_and_compare_shares_the_rule():
+    from tsrnn import NaiveForecaster, compare
+
+    # s1 starts at position 33 of 40: 3 observations at the first cutoff (position 35), 5 at
+    # the second (37); window 3 with one difference needs 4
+    df = _ar_panel(lengths=[40, 7], starts=[0, 33])
+    f = Forecaster(Ridge(), window=3, diff=1)
+    assert f.min_history() == 4
+    res = backtest(f, df, horizon=2, n_windows=2)
+    assert set(res[res.window == 0]["series"]) == {"s0"}
+    assert set(res[res.window == 1]["series"]) == {"s0", "s1"}
+    # the second window's forecast of s1 is the model fitted on the panel up to that cutoff
+    cutoff = res[res.window == 1]["cutoff"].iloc[0]
+    want = Forecaster(Ridge(), window=3, diff=1).fit(df[df.ds <= cutoff]).predict(2)
+    got = res[(res.window == 1) & (res.series == "s1")]["y_pred"].to_numpy()
+    np.testing.assert_allclose(got, want[want.unique_id == "s1"]["y"].to_numpy())
+    # asked to include every series with one observation, the forecaster says which is too short
+    with pytest.raises(ValueError, match=r"series 's1' has 3 observations, too few"):
+        backtest(f, df, horizon=2, n_windows=2, min_history=1)
+    # alone, the naive forecaster scores s1 in both windows; in compare it gets the shared rule
+    alone = backtest(NaiveForecaster(), df, horizon=2, n_windows=2)
+    assert set(alone[alone.window == 0]["series"]) == {"s0", "s1"}
+    _, results = compare(df, {"naive": NaiveForecaster(), "ridge": f}, horizon=2, n_windows=2,
+                         return_results=True)
+    for _, g in results.groupby("model"):
+        assert set(g[g.window == 0]["series"]) == {"s0"}
+        assert set(g[g.window == 1]["series"]) == {"s0", "s1"}
+    with pytest.raises(ValueError, match="min_history need a panel"):
+        backtest(NaiveForecaster(), df[df.unique_id == "s0"].set_index("ds")["y"], horizon=2,
+                 min_history=3)

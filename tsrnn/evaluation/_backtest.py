@@ -305,6 +305,7 @@ def backtest(
     *,
     past_covariates=None,
     static_covariates=None,
+    min_history: int | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin evaluation: forecast ``horizon`` steps from ``n_windows`` successive origins.
 
@@ -357,6 +358,12 @@ def backtest(
         forecaster without them.
     past_covariates, static_covariates : DataFrame, optional
         Panels only: given to the forecaster's ``fit`` (see :class:`tsrnn.Forecaster`).
+    min_history : int, optional
+        Panels only: a series enters a window when it has at least this many observations up
+        to the cutoff (and all ``horizon`` values after it). Default: what the forecaster
+        needs to forecast (:meth:`tsrnn.Forecaster.min_history`; 1 for the others).
+        :func:`tsrnn.compare` gives every model the largest of its models' needs, so that all
+        are scored on the same series.
 
     Returns
     -------
@@ -392,10 +399,12 @@ def backtest(
             coverage,
             seasonal_period,
             model,
+            min_history,
         )
-    if past_covariates is not None or static_covariates is not None:
+    if past_covariates is not None or static_covariates is not None or min_history is not None:
         raise ValueError(
-            "past_covariates and static_covariates need a panel y (long DataFrame or dict of Series)."
+            "past_covariates, static_covariates and min_history need a panel y (long DataFrame or "
+            "dict of Series)."
         )
     horizon, n_windows, _, group_size, X, coverage, season, starts = check_backtest_args(
         y, horizon, n_windows, step, refit, X, coverage, seasonal_period

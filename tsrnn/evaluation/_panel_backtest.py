@@ -42,12 +42,18 @@ def panel_cutoffs(panel: Panel, horizon: int, n_windows: int, step: int) -> list
     return [grid[p] for p in positions]
 
 
-def _included(panel: Panel, cutoff, horizon: int) -> list[int]:
-    """Series with data at or before ``cutoff`` and all ``horizon`` values after it."""
+def default_min_history(forecaster) -> int:
+    """The history a series needs to enter a window: the forecaster's ``min_history()``, else 1."""
+    method = getattr(forecaster, "min_history", None)
+    return int(method()) if callable(method) else 1
+
+
+def _included(panel: Panel, cutoff, horizon: int, min_history: int) -> list[int]:
+    """Series with ``min_history`` observations up to ``cutoff`` and all ``horizon`` after it."""
     out = []
     for j, ix in enumerate(panel.index):
         n = int(ix.searchsorted(cutoff, side="right"))
-        if n >= 1 and len(ix) - n >= horizon:
+        if n >= min_history and len(ix) - n >= horizon:
             out.append(j)
     return out
 
@@ -138,8 +144,11 @@ def _local_task(forecaster, panel, j, cutoffs, horizon, coverage, name, season):
     return _frame(rows, name, horizon, coverage)
 
 
-def _panel_task(forecaster, panel, cutoffs, horizon, coverage, name, season, X, past, static):
-    """A panel forecaster: fit at the first cutoff of the group, forecast from every cutoff's history."""
+def _panel_task(
+    forecaster, panel, cutoffs, horizon, coverage, name, season, X, past, static, min_history
+):
+    """A panel forecaster: fit at the first cutoff of the group (on the series with ``min_history``
+    observations), forecast from every cutoff's history."""
     target_col = panel_columns(forecaster)[2]
     est = clone(forecaster)
     extra = {}
@@ -152,10 +161,12 @@ def _panel_task(forecaster, panel, cutoffs, horizon, coverage, name, season, X, 
         train = panel.up_to(cutoff)
         fit_time = 0.0
         if k == 0:
+            # the series too short to be forecast are too short to train on too
+            long_enough = [u for u, ix in zip(train.ids, train.index) if len(ix) >= min_history]
             tic = time.perf_counter()
-            est.fit(train, X=X, **extra)
+            est.fit(train.subset(long_enough), X=X, **extra)
             fit_time = time.perf_counter() - tic
-        keep = _included(panel, cutoff, horizon)
+        keep = _included(panel, cutoff, horizon, min_history)
         history = train.subset([panel.ids[j] for j in keep])
         tic = time.perf_counter()
         # the covariate frames given to fit cover every timestamp; the forecaster keeps them
@@ -199,6 +210,7 @@ def backtest_panel(
     coverage: float = 0.9,
     seasonal_period: int | None = None,
     model: str | None = None,
+    min_history: int | None = None,
 ) -> pd.DataFrame:
     """:func:`tsrnn.backtest` on a panel (see there): cutoffs shared by every series.
 
@@ -206,8 +218,9 @@ def backtest_panel(
     history up to the cutoff; with ``refit=False`` it is fitted once, at the first cutoff,
     and forecasts from each later cutoff's history with ``predict(horizon, y=history)``. Any
     other forecaster is fitted per series (one clone each, refitted or updated as ``refit``
-    says), in parallel over series. A window holds the series that have observations before
-    its cutoff and all ``horizon`` values after it.
+    says), in parallel over series. A window holds the series that have at least
+    ``min_history`` observations up to its cutoff (default: the forecaster's
+    ``min_history()``, else 1) and all ``horizon`` values after it.
     """
     id_col, time_col, target_col = panel_columns(forecaster)
     panel = to_panel(y, id_col, time_col, target_col, getattr(forecaster, "freq", None))
@@ -219,13 +232,29 @@ def backtest_panel(
         season = infer_seasonal_period(panel.index[0]) or 1
     else:
         season = check_positive_int(seasonal_period, "seasonal_period")
+    if min_history is None:
+        min_history = default_min_history(forecaster)
+    else:
+        min_history = check_positive_int(min_history, "min_history")
     cutoffs = panel_cutoffs(panel, horizon, n_windows, step)
     labelled = [(c, k) for k, c in enumerate(cutoffs)]
     groups = [labelled[i : i + group_size] for i in range(0, n_windows, group_size)]
     name = model if model is not None else type(forecaster).__name__
     if getattr(forecaster, "_supports_panels", False):
         tasks = [
-            (forecaster, panel, g, horizon, coverage, name, season, X, past_covariates, static_covariates)
+            (
+                forecaster,
+                panel,
+                g,
+                horizon,
+                coverage,
+                name,
+                season,
+                X,
+                past_covariates,
+                static_covariates,
+                min_history,
+            )
             for g in groups
         ]
         results = run_tasks(_panel_task, tasks, n_jobs)
@@ -238,7 +267,7 @@ def backtest_panel(
         tasks = []
         for g in groups:
             for j in range(len(panel.ids)):
-                mine = [(c, k) for c, k in g if j in _included(panel, c, horizon)]
+                mine = [(c, k) for c, k in g if j in _included(panel, c, horizon, min_history)]
                 if mine:
                     tasks.append((forecaster, panel, j, mine, horizon, coverage, name, season))
         results = run_tasks(_local_task, tasks, n_jobs)
@@ -258,6 +287,8 @@ def compare_panel(y, models: dict, horizon, n_windows, step, X, seasonal_period,
     import warnings
 
     frames, failed = [], {}
+    # every model is scored on the same series in every window: those long enough for all
+    min_history = max(default_min_history(f) for f in models.values())
     for name, forecaster in models.items():
         x_model = X if getattr(forecaster, "_supports_panels", False) else None
         try:
@@ -273,6 +304,7 @@ def compare_panel(y, models: dict, horizon, n_windows, step, X, seasonal_period,
                     n_jobs=n_jobs,
                     seasonal_period=seasonal_period,
                     model=name,
+                    min_history=min_history,
                 )
             )
         except Exception as exc:

@@ -316,6 +316,22 @@ class Forecaster(BaseForecaster):
 
     _supports_panels = True
 
+    def min_history(self) -> int:
+        """The fewest observations of one series this forecaster can forecast from.
+
+        ``window`` plus the leading steps the transforms consume: the seasonal difference and
+        the ordinary differences (for ``diff="auto"``, the most it can choose, 2). With
+        ``scope="local"`` each series also trains its own model, on at least two windows: add
+        the horizon (1 for the recursive strategy) and one. A panel backtest fits on, and
+        forecasts, only the series with this many observations up to a cutoff
+        (:func:`tsrnn.backtest`, ``min_history``).
+        """
+        diff = 2 if self.diff == "auto" else int(self.diff)
+        need = int(self.window) + int(self.seasonal_period or 0) + diff
+        if self.scope == "local":
+            need += (int(self.horizon) if self.strategy == "direct" else 1) + 1
+        return need
+
     def fit(self, y, X=None, *, past_covariates=None, static_covariates=None):
         """Fit to ``y``: a Series/DataFrame indexed by time, or a panel.
 
