@@ -406,11 +406,11 @@ def test_backtest_leaves_out_series_too_short_for_the_model_and_compare_shares_t
     # alone, the naive forecaster scores s1 in both windows; in compare it gets the shared rule
     alone = backtest(NaiveForecaster(), df, horizon=2, n_windows=2)
     assert set(alone[alone.window == 0]["series"]) == {"s0", "s1"}
-    _, results = compare(df, {"naive": NaiveForecaster(), "ridge": f}, horizon=2, n_windows=2,
-                         return_results=True)
+    _, results = compare(
+        df, {"naive": NaiveForecaster(), "ridge": f}, horizon=2, n_windows=2, return_results=True
+    )
     for _, g in results.groupby("model"):
         assert set(g[g.window == 0]["series"]) == {"s0"}
         assert set(g[g.window == 1]["series"]) == {"s0", "s1"}
     with pytest.raises(ValueError, match="min_history need a panel"):
-        backtest(NaiveForecaster(), df[df.unique_id == "s0"].set_index("ds")["y"], horizon=2,
-                 min_history=3)
+        backtest(NaiveForecaster(), df[df.unique_id == "s0"].set_index("ds")["y"], horizon=2, min_history=3)

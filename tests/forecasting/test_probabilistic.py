@@ -141,6 +141,38 @@ def test_one_step_quantiles_are_the_heads_and_paths_match_its_crps(gaussian_fore
         assert abs(estimate - exact) < 4 * np.std(batches, ddof=1) / np.sqrt(20)
 
 
+@pytest.mark.parametrize("normalize", ["last", "mean"])
+def test_quantiles_and_paths_of_a_window_normalised_model_are_around_its_forecast(normalize):
+    """The head sees windows minus their level, as in training; the level goes back on its
+    quantiles and draws (the point forecast's rule), by hand from the head's distribution."""
+    y = pd.Series(50 + np.cumsum(ar1(400, seed=6)))  # a random walk far from zero
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = Forecaster(RecurrentRegressor(loss="gaussian", **SMALL), window=5, normalize=normalize).fit(y)
+    tr = f.transform_
+    window = (y.to_numpy()[-5:] - tr.mean_[0]) / tr.scale_[0]
+    level = window[-1] if normalize == "last" else window.mean()
+    dist = f.estimator_.predict_distribution((window - level)[None, :])
+    mean = (dist["mean"][0] + level) * tr.scale_[0] + tr.mean_[0]
+    sd = dist["scale"][0] * tr.scale_[0]
+    assert f.predict(1).iloc[0] == pytest.approx(mean, rel=1e-9)
+    q = f.predict_quantiles(1, quantiles=(0.05, 0.5, 0.95))
+    np.testing.assert_allclose(q.to_numpy()[0], stats.norm.ppf([0.05, 0.5, 0.95], mean, sd), rtol=1e-6)
+    draws = f.sample_paths(1, n_paths=20_000, random_state=0).to_numpy()[0]
+    assert abs(draws.mean() - mean) < 4 * sd / np.sqrt(len(draws))
+    # the direct strategy: every step's quantiles around its point forecast
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = Forecaster(
+            RecurrentRegressor(loss="gaussian", **SMALL),
+            window=5,
+            normalize=normalize,
+            strategy="direct",
+            horizon=3,
+        ).fit(y)
+    np.testing.assert_allclose(d.predict_quantiles(3, quantiles=(0.5,))[0.5], d.predict(3), rtol=1e-9)
+
+
 def test_multi_step_quantiles_from_sample_paths(gaussian_forecaster):
     f, _ = gaussian_forecaster
     paths = f.sample_paths(4, n_paths=2000, random_state=3)

@@ -144,9 +144,7 @@ def _local_task(forecaster, panel, j, cutoffs, horizon, coverage, name, season):
     return _frame(rows, name, horizon, coverage)
 
 
-def _panel_task(
-    forecaster, panel, cutoffs, horizon, coverage, name, season, X, past, static, min_history
-):
+def _panel_task(forecaster, panel, cutoffs, horizon, coverage, name, season, X, past, static, min_history):
     """A panel forecaster: fit at the first cutoff of the group (on the series with ``min_history``
     observations), forecast from every cutoff's history."""
     target_col = panel_columns(forecaster)[2]

@@ -632,6 +632,21 @@ class Forecaster(BaseForecaster):
             feats[:, :, 0] += sign * offsets.transpose(0, 2, 1).reshape(n * m, w)
         return feats
 
+    def _inputs(
+        self, zwin: np.ndarray, xwin: np.ndarray | None, horizon: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The regressor's input rows for target windows ``zwin`` ``(N, window, m)``, and the
+        offsets ``(N, horizon, m)`` that ``normalize`` took off and that go back on its outputs
+        (None without normalisation). Every forecast path (point, quantiles, sample paths)
+        goes through here, so they all see the windows training saw."""
+        n, _, m = zwin.shape
+        feats = assemble(zwin, xwin, self.multi_series, self.series_id)
+        offsets = self._window_offsets(feats, n, m, horizon)
+        if offsets is None:
+            return feats.reshape(feats.shape[0], -1), None
+        feats = self._shift_targets(feats, offsets[0], -1.0)
+        return feats.reshape(feats.shape[0], -1), offsets[1]
+
     def _forecast(
         self, model: _Model, values: np.ndarray, X: np.ndarray | None, origins: np.ndarray, horizon: int
     ) -> np.ndarray:
@@ -648,27 +663,19 @@ class Forecaster(BaseForecaster):
         if self.strategy == "direct":
             times = origins[:, None] - w + steps
             xwin = None if xs is None else exog_leads(xs, times, model.horizon)
-            feats = assemble(z[times], xwin, self.multi_series, self.series_id)
-            offsets = self._window_offsets(feats, n_orig, m, model.horizon)
+            rows, offsets = self._inputs(z[times], xwin, model.horizon)
+            zf = unstack_outputs(est.predict(rows), n_orig, model.horizon, m, self.multi_series)
             if offsets is not None:
-                feats = self._shift_targets(feats, offsets[0], -1.0)
-            pred = est.predict(feats.reshape(feats.shape[0], -1))
-            zf = unstack_outputs(pred, n_orig, model.horizon, m, self.multi_series)
-            if offsets is not None:
-                zf = zf + offsets[1]
+                zf = zf + offsets
             zf = zf[:, :horizon]
         else:
             buf = np.empty((n_orig, w + horizon, m))
             buf[:, :w] = z[origins[:, None] - w + steps]
             for k in range(horizon):
                 xwin = None if xs is None else exog_leads(xs, origins[:, None] - w + k + steps, 1)
-                feats = assemble(buf[:, k : k + w], xwin, self.multi_series, self.series_id)
-                offsets = self._window_offsets(feats, n_orig, m, 1)
-                if offsets is not None:
-                    feats = self._shift_targets(feats, offsets[0], -1.0)
-                pred = est.predict(feats.reshape(feats.shape[0], -1))
-                step = unstack_outputs(pred, n_orig, 1, m, self.multi_series)[:, 0]
-                buf[:, w + k] = step if offsets is None else step + offsets[1][:, 0]
+                rows, offsets = self._inputs(buf[:, k : k + w], xwin, 1)
+                step = unstack_outputs(est.predict(rows), n_orig, 1, m, self.multi_series)[:, 0]
+                buf[:, w + k] = step if offsets is None else step + offsets[:, 0]
             zf = buf[:, w:]
         return model.transform.inverse(zf, values, origins)
 
@@ -895,17 +902,15 @@ class Forecaster(BaseForecaster):
         xs = None if X is None else (X - model.x_mean) / model.x_scale
         times = origins[:, None] - w + np.arange(w)
         xwin = None if xs is None else exog_leads(xs, times, model.horizon)
-        feats = assemble(z[times], xwin, self.multi_series, self.series_id)
-        qz = np.asarray(est.predict_quantiles(feats.reshape(feats.shape[0], -1), levels))
+        rows, offsets = self._inputs(z[times], xwin, model.horizon)
+        qz = np.asarray(est.predict_quantiles(rows, levels))
         qz = qz.reshape(qz.shape[0], -1, len(levels))
-        out = [
-            model.transform.inverse(
-                unstack_outputs(qz[..., k], n_orig, model.horizon, m, self.multi_series)[:, :horizon],
-                values,
-                origins,
-            )
-            for k in range(len(levels))
-        ]
+        out = []
+        for k in range(len(levels)):
+            zq = unstack_outputs(qz[..., k], n_orig, model.horizon, m, self.multi_series)
+            if offsets is not None:
+                zq = zq + offsets
+            out.append(model.transform.inverse(zq[:, :horizon], values, origins))
         # a decreasing transform could reorder them; every transform here is increasing
         return np.stack(out, axis=-1)
 
@@ -926,9 +931,10 @@ class Forecaster(BaseForecaster):
         buf[:, :w] = z[rows[:, None] - w + steps]
         for k in range(horizon):
             xwin = None if xs is None else exog_leads(xs, rows[:, None] - w + k + steps, 1)
-            feats = assemble(buf[:, k : k + w], xwin, self.multi_series, self.series_id)
-            draw = np.asarray(est.sample(feats.reshape(feats.shape[0], -1), 1, rng))[..., 0]
-            buf[:, w + k] = unstack_outputs(draw, len(rows), 1, m, self.multi_series)[:, 0]
+            inputs, offsets = self._inputs(buf[:, k : k + w], xwin, 1)
+            draw = np.asarray(est.sample(inputs, 1, rng))[..., 0]
+            step = unstack_outputs(draw, len(rows), 1, m, self.multi_series)[:, 0]
+            buf[:, w + k] = step if offsets is None else step + offsets[:, 0]
         paths = model.transform.inverse(buf[:, w:], values, rows)
         return paths.reshape(len(origins), n_paths, horizon, m)
 
