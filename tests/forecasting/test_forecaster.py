@@ -465,3 +465,41 @@ def test_auto_diff_forecasts_equal_the_explicit_order():
     assert auto.diff_ == 1
     pd.testing.assert_series_equal(auto.predict(10), explicit.predict(10))
     pd.testing.assert_frame_equal(auto.predict_interval(10), explicit.predict_interval(10))
+
+
+@pytest.mark.parametrize("normalize", ["none", "last"])
+def test_linear_part_then_regressor_on_its_residuals_by_hand(normalize):
+    """``linear=True``: least squares of the target on the window, the regressor fitted on its
+    residuals, forecasts the sum; built by hand on the raw windows (no other transform)."""
+    from sklearn.tree import DecisionTreeRegressor
+
+    rng = np.random.default_rng(3)
+    y = pd.Series(np.cumsum(rng.normal(size=80)) + np.sin(np.arange(80)))
+    w, h = 4, 3
+    tree = DecisionTreeRegressor(max_depth=3, random_state=0)
+    f = Forecaster(tree, window=w, standardize=False, normalize=normalize, linear=True).fit(y)
+    v = y.to_numpy()
+    windows = np.lib.stride_tricks.sliding_window_view(v[:-1], w)
+    level = windows[:, -1:] if normalize == "last" else np.zeros((len(windows), 1))
+    X, target = windows - level, v[w:] - level[:, 0]
+    A = np.column_stack([X, np.ones(len(X))])
+    beta = np.linalg.lstsq(A, target, rcond=None)[0]
+    by_hand = clone(tree).fit(X, target - A @ beta)
+    buf = list(v[-w:])
+    for _ in range(h):
+        win = np.array(buf[-w:])
+        lvl = win[-1] if normalize == "last" else 0.0
+        x = (win - lvl)[None, :]
+        buf.append(float(np.append(x, 1.0) @ beta + by_hand.predict(x)[0] + lvl))
+    np.testing.assert_allclose(f.predict(h).to_numpy(), buf[w:], rtol=1e-10)
+    # the regressor alone (linear=False) forecasts something else
+    plain = Forecaster(tree, window=w, standardize=False, normalize=normalize).fit(y)
+    assert not np.allclose(plain.predict(h).to_numpy(), buf[w:])
+
+
+def test_linear_part_is_refused_on_panels():
+    panel = {"a": pd.Series(np.arange(30.0)), "b": pd.Series(np.arange(30.0) ** 0.5)}
+    with pytest.raises(ValueError, match=r"linear=True is not available on panels yet"):
+        Forecaster(LinearRegression(), window=3, linear=True).fit(panel)
+    with pytest.raises(ValueError, match=r"normalize='last' is not available on panels yet"):
+        Forecaster(LinearRegression(), window=3, normalize="last").fit(panel)

@@ -510,3 +510,26 @@ def test_a_file_written_before_validation_split_loads_with_the_tail_hold_out(sav
     old = load(path)
     assert old.validation_split == "tail"
     np.testing.assert_array_equal(old.predict(X), est.predict(X))
+
+
+def test_forecaster_with_a_linear_part_round_trips_and_checks_its_shape(tmp_path):
+    y = monthly(72)
+    f = Forecaster(small(), window=6, normalize="last", linear=True).fit(y)
+    save(f, tmp_path / "f")
+    back = load(tmp_path / "f")
+    np.testing.assert_array_equal(back.predict(4).to_numpy(), f.predict(4).to_numpy())
+    np.testing.assert_array_equal(back._model.linear, f._model.linear)
+
+    with zipfile.ZipFile(tmp_path / "f") as zf:
+        meta = json.loads(zf.read(persistence.META))
+    name = meta["content"]["state"]["_model"]["state"]["linear"]["array"]
+
+    def one_row_short(members):  # a linear part that does not read this Forecaster's windows
+        key = f"{persistence.ARRAYS}{name}.npy"
+        buf = io.BytesIO()
+        np.lib.format.write_array(buf, np.lib.format.read_array(io.BytesIO(members[key]))[1:])
+        members[key] = buf.getvalue()
+
+    rewrite(tmp_path / "f", edit_members=one_row_short, fix_digest=True)
+    with pytest.raises(ValueError, match=r"linear"):
+        load(tmp_path / "f")

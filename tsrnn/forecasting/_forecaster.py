@@ -98,6 +98,14 @@ class _Model:
     x_scale: np.ndarray | None
     estimator: object
     horizon: int  # steps the regressor predicts at once: 1 (recursive) or the direct horizon
+    #: the least-squares linear part (``linear=True``): ``(n_inputs + 1, n_outputs)``, intercept last
+    linear: np.ndarray | None = None
+
+    def linear_part(self, rows: np.ndarray) -> np.ndarray | None:
+        """The linear part's prediction for input rows ``(N, n_inputs)``: ``(N, n_outputs)``."""
+        if self.linear is None:
+            return None
+        return rows @ self.linear[:-1] + self.linear[-1]
 
     # -- persisted state (see tsrnn._state); the Forecaster checks the sizes against its data --
 
@@ -107,7 +115,7 @@ class _Model:
     def _set_state(self, state: dict) -> None:
         from ..estimators import BaseRecurrent
 
-        check_keys("_Model", state, [f.name for f in fields(self)])
+        check_keys("_Model", state, [f.name for f in fields(self) if f.name != "linear"], ["linear"])
         if not isinstance(state["transform"], TargetTransform):
             fail("_Model.transform", "is not a fitted TargetTransform")
         if (state["x_mean"] is None) != (state["x_scale"] is None):
@@ -116,7 +124,9 @@ class _Model:
         if not (isinstance(est, BaseRecurrent) and hasattr(est, "params_")):
             fail("_Model.estimator", "is not a fitted tsrnn recurrent estimator")
         check_int(state["horizon"], "_Model.horizon", 1)
-        self.__dict__.update(state)
+        if state.get("linear") is not None:
+            check_array(state["linear"], "_Model.linear", (None, None))
+        self.__dict__.update({"linear": None, **state})
 
 
 register(_Model)
@@ -183,6 +193,14 @@ class Forecaster(BaseForecaster):
         ``"drift"`` subtracts the line through the window's first and last values instead,
         continued over the targets: the network learns the deviation from the window's own
         trend (an untrained network forecasts the random walk with drift).
+    linear : bool, default=False
+        Fit an ordinary least-squares linear model of the targets on the same (transformed,
+        normalised) window first, and train the regressor on what it leaves: the forecast is
+        the sum of the two. The hybrid of a linear autoregression and a network that models
+        its residuals (Zhang 2003, "Time series forecasting using a hybrid ARIMA and neural
+        network model", Neurocomputing 50; the autoregressive component of LSTNet, Lai et al.
+        2018). On short smooth series the linear part carries the curvature of a trend that a
+        small network trained on a few dozen windows does not learn. Single series only.
     multi_series : {"global", "joint"}, default="global"
         For a DataFrame ``y``: ``"global"`` fits ONE model shared by all columns (each column
         windowed separately, standardised with its own statistics; samples stacked);
@@ -274,6 +292,7 @@ class Forecaster(BaseForecaster):
         log: bool | str = False,
         stl_period: int | None = None,
         normalize: str = "none",
+        linear: bool = False,
         multi_series: str = "global",
         series_id: bool = False,
         calibration_size: float | int = 0.2,
@@ -298,6 +317,7 @@ class Forecaster(BaseForecaster):
         self.log = log
         self.stl_period = stl_period
         self.normalize = normalize
+        self.linear = linear
         self.multi_series = multi_series
         self.series_id = series_id
         self.calibration_size = calibration_size
@@ -479,6 +499,7 @@ class Forecaster(BaseForecaster):
         "log": ["boolean", StrOptions({"auto"})],
         "stl_period": [Interval(Integral, 1, None, closed="left"), None],
         "normalize": [StrOptions(set(NORMALIZE))],
+        "linear": ["boolean"],
         "multi_series": [StrOptions(set(MULTI_SERIES))],
         "series_id": ["boolean"],
         "calibration_size": [
@@ -578,6 +599,11 @@ class Forecaster(BaseForecaster):
         yw = stack_targets(targets, self.multi_series)
         if yw.shape[1] == 1:
             yw = yw[:, 0]
+        linear = None
+        if self.linear:
+            design_matrix = np.column_stack([Xw, np.ones(len(Xw))])
+            linear = np.linalg.lstsq(design_matrix, yw.reshape(len(Xw), -1), rcond=None)[0]
+            yw = yw - (design_matrix @ linear).reshape(yw.shape)
         est = self._make_estimator(features.shape[2])
         try:
             est.fit(Xw, yw)
@@ -591,7 +617,7 @@ class Forecaster(BaseForecaster):
                 f"Wrap it to fit one model per output: "
                 f"Forecaster(sklearn.multioutput.MultiOutputRegressor({name}(...)), ...)."
             ) from exc
-        return _Model(transform, x_mean, x_scale, est, horizon)
+        return _Model(transform, x_mean, x_scale, est, horizon, linear)
 
     def _window_offsets(
         self, feats: np.ndarray, n: int, m: int, horizon: int
@@ -633,19 +659,24 @@ class Forecaster(BaseForecaster):
         return feats
 
     def _inputs(
-        self, zwin: np.ndarray, xwin: np.ndarray | None, horizon: int
+        self, model: _Model, zwin: np.ndarray, xwin: np.ndarray | None, horizon: int
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """The regressor's input rows for target windows ``zwin`` ``(N, window, m)``, and the
-        offsets ``(N, horizon, m)`` that ``normalize`` took off and that go back on its outputs
-        (None without normalisation). Every forecast path (point, quantiles, sample paths)
-        goes through here, so they all see the windows training saw."""
+        """The regressor's input rows for target windows ``zwin`` ``(N, window, m)``, and what
+        goes on its outputs ``(N, horizon, m)``: the level ``normalize`` took off plus the
+        linear part (None without either). Every forecast path (point, quantiles, sample
+        paths) goes through here, so they all see the windows training saw."""
         n, _, m = zwin.shape
         feats = assemble(zwin, xwin, self.multi_series, self.series_id)
         offsets = self._window_offsets(feats, n, m, horizon)
-        if offsets is None:
-            return feats.reshape(feats.shape[0], -1), None
-        feats = self._shift_targets(feats, offsets[0], -1.0)
-        return feats.reshape(feats.shape[0], -1), offsets[1]
+        if offsets is not None:
+            feats = self._shift_targets(feats, offsets[0], -1.0)
+        rows = feats.reshape(feats.shape[0], -1)
+        shift = None if offsets is None else offsets[1]
+        linear = model.linear_part(rows)
+        if linear is not None:
+            linear = unstack_outputs(linear, n, horizon, m, self.multi_series)
+            shift = linear if shift is None else shift + linear
+        return rows, shift
 
     def _forecast(
         self, model: _Model, values: np.ndarray, X: np.ndarray | None, origins: np.ndarray, horizon: int
@@ -663,7 +694,7 @@ class Forecaster(BaseForecaster):
         if self.strategy == "direct":
             times = origins[:, None] - w + steps
             xwin = None if xs is None else exog_leads(xs, times, model.horizon)
-            rows, offsets = self._inputs(z[times], xwin, model.horizon)
+            rows, offsets = self._inputs(model, z[times], xwin, model.horizon)
             zf = unstack_outputs(est.predict(rows), n_orig, model.horizon, m, self.multi_series)
             if offsets is not None:
                 zf = zf + offsets
@@ -673,7 +704,7 @@ class Forecaster(BaseForecaster):
             buf[:, :w] = z[origins[:, None] - w + steps]
             for k in range(horizon):
                 xwin = None if xs is None else exog_leads(xs, origins[:, None] - w + k + steps, 1)
-                rows, offsets = self._inputs(buf[:, k : k + w], xwin, 1)
+                rows, offsets = self._inputs(model, buf[:, k : k + w], xwin, 1)
                 step = unstack_outputs(est.predict(rows), n_orig, 1, m, self.multi_series)[:, 0]
                 buf[:, w + k] = step if offsets is None else step + offsets[:, 0]
             zf = buf[:, w:]
@@ -847,6 +878,11 @@ class Forecaster(BaseForecaster):
             est = model.estimator
             if est.n_timesteps_ != self.window or est.input_size_ != self.n_step_features_:
                 fail(f"Forecaster.{attr}.estimator", "does not read windows of this Forecaster")
+            if (model.linear is not None) != bool(self.linear):
+                fail(f"Forecaster.{attr}.linear", "does not match the linear parameter")
+            if model.linear is not None:
+                rows = self.window * self.n_step_features_ + 1
+                check_array(model.linear, f"Forecaster.{attr}.linear", (rows, None))
         if self.estimator_ is not self._model.estimator or self.transform_ is not self._model.transform:
             fail("Forecaster", "estimator_/transform_ are not those of the fitted pipeline")
         residuals = getattr(self, "calibration_residuals_", None)
@@ -902,7 +938,7 @@ class Forecaster(BaseForecaster):
         xs = None if X is None else (X - model.x_mean) / model.x_scale
         times = origins[:, None] - w + np.arange(w)
         xwin = None if xs is None else exog_leads(xs, times, model.horizon)
-        rows, offsets = self._inputs(z[times], xwin, model.horizon)
+        rows, offsets = self._inputs(model, z[times], xwin, model.horizon)
         qz = np.asarray(est.predict_quantiles(rows, levels))
         qz = qz.reshape(qz.shape[0], -1, len(levels))
         out = []
@@ -931,7 +967,7 @@ class Forecaster(BaseForecaster):
         buf[:, :w] = z[rows[:, None] - w + steps]
         for k in range(horizon):
             xwin = None if xs is None else exog_leads(xs, rows[:, None] - w + k + steps, 1)
-            inputs, offsets = self._inputs(buf[:, k : k + w], xwin, 1)
+            inputs, offsets = self._inputs(model, buf[:, k : k + w], xwin, 1)
             draw = np.asarray(est.sample(inputs, 1, rng))[..., 0]
             step = unstack_outputs(draw, len(rows), 1, m, self.multi_series)[:, 0]
             buf[:, w + k] = step if offsets is None else step + offsets[:, 0]

@@ -869,6 +869,13 @@ def check_panel_params(forecaster) -> None:
         raise ValueError(
             f"calendar_encoding must be one of {CALENDAR_ENCODINGS}, got {f.calendar_encoding!r}."
         )
+    unsupported = {"normalize": "none", "stl_period": None, "linear": False}
+    for name, default in unsupported.items():
+        if getattr(f, name) != default:
+            raise ValueError(
+                f"{name}={getattr(f, name)!r} is not available on panels yet; pass {name}={default!r} "
+                "or fit each series on its own."
+            )
     m = f.max_window_bytes
     if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
         raise ValueError(f"max_window_bytes must be a positive number of bytes, got {m!r}.")
