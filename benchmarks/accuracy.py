@@ -213,6 +213,12 @@ class _ThetaStandIn(_StatsmodelsStandIn):
 
 STAND_INS = {"ets": _ETSStandIn, "theta": _ThetaStandIn}
 
+#: A control, not a model of ``compare``: the recurrent recipe with its network replaced by a
+#: regressor that predicts the training mean of the linear part's residuals (zero), so that
+#: only the least-squares autoregression on the normalised window forecasts. Set like ``gru``
+#: in every other respect. Its gap to the recurrent rows is what the networks add.
+LINEAR_CONTROL = "linear-ar"
+
 
 @dataclass
 class Task:
@@ -229,6 +235,10 @@ def make_model(name: str, m: int | None, horizon: int, seed: int | None, params:
 
     if name not in MODELS and name in STAND_INS:
         return STAND_INS[name](m)
+    if name == LINEAR_CONTROL:
+        from sklearn.dummy import DummyRegressor
+
+        return make_forecaster("gru", m, horizon=horizon).set_params(estimator=DummyRegressor())
     try:
         f = make_forecaster(name, m, horizon=horizon)
     except TypeError:
@@ -373,7 +383,7 @@ def main(argv=None) -> int:
     if args.quick:
         names, seeds, n_windows = names[::3], 1, 2
     models = args.models.split(",") if args.models else [*BASELINES, *RECURRENT]
-    models = [m for m in models if m in MODELS or m in STAND_INS]
+    models = [m for m in models if m in MODELS or m in STAND_INS or m == LINEAR_CONTROL]
     params: dict[str, dict] = {}
     for item in args.set:
         target, _, kv = item.partition(":")
@@ -385,7 +395,8 @@ def main(argv=None) -> int:
     for s in names:
         for model in models:
             recurrent = model in MODELS and MODELS[model].recurrent
-            for seed in range(seeds) if recurrent else [None]:
+            # the linear control has no random part: one run, tabulated with the recurrent rows
+            for seed in range(seeds) if recurrent else [0] if model == LINEAR_CONTROL else [None]:
                 tasks.append(Task(s, data[s][0], model, seed, params.get(model, {})))
     # the slowest first, so the pool is not left waiting on one long task at the end
     tasks.sort(key=lambda t: -len(data[t.series][1]) * (3 if t.seed is not None else 1))
@@ -423,7 +434,7 @@ def main(argv=None) -> int:
     cpu = res["cpu_s"].sum() + (time.process_time() - cpu0)
 
     baselines = [b for b in BASELINES if b in models]
-    rec = [m for m in models if m in MODELS and MODELS[m].recurrent]
+    rec = [m for m in models if (m in MODELS and MODELS[m].recurrent) or m == LINEAR_CONTROL]
     print(f"\n## Geometric-mean relative MASE ({args.half} half), mean ± sd over {seeds} seed(s)\n")
     print(fmt_table(relative_table(res, rec, baselines), baselines))
     print("\n## Baselines: geometric-mean relative MASE against naive\n")

@@ -126,7 +126,9 @@ def test_refit_trains_on_every_window_for_the_epochs_the_tail_chose():
     f = RecurrentForecaster(
         est, horizon=6, window=8, strategy="direct", log=False, deseasonalize=False, refit=True
     ).fit(y)
-    same = dict(window=8, strategy="direct", horizon=6, log=False, normalize="last", random_state=0)
+    same = dict(
+        window=8, strategy="direct", horizon=6, log=False, normalize="last", linear=True, random_state=0
+    )
     first = Forecaster(est, **same).fit(y)
     curve = first.estimator_.validation_loss_curve_
     assert len(curve) > 0
@@ -161,7 +163,13 @@ def test_strategy_auto_is_recursive_without_a_season_and_direct_with_one():
     f = RecurrentForecaster(est, horizon=4, strategy="auto", log=False).fit(y)
     # oracle: the recursive Forecaster built by hand with the recipe's window rule
     by_hand = Forecaster(
-        est, window=input_window(4), strategy="recursive", log=False, normalize="last", random_state=0
+        est,
+        window=input_window(4),
+        strategy="recursive",
+        log=False,
+        normalize="last",
+        linear=True,
+        random_state=0,
     ).fit(y)
     assert f.strategy_ == "recursive" and f.horizon_ is None
     np.testing.assert_allclose(f.predict(6).to_numpy(), by_hand.predict(6).to_numpy(), rtol=1e-12)
