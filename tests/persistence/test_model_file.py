@@ -22,8 +22,10 @@ from tsrnn import (
     GRURegressor,
     HMMForecaster,
     LSTMClassifier,
+    LSTMRegressor,
     NaiveForecaster,
     PerSeriesForecaster,
+    RecurrentForecaster,
     RecurrentRegressor,
     RNNRegressor,
     ThetaForecaster,
@@ -533,3 +535,42 @@ def test_forecaster_with_a_linear_part_round_trips_and_checks_its_shape(tmp_path
     rewrite(tmp_path / "f", edit_members=one_row_short, fix_digest=True)
     with pytest.raises(ValueError, match=r"linear"):
         load(tmp_path / "f")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: RecurrentForecaster(small(), horizon=3),
+        lambda: RecurrentForecaster([small(), small(LSTMRegressor)], horizon=4, seasonal_period=12, n_models=2),
+    ],
+    ids=["one-network", "two-cells-two-seeds-seasonal"],
+)
+def test_recurrent_forecaster_round_trips_before_and_after_its_calibration(tmp_path, make):
+    y = monthly(72) + 20.0  # positive: the recipe takes the log of a series without a season
+    f = make().fit(y.iloc[:66])
+    save(f, tmp_path / "f")  # before any interval: the calibration copy is fitted after loading
+    back = load(tmp_path / "f")
+    np.testing.assert_array_equal(back.predict(3).to_numpy(), f.predict(3).to_numpy())
+    pd.testing.assert_frame_equal(back.predict_interval(3), f.predict_interval(3))
+    f.update(y.iloc[66:])
+    back.update(y.iloc[66:])
+    np.testing.assert_array_equal(back.predict(3).to_numpy(), f.predict(3).to_numpy())
+    assert back.predict(3).index.equals(f.predict(3).index)
+
+
+def test_a_recurrent_forecaster_file_with_too_few_members_is_refused(tmp_path):
+    f = RecurrentForecaster(small(), horizon=3, n_models=2).fit(monthly(60))
+    save(f, tmp_path / "f")
+
+    def three(meta):  # claims three networks while the file holds two
+        meta["content"]["state"]["n_models"] = 3
+
+    rewrite(tmp_path / "f", three, fix_digest=True)
+    with pytest.raises(ValueError, match=r"forecasters_: must be a list of 3 fitted Forecasters"):
+        load(tmp_path / "f")
+
+
+def test_a_logged_forecaster_saved_before_its_calibration_gives_the_same_intervals(tmp_path):
+    f = Forecaster(small(), window=6, log=True).fit(monthly(72) + 20.0)
+    save(f, tmp_path / "f")
+    pd.testing.assert_frame_equal(load(tmp_path / "f").predict_interval(3), f.predict_interval(3))

@@ -885,6 +885,8 @@ class Forecaster(BaseForecaster):
                 check_array(model.linear, f"Forecaster.{attr}.linear", (rows, None))
         if self.estimator_ is not self._model.estimator or self.transform_ is not self._model.transform:
             fail("Forecaster", "estimator_/transform_ are not those of the fitted pipeline")
+        # the log choice lives in the fitted transform; a later calibration fit reads log_
+        self.log_ = bool(self.transform_.log)
         residuals = getattr(self, "calibration_residuals_", None)
         if residuals is not None:
             check_array(residuals, "Forecaster.calibration_residuals_", (None, None, m), finite=False)

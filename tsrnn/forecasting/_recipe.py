@@ -19,8 +19,9 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
+from .._state import check_int, estimator_state, fail, register, restore_estimator_state
 from .._validation import check_positive_int
-from ._base import BaseForecaster, to_pandas
+from ._base import BaseForecaster, TargetInfo, to_pandas
 from ._forecaster import Forecaster, conformal_quantile
 
 __all__ = ["RecurrentForecaster", "input_window", "recipe_estimator"]
@@ -276,3 +277,57 @@ class RecurrentForecaster(BaseForecaster):
     def _update(self, values: np.ndarray, X: np.ndarray | None) -> None:
         for f in self.forecasters_:
             f._update(values, None)
+
+    # -- persisted state (see tsrnn._state) ----------------------------------------------------
+
+    _FITTED_STATE = (
+        "target_info_",
+        "n_series_",
+        "exog_columns_",
+        "forecasters_",
+        "window_",
+        "horizon_",
+        "log_",
+        "deseasonalized_",
+        "strategy_",
+    )
+
+    def _get_state(self) -> dict:
+        return estimator_state(self, self._FITTED_STATE)
+
+    def _set_state(self, state: dict) -> None:
+        from ..estimators import BaseRecurrent
+
+        fitted = restore_estimator_state(self, state, self._FITTED_STATE)
+        templates = self.estimator if isinstance(self.estimator, list) else [self.estimator]
+        if not all(t is None or isinstance(t, BaseRecurrent) for t in templates):
+            fail("RecurrentForecaster.estimator", "is not a tsrnn recurrent estimator (or a list of them)")
+        if not fitted:
+            return
+        if not isinstance(self.target_info_, TargetInfo):
+            fail("RecurrentForecaster.target_info_", "is not a TargetInfo")
+        m = check_int(self.n_series_, "RecurrentForecaster.n_series_", 1)
+        if self.exog_columns_ is not None:
+            fail("RecurrentForecaster.exog_columns_", "must be None: the recipe takes no exogenous data")
+        members = self.forecasters_
+        expected = check_int(self.n_models, "RecurrentForecaster.n_models", 1) * len(templates)
+        if not isinstance(members, list) or len(members) != expected:
+            fail("RecurrentForecaster.forecasters_", f"must be a list of {expected} fitted Forecasters")
+        if self.strategy_ not in ("direct", "recursive"):
+            fail("RecurrentForecaster.strategy_", "is not 'direct' or 'recursive'")
+        if not isinstance(self.log_, bool) or not isinstance(self.deseasonalized_, bool):
+            fail("RecurrentForecaster", "log_ and deseasonalized_ must be booleans")
+        window = check_int(self.window_, "RecurrentForecaster.window_", 1)
+        for i, f in enumerate(members):
+            where = f"RecurrentForecaster.forecasters_[{i}]"
+            if type(f) is not Forecaster or not hasattr(f, "_model"):
+                fail(where, "is not a fitted Forecaster")
+            if (f.window, f.strategy, f.n_series_) != (window, self.strategy_, m):
+                fail(where, "does not match window_, strategy_ and n_series_")
+            if len(f.history_) != len(self.target_info_.index):
+                fail(where, "has a history of another length than target_info_")
+        if self.horizon_ != (members[0].horizon_ if self.strategy_ == "direct" else None):
+            fail("RecurrentForecaster.horizon_", "does not match the members")
+
+
+register(RecurrentForecaster)
