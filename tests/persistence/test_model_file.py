@@ -541,7 +541,9 @@ def test_forecaster_with_a_linear_part_round_trips_and_checks_its_shape(tmp_path
     "make",
     [
         lambda: RecurrentForecaster(small(), horizon=3),
-        lambda: RecurrentForecaster([small(), small(LSTMRegressor)], horizon=4, seasonal_period=12, n_models=2),
+        lambda: RecurrentForecaster(
+            [small(), small(LSTMRegressor)], horizon=4, seasonal_period=12, n_models=2
+        ),
     ],
     ids=["one-network", "two-cells-two-seeds-seasonal"],
 )
