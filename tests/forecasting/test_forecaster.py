@@ -503,3 +503,34 @@ def test_linear_part_is_refused_on_panels():
         Forecaster(LinearRegression(), window=3, linear=True).fit(panel)
     with pytest.raises(ValueError, match=r"normalize='last' is not available on panels yet"):
         Forecaster(LinearRegression(), window=3, normalize="last").fit(panel)
+
+
+def test_linear_aicc_picks_the_order_statsmodels_likelihood_picks():
+    """``linear="aicc"``: the order p of the least-squares autoregression on the last p window
+    steps minimises the AICc computed from statsmodels' OLS log-likelihood; the one-step
+    forecast is that OLS model's prediction."""
+    import statsmodels.api as sm
+    from sklearn.dummy import DummyRegressor
+
+    rng = np.random.default_rng(11)
+    x = np.zeros(300)
+    for t in range(2, 300):
+        x[t] = 0.6 * x[t - 1] - 0.3 * x[t - 2] + rng.normal()
+    y = pd.Series(x)
+    w = 6
+    f = Forecaster(DummyRegressor(), window=w, standardize=False, linear="aicc").fit(y)
+    windows = np.lib.stride_tricks.sliding_window_view(x[:-1], w)
+    target = x[w:]
+    n = len(target)
+    aicc = []
+    for p in range(w + 1):
+        design = sm.add_constant(windows[:, w - p :], has_constant="add")
+        res = sm.OLS(target, design).fit()
+        k = p + 2  # coefficients and the noise variance
+        aicc.append(-2 * res.llf + 2 * k + 2 * k * (k + 1) / (n - k - 1))
+    p = int(np.argmin(aicc))
+    assert p == 2  # the simulation's order
+    assert f._model.linear.shape == (p + 1, 1)
+    res = sm.OLS(target, sm.add_constant(windows[:, w - p :], has_constant="add")).fit()
+    want = res.predict(np.r_[1.0, x[-p:]][None, :])[0]
+    assert f.predict(1).iloc[0] == pytest.approx(want, rel=1e-9)

@@ -127,7 +127,7 @@ def test_refit_trains_on_every_window_for_the_epochs_the_tail_chose():
         est, horizon=6, window=8, strategy="direct", log=False, deseasonalize=False, refit=True
     ).fit(y)
     same = dict(
-        window=8, strategy="direct", horizon=6, log=False, normalize="last", linear=True, random_state=0
+        window=8, strategy="direct", horizon=6, log=False, normalize="last", linear="aicc", random_state=0
     )
     first = Forecaster(est, **same).fit(y)
     curve = first.estimator_.validation_loss_curve_
@@ -168,7 +168,7 @@ def test_strategy_auto_is_recursive_without_a_season_and_direct_with_one():
         strategy="recursive",
         log=False,
         normalize="last",
-        linear=True,
+        linear="aicc",
         random_state=0,
     ).fit(y)
     assert f.strategy_ == "recursive" and f.horizon_ is None

@@ -89,6 +89,41 @@ def conformal_quantile(residuals: np.ndarray, coverage: float, *, stacklevel: in
     return np.sort(residuals, axis=0)[rank - 1]
 
 
+def fit_linear_part(rows: np.ndarray, targets: np.ndarray, n_features: int, steps: int | None) -> np.ndarray:
+    """Least squares of ``targets`` ``(N, outputs)`` on the last ``steps`` window steps of
+    ``rows`` (``n_features`` columns per step, step-major) and an intercept; ``steps=None``
+    chooses them, 0 to the whole window, by the AICc of the fit (all outputs pooled).
+
+    Returns the coefficients ``(steps * n_features + 1, outputs)``, intercept last.
+    """
+    n, width = rows.shape
+
+    def fit(p: int) -> np.ndarray:
+        design_matrix = np.column_stack([rows[:, width - p * n_features :], np.ones(n)])
+        return np.linalg.lstsq(design_matrix, targets, rcond=None)[0]
+
+    if steps is not None:
+        return fit(steps)
+    best, best_aicc, m = fit(0), np.inf, targets.size
+    for p in range(width // n_features + 1):
+        coef = fit(p)
+        n_params = coef.size + 1  # and the (pooled) noise variance, as auto.arima counts it
+        if m - n_params - 1 <= 0:  # AICc undefined: no more parameters than the data carry
+            break
+        rss = float(np.sum((targets - linear_prediction(coef, rows)) ** 2))
+        aicc = m * np.log(max(rss, np.finfo(float).tiny) / m) + 2 * n_params
+        aicc += 2 * n_params * (n_params + 1) / (m - n_params - 1)
+        if aicc < best_aicc:
+            best, best_aicc = coef, aicc
+    return best
+
+
+def linear_prediction(coef: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The linear part ``coef`` (from :func:`fit_linear_part`) applied to input rows ``(N, n_inputs)``."""
+    k = coef.shape[0] - 1
+    return rows[:, rows.shape[1] - k :] @ coef[:-1] + coef[-1]
+
+
 @dataclass
 class _Model:
     """One fitted pipeline: target transform, exogenous scaling and the fitted regressor."""
@@ -98,14 +133,13 @@ class _Model:
     x_scale: np.ndarray | None
     estimator: object
     horizon: int  # steps the regressor predicts at once: 1 (recursive) or the direct horizon
-    #: the least-squares linear part (``linear=True``): ``(n_inputs + 1, n_outputs)``, intercept last
+    #: the least-squares linear part (``linear``): ``(k + 1, n_outputs)``, intercept last, for
+    #: the last ``k`` input columns (the last window steps: every step, or the AICc choice)
     linear: np.ndarray | None = None
 
     def linear_part(self, rows: np.ndarray) -> np.ndarray | None:
         """The linear part's prediction for input rows ``(N, n_inputs)``: ``(N, n_outputs)``."""
-        if self.linear is None:
-            return None
-        return rows @ self.linear[:-1] + self.linear[-1]
+        return None if self.linear is None else linear_prediction(self.linear, rows)
 
     # -- persisted state (see tsrnn._state); the Forecaster checks the sizes against its data --
 
@@ -193,14 +227,17 @@ class Forecaster(BaseForecaster):
         ``"drift"`` subtracts the line through the window's first and last values instead,
         continued over the targets: the network learns the deviation from the window's own
         trend (an untrained network forecasts the random walk with drift).
-    linear : bool, default=False
+    linear : {False, True, "aicc"}, default=False
         Fit an ordinary least-squares linear model of the targets on the same (transformed,
         normalised) window first, and train the regressor on what it leaves: the forecast is
-        the sum of the two. The hybrid of a linear autoregression and a network that models
-        its residuals (Zhang 2003, "Time series forecasting using a hybrid ARIMA and neural
-        network model", Neurocomputing 50; the autoregressive component of LSTNet, Lai et al.
-        2018). On short smooth series the linear part carries the curvature of a trend that a
-        small network trained on a few dozen windows does not learn. Single series only.
+        the sum of the two. ``True``: on every window step; ``"aicc"``: on the last ``p``
+        steps, ``p`` from 0 (an intercept) to ``window`` chosen by the AICc of the
+        least-squares fit (an autoregression's order, chosen as ``auto.arima`` chooses one).
+        The hybrid of a linear autoregression and a network that models its residuals (Zhang
+        2003, "Time series forecasting using a hybrid ARIMA and neural network model",
+        Neurocomputing 50; the autoregressive component of LSTNet, Lai et al. 2018). On short
+        smooth series the linear part carries the curvature of a trend that a small network
+        trained on a few dozen windows does not learn. Single series only.
     multi_series : {"global", "joint"}, default="global"
         For a DataFrame ``y``: ``"global"`` fits ONE model shared by all columns (each column
         windowed separately, standardised with its own statistics; samples stacked);
@@ -499,7 +536,7 @@ class Forecaster(BaseForecaster):
         "log": ["boolean", StrOptions({"auto"})],
         "stl_period": [Interval(Integral, 1, None, closed="left"), None],
         "normalize": [StrOptions(set(NORMALIZE))],
-        "linear": ["boolean"],
+        "linear": ["boolean", StrOptions({"aicc"})],
         "multi_series": [StrOptions(set(MULTI_SERIES))],
         "series_id": ["boolean"],
         "calibration_size": [
@@ -600,10 +637,10 @@ class Forecaster(BaseForecaster):
         if yw.shape[1] == 1:
             yw = yw[:, 0]
         linear = None
-        if self.linear:
-            design_matrix = np.column_stack([Xw, np.ones(len(Xw))])
-            linear = np.linalg.lstsq(design_matrix, yw.reshape(len(Xw), -1), rcond=None)[0]
-            yw = yw - (design_matrix @ linear).reshape(yw.shape)
+        if self.linear is not False:
+            steps = self.window if self.linear is True else None
+            linear = fit_linear_part(Xw, yw.reshape(len(Xw), -1), features.shape[2], steps)
+            yw = yw - linear_prediction(linear, Xw).reshape(yw.shape)
         est = self._make_estimator(features.shape[2])
         try:
             est.fit(Xw, yw)
@@ -878,11 +915,14 @@ class Forecaster(BaseForecaster):
             est = model.estimator
             if est.n_timesteps_ != self.window or est.input_size_ != self.n_step_features_:
                 fail(f"Forecaster.{attr}.estimator", "does not read windows of this Forecaster")
-            if (model.linear is not None) != bool(self.linear):
+            if (model.linear is not None) != (self.linear is not False):
                 fail(f"Forecaster.{attr}.linear", "does not match the linear parameter")
             if model.linear is not None:
-                rows = self.window * self.n_step_features_ + 1
-                check_array(model.linear, f"Forecaster.{attr}.linear", (rows, None))
+                coef = check_array(model.linear, f"Forecaster.{attr}.linear", (None, None))
+                width = self.window * self.n_step_features_
+                k = coef.shape[0] - 1
+                if k % self.n_step_features_ or k > width or (self.linear is True and k != width):
+                    fail(f"Forecaster.{attr}.linear", "does not read whole steps of this Forecaster's window")
         if self.estimator_ is not self._model.estimator or self.transform_ is not self._model.transform:
             fail("Forecaster", "estimator_/transform_ are not those of the fitted pipeline")
         # the log choice lives in the fitted transform; a later calibration fit reads log_

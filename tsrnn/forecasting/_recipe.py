@@ -97,11 +97,15 @@ class RecurrentForecaster(BaseForecaster):
         ``deseasonalized_``).
     normalize : {"none", "last", "mean", "drift"}, default="last"
         Normalise each window by its level (see :class:`Forecaster`).
-    linear : bool, default=True
-        A least-squares linear model on the normalised window, with the network trained on
-        its residuals (see :class:`Forecaster`). On the tuning half of the benchmark it was
-        better for every cell on the yearly series (by 15-25 %) and on the seasonal ones (by
-        1-1.5 %) (benchmarks/ACCURACY.md).
+    linear : {"auto", True, "aicc", False}, default="auto"
+        A least-squares linear autoregression on the normalised window, with the network
+        trained on its residuals (see :class:`Forecaster`): on every window step (``True``) or
+        on the last ``p`` steps with ``p`` chosen by AICc (``"aicc"``). ``"auto"``: ``"aicc"``
+        without a ``seasonal_period``, ``True`` with one (the choice is in ``linear_``). On the
+        tuning half of the benchmark the linear part was better for every cell on the yearly
+        series and on the seasonal ones, and the AICc order better than the whole window for
+        every cell on the yearly series and worse on the seasonal ones
+        (benchmarks/ACCURACY.md).
     diff : int or "auto", default=0
         Differencing before windowing (see :class:`Forecaster`).
     strategy : {"auto", "direct", "recursive"}, default="auto"
@@ -141,7 +145,7 @@ class RecurrentForecaster(BaseForecaster):
         log: bool | str = "auto",
         deseasonalize: bool | str = "auto",
         normalize: str = "last",
-        linear: bool = True,
+        linear: bool | str = "auto",
         diff: int | str = 0,
         strategy: str = "auto",
         calibration_size: float | int = 0.2,
@@ -190,6 +194,13 @@ class RecurrentForecaster(BaseForecaster):
             raise ValueError(f"log must be True, False or 'auto', got {self.log!r}.")
         return bool(self.log)
 
+    def _linear(self, season: int | None) -> bool | str:
+        if self.linear == "auto":
+            return "aicc" if season is None else True
+        if self.linear not in (True, False, "aicc"):
+            raise ValueError(f"linear must be True, False, 'aicc' or 'auto', got {self.linear!r}.")
+        return self.linear
+
     def _strategy(self, season: int | None) -> str:
         if self.strategy == "auto":
             return "recursive" if season is None else "direct"
@@ -216,6 +227,7 @@ class RecurrentForecaster(BaseForecaster):
         self.log_ = self._use_log(values, season)
         self.deseasonalized_ = self._use_stl(values, season)
         self.strategy_ = self._strategy(season)
+        self.linear_ = self._linear(season)
         out = []
         templates = self.estimator
         if templates is None:
@@ -236,7 +248,7 @@ class RecurrentForecaster(BaseForecaster):
                     log=self.log_,
                     stl_period=season if self.deseasonalized_ else None,
                     normalize=self.normalize,
-                    linear=self.linear,
+                    linear=self.linear_,
                     calibration_size=self.calibration_size,
                     max_windows=self.max_windows,
                     random_state=int(self.random_state) * self.n_models * len(templates) + i,
@@ -290,6 +302,7 @@ class RecurrentForecaster(BaseForecaster):
         "log_",
         "deseasonalized_",
         "strategy_",
+        "linear_",
     )
 
     def _get_state(self) -> dict:
@@ -317,13 +330,15 @@ class RecurrentForecaster(BaseForecaster):
             fail("RecurrentForecaster.strategy_", "is not 'direct' or 'recursive'")
         if not isinstance(self.log_, bool) or not isinstance(self.deseasonalized_, bool):
             fail("RecurrentForecaster", "log_ and deseasonalized_ must be booleans")
+        if self.linear_ not in (True, False, "aicc"):
+            fail("RecurrentForecaster.linear_", "is not True, False or 'aicc'")
         window = check_int(self.window_, "RecurrentForecaster.window_", 1)
         for i, f in enumerate(members):
             where = f"RecurrentForecaster.forecasters_[{i}]"
             if type(f) is not Forecaster or not hasattr(f, "_model"):
                 fail(where, "is not a fitted Forecaster")
-            if (f.window, f.strategy, f.n_series_) != (window, self.strategy_, m):
-                fail(where, "does not match window_, strategy_ and n_series_")
+            if (f.window, f.strategy, f.linear, f.n_series_) != (window, self.strategy_, self.linear_, m):
+                fail(where, "does not match window_, strategy_, linear_ and n_series_")
             if len(f.history_) != len(self.target_info_.index):
                 fail(where, "has a history of another length than target_info_")
         if self.horizon_ != (members[0].horizon_ if self.strategy_ == "direct" else None):
