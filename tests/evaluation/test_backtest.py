@@ -363,3 +363,37 @@ def test_forecast_figure_shades_the_quantile_fan(y):
         res["q0.95"].max()
     )
     assert "quantile fan (90%, 50% central)" in fig._suptitle.get_text()
+
+
+def test_linear_ar_is_the_recipes_least_squares_autoregression_by_hand():
+    """``linear-ar``: on a positive series without a season, the log, windows of twice the
+    horizon minus their last value, least squares on the last p steps with p by AICc (the
+    variance counted), forecasts fed back recursively; built here with NumPy alone."""
+    from tsrnn.evaluation import make_forecaster
+
+    rng = np.random.default_rng(5)
+    n, h = 90, 4
+    x = np.zeros(n)
+    for t in range(2, n):
+        x[t] = 1.2 * x[t - 1] - 0.4 * x[t - 2] + 0.05 * rng.normal()
+    y = pd.Series(np.exp(3.0 + x + 0.01 * np.arange(n)))
+    got = make_forecaster("linear-ar", None, horizon=h).fit(y).predict(h).to_numpy()
+
+    z, w = np.log(y.to_numpy()), 2 * h
+    windows = np.lib.stride_tricks.sliding_window_view(z[:-1], w)
+    X, target = windows - windows[:, -1:], z[w:] - windows[:, -1]
+    best = None
+    for p in range(w + 1):
+        A = np.column_stack([X[:, w - p :], np.ones(len(X))])
+        coef = np.linalg.lstsq(A, target, rcond=None)[0]
+        rss, m, k = float(np.sum((target - A @ coef) ** 2)), len(target), p + 2
+        aicc = m * np.log(rss / m) + 2 * k + 2 * k * (k + 1) / (m - k - 1)
+        if best is None or aicc < best[0]:
+            best = (aicc, p, coef)
+    _, p, coef = best
+    buf = list(z)
+    for _ in range(h):
+        last = buf[-1]
+        lags = np.array(buf[len(buf) - p :]) - last if p else np.zeros(0)
+        buf.append(last + lags @ coef[:-1] + coef[-1])
+    np.testing.assert_allclose(got, np.exp(buf[n:]), rtol=1e-8)

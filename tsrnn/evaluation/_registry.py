@@ -100,6 +100,14 @@ def _recurrent(cell: str) -> Callable[[int | None, int | None], object]:
     return factory
 
 
+def _linear_ar(m, horizon):
+    from sklearn.dummy import DummyRegressor
+
+    # the recurrent recipe with its network replaced by the training mean of the linear part's
+    # residuals (zero): what the linear autoregression on the normalised window does alone
+    return _recurrent("gru")(m, horizon).set_params(estimator=DummyRegressor())
+
+
 def _recurrent_ensemble(m, horizon):
     from ..forecasting import RecurrentForecaster, recipe_estimator
 
@@ -123,6 +131,11 @@ MODELS: dict[str, ModelSpec] = {
     "gru": ModelSpec("GRU", _recurrent("gru"), recurrent=True),
     "rnn-ensemble": ModelSpec(
         "median of the Elman RNN, LSTM and GRU forecasts", _recurrent_ensemble, recurrent=True
+    ),
+    "linear-ar": ModelSpec(
+        "the recurrent recipe without its network: the linear autoregression alone",
+        _linear_ar,
+        quick=True,
     ),
 }
 
