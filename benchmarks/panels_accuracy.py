@@ -140,6 +140,11 @@ def main(argv=None) -> int:
         "--seeds", nargs="+", type=int, default=[0], help="seeds of the GRUs (ARIMA runs once)"
     )
     parser.add_argument("--json", default=None)
+    parser.add_argument(
+        "--figure",
+        default=None,
+        help="write a figure of the last window's forecasts of a few series of the (last) panel",
+    )
     args = parser.parse_args(argv)
 
     from tsrnn import backtest
@@ -164,7 +169,7 @@ def main(argv=None) -> int:
             f"\n== {name}: {n_series} series, {len(data)} observations; horizon {horizon}, "
             f"{n_windows} windows, window {window}"
         )
-        rows = {}
+        rows, results = {}, {}
         candidates = {}
         for k, seed in enumerate(args.seeds):
             for label, model in models(window, season, order, seed, arima=k == 0).items():
@@ -186,6 +191,7 @@ def main(argv=None) -> int:
                     min_history=min_history,
                 )
             elapsed = time.perf_counter() - tic
+            results[label] = res
             summary = summarize(res).iloc[0]
             per_series = summarize_series(res)["mase"]
             rows[label] = {
@@ -204,7 +210,43 @@ def main(argv=None) -> int:
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=2)
+    if args.figure:
+        plot_last_window(data, results, args.figure, name)
     return 0
+
+
+def plot_last_window(data: pd.DataFrame, results: dict, path: str, panel: str, n_series: int = 6):
+    """History and the last window's forecasts of each model, for the series ranked at even
+    intervals by the global model's MASE on that window (its best, its worst and between)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    last = {label: res[res["window"] == res["window"].max()] for label, res in results.items()}
+    first = next(iter(last.values()))
+    errors = first.groupby("series").apply(
+        lambda g: float(np.mean(np.abs(g["y_true"] - g["y_pred"])) / g["mase_scale"].iloc[0])
+    )
+    ranked = errors.sort_values().index.to_list()
+    picks = [ranked[round(i * (len(ranked) - 1) / (n_series - 1))] for i in range(n_series)]
+    fig, axes = plt.subplots(2, (n_series + 1) // 2, figsize=(12, 6), constrained_layout=True)
+    for ax, uid in zip(axes.ravel(), picks):
+        hist = data[data["unique_id"] == uid]
+        ax.plot(hist["ds"], hist["y"], color="0.6", lw=1.2, label="observed")
+        for (label, res), color in zip(last.items(), ("C0", "C1", "C2", "C3", "C4")):
+            g = res[res["series"] == uid]
+            mase = float(np.mean(np.abs(g["y_true"] - g["y_pred"])) / g["mase_scale"].iloc[0])
+            ax.plot(g["timestamp"], g["y_pred"], color=color, lw=1.5, label=f"{label} ({mase:.2f})")
+        ax.axvline(g["cutoff"].iloc[0], color="0.3", lw=0.6, ls=":")
+        ax.set_title(str(uid), fontsize=10)
+        ax.legend(fontsize=7, loc="best")
+    fig.suptitle(
+        f"{panel}: last window's forecasts (MASE on that window); series picked from the global "
+        "model's best to its worst"
+    )
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
