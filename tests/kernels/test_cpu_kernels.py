@@ -74,3 +74,38 @@ def test_final_state_is_last_output_and_cell_state_matches_recurrence():
     np.testing.assert_allclose(c_n, c, rtol=1e-12)
     np.testing.assert_allclose(h_n, sig(o) * np.tanh(c), rtol=1e-12)
     np.testing.assert_array_equal(out[:, -1], h_n)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gradients_that_decay_through_the_subnormal_range_match_the_reference(dtype):
+    """An LSTM with forget gates at 0.5 and a loss on the last step only: the gradient halves
+    at every step back, crossing the subnormal range on its way to zero over 400 steps (in both
+    dtypes). The kernels flush subnormals to zero (tsrnn.kernels.cpu._fpenv); the NumPy
+    reference computes with them. The gradients agree, and the caller's thread computes with
+    subnormals again after the call."""
+    rng = np.random.default_rng(0)
+    N, T, D, H = 8, 400 if dtype == "float32" else 1200, 2, 8
+    x = rng.normal(size=(N, T, D)).astype(dtype)
+    w = {
+        "weight_ih": (0.1 * rng.normal(size=(4 * H, D))).astype(dtype),
+        "weight_hh": (0.01 * rng.normal(size=(4 * H, H))).astype(dtype),
+        "bias_ih": np.zeros(4 * H, dtype),
+        "bias_hh": np.zeros(4 * H, dtype),
+    }
+    d_out = np.zeros((N, T, H), dtype)
+    d_out[:, -1] = 1.0
+    grads = {}
+    for device in ("cpu", "reference"):
+        cache = F.forward("lstm", x, w, device=device)[2]
+        grads[device] = F.backward(cache, d_out)
+    tiny = np.finfo(dtype).tiny
+    for name, ref in grads["reference"].items():
+        got = grads["cpu"][name]
+        scale = np.max(np.abs(ref))
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-5 * scale, err_msg=name)
+    # the reference's input gradient really reaches subnormal values at some step
+    dx = np.abs(grads["reference"]["dx"] if "dx" in grads["reference"] else grads["reference"]["x"])
+    assert np.any((dx > 0) & (dx < tiny))
+    # the calling thread's floating-point environment is restored: subnormals survive NumPy
+    sub = np.array([tiny / 4], dtype)
+    assert (sub * np.array([1.0], dtype))[0] == tiny / 4

@@ -11,6 +11,7 @@ import numba
 import numpy as np
 
 from ._common import JIT, PJIT, mm_nn, padded
+from ._fpenv import flush_subnormals, restore_fp_env
 from ._layer import (
     backward_step,
     chunk_bounds,
@@ -71,8 +72,10 @@ def _forward(x, weights, h0, out, aux, gates, train):
     N = x.shape[1]
     chunks = n_chunks(N)
     for c in numba.prange(chunks):
+        saved = flush_subnormals()  # see ._fpenv
         lo, hi = chunk_bounds(N, chunks, c)
         _forward_rows(x, wxt, wht, bx, bh, h0, out, aux, gates, lo, hi, train)
+        restore_fp_env(saved)
 
 
 @numba.njit(**JIT)
@@ -155,6 +158,8 @@ def gru_backward(x, weights, buffers, grads, d_weights):
     chunks = n_chunks(N)
     dwh, dwx, db = grad_parts(x, weights, chunks, 2)
     for c in numba.prange(chunks):
+        saved = flush_subnormals()  # see ._fpenv
         lo, hi = chunk_bounds(N, chunks, c)
         _backward_rows(x, wb, wxt, h0, out, aux, gates, d_out, d_hn, dx, dh0, dwh[c], dwx[c], db[c], lo, hi)
+        restore_fp_env(saved)
     sum_grad_parts(dwh, dwx, db, d_weights)

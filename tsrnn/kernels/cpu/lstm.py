@@ -10,6 +10,7 @@ import numba
 import numpy as np
 
 from ._common import JIT, PJIT, mm_nn, padded
+from ._fpenv import flush_subnormals, restore_fp_env
 from ._layer import (
     backward_step,
     chunk_bounds,
@@ -80,8 +81,10 @@ def _forward(x, weights, h0, c0, out, aux, gates, c_n, train):
     N = x.shape[1]
     chunks = n_chunks(N)
     for c in numba.prange(chunks):
+        saved = flush_subnormals()  # see ._fpenv
         lo, hi = chunk_bounds(N, chunks, c)
         _forward_rows(x, wxt, wht, bx, bh, h0, c0, out, aux, gates, c_n, lo, hi, train)
+        restore_fp_env(saved)
 
 
 @numba.njit(**JIT)
@@ -164,6 +167,7 @@ def lstm_backward(x, weights, buffers, grads, d_weights):
     chunks = n_chunks(N)
     dwh, dwx, db = grad_parts(x, weights, chunks, 1)
     for c in numba.prange(chunks):
+        saved = flush_subnormals()  # see ._fpenv
         lo, hi = chunk_bounds(N, chunks, c)
         _backward_rows(
             x,
@@ -186,4 +190,5 @@ def lstm_backward(x, weights, buffers, grads, d_weights):
             lo,
             hi,
         )
+        restore_fp_env(saved)
     sum_grad_parts(dwh, dwx, db, d_weights)

@@ -9,6 +9,7 @@ import numba
 import numpy as np
 
 from ._common import JIT, PJIT, mm_nn, padded
+from ._fpenv import flush_subnormals, restore_fp_env
 from ._layer import (
     backward_step,
     chunk_bounds,
@@ -53,8 +54,10 @@ def _forward(x, weights, h0, out, relu):
     N = x.shape[1]
     chunks = n_chunks(N)
     for c in numba.prange(chunks):
+        saved = flush_subnormals()  # see ._fpenv
         lo, hi = chunk_bounds(N, chunks, c)
         _forward_rows(x, wxt, wht, bx, bh, h0, out, lo, hi, relu)
+        restore_fp_env(saved)
 
 
 @numba.njit(**JIT)
@@ -102,8 +105,10 @@ def _backward(x, weights, buffers, grads, d_weights, relu):
     chunks = n_chunks(N)
     dwh, dwx, db = grad_parts(x, weights, chunks, 1)
     for c in numba.prange(chunks):
+        saved = flush_subnormals()  # see ._fpenv
         lo, hi = chunk_bounds(N, chunks, c)
         _backward_rows(x, wb, wxt, h0, out, d_out, d_hn, dx, dh0, dwh[c], dwx[c], db[c], lo, hi, relu)
+        restore_fp_env(saved)
     sum_grad_parts(dwh, dwx, db, d_weights)
 
 
