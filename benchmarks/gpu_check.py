@@ -146,11 +146,17 @@ def run(backend, cell: str, arrays: dict, **kwargs) -> dict[str, np.ndarray]:
     from tsrnn.kernels import kernel_set
 
     forward, backward, _ = kernel_set(backend, cell)  # the contract's tuples on every backend
-    weights, buffers = tuple(a[k] for k in FORWARD_ARGS[1:5]), tuple(a[k] for k in FORWARD_ARGS[5:])
+    weights, buffers, grads, d_weights = contract_tuples(a)
     forward(a["x"], weights, buffers, **kwargs)
-    grads = tuple(a[k] for k in ("d_out", "d_hn", "d_cn", "dx", "dh0", "dc0"))
-    backward(a["x"], weights, buffers, grads, tuple(a[k] for k in OUTPUTS[4:8]), **kwargs)
+    backward(a["x"], weights, buffers, grads, d_weights, **kwargs)
     return {k: a[k] for k in OUTPUTS}
+
+
+def contract_tuples(a: dict) -> tuple:
+    """``(weights, buffers, grads, d_weights)`` of the kernel contract from named arrays."""
+    weights, buffers = tuple(a[k] for k in FORWARD_ARGS[1:5]), tuple(a[k] for k in FORWARD_ARGS[5:])
+    grads = tuple(a[k] for k in ("d_out", "d_hn", "d_cn", "dx", "dh0", "dc0"))
+    return weights, buffers, grads, tuple(a[k] for k in OUTPUTS[4:8])
 
 
 def on_device(cell: str, arrays: dict, **kwargs) -> dict[str, np.ndarray]:
@@ -159,8 +165,9 @@ def on_device(cell: str, arrays: dict, **kwargs) -> dict[str, np.ndarray]:
     from tsrnn.kernels import cuda as backend
 
     d = {k: cuda.to_device(v) for k, v in arrays.items()}
-    getattr(backend, f"{cell}_forward")(*(d[k] for k in FORWARD_ARGS), **kwargs)
-    getattr(backend, f"{cell}_backward")(*(d[k] for k in BACKWARD_ARGS), **kwargs)
+    weights, buffers, grads, d_weights = contract_tuples(d)
+    getattr(backend, f"{cell}_forward")(d["x"], weights, buffers, **kwargs)
+    getattr(backend, f"{cell}_backward")(d["x"], weights, buffers, grads, d_weights, **kwargs)
     cuda.synchronize()
     return {k: d[k].copy_to_host() for k in OUTPUTS}
 
@@ -269,14 +276,17 @@ def part_overhead(args) -> bool:
     arrays = {k: v.astype(np.float32) for k, v in problem("lstm", n, length, d, h).items()}
     config, ws, stream = LaunchConfig(), Workspace(), cuda.stream()
     dev = {k: cuda.to_device(v) for k, v in arrays.items()}
+    weights, buffers, grads, d_weights = contract_tuples(dev)
     launches = _launch_count("lstm", arrays, config)
     repeats = 2 if args.tiny else 50
     best = float("inf")
     for _ in range(repeats + 1):
         stream.synchronize()
         start = time.perf_counter()
-        backend.lstm_forward(*(dev[k] for k in FORWARD_ARGS), config=config, workspace=ws, stream=stream)
-        backend.lstm_backward(*(dev[k] for k in BACKWARD_ARGS), config=config, workspace=ws, stream=stream)
+        backend.lstm_forward(dev["x"], weights, buffers, config=config, workspace=ws, stream=stream)
+        backend.lstm_backward(
+            dev["x"], weights, buffers, grads, d_weights, config=config, workspace=ws, stream=stream
+        )
         best = min(best, time.perf_counter() - start)
     stream.synchronize()
     print(
@@ -298,6 +308,7 @@ def part_kernels(args) -> bool:
         for label, n, length, d, h in shapes:
             arrays = {k: v.astype(np.float32) for k, v in problem(cell, n, length, d, h).items()}
             dev = {k: cuda.to_device(v) for k, v in arrays.items()}
+            weights, buffers, grads, d_weights = contract_tuples(dev)
             row = []
             for path in paths:
                 config, ws, stream = LaunchConfig(path=path), Workspace(), cuda.stream()
@@ -305,11 +316,10 @@ def part_kernels(args) -> bool:
                 for _ in range(2 if args.tiny else 5):
                     start, stop = cuda.event(), cuda.event()
                     start.record(stream)
-                    getattr(backend, f"{cell}_forward")(
-                        *(dev[k] for k in FORWARD_ARGS), config=config, workspace=ws, stream=stream
-                    )
+                    launch = {"config": config, "workspace": ws, "stream": stream}
+                    getattr(backend, f"{cell}_forward")(dev["x"], weights, buffers, **launch)
                     getattr(backend, f"{cell}_backward")(
-                        *(dev[k] for k in BACKWARD_ARGS), config=config, workspace=ws, stream=stream
+                        dev["x"], weights, buffers, grads, d_weights, **launch
                     )
                     stop.record(stream)
                     stop.synchronize()

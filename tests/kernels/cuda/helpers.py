@@ -59,15 +59,21 @@ FORWARD_ARGS = ("x", "w_ih", "w_hh", "b_ih", "b_hh", "h0", "c0", "out", "aux", "
 BACKWARD_ARGS = (*FORWARD_ARGS, "d_out", "d_hn", "d_cn", *BACKWARD_OUTPUTS)
 
 
+def contract_tuples(a: dict) -> tuple:
+    """``(weights, buffers, grads, d_weights)`` of the kernel contract from named arrays."""
+    weights, buffers = tuple(a[k] for k in FORWARD_ARGS[1:5]), tuple(a[k] for k in FORWARD_ARGS[5:])
+    grads = tuple(a[k] for k in ("d_out", "d_hn", "d_cn", "dx", "dh0", "dc0"))
+    return weights, buffers, grads, tuple(a[k] for k in BACKWARD_OUTPUTS[1:5])
+
+
 def run_backend(backend, cell: str, arrays: dict, **kwargs) -> dict[str, np.ndarray]:
     """Forward then backward of ``backend`` on copies of ``arrays`` through the kernel
     contract's tuples (every backend); returns all outputs."""
     a = {k: v.copy() for k, v in arrays.items()}
     forward, backward, _ = kernel_set(backend, cell)  # the contract's tuples on every backend
-    weights, buffers = tuple(a[k] for k in FORWARD_ARGS[1:5]), tuple(a[k] for k in FORWARD_ARGS[5:])
+    weights, buffers, grads, d_weights = contract_tuples(a)
     forward(a["x"], weights, buffers, **kwargs)
-    grads = tuple(a[k] for k in ("d_out", "d_hn", "d_cn", "dx", "dh0", "dc0"))
-    backward(a["x"], weights, buffers, grads, tuple(a[k] for k in BACKWARD_OUTPUTS[1:5]), **kwargs)
+    backward(a["x"], weights, buffers, grads, d_weights, **kwargs)
     return {k: a[k] for k in (*FORWARD_OUTPUTS, *BACKWARD_OUTPUTS)}
 
 
@@ -79,8 +85,9 @@ def run_cuda_on_device(cell: str, arrays: dict, **kwargs) -> dict[str, np.ndarra
     from tsrnn.kernels import cuda as backend
 
     d = {k: cuda.to_device(v) for k, v in arrays.items()}
-    getattr(backend, f"{cell}_forward")(*(d[k] for k in FORWARD_ARGS), **kwargs)
-    getattr(backend, f"{cell}_backward")(*(d[k] for k in BACKWARD_ARGS), **kwargs)
+    weights, buffers, grads, d_weights = contract_tuples(d)
+    getattr(backend, f"{cell}_forward")(d["x"], weights, buffers, **kwargs)
+    getattr(backend, f"{cell}_backward")(d["x"], weights, buffers, grads, d_weights, **kwargs)
     cuda.synchronize()
     return {k: d[k].copy_to_host() for k in (*FORWARD_OUTPUTS, *BACKWARD_OUTPUTS)}
 

@@ -18,6 +18,7 @@ from .helpers import (
     FORWARD_ARGS,
     assert_same,
     contract_arrays,
+    contract_tuples,
     run_backend,
     run_cuda_on_device,
 )
@@ -229,9 +230,10 @@ def test_device_inputs_are_not_modified():
 
     arrays = contract_arrays("gru", (2, 3, 2, 4), np.float64, seed=8)
     d = {k: cuda.to_device(v) for k, v in arrays.items()}
-    ck.gru_forward(*(d[k] for k in FORWARD_ARGS))
+    weights, buffers, grads, d_weights = contract_tuples(d)
+    ck.gru_forward(d["x"], weights, buffers)
     fwd = {k: d[k].copy_to_host() for k in ("out", "aux", "gates")}
-    ck.gru_backward(*d.values())
+    ck.gru_backward(d["x"], weights, buffers, grads, d_weights)
     for name in ("x", "w_ih", "w_hh", "b_ih", "b_hh", "h0", "d_out", "d_hn"):
         np.testing.assert_array_equal(d[name].copy_to_host(), arrays[name], err_msg=name)
     for name, value in fwd.items():  # backward reads the forward's results, never writes them
@@ -252,16 +254,19 @@ def test_workspace_and_stream_reuse_across_calls():
 
 def test_bad_arguments_are_named(cuda_kernels):
     arrays = contract_arrays("rnn_tanh", (2, 3, 1, 2), np.float64)
-    args = [arrays[k] for k in FORWARD_ARGS]
-    mixed = list(args)
-    mixed[2] = mixed[2].astype(np.float32)
+    x = arrays["x"]
+    weights, buffers, grads, d_weights = contract_tuples(arrays)
+    mixed = (weights[0], weights[1].astype(np.float32), *weights[2:])
     with pytest.raises(TypeError, match="w_hh is float32"):
-        cuda_kernels.rnn_tanh_forward(*mixed)
-    flat = list(args)
-    flat[5] = flat[5].ravel()
+        cuda_kernels.rnn_tanh_forward(x, mixed, buffers)
+    flat = (buffers[0].ravel(), *buffers[1:])
     with pytest.raises(ValueError, match="h0 must be 2-D"):
-        cuda_kernels.rnn_tanh_forward(*flat)
+        cuda_kernels.rnn_tanh_forward(x, weights, flat)
     with pytest.raises(TypeError, match="config must be"):
-        cuda_kernels.rnn_tanh_forward(*args, config={"path": "stepwise"})
+        cuda_kernels.rnn_tanh_forward(x, weights, buffers, config={"path": "stepwise"})
     with pytest.raises(TypeError, match="x must be a numba device array or a NumPy array"):
-        cuda_kernels.rnn_tanh_forward([[0.0]], *args[1:])
+        cuda_kernels.rnn_tanh_forward([[0.0]], weights, buffers)
+    with pytest.raises(TypeError, match=r"weights must be a tuple of 4 arrays"):
+        cuda_kernels.rnn_tanh_forward(x, weights[:3], buffers)
+    with pytest.raises(TypeError, match=r"grads must be a tuple of 6 arrays"):
+        cuda_kernels.rnn_tanh_backward(x, weights, buffers, grads[:5], d_weights)

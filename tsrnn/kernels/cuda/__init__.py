@@ -1,11 +1,12 @@
 """numba.cuda kernels with the signatures of :mod:`tsrnn.kernels.reference`.
 
-``<cell>_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates)`` and
-``<cell>_backward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, d_out, d_hn, d_cn,
-dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0)`` for ``rnn_tanh``, ``rnn_relu``, ``lstm`` and
-``gru``, float32 and float64; the array contract is the reference module's docstring.
+``<cell>_forward(x, weights, buffers)`` and ``<cell>_backward(x, weights, buffers, grads,
+d_weights)`` for every cell of the table, float32 and float64, with the tuples of the kernel
+contract (the reference module's docstring): ``weights = (w_ih, w_hh, b_ih, b_hh)``,
+``buffers = (h0, c0, out, aux, gates)``, ``grads = (d_out, d_hn, d_cn, dx, dh0, dc0)`` and
+``d_weights = (dw_ih, dw_hh, db_ih, db_hh)``, as the CPU kernels take them.
 
-Arrays may be numba device arrays or NumPy arrays, each argument on its own:
+Arrays may be numba device arrays or NumPy arrays, each array on its own:
 
 - with device arrays (the fast path) nothing is copied and nothing waits for the GPU: the
   kernels are queued on ``stream`` and the call returns; outputs are ready when the stream
@@ -42,6 +43,9 @@ from ._layer import Workspace
 
 # ``layer`` (the launch sequence of a layer's forward and backward, the launchers) and ``train``
 # (the training kernels' host side) are the modules tsrnn.nn's device-resident networks use.
+#: The kernels take the tuples of the contract (see :func:`tsrnn.kernels.kernel_set`).
+ARGUMENTS = "tuples"
+
 __all__ = [
     "LaunchConfig",
     "Workspace",
@@ -116,21 +120,33 @@ def _run(cell: str, names, outputs, values, config, workspace, stream, launch) -
         stream.synchronize()
 
 
+def _unpack(what: str, group, size: int) -> tuple:
+    if not isinstance(group, (tuple, list)) or len(group) != size:
+        raise TypeError(
+            f"{what} must be a tuple of {size} arrays (see tsrnn.kernels.reference), got {describe(group)}."
+        )
+    return tuple(group)
+
+
 def _make(cell: str):
-    def forward(
-        x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, *, config=None, workspace=None, stream=None
-    ):
-        values = (x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates)
+    def forward(x, weights, buffers, *, config=None, workspace=None, stream=None):
+        values = (x, *_unpack("weights", weights, 4), *_unpack("buffers", buffers, 5))
         _run(cell, FORWARD_ARGS, FORWARD_OUTPUTS, values, config, workspace, stream, _layer.forward)
 
-    def backward(
-        x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, d_out, d_hn, d_cn,
-        dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, *, config=None, workspace=None, stream=None,
-    ):  # fmt: skip
+    def backward(x, weights, buffers, grads, d_weights, *, config=None, workspace=None, stream=None):
+        d_out, d_hn, d_cn, dx, dh0, dc0 = _unpack("grads", grads, 6)
         values = (
-            x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, aux, gates, d_out, d_hn, d_cn,
-            dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0,
-        )  # fmt: skip
+            x,
+            *_unpack("weights", weights, 4),
+            *_unpack("buffers", buffers, 5),
+            d_out,
+            d_hn,
+            d_cn,
+            dx,
+            *_unpack("d_weights", d_weights, 4),
+            dh0,
+            dc0,
+        )
         _run(cell, BACKWARD_ARGS, BACKWARD_OUTPUTS, values, config, workspace, stream, _layer.backward)
 
     forward.__name__ = forward.__qualname__ = f"{cell}_forward"
