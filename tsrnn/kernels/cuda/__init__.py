@@ -35,6 +35,7 @@ from numba import cuda
 
 from ..._layout import CELLS
 from ..._validation import describe
+from .. import loose_arguments
 from . import _layer
 from . import _layer as layer
 from . import _train as train
@@ -130,22 +131,16 @@ def _unpack(what: str, group, size: int) -> tuple:
 
 def _make(cell: str):
     def forward(x, weights, buffers, *, config=None, workspace=None, stream=None):
-        values = (x, *_unpack("weights", weights, 4), *_unpack("buffers", buffers, 5))
+        values = loose_arguments(x, _unpack("weights", weights, 4), _unpack("buffers", buffers, 5))
         _run(cell, FORWARD_ARGS, FORWARD_OUTPUTS, values, config, workspace, stream, _layer.forward)
 
     def backward(x, weights, buffers, grads, d_weights, *, config=None, workspace=None, stream=None):
-        d_out, d_hn, d_cn, dx, dh0, dc0 = _unpack("grads", grads, 6)
-        values = (
+        values = loose_arguments(
             x,
-            *_unpack("weights", weights, 4),
-            *_unpack("buffers", buffers, 5),
-            d_out,
-            d_hn,
-            d_cn,
-            dx,
-            *_unpack("d_weights", d_weights, 4),
-            dh0,
-            dc0,
+            _unpack("weights", weights, 4),
+            _unpack("buffers", buffers, 5),
+            _unpack("grads", grads, 6),
+            _unpack("d_weights", d_weights, 4),
         )
         _run(cell, BACKWARD_ARGS, BACKWARD_OUTPUTS, values, config, workspace, stream, _layer.backward)
 
