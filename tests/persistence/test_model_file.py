@@ -33,6 +33,7 @@ from tsrnn import (
     load,
     save,
 )
+from tsrnn.forecasting import DeseasonalizedForecaster
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -169,6 +170,8 @@ def test_naive_and_per_series_round_trip(tmp_path):
         lambda: ETSForecaster(seasonal_period=12, error="mul", seasonal="mul"),
         lambda: ThetaForecaster(seasonal_period=12),
         lambda: ThetaForecaster(method="multiplicative", theta=3.0),
+        lambda: DeseasonalizedForecaster(ARIMAForecaster(order=(1, 0, 0)), (12, 6)),
+        lambda: DeseasonalizedForecaster(PerSeriesForecaster(NaiveForecaster(drift=True)), 12),
     ],
     ids=[
         "arima-211",
@@ -181,6 +184,8 @@ def test_naive_and_per_series_round_trip(tmp_path):
         "ets-mam",
         "theta-seasonal",
         "theta-mul",
+        "deseasonalized-mstl-arima",
+        "deseasonalized-per-series",
     ],
 )
 def test_statistical_forecasters_round_trip_through_their_parameters(tmp_path, make):
@@ -576,3 +581,21 @@ def test_a_logged_forecaster_saved_before_its_calibration_gives_the_same_interva
     f = Forecaster(small(), window=6, log=True).fit(monthly(72) + 20.0)
     save(f, tmp_path / "f")
     pd.testing.assert_frame_equal(load(tmp_path / "f").predict_interval(3), f.predict_interval(3))
+
+
+def test_a_deseasonalized_file_with_a_wrong_cycle_is_refused(tmp_path):
+    f = DeseasonalizedForecaster(NaiveForecaster(), 12).fit(monthly(60))
+    save(f, tmp_path / "f")
+    with zipfile.ZipFile(tmp_path / "f") as zf:
+        meta = json.loads(zf.read(persistence.META))
+    name = meta["content"]["state"]["components_"][0]["state"]["cycles"][0]["array"]
+
+    def one_short(members):  # a 12-month cycle of 11 values
+        key = f"{persistence.ARRAYS}{name}.npy"
+        buf = io.BytesIO()
+        np.lib.format.write_array(buf, np.lib.format.read_array(io.BytesIO(members[key]))[1:])
+        members[key] = buf.getvalue()
+
+    rewrite(tmp_path / "f", edit_members=one_short, fix_digest=True)
+    with pytest.raises(ValueError, match=r"SeasonalComponents.cycles\[0\]"):
+        load(tmp_path / "f")

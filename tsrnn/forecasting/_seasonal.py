@@ -18,7 +18,8 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods
 
-from ._base import BaseForecaster, to_pandas
+from .._state import check_array, check_int, estimator_state, fail, register, restore_estimator_state
+from ._base import BaseForecaster, TargetInfo, to_pandas
 
 __all__ = ["DeseasonalizedForecaster", "SeasonalComponents", "check_periods", "deseasonalize"]
 
@@ -64,6 +65,23 @@ class SeasonalComponents:
         for period, cycle in zip(self.periods, self.cycles):
             total += cycle[steps % period]
         return total
+
+    # -- persisted state (see tsrnn._state) --
+
+    def _get_state(self) -> dict:
+        return {"periods": [int(p) for p in self.periods], "cycles": list(self.cycles)}
+
+    def _set_state(self, state: dict) -> None:
+        if set(state) != {"periods", "cycles"}:
+            fail("SeasonalComponents", f"its state must hold periods and cycles, got {sorted(state)}")
+        periods, cycles = state["periods"], state["cycles"]
+        if not isinstance(periods, list) or not isinstance(cycles, list) or len(periods) != len(cycles):
+            fail("SeasonalComponents", "periods and cycles must be lists of the same length")
+        for i, (period, cycle) in enumerate(zip(periods, cycles)):
+            period = check_int(period, f"SeasonalComponents.periods[{i}]", 2)
+            check_array(cycle, f"SeasonalComponents.cycles[{i}]", (period,))
+        self.periods = tuple(int(p) for p in periods)
+        self.cycles = cycles
 
 
 def deseasonalize(y, periods, robust: bool = False) -> tuple[np.ndarray, SeasonalComponents]:
@@ -230,3 +248,35 @@ class DeseasonalizedForecaster(BaseForecaster):
         index = self._future_index(k)
         self.forecaster_.update(to_pandas(adjusted, index, self.target_info_))
         self._steps += k
+
+    # -- persisted state (see tsrnn._state) ----------------------------------------------------
+
+    _FITTED_STATE = ("target_info_", "n_series_", "exog_columns_", "components_", "forecaster_", "_steps")
+
+    def _get_state(self) -> dict:
+        return estimator_state(self, self._FITTED_STATE)
+
+    def _set_state(self, state: dict) -> None:
+        fitted = restore_estimator_state(self, state, self._FITTED_STATE)
+        if not isinstance(self.forecaster, BaseForecaster):
+            fail("DeseasonalizedForecaster.forecaster", "is not a tsrnn forecaster")
+        if not fitted:
+            return
+        if not isinstance(self.target_info_, TargetInfo):
+            fail("DeseasonalizedForecaster.target_info_", "is not a TargetInfo")
+        m = check_int(self.n_series_, "DeseasonalizedForecaster.n_series_", 1)
+        if self.exog_columns_ is not None:
+            fail("DeseasonalizedForecaster.exog_columns_", "must be None: it takes no exogenous data")
+        parts = self.components_
+        if not isinstance(parts, list) or len(parts) != m:
+            fail("DeseasonalizedForecaster.components_", f"must hold {m} SeasonalComponents")
+        if not all(isinstance(c, SeasonalComponents) for c in parts):
+            fail("DeseasonalizedForecaster.components_", "must hold SeasonalComponents")
+        inner = self.forecaster_
+        if type(inner) is not type(self.forecaster) or getattr(inner, "n_series_", None) != m:
+            fail("DeseasonalizedForecaster.forecaster_", "is not a fitted clone of forecaster")
+        check_int(self._steps, "DeseasonalizedForecaster._steps", 0)
+
+
+register(SeasonalComponents)
+register(DeseasonalizedForecaster)
