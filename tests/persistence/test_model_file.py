@@ -277,6 +277,18 @@ def test_a_crash_during_save_keeps_the_previous_file_and_leaves_no_temporary(tmp
 # -- what is refused on load ---------------------------------------------------------------------
 
 
+def cut_array(name: str, keep: slice):
+    """An ``edit_members`` for :func:`rewrite`: the array member ``name`` cut to ``[keep]``."""
+
+    def edit(members):
+        key = f"{persistence.ARRAYS}{name}.npy"
+        buf = io.BytesIO()
+        np.lib.format.write_array(buf, np.lib.format.read_array(io.BytesIO(members[key]))[keep])
+        members[key] = buf.getvalue()
+
+    return edit
+
+
 def rewrite(path, edit_meta=None, edit_members=None, fix_digest=False):
     """Rewrite a model file: edit its JSON and/or its members, optionally recomputing the digest."""
     with zipfile.ZipFile(path) as zf:
@@ -383,13 +395,7 @@ def test_inconsistent_model_is_refused_even_with_a_valid_digest(saved):
     with zipfile.ZipFile(path) as zf:
         weights = json.loads(zf.read(persistence.META))["content"]["state"]["params_"]["array"]
 
-    def shrink(members):
-        name = f"{persistence.ARRAYS}{weights}.npy"
-        buf = io.BytesIO()
-        np.lib.format.write_array(buf, np.lib.format.read_array(io.BytesIO(members[name]))[:-10])
-        members[name] = buf.getvalue()
-
-    rewrite(path, edit_members=shrink, fix_digest=True)
+    rewrite(path, edit_members=cut_array(weights, slice(None, -10)), fix_digest=True)
     with pytest.raises(ValueError, match=r"params_: must be a float32 vector of \d+ weights"):
         load(path)
 
@@ -531,13 +537,8 @@ def test_forecaster_with_a_linear_part_round_trips_and_checks_its_shape(tmp_path
         meta = json.loads(zf.read(persistence.META))
     name = meta["content"]["state"]["_model"]["state"]["linear"]["array"]
 
-    def one_row_short(members):  # a linear part that does not read this Forecaster's windows
-        key = f"{persistence.ARRAYS}{name}.npy"
-        buf = io.BytesIO()
-        np.lib.format.write_array(buf, np.lib.format.read_array(io.BytesIO(members[key]))[1:])
-        members[key] = buf.getvalue()
-
-    rewrite(tmp_path / "f", edit_members=one_row_short, fix_digest=True)
+    # a linear part one row short: it does not read this Forecaster's windows
+    rewrite(tmp_path / "f", edit_members=cut_array(name, slice(1, None)), fix_digest=True)
     with pytest.raises(ValueError, match=r"linear"):
         load(tmp_path / "f")
 
@@ -590,12 +591,7 @@ def test_a_deseasonalized_file_with_a_wrong_cycle_is_refused(tmp_path):
         meta = json.loads(zf.read(persistence.META))
     name = meta["content"]["state"]["components_"][0]["state"]["cycles"][0]["array"]
 
-    def one_short(members):  # a 12-month cycle of 11 values
-        key = f"{persistence.ARRAYS}{name}.npy"
-        buf = io.BytesIO()
-        np.lib.format.write_array(buf, np.lib.format.read_array(io.BytesIO(members[key]))[1:])
-        members[key] = buf.getvalue()
-
-    rewrite(tmp_path / "f", edit_members=one_short, fix_digest=True)
+    # a 12-month cycle of 11 values
+    rewrite(tmp_path / "f", edit_members=cut_array(name, slice(1, None)), fix_digest=True)
     with pytest.raises(ValueError, match=r"SeasonalComponents.cycles\[0\]"):
         load(tmp_path / "f")

@@ -263,9 +263,10 @@ def backtest_panel(
                 "covariates; pass X=None, past_covariates=None, static_covariates=None."
             )
         tasks = []
+        included = {k: set(_included(panel, c, horizon, min_history)) for c, k in labelled}
         for g in groups:
             for j in range(len(panel.ids)):
-                mine = [(c, k) for c, k in g if j in _included(panel, c, horizon, min_history)]
+                mine = [(c, k) for c, k in g if j in included[k]]
                 if mine:
                     tasks.append((forecaster, panel, j, mine, horizon, coverage, name, season))
         results = run_tasks(_local_task, tasks, n_jobs)

@@ -40,6 +40,7 @@ __all__ = [
     "align_exog",
     "check_covers",
     "check_series",
+    "check_target_state",
     "check_time_index",
     "future_index",
     "to_pandas",
@@ -77,6 +78,17 @@ class TargetInfo:
 
 
 register(TargetInfo)
+
+
+def check_target_state(forecaster, where: str) -> int:
+    """The restored target description of a fitted forecaster that takes no exogenous data
+    (``target_info_``, ``n_series_``, ``exog_columns_``); returns ``n_series_``."""
+    if not isinstance(forecaster.target_info_, TargetInfo):
+        fail(f"{where}.target_info_", "is not a TargetInfo")
+    m = check_int(forecaster.n_series_, f"{where}.n_series_", 1)
+    if forecaster.exog_columns_ is not None:
+        fail(f"{where}.exog_columns_", "must be None: it takes no exogenous data")
+    return m
 
 
 def align_exog(X, index: pd.Index, name: str = "X", columns: list | None = None) -> tuple[np.ndarray, list]:

@@ -104,7 +104,7 @@ def fit_linear_part(rows: np.ndarray, targets: np.ndarray, n_features: int, step
 
     if steps is not None:
         return fit(steps)
-    best, best_aicc, m = fit(0), np.inf, targets.size
+    best, best_aicc, m = None, np.inf, targets.size
     for p in range(width // n_features + 1):
         coef = fit(p)
         n_params = coef.size + 1  # and the (pooled) noise variance, as auto.arima counts it
@@ -115,7 +115,7 @@ def fit_linear_part(rows: np.ndarray, targets: np.ndarray, n_features: int, step
         aicc += 2 * n_params * (n_params + 1) / (m - n_params - 1)
         if aicc < best_aicc:
             best, best_aicc = coef, aicc
-    return best
+    return fit(0) if best is None else best  # too few windows for any AICc: the intercept
 
 
 def linear_prediction(coef: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._state import check_int, estimator_state, fail, register, restore_estimator_state
 from .._validation import check_positive_int
-from ._base import BaseForecaster, TargetInfo, to_pandas
+from ._base import BaseForecaster, check_target_state, to_pandas
 from ._forecaster import Forecaster, conformal_quantile
 
 __all__ = ["RecurrentForecaster", "input_window", "recipe_estimator"]
@@ -317,11 +317,7 @@ class RecurrentForecaster(BaseForecaster):
             fail("RecurrentForecaster.estimator", "is not a tsrnn recurrent estimator (or a list of them)")
         if not fitted:
             return
-        if not isinstance(self.target_info_, TargetInfo):
-            fail("RecurrentForecaster.target_info_", "is not a TargetInfo")
-        m = check_int(self.n_series_, "RecurrentForecaster.n_series_", 1)
-        if self.exog_columns_ is not None:
-            fail("RecurrentForecaster.exog_columns_", "must be None: the recipe takes no exogenous data")
+        m = check_target_state(self, "RecurrentForecaster")
         members = self.forecasters_
         expected = check_int(self.n_models, "RecurrentForecaster.n_models", 1) * len(templates)
         if not isinstance(members, list) or len(members) != expected:

@@ -19,7 +19,7 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods
 
 from .._state import check_array, check_int, estimator_state, fail, register, restore_estimator_state
-from ._base import BaseForecaster, TargetInfo, to_pandas
+from ._base import BaseForecaster, check_target_state, to_pandas
 
 __all__ = ["DeseasonalizedForecaster", "SeasonalComponents", "check_periods", "deseasonalize"]
 
@@ -262,11 +262,7 @@ class DeseasonalizedForecaster(BaseForecaster):
             fail("DeseasonalizedForecaster.forecaster", "is not a tsrnn forecaster")
         if not fitted:
             return
-        if not isinstance(self.target_info_, TargetInfo):
-            fail("DeseasonalizedForecaster.target_info_", "is not a TargetInfo")
-        m = check_int(self.n_series_, "DeseasonalizedForecaster.n_series_", 1)
-        if self.exog_columns_ is not None:
-            fail("DeseasonalizedForecaster.exog_columns_", "must be None: it takes no exogenous data")
+        m = check_target_state(self, "DeseasonalizedForecaster")
         parts = self.components_
         if not isinstance(parts, list) or len(parts) != m:
             fail("DeseasonalizedForecaster.components_", f"must hold {m} SeasonalComponents")
