@@ -124,7 +124,7 @@ def test_refit_trains_on_every_window_for_the_epochs_the_tail_chose():
     y = pd.Series(seasonal_series(72), index=pd.period_range("2000-01", periods=72, freq="M"))
     est = GRURegressor(hidden_size=4, max_iter=25, n_iter_no_change=5, early_stopping=True)
     f = RecurrentForecaster(
-        est, horizon=6, window=8, strategy="direct", log=False, deseasonalize=False, refit=True
+        est, horizon=6, window=8, strategy="direct", log=False, deseasonalize=False, refit=True, n_models=1
     ).fit(y)
     same = dict(
         window=8, strategy="direct", horizon=6, log=False, normalize="last", linear="aicc", random_state=0
@@ -160,7 +160,7 @@ def test_a_list_of_estimators_is_an_ensemble_of_cells():
 def test_strategy_auto_is_recursive_without_a_season_and_direct_with_one():
     est = GRURegressor(hidden_size=4, max_iter=5)
     y = pd.Series(seasonal_series(60))
-    f = RecurrentForecaster(est, horizon=4, strategy="auto", log=False).fit(y)
+    f = RecurrentForecaster(est, horizon=4, strategy="auto", log=False, n_models=1).fit(y)
     # oracle: the recursive Forecaster built by hand with the recipe's window rule
     by_hand = Forecaster(
         est,
@@ -175,5 +175,9 @@ def test_strategy_auto_is_recursive_without_a_season_and_direct_with_one():
     np.testing.assert_allclose(f.predict(6).to_numpy(), by_hand.predict(6).to_numpy(), rtol=1e-12)
     g = RecurrentForecaster(est, horizon=4, seasonal_period=12, strategy="auto").fit(y)
     assert g.strategy_ == "direct" and g.forecasters_[0].horizon == 4
+    # by default the median of three networks, seeded 0, 1, 2
+    assert [m.random_state for m in g.forecasters_] == [0, 1, 2]
+    members = np.stack([m.predict(4).to_numpy() for m in g.forecasters_])
+    np.testing.assert_allclose(g.predict(4).to_numpy(), np.median(members, axis=0), rtol=1e-12)
     with pytest.raises(ValueError, match="strategy must be"):
         RecurrentForecaster(est, horizon=4, strategy="both").fit(y)
