@@ -51,7 +51,7 @@ def recipe_estimator(cell: str = "lstm"):
     Validation-based early stopping on the last 10 % of the windows paid on the tuning half
     even on short series (a fixed number of epochs did worse); 8 hidden units and a patience of
     10 epochs were better than 32 and 20 for every cell there (benchmarks/ACCURACY.md).
-    ``tsrnn compare`` runs this network for ``rnn``, ``lstm`` and ``gru``.
+    ``tsrnn compare`` runs three of these networks (``n_models=3``) for ``rnn``, ``lstm`` and ``gru``.
     """
     from ..estimators import RecurrentRegressor
 
