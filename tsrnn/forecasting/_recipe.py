@@ -85,8 +85,8 @@ class RecurrentForecaster(BaseForecaster):
     n_models : int, default=3
         Networks with different seeds per estimator; the forecast is their median. Each costs
         one more fit. On the tuning half of the benchmark the median of 3 was better than one
-        network for every cell at the current recipe (by 1.7-2.6 %; benchmarks/ACCURACY.md,
-        seventh round); ``n_models=1`` fits a third of the networks.
+        network for every cell (benchmarks/ACCURACY.md, seventh round); ``n_models=1`` fits a
+        third of the networks.
     log : bool or "auto", default="auto"
         Model the log of the series. ``"auto"``: when it is positive and has no
         ``seasonal_period``; on the tuning half the log was better for every cell on the
