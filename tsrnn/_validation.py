@@ -147,6 +147,15 @@ def check_bool(value: Any, name: str) -> bool:
     return bool(value)
 
 
+def check_positive_number(value: Any, name: str) -> float:
+    """Return ``value`` as a float if it is a finite number above 0, else raise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a positive number, got {value!r}.")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive number, got {value!r}.")
+    return float(value)
+
+
 def check_probability(value: Any, name: str) -> float:
     """Return ``value`` as a float strictly between 0 and 1, else raise."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):

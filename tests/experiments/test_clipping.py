@@ -85,3 +85,7 @@ def test_bad_arguments_are_named():
         clipping(spectral_radius=-1, quick=True, progress=False)
     with pytest.raises(ValueError, match="window"):
         clipping(window=400, quick=True, progress=False)
+    # a string or None is named too, not a bare comparison error
+    for bad in ("1", None, float("nan")):
+        with pytest.raises((TypeError, ValueError), match="clip_norm must be a positive number"):
+            clipping(clip_norm=bad, quick=True, progress=False)

@@ -80,3 +80,17 @@ def test_cost_parameter_counts_match_torch():
     for _, row in frame.iterrows():
         module = make[row["cell"]](2, int(row["hidden_size"]))
         assert row["n_params_layer"] == sum(p.numel() for p in module.parameters())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"target_mse": "0.1"}, "target_mse must be a positive number"),
+        ({"target_mse": 0.0}, "target_mse must be a positive number"),
+        ({"train_fraction": 1.0}, "train_fraction must be strictly between 0 and 1"),
+        ({"train_fraction": None}, "train_fraction must be a number"),
+    ],
+)
+def test_bad_arguments_are_named(kwargs, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        convergence(quick=True, progress=False, **kwargs)

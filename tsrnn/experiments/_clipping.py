@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .._validation import check_positive_number
 from ..nn import History, RecurrentNetwork, compile_kernels, make_optimizer, mse_loss, to_time_major, train
 from ._common import check_ints, job_grid, resolve, resolve_sizes, run_parallel
 from ._tasks import series_windows
@@ -130,10 +131,8 @@ def clipping(
         ``clipped_grad_norm`` (after clipping, NaN for a non-finite batch, which ends a run)
         and ``stop_reason`` ("max_iter" or "diverged").
     """
-    if not clip_norm > 0:
-        raise ValueError(f"clip_norm must be a positive number, got {clip_norm!r}.")
-    if not spectral_radius > 0:
-        raise ValueError(f"spectral_radius must be a positive number, got {spectral_radius!r}.")
+    clip_norm = check_positive_number(clip_norm, "clip_norm")
+    spectral_radius = check_positive_number(spectral_radius, "spectral_radius")
     seeds = check_ints(resolve(seeds, "seeds", quick, FULL, QUICK), "seeds", minimum=0)
     settings = resolve_sizes(
         quick, FULL, QUICK, window=window, hidden_size=hidden_size, max_epochs=max_epochs

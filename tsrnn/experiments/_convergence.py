@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._validation import check_positive_number, check_probability
 from ..nn import RecurrentNetwork, compile_kernels, mse_loss
 from ._common import check_cells, check_ints, fit_until, job_grid, resolve, resolve_sizes, run_parallel
 from ._memory import DEFAULT_CELLS
@@ -127,10 +128,8 @@ def convergence(
         ``frame.attrs["target_mse"]`` is the target.
     """
     cells = check_cells(cells)
-    if not 0.0 < train_fraction < 1.0:
-        raise ValueError(f"train_fraction must be strictly between 0 and 1, got {train_fraction!r}.")
-    if not target_mse > 0:
-        raise ValueError(f"target_mse must be a positive number, got {target_mse!r}.")
+    train_fraction = check_probability(train_fraction, "train_fraction")
+    target_mse = check_positive_number(target_mse, "target_mse")
     seeds = check_ints(resolve(seeds, "seeds", quick, FULL, QUICK), "seeds", minimum=0)
     settings = resolve_sizes(
         quick, FULL, QUICK, window=window, hidden_size=hidden_size, max_epochs=max_epochs
