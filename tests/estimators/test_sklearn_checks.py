@@ -4,8 +4,9 @@ The instances are cheap but really train (small networks, few epochs, a learning
 gets there fast): the checks include accuracy > 0.83 and R^2 > 0.5 on their own data sets.
 Early stopping is off in them because ``check_regressors_train`` scores the training set,
 while early stopping restores the weights that score best on 20 held-out noisy samples
-(tests/estimators/test_training.py covers early stopping). The default regressors, as they
-are, pass the same checks (marked slow: they train for up to 200 epochs).
+(tests/estimators/test_estimators.py and tests/nn/test_training.py cover early stopping). The
+default regressors, as they are, pass the same checks (marked slow: they train for up to 200
+epochs).
 """
 
 from __future__ import annotations

@@ -259,7 +259,9 @@ class HMMForecaster(BaseForecaster):
     chain do not), so forecasts are in the units of ``y``.
     Forecasts: exact predictive mean, and prediction intervals as quantiles of the exact
     Gaussian mixture over regime paths (enumerated, or sampled when there are more than
-    ``n_paths``); see :mod:`tsrnn.baselines._hmm` and ``docs/compare.md``. ``update`` runs the
+    ``n_paths``), given the fitted parameters: their estimation uncertainty is not included,
+    so on short series the intervals are narrower than they should be; see
+    :mod:`tsrnn.baselines._hmm` and ``docs/compare.md``. ``update`` runs the
     Hamilton filter over the extended series with the fitted parameters (no refit).
 
     Several columns in ``y`` get one independent model each.

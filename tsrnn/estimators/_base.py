@@ -161,7 +161,8 @@ PARAMS_DOC = """\
         with the data, weights and optimizer state resident on the device for the whole
         fit (``pip install 'tsrnn[cuda]'``; without a usable GPU ``fit`` raises a
         RuntimeError naming the fix). "auto" is "cuda" when ``tsrnn.cuda_available()`` and
-        "cpu" otherwise, silently; numba's CUDA simulator counts as available only when it
+        "cpu" otherwise (with a RuntimeWarning when a GPU is present but unusable, naming why);
+        numba's CUDA simulator counts as available only when it
         was enabled with ``NUMBA_ENABLE_CUDASIM=1``. ``device_`` records the choice. Without
         dropout, "cuda" follows the CPU's training trajectory (same initial weights and
         batch order) to floating-point rounding; dropout masks are drawn on the GPU, so with

@@ -174,10 +174,6 @@ def _tidy(
     return out.drop(columns="series") if is_series else out
 
 
-def _check_forecaster(forecaster) -> None:
-    check_forecaster_interface(forecaster)
-
-
 def check_quantiles(quantiles, coverage: float) -> tuple[float, ...]:
     """``quantiles`` checked (increasing levels in (0, 1)); None means :func:`default_quantiles`."""
     from ..nn import check_quantile_levels
@@ -280,7 +276,7 @@ def _backtest(
     """Run the windows of one (validated) backtest; return the tidy frame."""
     from ..estimators import warm_up
 
-    _check_forecaster(forecaster)
+    check_forecaster_interface(forecaster)
     args, series = plan_tasks(
         forecaster, y, X, horizon, starts, group_size, coverage, name, season, quantiles
     )
@@ -378,7 +374,7 @@ def backtest(
     """
     from tqdm.auto import tqdm
 
-    _check_forecaster(forecaster)
+    check_forecaster_interface(forecaster)
     if is_panel(y, *panel_columns(forecaster)[:2]):
         from ._panel_backtest import backtest_panel
 

@@ -10,9 +10,9 @@ import pandas as pd
 from .._parallel import TaskFailed, run_tasks
 from .._validation import check_choice, check_positive_int
 from ..estimators import find_recurrent, kernels_needed, with_device
-from ..forecasting import check_series, is_panel, to_panel
+from ..forecasting import check_forecaster_interface, check_series, is_panel, to_panel
 from ..nn import compile_kernels, resolve_backend
-from ._backtest import _check_forecaster, _run_task, check_backtest_args, check_quantiles, collect, plan_tasks
+from ._backtest import _run_task, check_backtest_args, check_quantiles, collect, plan_tasks
 from ._registry import MODELS, default_model_names, make_forecaster
 from ._season import infer_seasonal_period, infer_seasonal_periods
 from .metrics import summarize
@@ -103,7 +103,7 @@ def resolve_forecasters(
     for name, f in items:
         if isinstance(f, str):
             f = make(f)
-        _check_forecaster(f)
+        check_forecaster_interface(f)
         base = name if name is not None else type(f).__name__
         if not isinstance(base, str):
             raise TypeError(f"model names must be strings, got {base!r}.")

@@ -55,11 +55,6 @@ def markdown_table(frame: pd.DataFrame, index: bool = True) -> str:
     return "\n".join(lines)
 
 
-def _settings(frame: pd.DataFrame, keys) -> str:
-    attrs = frame.attrs
-    return ", ".join(f"{k}={attrs[k]}" for k in keys if k in attrs)
-
-
 # ----------------------------------------------------------------------------- sections
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["LOSSES", "mse_loss", "softmax", "softmax_cross_entropy"]
+__all__ = ["mse_loss", "softmax", "softmax_cross_entropy"]
 
 
 def mse_loss(output: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
@@ -56,6 +56,3 @@ def softmax_cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[float
     d[rows, target] -= 1.0
     d /= d.dtype.type(n)
     return loss, d
-
-
-LOSSES = {"mse": mse_loss, "cross_entropy": softmax_cross_entropy}

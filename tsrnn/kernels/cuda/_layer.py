@@ -41,6 +41,8 @@ from numba.core.errors import NumbaPerformanceWarning
 from ..._layout import cell_spec
 from ._config import (
     DEFAULT_SHARED_BYTES,
+    MAX_GRID_Y,
+    MAX_THREADS_PER_BLOCK,
     LaunchConfig,
     RecurrencePlan,
     gemm_block,
@@ -92,10 +94,10 @@ def check_launch(grid, block, shared: int, config: LaunchConfig) -> None:
     grid = grid if isinstance(grid, tuple) else (grid,)
     block = block if isinstance(block, tuple) else (block,)
     threads = math.prod(block)
-    if threads > 1024 or threads < 1:
-        raise ValueError(f"a CUDA block has 1 to 1024 threads, got block={block}.")
-    if len(grid) > 1 and max(grid[1:]) > 65535:
-        raise ValueError(f"grid dimensions y and z are limited to 65535, got grid={grid}.")
+    if threads > MAX_THREADS_PER_BLOCK or threads < 1:
+        raise ValueError(f"a CUDA block has 1 to {MAX_THREADS_PER_BLOCK} threads, got block={block}.")
+    if len(grid) > 1 and max(grid[1:]) > MAX_GRID_Y:
+        raise ValueError(f"grid dimensions y and z are limited to {MAX_GRID_Y}, got grid={grid}.")
     if min(grid) < 1:
         raise ValueError(f"empty grid {grid}")
     if shared > shared_limit(config):
