@@ -297,7 +297,8 @@ class Forecaster(BaseForecaster):
     -----
     **Prediction intervals** (:meth:`predict_interval`) are split-conformal, per step ahead.
     The last ``C`` training steps (``calibration_size``) are held out; a copy of the whole
-    pipeline (transform + regressor) is fitted on the data before them; from every origin
+    pipeline (transform + regressor, with ``diff="auto"``'s choice made again on its data) is
+    fitted on the data before them; from every origin
     ``o`` in the held-out stretch whose next ``H`` values are observed it forecasts ``H`` steps
     (a rolling-origin backtest without refitting, ``C - H + 1`` origins), and the absolute
     errors ``|y[o + k - 1] - ŷ_o(k)|`` are collected for each step ``k`` and each series. The
@@ -588,11 +589,18 @@ class Forecaster(BaseForecaster):
     def _model_horizon(self) -> int:
         return int(self.horizon) if self.strategy == "direct" else 1
 
-    def _select_diff(self, values: np.ndarray) -> int:
+    def _transform_choice(self, values: np.ndarray, log: bool | None = None) -> tuple[bool, int]:
+        """``(log, diff)`` for training data ``values``: ``log`` and ``diff``, or what their
+        ``"auto"`` rules choose on these values (``log`` given: only ``diff`` is chosen)."""
+        if log is None:
+            log = bool(np.all(values > 0)) if self.log == "auto" else bool(self.log)
+        return log, self._select_diff(values, log)
+
+    def _select_diff(self, values: np.ndarray, log: bool) -> int:
         """``diff``, or for ``"auto"`` the order chosen by KPSS tests on the training data."""
         if self.diff != "auto":
             return int(self.diff)
-        z = np.log(values) if self.log_ and np.all(values > 0) else values
+        z = np.log(values) if log and np.all(values > 0) else values
         if self.seasonal_period is not None and len(z) > self.seasonal_period:
             z = z[self.seasonal_period :] - z[: -self.seasonal_period]
         return max(
@@ -600,10 +608,13 @@ class Forecaster(BaseForecaster):
             for j in range(z.shape[1])
         )
 
-    def _fit_model(self, values: np.ndarray, X: np.ndarray | None, what: str = "y") -> _Model:
-        transform = TargetTransform(
-            self.log_, self.seasonal_period, self.diff_, self.standardize, self.stl_period
-        )
+    def _fit_model(
+        self, values: np.ndarray, X: np.ndarray | None, choice: tuple[bool, int], what: str = "y"
+    ) -> _Model:
+        """The pipeline (transform + regressor) fitted on ``values``; ``choice`` is its
+        ``(log, diff)`` (:meth:`_transform_choice`)."""
+        log, diff = choice
+        transform = TargetTransform(log, self.seasonal_period, diff, self.standardize, self.stl_period)
         transform.fit(values, self.target_info_.index)
         z = transform.transform(values)
         x_mean = x_scale = xs = None
@@ -750,9 +761,8 @@ class Forecaster(BaseForecaster):
     # -- BaseForecaster hooks ----------------------------------------------------------------
 
     def _fit(self, values: np.ndarray, X: np.ndarray | None) -> None:
-        self.log_ = bool(np.all(values > 0)) if self.log == "auto" else bool(self.log)
-        self.diff_ = self._select_diff(values)
-        model = self._fit_model(values, X)
+        self.log_, self.diff_ = self._transform_choice(values)
+        model = self._fit_model(values, X, (self.log_, self.diff_))
         self._model = model
         self.estimator_ = model.estimator
         self.transform_ = model.transform
@@ -812,9 +822,14 @@ class Forecaster(BaseForecaster):
         values = self.history_[:n]
         X = None if self.exog_history_ is None else self.exog_history_[:n]
         if getattr(self, "calibration_model_", None) is None:
+            # the whole pipeline on the data before the stretch, diff="auto"'s test included, so
+            # that no statistic of the stretch shapes the model that forecasts it; the log keeps
+            # the whole series' choice, since the copy takes the log of every window it forecasts
+            # from (a stretch that is not positive has none)
             self.calibration_model_ = self._fit_model(
                 values[: n - size],
                 None if X is None else X[: n - size],
+                self._transform_choice(values[: n - size], log=self.log_),
                 what="the data before the calibration stretch",
             )
         origins = np.arange(n - size, n - horizon + 1)

@@ -881,14 +881,27 @@ def check_panel_params(forecaster) -> None:
         raise ValueError(f"max_window_bytes must be a positive number of bytes, got {m!r}.")
 
 
-def fit_models(f, series: list, step, static, diff) -> tuple:
-    """``(global model, None)`` or ``(None, {id: local model})`` fitted on ``series``; ``diff``
-    is the global order or a dict id -> order (as in ``Forecaster.diff_``)."""
+def transform_choice(f, series: list, ids, log: bool | None = None) -> tuple:
+    """``(log, diff)`` for training ``series``: ``log`` (``"auto"``: every series positive;
+    given: kept) and the differencing order, global (the largest) or a dict id -> order for
+    local models."""
+    if log is None:
+        every_positive = all(bool(np.all(s["values"] > 0)) for s in series)
+        log = every_positive if f.log == "auto" else bool(f.log)
+    diffs = [f._select_diff(s["values"][:, None], log) for s in series]
+    # one model shares one transform chain; local models difference each series as it needs
+    return log, max(diffs) if f.scope == "global" else dict(zip(ids, diffs))
+
+
+def fit_models(f, series: list, step, static, choice: tuple) -> tuple:
+    """``(global model, None)`` or ``(None, {id: local model})`` fitted on ``series``;
+    ``choice`` is :func:`transform_choice`'s ``(log, diff)``."""
+    log, diff = choice
     diffs = [diff[s["uid"]] for s in series] if isinstance(diff, dict) else [diff] * len(series)
     kwargs = {
         "window": int(f.window),
         "direct": int(f.horizon) if f.strategy == "direct" else 0,
-        "transform_params": (bool(f.log_), f.seasonal_period, max(diffs), bool(f.standardize)),
+        "transform_params": (bool(log), f.seasonal_period, max(diffs), bool(f.standardize)),
         "series_id": bool(f.series_id) and f.scope == "global",
         "static": static,
         "make_estimator": f._make_estimator,
@@ -924,13 +937,9 @@ def fit_panel(f, y, X=None, past_covariates=None, static_covariates=None):
         )
     ctx = {"calendar": calendar, "encoding": f.calendar_encoding, "static": static}
     series = _series(ctx, panel, 0, future, past, static_covariates)
-    every_positive = all(bool(np.all(s["values"] > 0)) for s in series)
-    f.log_ = every_positive if f.log == "auto" else bool(f.log)
-    diffs = [f._select_diff(s["values"][:, None]) for s in series]
-    # one model shares one transform chain; local models difference each series as it needs
-    f.diff_ = max(diffs) if f.scope == "global" else dict(zip(panel.ids, diffs))
+    f.log_, f.diff_ = transform_choice(f, series, panel.ids)
     direct = int(f.horizon) if f.strategy == "direct" else 0
-    model, models = fit_models(f, series, panel.step, static, f.diff_)
+    model, models = fit_models(f, series, panel.step, static, (f.log_, f.diff_))
     for stale in ("estimator_", "panel_calibration_"):
         f.__dict__.pop(stale, None)
     if model is not None:
@@ -1048,7 +1057,11 @@ def calibration_forecasts(f, horizon: int) -> dict:
             )
         cuts.append(n - size)
         fits.append(_truncated(s, n - size))
-    models = fit_models(f, fits, state.panel.step, state.static, f.diff_)
+    # diff="auto"'s test made again on the truncated series (no statistic of the calibration
+    # stretch shapes the model that forecasts it); the log keeps the panel's choice, since the
+    # copy takes the log of every window it forecasts from
+    choice = transform_choice(f, fits, [s["uid"] for s in fits], log=f.log_)
+    models = fit_models(f, fits, state.panel.step, state.static, choice)
     origins, actual = [], []
     for s, cut in zip(series, cuts):
         n = len(s["values"])
