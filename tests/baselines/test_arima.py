@@ -165,7 +165,9 @@ def test_stepwise_search_reaches_the_grid_optimum():
     stepwise = ARIMAForecaster(max_p=3, max_q=3).fit(y)
     grid = ARIMAForecaster(stepwise=False, max_p=3, max_q=3).fit(y)
     assert stepwise.n_models_ < grid.n_models_
-    assert stepwise.ic_ <= grid.ic_ + 2.0
+    # on this ARMA(1,1) the greedy search finds the grid's minimum itself, not a neighbour
+    assert (stepwise.order_, stepwise.trend_) == (grid.order_, grid.trend_)
+    assert stepwise.ic_ == pytest.approx(grid.ic_, rel=1e-12)
     assert stepwise.order_[1] == 0
 
 

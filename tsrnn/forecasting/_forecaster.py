@@ -251,7 +251,9 @@ class Forecaster(BaseForecaster):
     freq : str or pandas offset, optional
         Frequency of a ``DatetimeIndex`` that has none and from which none can be inferred.
     random_state : int, optional
-        If set, passed to the regressor's ``random_state`` (when it has one).
+        If set, it replaces the regressor's own ``random_state`` (when it has one): the
+        fitted ``estimator_`` is seeded with it whatever the template says. ``None`` keeps the
+        regressor's.
     max_windows : int, optional
         Train on at most this many windows: on a long series, that many evenly spaced over
         the history, the most recent always among them (bounded training cost; the windows of
