@@ -11,9 +11,9 @@ from .._parallel import blas_controller
 def single_threaded_blas():
     """Run statsmodels' small-matrix Kalman/Hamilton filters with one BLAS thread.
 
-    Their matrices are tiny, so BLAS threads only add synchronisation; on a busy machine
-    (more runnable threads than cores) OpenBLAS's spinning threads made an ARIMA order search
-    on sunspots 10-30 times slower (1.5 s single-threaded, 16-50 s with 2 threads under load).
+    Their matrices are tiny, so BLAS threads only add synchronisation, and on a busy machine
+    (more runnable threads than cores) OpenBLAS's spinning threads slow the filters down by
+    an order of magnitude (docs/performance.md).
     """
     with blas_controller().limit(limits=1, user_api="blas"):
         yield

@@ -277,7 +277,7 @@ class HMMForecaster(BaseForecaster):
     switching_variance : bool, default=False
         Whether the noise variance differs between regimes. Off by default, as in statsmodels
         and Hamilton (1989): with switching variances the likelihood tends to give a regime to a
-        few extreme observations (on the sunspots backtest of docs/compare.md, MASE 1.25 against 0.91).
+        few extreme observations (docs/compare.md).
     trend : {"c", "n"}, default="c"
         ``"c"``: a (regime-dependent) mean; ``"n"``: zero mean.
     em_iter : int, default=5

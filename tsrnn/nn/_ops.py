@@ -4,9 +4,8 @@ arrays live.
 The network's stacking logic (layers, directions, dropout, the dense head) is written once
 against the small interface below; :class:`NumpyOps` implements it with NumPy for the
 ``"cpu"`` and ``"reference"`` kernels and :class:`tsrnn.nn._cuda.CudaOps` with CUDA kernels
-on device-resident arrays. Each method of :class:`NumpyOps` is the NumPy code the network
-ran inline before the split, operation for operation, so CPU results are unchanged to the
-bit. A network gets its operations object from its :class:`~tsrnn.nn.Backend`.
+on device-resident arrays. A network gets its operations object from its
+:class:`~tsrnn.nn.Backend`.
 """
 
 from __future__ import annotations

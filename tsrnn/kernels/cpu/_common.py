@@ -47,8 +47,7 @@ PJIT = dict(JIT, parallel=True)
 # Parallel blocks of batch rows: at least MIN_BLOCK_ROWS rows each (below that a block costs
 # more than it saves), at most 4 blocks until they would exceed LARGE_BLOCK_ROWS rows, at most
 # MAX_BLOCKS in all. Every block keeps its own weight-gradient partial sum (G*H*(D+H) values),
-# so more blocks than cores cost memory traffic: 16 blocks of 16 rows made the LSTM backward at
-# N=256, H=256 1.5-2x slower than 4 blocks of 64 on 2 cores (docs/performance.md).
+# so more blocks than cores cost memory traffic (docs/performance.md has the measurements).
 MIN_BLOCK_ROWS = 16
 LARGE_BLOCK_ROWS = 64
 MAX_BLOCKS = 16
