@@ -20,9 +20,8 @@ from tsrnn.kernels import inference_kernel_for, kernels_for
 from tsrnn.kernels.cpu import _common
 from tsrnn.kernels.cpu._simd import VECTOR_BYTES
 
-from .cases import CELL_NAMES, final_state_grad, make_problem, relative_error
+from .cases import CELL_NAMES, CPU_TOLERANCE, final_state_grad, make_problem, relative_error
 
-TOLERANCE = {np.float64: 1e-10, np.float32: 2e-5}
 DTYPES = pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 
 
@@ -46,7 +45,7 @@ def test_larger_shapes_match_reference(cell, shape, dtype):
     for device in ("reference", "cpu"):
         out, state, cache = F.forward(cell, x, weights, h0, c0, device=device)
         res[device] = (out, state, F.backward(cache, g_out, g_state))
-    tol = TOLERANCE[dtype]
+    tol = CPU_TOLERANCE[dtype]
     (ref_out, ref_state, ref_grads), (out, state, grads) = res["reference"], res["cpu"]
     assert relative_error(out, ref_out) < tol
     for a, b in zip(np.atleast_1d(state) if cell != "lstm" else state, np.atleast_1d(ref_state)):
@@ -63,7 +62,7 @@ def test_inference_path_matches_reference_and_training_forward(cell, dtype):
     out, state, cache = F.forward(cell, x, weights, h0, c0, device="cpu", need_cache=False)
     train_out, train_state, _ = F.forward(cell, x, weights, h0, c0, device="cpu")
     assert cache is None
-    tol = TOLERANCE[dtype]
+    tol = CPU_TOLERANCE[dtype]
     assert relative_error(out, ref_out) < tol
     # same arithmetic in both cpu paths: bit-identical outputs
     np.testing.assert_array_equal(out, train_out)

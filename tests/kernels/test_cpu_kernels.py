@@ -7,9 +7,7 @@ import pytest
 
 from tsrnn import functional as F
 
-from .cases import CASES, case_id, final_state_grad, make_problem, relative_error
-
-TOLERANCE = {np.float64: 1e-10, np.float32: 2e-5}
+from .cases import CASES, CPU_TOLERANCE, case_id, final_state_grad, make_problem, relative_error
 
 
 def run_both(cell, shape, dtype, grad_from):
@@ -34,7 +32,7 @@ def run_both(cell, shape, dtype, grad_from):
 def test_cpu_matches_reference(case, grad_from, dtype):
     cell, shape = case
     res = run_both(cell, shape, dtype, grad_from)
-    tol = TOLERANCE[dtype]
+    tol = CPU_TOLERANCE[dtype]
     (ref_out, ref_state, ref_grads), (out, state, grads) = res["reference"], res["cpu"]
     assert out.dtype == np.dtype(dtype)
     assert relative_error(out, ref_out) < tol
