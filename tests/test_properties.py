@@ -131,7 +131,9 @@ def unusable_index(index: pd.Index) -> bool:
     return False
 
 
-def check_forecaster(make, data, horizon):
+def check_forecaster(make, data, horizon, min_length):
+    """``min_length``: the shortest clean series the forecaster must accept (two training
+    windows: the input window, the steps its model forecasts at once, and one more)."""
     y, _, n_bad = data
     bad_index = unusable_index(y.index)
     try:
@@ -139,7 +141,7 @@ def check_forecaster(make, data, horizon):
         forecast = f.predict(horizon)
     except Exception as exc:
         assert_clean_error(exc)
-        if bad_index or n_bad or len(y) < 20:
+        if bad_index or n_bad or len(y) < min_length:
             return
         raise AssertionError(f"a clean series of {len(y)} steps was refused: {exc}") from exc
     event("worked")
@@ -158,7 +160,8 @@ def check_forecaster(make, data, horizon):
 @given(data=series(max_len=50), window=st.integers(1, 6), horizon=st.integers(1, 5), direct=st.booleans())
 def test_forecaster_with_ridge_works_or_explains(data, window, horizon, direct):
     kw = {"strategy": "direct", "horizon": horizon} if direct else {}
-    check_forecaster(lambda: Forecaster(Ridge(alpha=1e-3), window=window, **kw), data, horizon)
+    min_length = window + (horizon if direct else 1) + 1
+    check_forecaster(lambda: Forecaster(Ridge(alpha=1e-3), window=window, **kw), data, horizon, min_length)
 
 
 @settings(max_examples=10)
@@ -167,7 +170,7 @@ def test_forecaster_with_a_recurrent_model_works_or_explains(data, window, horiz
     def make():
         return Forecaster(GRURegressor(hidden_size=3, max_iter=2, random_state=0), window=window)
 
-    check_forecaster(make, data, horizon)
+    check_forecaster(make, data, horizon, window + 2)
 
 
 DTYPES = ("float64", "float32", "int64", "bool", "object-numbers", "str")
