@@ -346,84 +346,82 @@ def train(
     stop = "max_iter"
     # Overflow on the way to a divergence is detected and reported by the loop itself
     # (with advice); NumPy's own floating-point warnings would only add noise.
-    errstate = np.errstate(over="ignore", invalid="ignore")
-    errstate.__enter__()
-    start_params = trainer.snapshot()
-    completed_before = history.n_iter
-    try:
-        for _ in range(max_epochs):
-            start_params = trainer.snapshot()
-            value, norm, finite = trainer.run_epoch(
-                batch_size=batch_size,
-                rng=rng,
-                shuffle=shuffle,
-                clip_norm=clip_norm,
-                clip_value=clip_value,
-                batch_log=history if record_batches else None,
-            )
-            score = val_loss = None
-            if finite and validation is not None:
-                _, Y_val, score_fn = validation
-                val_out = trainer.validation_output()
-                val_loss = float(loss(val_out, Y_val)[0])
-                score = float(score_fn(val_out, Y_val))
-                finite = math.isfinite(val_loss)
-            if not finite:
-                stop = "diverged"
-                what = f"loss={value!r}, gradient norm={norm!r}"
-                if val_loss is not None:
-                    what += f", validation loss={val_loss!r}"
-                _diverged(history, trainer, start_params, what)
-                break
-
-            history.n_iter += 1
-            history.loss_curve.append(value)
-            history.grad_norm_curve.append(norm)
-            if val_loss is not None:
-                history.validation_losses.append(val_loss)
-                history.validation_scores.append(score)
-                improved = val_loss < history.best_validation_loss - tol
-                if val_loss < history.best_validation_loss:
-                    history.best_validation_loss = val_loss
-                    history.best_validation_score = score
-                    history.best_params = trainer.snapshot()
-            else:
-                improved = value < history.best_loss - tol
-            history.best_loss = min(history.best_loss, value)
-            history.n_no_improvement = 0 if improved else history.n_no_improvement + 1
-
-            postfix = {"loss": f"{value:.4g}"}
-            if val_loss is not None:
-                postfix["val_loss"] = f"{val_loss:.4g}"
-                postfix["val_score"] = f"{score:.4g}"
-            postfix["device"] = network.device
-            bar.set_postfix(postfix, refresh=False)
-            bar.update(1)
-            if callback is not None:
-                trainer.finish()  # the host params now hold this epoch's weights
-                if callback(history, params):
-                    stop = "callback"
+    with np.errstate(over="ignore", invalid="ignore"):
+        start_params = trainer.snapshot()
+        completed_before = history.n_iter
+        try:
+            for _ in range(max_epochs):
+                start_params = trainer.snapshot()
+                value, norm, finite = trainer.run_epoch(
+                    batch_size=batch_size,
+                    rng=rng,
+                    shuffle=shuffle,
+                    clip_norm=clip_norm,
+                    clip_value=clip_value,
+                    batch_log=history if record_batches else None,
+                )
+                score = val_loss = None
+                if finite and validation is not None:
+                    _, Y_val, score_fn = validation
+                    val_out = trainer.validation_output()
+                    val_loss = float(loss(val_out, Y_val)[0])
+                    score = float(score_fn(val_out, Y_val))
+                    finite = math.isfinite(val_loss)
+                if not finite:
+                    stop = "diverged"
+                    what = f"loss={value!r}, gradient norm={norm!r}"
+                    if val_loss is not None:
+                        what += f", validation loss={val_loss!r}"
+                    _diverged(history, trainer, start_params, what)
                     break
-            if check_convergence and history.n_no_improvement >= n_iter_no_change:
-                stop = "early_stopping" if validation is not None else "converged"
-                break
-        if validation is not None and history.best_params is not None and stop != "diverged":
-            trainer.restore(history.best_params)
-        # Only now are the trained weights (and optimizer state) written back to the host
-        # arrays (a no-op on the host); on the device a failed call leaves them as they were.
-        trainer.finish()
-    except KeyboardInterrupt:
-        stop = "interrupted"
-        keep_going = _interrupted(history, trainer, start_params, completed_before)
-        trainer.finish()
-        if not keep_going:
-            raise
-    finally:
-        bar.close()
-        errstate.__exit__(None, None, None)
-        # A snapshot is only needed within a call; do not keep (or pickle) it.
-        history.best_params = None
-        trainer.close()
+
+                history.n_iter += 1
+                history.loss_curve.append(value)
+                history.grad_norm_curve.append(norm)
+                if val_loss is not None:
+                    history.validation_losses.append(val_loss)
+                    history.validation_scores.append(score)
+                    improved = val_loss < history.best_validation_loss - tol
+                    if val_loss < history.best_validation_loss:
+                        history.best_validation_loss = val_loss
+                        history.best_validation_score = score
+                        history.best_params = trainer.snapshot()
+                else:
+                    improved = value < history.best_loss - tol
+                history.best_loss = min(history.best_loss, value)
+                history.n_no_improvement = 0 if improved else history.n_no_improvement + 1
+
+                postfix = {"loss": f"{value:.4g}"}
+                if val_loss is not None:
+                    postfix["val_loss"] = f"{val_loss:.4g}"
+                    postfix["val_score"] = f"{score:.4g}"
+                postfix["device"] = network.device
+                bar.set_postfix(postfix, refresh=False)
+                bar.update(1)
+                if callback is not None:
+                    trainer.finish()  # the host params now hold this epoch's weights
+                    if callback(history, params):
+                        stop = "callback"
+                        break
+                if check_convergence and history.n_no_improvement >= n_iter_no_change:
+                    stop = "early_stopping" if validation is not None else "converged"
+                    break
+            if validation is not None and history.best_params is not None and stop != "diverged":
+                trainer.restore(history.best_params)
+            # Only now are the trained weights (and optimizer state) written back to the host
+            # arrays (a no-op on the host); on the device a failed call leaves them as they were.
+            trainer.finish()
+        except KeyboardInterrupt:
+            stop = "interrupted"
+            keep_going = _interrupted(history, trainer, start_params, completed_before)
+            trainer.finish()
+            if not keep_going:
+                raise
+        finally:
+            bar.close()
+            # A snapshot is only needed within a call; do not keep (or pickle) it.
+            history.best_params = None
+            trainer.close()
 
     history.stop_reason = stop
     if stop == "max_iter" and check_convergence:
