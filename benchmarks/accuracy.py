@@ -334,6 +334,66 @@ def fmt_table(table: pd.DataFrame, baselines: list[str]) -> str:
     return "\n".join(lines)
 
 
+def plot_ratios(res: pd.DataFrame, models: list[str], baselines: list[str], path: str) -> None:
+    """One panel per baseline: each series' MASE ratio (model / baseline, MASE the mean over
+    seeds) on a log axis, one marker per model, the series sorted by the first model's ratio
+    and labelled with their frequency; the geometric mean of each model's ratios dashed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
+
+    mase = res.groupby(["series", "model"])["mase"].mean().unstack("model")
+    freq_of = res.drop_duplicates("series").set_index("series")["freq"]
+    baselines = [b for b in baselines if b in mase.columns]
+    order = (mase[models[0]] / mase[baselines[0]]).sort_values().index
+    height = 0.28 * len(order) + 2.2
+    fig, axes = plt.subplots(1, len(baselines), figsize=(4.2 * len(baselines), height), sharey=True)
+    axes = np.atleast_1d(axes)
+    ypos = np.arange(len(order))
+    markers = dict(zip(models, "osD^v<>"))
+    for ax, b in zip(axes, baselines):
+        ax.axvline(1.0, color="0.3", lw=1)
+        ratios = {}
+        for m in models:
+            ratios[m] = (mase.loc[order, m] / mase.loc[order, b]).to_numpy()
+            line = ax.plot(ratios[m], ypos, markers[m], ms=4.5, alpha=0.8, label=m)
+            ax.axvline(gmean(ratios[m]), color=line[0].get_color(), ls="--", lw=1)
+        ax.set_xscale("log")
+        low, high = min(r.min() for r in ratios.values()), max(r.max() for r in ratios.values())
+        steps = (
+            (0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.2, 1.3, 1.5)
+            if high / low < 3
+            else (0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5)
+        )
+        ticks = [t for t in steps if low / 1.1 <= t <= high * 1.1]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xticklabels([f"{t:g}" for t in ticks])
+        means = [f"{m} {gmean(r):.3f}" for m, r in ratios.items()]
+        half = (len(means) + 1) // 2
+        ax.set_title(
+            f"MASE / MASE of {b}; geometric means (dashed):\n{', '.join(means[:half])}\n"
+            f"{', '.join(means[half:])}",
+            fontsize=8,
+        )
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(ypos, [f"{s} ({freq_of[s][0]})" for s in order], fontsize=7)
+    axes[0].invert_yaxis()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(models), fontsize=8)
+    fig.suptitle(
+        "Reporting half, per series (MASE averaged over seeds); left of 1: more accurate than the "
+        "baseline; y/q/m: yearly, quarterly, monthly",
+        fontsize=9,
+    )
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--half", choices=["tuning", "reporting", "all"], default="reporting")
@@ -355,6 +415,9 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--list", action="store_true", help="print the series and the split, then exit")
     ap.add_argument("--summarize", default=None, help="comma-separated --out CSVs: print their tables only")
+    ap.add_argument(
+        "--figure", default=None, help="write a PNG of each series' MASE ratios against ARIMA, ETS and Theta"
+    )
     args = ap.parse_args(argv)
 
     from joblib import Parallel, delayed
@@ -430,6 +493,8 @@ def main(argv=None) -> int:
 
     baselines = [b for b in BASELINES if b in models]
     rec = [m for m in models if (m in MODELS and MODELS[m].recurrent) or m == LINEAR_CONTROL]
+    if args.figure:
+        plot_ratios(res, rec, [b for b in ("arima", "ets", "theta") if b in baselines], args.figure)
     print(f"\n## Geometric-mean relative MASE ({args.half} half), mean ± sd over {seeds} seed(s)\n")
     print(fmt_table(relative_table(res, rec, baselines), baselines))
     print("\n## Baselines: geometric-mean relative MASE against naive\n")
