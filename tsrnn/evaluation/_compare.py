@@ -265,7 +265,6 @@ def compare(
     results : DataFrame
         Only with ``return_results=True``: the concatenated :func:`tsrnn.backtest` frames.
     """
-    from tqdm.auto import tqdm
 
     if is_panel(y):
         return _compare_panel(
@@ -284,22 +283,8 @@ def compare(
         )
     check_series(y, "y")
     check_choice(errors, "errors", ("warn", "raise"))
-    if seasonal_period is None:
-        periods = infer_seasonal_periods(y.index)
-        season = round(periods[0]) if periods else None
-    else:
-        season = check_positive_int(seasonal_period, "seasonal_period")
-        periods = (season,)
-    season = season if season and season > 1 else None
-    fixed = (horizon is not None, n_windows is not None)
-    horizon = default_horizon(season) if horizon is None else horizon
-    n_windows = DEFAULT_WINDOWS if n_windows is None else n_windows
-    note = None
-    if isinstance(horizon, (int, np.integer)) and isinstance(n_windows, (int, np.integer)) and horizon > 0:
-        if n_windows > 0 and (step is None or isinstance(step, (int, np.integer))):
-            horizon, n_windows, note = fit_windows(
-                len(y), int(horizon), int(n_windows), step, season or 1, fixed
-            )
+    season, periods = _seasons(y, seasonal_period)
+    horizon, n_windows, note = _shrink_to_fit(len(y), horizon, n_windows, step, season)
     # Arguments are checked once, up front: an error inside the loop belongs to one model.
     horizon, n_windows, _, group_size, X, coverage, _, starts = check_backtest_args(
         y, horizon, n_windows, step, refit, X, coverage, season or 1
@@ -316,15 +301,9 @@ def compare(
         device = resolve_backend(device)
     models, devices = training_devices(models, device)
 
-    # Every (model, refit group[, series]) is one task, all submitted at once, so n_jobs
-    # workers (or a Dask cluster) stay busy across models; a model's failure is caught in its
-    # own tasks and reported, unless errors="raise".
-    plans, failed = {}, {}
-
-    def fail(name: str, exc: Exception) -> None:
-        failed[name] = f"{type(exc).__name__}: {exc}"
-        warnings.warn(f"model {name!r} failed and is left out: {failed[name]}", RuntimeWarning, stacklevel=3)
-
+    # A model's failure is caught in its own tasks and reported, unless errors="raise".
+    failed: dict[str, str] = {}
+    plans = {}
     for name, forecaster in models.items():
         # Exogenous columns go to the models that use them; the others forecast from y.
         x_model = X if getattr(forecaster, "_supports_exog", True) else None
@@ -335,19 +314,72 @@ def compare(
         except Exception as exc:
             if errors == "raise":
                 raise
-            fail(name, exc)
+            failed[name] = f"{type(exc).__name__}: {exc}"
+    bar = {"total": len(models) * n_windows, "disable": not progress}
+    done = _run_plans(models, plans, n_jobs, errors, failed, bar)
+    for name in failed:
+        warnings.warn(f"model {name!r} failed and is left out: {failed[name]}", RuntimeWarning, stacklevel=2)
+    frames = [done[name] for name in plans if name in done]  # in the order of the models
+    if not frames:
+        raise RuntimeError(f"every model failed: {failed}")
+    results = pd.concat(frames, ignore_index=True)
+    summary = summarize(results)
+    summary.attrs["failed"] = failed
+    summary.attrs["horizon"] = int(horizon)
+    summary.attrs["quantiles"] = list(levels)
+    summary.attrs["seasonal_period"] = season
+    summary.attrs["seasonal_periods"] = periods
+    summary.attrs["note"] = note
+    summary.attrs["devices"] = {name: label for name, label in devices.items() if name in summary.index}
+    return (summary, results) if return_results else summary
+
+
+def _seasons(y, seasonal_period) -> tuple[int | None, tuple]:
+    """The season (None without one) and every seasonal period of ``y``: inferred from its
+    index, or the one given."""
+    if seasonal_period is None:
+        periods = infer_seasonal_periods(y.index)
+        season = round(periods[0]) if periods else None
+    else:
+        season = check_positive_int(seasonal_period, "seasonal_period")
+        periods = (season,)
+    return (season if season and season > 1 else None), periods
+
+
+def _shrink_to_fit(n: int, horizon, n_windows, step, season: int | None) -> tuple:
+    """``(horizon, n_windows, note)``: the defaults filled in and, on a short series, what was
+    left at its default shrunk (:func:`fit_windows`); values of the wrong type pass through
+    unchanged for :func:`check_backtest_args` to name."""
+    fixed = (horizon is not None, n_windows is not None)
+    horizon = default_horizon(season) if horizon is None else horizon
+    n_windows = DEFAULT_WINDOWS if n_windows is None else n_windows
+    integers = isinstance(horizon, (int, np.integer)) and isinstance(n_windows, (int, np.integer))
+    if integers and horizon > 0 and n_windows > 0 and (step is None or isinstance(step, (int, np.integer))):
+        return fit_windows(n, int(horizon), int(n_windows), step, season or 1, fixed)
+    return horizon, n_windows, None
+
+
+def _run_plans(models: dict, plans: dict, n_jobs, errors: str, failed: dict, bar: dict) -> dict:
+    """Run every model's planned tasks and tidy each model's results as soon as its last task
+    is back; returns ``{name: results}``, and records a failed model's error in ``failed``.
+
+    Every (model, refit group[, series]) is one task, all submitted at once, so ``n_jobs``
+    workers (or a Dask cluster) stay busy across models; the kernel sets the recurrent models
+    need are compiled (or loaded) first, by the same workers.
+    """
+    from tqdm.auto import tqdm
+
     kernels = kernels_needed(models.values())
     order = submission_order(models, plans, kernels)
     calls = [(compile_kernels, cell, dtype, "cpu") for cell, dtype in kernels]
     calls += [(_run_task, *args) for name in order for args in plans[name][0]]
     owners = [None] * len(kernels) + [name for name in order for _ in plans[name][0]]
-    capture = errors != "raise"
     outputs: dict[str, list] = {name: [] for name in plans}
     done: dict[str, pd.DataFrame] = {}
-    with tqdm(total=len(models) * n_windows, disable=not progress, desc="compare", unit="window") as pbar:
+    with tqdm(desc="compare", unit="window", **bar) as pbar:
         if kernels:
             pbar.set_postfix_str("compiling the recurrent kernels (first run only)")
-        stream = run_tasks(_call, calls, n_jobs, capture=capture)
+        stream = run_tasks(_call, calls, n_jobs, capture=errors != "raise")
         for name, result in zip(owners, stream):
             if name is None:  # a kernel set compiled (or loaded from the cache)
                 if isinstance(result, TaskFailed):
@@ -365,21 +397,9 @@ def compare(
             except Exception as exc:  # one broken model must not lose the others' results
                 if errors == "raise":
                     raise
-                fail(name, exc)
+                failed[name] = f"{type(exc).__name__}: {exc}"
             outputs[name] = []  # free the forecasts once tidied
-    frames = [done[name] for name in plans if name in done]  # in the order of the models
-    if not frames:
-        raise RuntimeError(f"every model failed: {failed}")
-    results = pd.concat(frames, ignore_index=True)
-    summary = summarize(results)
-    summary.attrs["failed"] = failed
-    summary.attrs["horizon"] = int(horizon)
-    summary.attrs["quantiles"] = list(levels)
-    summary.attrs["seasonal_period"] = season
-    summary.attrs["seasonal_periods"] = periods
-    summary.attrs["note"] = note
-    summary.attrs["devices"] = {name: label for name, label in devices.items() if name in summary.index}
-    return (summary, results) if return_results else summary
+    return done
 
 
 def _compare_panel(
