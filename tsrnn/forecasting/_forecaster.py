@@ -591,11 +591,17 @@ class Forecaster(BaseForecaster):
     def _model_horizon(self) -> int:
         return int(self.horizon) if self.strategy == "direct" else 1
 
+    def _choose_log(self, *arrays: np.ndarray) -> bool:
+        """``log``, or for ``"auto"`` whether every value of the training ``arrays`` is positive."""
+        if self.log == "auto":
+            return all(bool(np.all(a > 0)) for a in arrays)
+        return bool(self.log)
+
     def _transform_choice(self, values: np.ndarray, log: bool | None = None) -> tuple[bool, int]:
         """``(log, diff)`` for training data ``values``: ``log`` and ``diff``, or what their
         ``"auto"`` rules choose on these values (``log`` given: only ``diff`` is chosen)."""
         if log is None:
-            log = bool(np.all(values > 0)) if self.log == "auto" else bool(self.log)
+            log = self._choose_log(values)
         return log, self._select_diff(values, log)
 
     def _select_diff(self, values: np.ndarray, log: bool) -> int:

@@ -886,8 +886,7 @@ def transform_choice(f, series: list, ids, log: bool | None = None) -> tuple:
     given: kept) and the differencing order, global (the largest) or a dict id -> order for
     local models."""
     if log is None:
-        every_positive = all(bool(np.all(s["values"] > 0)) for s in series)
-        log = every_positive if f.log == "auto" else bool(f.log)
+        log = f._choose_log(*(s["values"] for s in series))
     diffs = [f._select_diff(s["values"][:, None], log) for s in series]
     # one model shares one transform chain; local models difference each series as it needs
     return log, max(diffs) if f.scope == "global" else dict(zip(ids, diffs))
