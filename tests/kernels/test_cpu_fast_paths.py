@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from tsrnn import functional as F
-from tsrnn.kernels import inference_kernel_for, kernels_for
+from tsrnn.kernels import cpu, inference_kernel_for, kernels_for
 from tsrnn.kernels.cpu import _common
 from tsrnn.kernels.cpu._simd import VECTOR_BYTES
 
@@ -92,10 +92,12 @@ def test_need_cache_must_be_bool():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("cell", ["rnn_tanh", "lstm", "gru"])
-def test_results_do_not_depend_on_the_thread_count(cell, dtype):
+def test_results_do_not_depend_on_the_thread_count(cell, dtype, monkeypatch):
     """The batch blocks depend on N alone, so 1 and 2 threads give bit-identical results."""
     n = 40  # two blocks of rows (16 rows each at least), so the split really happens
     assert _common.n_chunks(n) == 2
+    # a call this small runs on one thread by default: give it every thread
+    monkeypatch.setattr(cpu, "MIN_PARALLEL_GATE_VALUES", 0)
     weights, x, h0, c0, g_out, g_h, g_c = make_problem(cell, (n, 3, 2, 8), dtype, seed=4)
     results = []
     before = numba.get_num_threads()
@@ -110,6 +112,44 @@ def test_results_do_not_depend_on_the_thread_count(cell, dtype):
     np.testing.assert_array_equal(out1, out2)
     for name in g1:
         np.testing.assert_array_equal(g1[name], g2[name], err_msg=name)
+
+
+def test_small_calls_run_on_the_calling_thread_alone():
+    """A call gets every thread only with more than one batch block and at least
+    MIN_PARALLEL_GATE_VALUES gate values (rows x steps x G*H, counted by hand below)."""
+    assert cpu.MIN_PARALLEL_GATE_VALUES == 2**17
+
+    def weights(gate_units, hidden):
+        return (None, np.empty((gate_units, hidden)), None, None)
+
+    x = np.empty
+    assert cpu.threads_for(x((2048, 31, 1)), weights(4 * 256, 256)) == 1  # a single block (31 rows)
+    assert cpu.threads_for(x((32, 32, 1)), weights(4 * 32, 32)) is None  # 32 * 32 * 128 = 2**17
+    assert cpu.threads_for(x((31, 32, 1)), weights(4 * 32, 32)) == 1  # 126976
+    assert cpu.threads_for(x((48, 64, 8)), weights(3 * 16, 16)) is None  # 147456: D does not count
+    assert cpu.threads_for(x((48, 64, 1)), weights(16, 16)) == 1  # a tanh RNN: 49152
+
+
+def test_a_small_call_sees_one_thread_and_the_count_is_restored():
+    """The kernel runs with Numba's thread count set to 1 (Numba keeps it per thread) and the
+    caller's count comes back afterwards, also when the kernel raises."""
+    seen = []
+
+    def kernel(x, weights, *arrays):
+        seen.append(numba.get_num_threads())
+        if arrays:
+            raise FloatingPointError("from the kernel")
+
+    small = cpu.adapt_kernel(kernel)
+    w = (None, np.empty((4, 1)), None, None)
+    before = numba.get_num_threads()
+    small(np.empty((1, 1, 1)), w)
+    with pytest.raises(FloatingPointError, match="from the kernel"):
+        small(np.empty((1, 1, 1)), w, "fail")
+    big = np.empty((1024, 256, 1))  # 4 blocks, 2**20 gate values
+    small(big, w)
+    assert seen == [1, 1, before]
+    assert numba.get_num_threads() == before
 
 
 def test_blocks_depend_on_the_batch_size_only():

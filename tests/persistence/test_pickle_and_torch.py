@@ -65,8 +65,13 @@ print(digest.hexdigest(), reg.n_iter_, clf.n_iter_)
 """
 
 
+# Every kernel call with more than one batch block on all threads, even the small ones that
+# run on one thread by default.
+EVERY_THREAD = "import tsrnn.kernels.cpu as cpu\ncpu.MIN_PARALLEL_GATE_VALUES = 0\n"
+
+
 def test_two_processes_give_bit_identical_predictions_whatever_their_thread_count():
-    first = run_python(FIT_AND_HASH).split()
+    first = run_python(EVERY_THREAD + FIT_AND_HASH).split()
     one_thread = {"NUMBA_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     second = run_python(FIT_AND_HASH, env_overrides=one_thread).split()
     assert first == second

@@ -278,14 +278,19 @@ def kernel_set(module: ModuleType, cell: str):
     with the tuple signatures of the contract in :mod:`tsrnn.kernels.reference`.
 
     A module that does not declare ``ARGUMENTS = "tuples"`` takes the arrays one by one; its
-    kernels are wrapped. A module without ``<cell>_forward_inference`` (e.g. a new backend)
-    gets an adapter that calls its contract forward with temporary ``aux``/``gates`` arrays.
+    kernels are wrapped. A module may declare ``adapt_kernel``, which is applied to each of its
+    kernels (the CPU backend's sets the number of threads of each call). A module without
+    ``<cell>_forward_inference`` (e.g. a new backend) gets an adapter that calls its contract
+    forward with temporary ``aux``/``gates`` arrays.
     """
     forward = getattr(module, f"{cell}_forward")
     backward = getattr(module, f"{cell}_backward")
     inference = getattr(module, f"{cell}_forward_inference", None)
     if getattr(module, "ARGUMENTS", None) != "tuples":
         forward, backward, inference = _from_loose(forward, backward, inference)
+    if (adapt := getattr(module, "adapt_kernel", None)) is not None:
+        forward, backward = adapt(forward), adapt(backward)
+        inference = inference and adapt(inference)
     if inference is None:
         from .reference import inference_via_forward
 

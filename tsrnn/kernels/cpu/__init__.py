@@ -9,6 +9,12 @@ the waiting threads therefore sleep: importing this module starts Numba's thread
 ``OMP_WAIT_POLICY=passive`` in the environment (OpenMP reads it once, when its threads start)
 and then removes it again, so the rest of the process and its child processes see the
 environment the user set. Set ``OMP_WAIT_POLICY`` yourself to choose another policy.
+
+Waking sleeping threads has a price, though: a small call runs faster on the calling thread
+alone. :func:`adapt_kernel` (applied by :func:`tsrnn.kernels.kernel_set`) therefore gives each
+call the whole team only when it has at least :data:`MIN_PARALLEL_GATE_VALUES` gate values to
+compute and more than one batch block; otherwise it runs the same blocks on one thread, with
+the same results (docs/performance.md, lever 15).
 """
 
 import importlib
@@ -17,11 +23,18 @@ import os
 import numba
 
 from ..._layout import CELLS
+from ._common import n_chunks
 
 _ROLES = ("_forward_inference", "_forward", "_backward")
 
 #: The kernels take the tuples of the contract (see :func:`tsrnn.kernels.kernel_set`).
 ARGUMENTS = "tuples"
+
+#: A kernel call runs its batch blocks on all of Numba's threads only when it has at least
+#: this many gate values to compute (batch rows x time steps x gate units ``G*H``); below it,
+#: waking the sleeping threads costs more than the other cores save (docs/performance.md,
+#: lever 15).
+MIN_PARALLEL_GATE_VALUES = 131_072
 
 #: The kernels of every cell in the table (resolved on first use by ``__getattr__``).
 __all__ = sorted(f"{cell}{role}" for cell in CELLS for role in _ROLES)
@@ -41,6 +54,41 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *(f"{cell}{role}" for cell in CELLS for role in _ROLES)})
+
+
+def threads_for(x, weights) -> int | None:
+    """Numba threads for one kernel call on time-major ``x`` with the contract's ``weights``:
+    1 when the call has a single batch block or fewer than :data:`MIN_PARALLEL_GATE_VALUES`
+    gate values, None (all of them) otherwise."""
+    length, n = x.shape[0], x.shape[1]
+    if n_chunks.py_func(n) == 1 or length * n * weights[1].shape[0] < MIN_PARALLEL_GATE_VALUES:
+        return 1
+    return None
+
+
+class _SizedTeam:
+    """A CPU kernel whose calls run on as many Numba threads as :func:`threads_for` gives.
+    The thread count is the calling thread's own (Numba keeps it per thread) and is restored
+    after the call."""
+
+    def __init__(self, kernel) -> None:
+        self.kernel = kernel
+
+    def __call__(self, x, weights, *arrays) -> None:
+        threads = threads_for(x, weights)
+        if threads is None:
+            return self.kernel(x, weights, *arrays)
+        previous = numba.get_num_threads()
+        numba.set_num_threads(min(threads, previous))
+        try:
+            return self.kernel(x, weights, *arrays)
+        finally:
+            numba.set_num_threads(previous)
+
+
+def adapt_kernel(kernel):
+    """``kernel`` with a thread count per call (see :func:`threads_for`)."""
+    return _SizedTeam(kernel)
 
 
 def _start_threads() -> None:
