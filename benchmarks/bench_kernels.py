@@ -466,13 +466,14 @@ def main(argv=None):
     import torch
     from threadpoolctl import threadpool_limits
 
-    # As in a user's process: importing tsrnn's CPU kernels starts Numba's OpenMP threads with
-    # OMP_WAIT_POLICY=passive (unless set); torch's own OpenMP runtime, loaded above, keeps the
-    # default.
-    import tsrnn.kernels.cpu  # noqa: F401
+    # Importing tsrnn's CPU kernels starts Numba's OpenMP threads with OMP_WAIT_POLICY=passive
+    # (unless set), but torch, imported above, has loaded GNU OpenMP with the default policy
+    # already, and Numba's OpenMP layer shares that copy: its waiting threads spin for a while.
+    import tsrnn.kernels.cpu
 
-    policy = os.environ.get("OMP_WAIT_POLICY", "passive (set by tsrnn while its threads started)")
-    print(f"OMP_WAIT_POLICY for Numba's threads: {policy}")
+    sleep = tsrnn.kernels.cpu.WAITING_THREADS_SLEEP
+    policy = os.environ.get("OMP_WAIT_POLICY", "not set")
+    print(f"OMP_WAIT_POLICY: {policy}; Numba's waiting threads {'sleep' if sleep else 'spin'}")
     threads = args.threads
     torch.set_num_threads(threads)
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))

@@ -114,10 +114,12 @@ def test_results_do_not_depend_on_the_thread_count(cell, dtype, monkeypatch):
         np.testing.assert_array_equal(g1[name], g2[name], err_msg=name)
 
 
-def test_small_calls_run_on_the_calling_thread_alone():
-    """A call gets every thread only with more than one batch block and at least
-    MIN_PARALLEL_GATE_VALUES gate values (rows x steps x G*H, counted by hand below)."""
+def test_small_calls_run_on_the_calling_thread_alone(monkeypatch):
+    """While waiting threads sleep, a call gets every thread only with more than one batch
+    block and at least MIN_PARALLEL_GATE_VALUES gate values (rows x steps x G*H, counted by
+    hand below); while they spin, every call with more than one block does."""
     assert cpu.MIN_PARALLEL_GATE_VALUES == 2**17
+    monkeypatch.setattr(cpu, "WAITING_THREADS_SLEEP", True)
 
     def weights(gate_units, hidden):
         return (None, np.empty((gate_units, hidden)), None, None)
@@ -128,9 +130,13 @@ def test_small_calls_run_on_the_calling_thread_alone():
     assert cpu.threads_for(x((31, 32, 1)), weights(4 * 32, 32)) == 1  # 126976
     assert cpu.threads_for(x((48, 64, 8)), weights(3 * 16, 16)) is None  # 147456: D does not count
     assert cpu.threads_for(x((48, 64, 1)), weights(16, 16)) == 1  # a tanh RNN: 49152
+    monkeypatch.setattr(cpu, "WAITING_THREADS_SLEEP", False)
+    assert cpu.threads_for(x((48, 64, 1)), weights(16, 16)) is None
+    assert cpu.threads_for(x((1, 32, 1)), weights(1, 1)) is None  # two blocks
+    assert cpu.threads_for(x((2048, 31, 1)), weights(4 * 256, 256)) == 1
 
 
-def test_a_small_call_sees_one_thread_and_the_count_is_restored():
+def test_a_small_call_sees_one_thread_and_the_count_is_restored(monkeypatch):
     """The kernel runs with Numba's thread count set to 1 (Numba keeps it per thread) and the
     caller's count comes back afterwards, also when the kernel raises."""
     seen = []
@@ -140,6 +146,7 @@ def test_a_small_call_sees_one_thread_and_the_count_is_restored():
         if arrays:
             raise FloatingPointError("from the kernel")
 
+    monkeypatch.setattr(cpu, "WAITING_THREADS_SLEEP", True)
     small = cpu.adapt_kernel(kernel)
     w = (None, np.empty((4, 1)), None, None)
     before = numba.get_num_threads()
@@ -293,29 +300,48 @@ def test_backend_without_inference_kernel_gets_an_adapter(monkeypatch):
             np.testing.assert_array_equal(a, b)
 
 
-def test_openmp_threads_sleep_while_waiting_unless_the_user_chose():
-    """Numba's OpenMP threads start with OMP_WAIT_POLICY=passive unless the user set a policy,
-    and the process environment is left as the user had it (fresh interpreters)."""
+OPENMP_START = (
+    "import os, numpy as np\n"
+    "from numba.np.ufunc import parallel\n"
+    "launch, seen = parallel._launch_threads, []\n"
+    "def spy():\n"
+    "    seen.append(os.environ.get('OMP_WAIT_POLICY'))\n"
+    "    launch()\n"
+    "parallel._launch_threads = spy\n"
+    "from tsrnn import functional as F\n"
+    "from tsrnn.kernels import cpu\n"
+    "w = F.init_weights('gru', 1, 4); F.forward('gru', np.zeros((64, 2, 1), np.float32), w)\n"
+    "print(seen[0], os.environ.get('OMP_WAIT_POLICY'), cpu.WAITING_THREADS_SLEEP)\n"
+)
+
+
+def _start_openmp(preset: str | None, before: str = "") -> str:
     import os
     import subprocess
     import sys
 
-    code = (
-        "import os, numpy as np\n"
-        "from numba.np.ufunc import parallel\n"
-        "launch, seen = parallel._launch_threads, []\n"
-        "def spy():\n"
-        "    seen.append(os.environ.get('OMP_WAIT_POLICY'))\n"
-        "    launch()\n"
-        "parallel._launch_threads = spy\n"
-        "from tsrnn import functional as F\n"
-        "w = F.init_weights('gru', 1, 4); F.forward('gru', np.zeros((64, 2, 1), np.float32), w)\n"
-        "print(seen[0], os.environ.get('OMP_WAIT_POLICY'))\n"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if preset is not None:
+        env["OMP_WAIT_POLICY"] = preset
+    done = subprocess.run(
+        [sys.executable, "-c", before + OPENMP_START], capture_output=True, text=True, env=env
     )
-    for preset, expected in ((None, "passive None"), ("active", "active active")):
-        env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-        if preset is not None:
-            env["OMP_WAIT_POLICY"] = preset
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-        assert done.returncode == 0, done.stderr
-        assert done.stdout.strip() == expected
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_openmp_threads_sleep_while_waiting_unless_the_user_chose():
+    """Numba's OpenMP threads start with OMP_WAIT_POLICY=passive unless the user set a policy,
+    and the process environment is left as the user had it (fresh interpreters);
+    WAITING_THREADS_SLEEP says which policy the threads got."""
+    assert _start_openmp(None) == "passive None True"
+    assert _start_openmp("active") == "active active False"
+    assert _start_openmp("PASSIVE") == "PASSIVE PASSIVE True"
+
+
+@pytest.mark.torch
+def test_openmp_loaded_by_torch_first_keeps_its_own_policy():
+    """PyTorch loads GNU OpenMP (libgomp.so.1) with the default policy, and Numba's OpenMP
+    layer shares that copy: tsrnn's passive setting cannot take effect, and tsrnn knows it."""
+    pytest.importorskip("torch")
+    assert _start_openmp(None, before="import torch\n") == "passive None False"

@@ -12,9 +12,9 @@ environment the user set. Set ``OMP_WAIT_POLICY`` yourself to choose another pol
 
 Waking sleeping threads has a price, though: a small call runs faster on the calling thread
 alone. :func:`adapt_kernel` (applied by :func:`tsrnn.kernels.kernel_set`) therefore gives each
-call the whole team only when it has at least :data:`MIN_PARALLEL_GATE_VALUES` gate values to
-compute and more than one batch block; otherwise it runs the same blocks on one thread, with
-the same results (docs/performance.md, lever 15).
+call the whole team only when it has more than one batch block and, while the waiting threads
+sleep, at least :data:`MIN_PARALLEL_GATE_VALUES` gate values to compute; otherwise it runs the
+same blocks on one thread, with the same results (docs/performance.md, lever 15).
 """
 
 import importlib
@@ -58,10 +58,13 @@ def __dir__() -> list[str]:
 
 def threads_for(x, weights) -> int | None:
     """Numba threads for one kernel call on time-major ``x`` with the contract's ``weights``:
-    1 when the call has a single batch block or fewer than :data:`MIN_PARALLEL_GATE_VALUES`
-    gate values, None (all of them) otherwise."""
+    1 when the call has a single batch block, or, while waiting threads sleep
+    (:data:`WAITING_THREADS_SLEEP`), fewer than :data:`MIN_PARALLEL_GATE_VALUES` gate values;
+    None (all of them) otherwise."""
     length, n = x.shape[0], x.shape[1]
-    if n_chunks.py_func(n) == 1 or length * n * weights[1].shape[0] < MIN_PARALLEL_GATE_VALUES:
+    if n_chunks.py_func(n) == 1:
+        return 1
+    if WAITING_THREADS_SLEEP and length * n * weights[1].shape[0] < MIN_PARALLEL_GATE_VALUES:
         return 1
     return None
 
@@ -91,16 +94,36 @@ def adapt_kernel(kernel):
     return _SizedTeam(kernel)
 
 
-def _start_threads() -> None:
-    """Start Numba's threads; without a user choice, with waiting threads that sleep."""
-    if "OMP_WAIT_POLICY" in os.environ:
-        numba.get_num_threads()  # starts the threads, if no one has yet
-        return
-    os.environ["OMP_WAIT_POLICY"] = "passive"
+def _gnu_openmp_loaded() -> bool:
+    """Whether GNU OpenMP (``libgomp.so.1``) is in the process already. It reads
+    ``OMP_WAIT_POLICY`` once, when it is loaded, and Numba's OpenMP layer shares a copy that
+    another library (PyTorch) loaded first: then the policy set below does not take effect."""
     try:
-        numba.get_num_threads()
-    finally:
-        del os.environ["OMP_WAIT_POLICY"]
+        with open("/proc/self/maps") as maps:
+            return any(os.path.basename(line.rstrip()).startswith("libgomp.so") for line in maps)
+    except OSError:  # not Linux: assume the policy takes effect
+        return False
 
 
-_start_threads()
+def _start_threads() -> bool:
+    """Start Numba's threads; without a user choice, with waiting threads that sleep. Return
+    whether they sleep: the user chose ``passive``, or this function did and no other library
+    had loaded GNU OpenMP before, and Numba runs on OpenMP."""
+    chosen = os.environ.get("OMP_WAIT_POLICY")
+    if chosen is not None:
+        numba.get_num_threads()  # starts the threads, if no one has yet
+        sleep = chosen.strip().lower() == "passive"
+    else:
+        inherited = _gnu_openmp_loaded()
+        os.environ["OMP_WAIT_POLICY"] = "passive"
+        try:
+            numba.get_num_threads()
+        finally:
+            del os.environ["OMP_WAIT_POLICY"]
+        sleep = not inherited
+    return sleep and numba.threading_layer() == "omp"
+
+
+#: Whether Numba's waiting threads sleep (see :func:`_start_threads`). Only then does a small
+#: call with several batch blocks run on one thread: spinning threads wake at little cost.
+WAITING_THREADS_SLEEP = _start_threads()
