@@ -119,6 +119,26 @@ def test_bad_arguments_give_one_line_and_exit_code_2(args, message, capsys):
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compare", "--dataset", "nope"],
+        ["compare", "--models", "naive,prophet"],
+        ["compare", "--csv", "/nonexistent/file.csv", "--time-col", "t", "--target", "y"],
+        ["compare", "--csv", "x.csv"],
+    ],
+)
+def test_arguments_that_need_no_data_fail_before_the_workers_start(args, capsys, monkeypatch):
+    """These errors cost no worker processes: compare checks them before it starts any."""
+    import tsrnn.evaluation
+
+    started = []
+    monkeypatch.setattr(tsrnn.evaluation, "prepare_workers", lambda jobs: started.append(jobs))
+    assert main(args) == 2
+    assert started == []
+    assert "Traceback" not in capsys.readouterr().err
+
+
 GAPPY = "t,y\n2020-01-01,1\n2020-01-05,2\n2020-01-06,3\n"
 TEXT_VALUE = "t,y\n2020-01-01,1\n2020-01-02,oops\n2020-01-03,3\n"
 

@@ -135,12 +135,8 @@ def _read_csv(path: str, time_col: str | None, target: str | None, freq: str | N
     """A Series from a CSV file: the ``target`` column indexed by the ``time_col`` column."""
     import pandas as pd
 
-    if not time_col or not target:
-        raise CLIError("--csv needs --time-col (the timestamps column) and --target (the values column)")
     try:
         frame = pd.read_csv(path)
-    except FileNotFoundError:
-        raise CLIError(f"cannot read {path!r}: no such file") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise CLIError(f"cannot read {path!r} as CSV: {str(exc).strip()}") from None
     for flag, col in (("--time-col", time_col), ("--target", target)):
@@ -204,23 +200,46 @@ def _check_times(index, time_col: str) -> None:
         ) from None
 
 
+def _check_input(args) -> list[str] | None:
+    """The errors in ``compare``'s arguments that need no data, raised before any worker
+    process starts; returns the ``--models`` names (None: the default set)."""
+    from . import datasets
+
+    if args.csv is not None and args.dataset is not None:
+        raise CLIError("give either --dataset or --csv, not both")
+    if args.csv is None and (args.time_col or args.target or args.freq):
+        raise CLIError("--time-col, --target and --freq go with --csv")
+    if args.csv is not None:
+        if not args.time_col or not args.target:
+            raise CLIError("--csv needs --time-col (the timestamps column) and --target (the values column)")
+        if not os.path.isfile(args.csv):
+            raise CLIError(f"cannot read {args.csv!r}: no such file")
+    else:
+        try:
+            datasets.check_dataset_name(args.dataset or "sunspots")
+        except (ValueError, TypeError) as exc:
+            raise CLIError(str(exc)) from None
+    if args.models is None:
+        return None
+    from .evaluation import MODELS
+
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in models if m not in MODELS]
+    if unknown or not models:
+        raise CLIError(f"unknown model(s) {unknown or [args.models]} in --models; choose from {list(MODELS)}")
+    return models
+
+
 def _load_input(args):
-    """The series to compare and a label for it."""
+    """The series to compare and a label for it (arguments checked by :func:`_check_input`)."""
     import pandas as pd
 
     from . import datasets
 
     if args.csv is not None:
-        if args.dataset is not None:
-            raise CLIError("give either --dataset or --csv, not both")
         return _read_csv(args.csv, args.time_col, args.target, args.freq), os.path.basename(args.csv)
-    if args.time_col or args.target or args.freq:
-        raise CLIError("--time-col, --target and --freq go with --csv")
     name = args.dataset or "sunspots"
-    try:
-        y = datasets.load(name)
-    except (ValueError, TypeError) as exc:
-        raise CLIError(str(exc)) from None
+    y = datasets.load(name)
     if isinstance(y, pd.DataFrame):
         raise CLIError(
             f"dataset {name!r} has several columns; pick one, e.g. --dataset {name}.{y.columns[0]}"
@@ -289,19 +308,12 @@ def _more_seasons(periods, season) -> str:
 def _compare(args: argparse.Namespace) -> int:
     from .evaluation import prepare_workers
 
+    models = _check_input(args)
     # The worker processes start and import while this one reads the data and builds the models.
     workers = prepare_workers(args.jobs)
-    from .evaluation import MODELS, compare, format_table, format_time
+    from .evaluation import compare, format_table, format_time
 
     y, label = _load_input(args)
-    models = None
-    if args.models is not None:
-        models = [m.strip() for m in args.models.split(",") if m.strip()]
-        unknown = [m for m in models if m not in MODELS]
-        if unknown or not models:
-            raise CLIError(
-                f"unknown model(s) {unknown or [args.models]} in --models; choose from {list(MODELS)}"
-            )
     device = None
     if args.device is not None:
         from .nn import resolve_backend

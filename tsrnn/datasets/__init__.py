@@ -4,7 +4,7 @@
 ``make_adding_problem`` and ``make_copy_memory`` generate the standard long-dependency tasks.
 """
 
-from ._real import dataset_names, list_datasets, load
+from ._real import check_dataset_name, dataset_names, list_datasets, load
 
 list = list_datasets  # the documented name: tsrnn.datasets.list()
 
@@ -20,4 +20,12 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'tsrnn.datasets' has no attribute {name!r}")
 
 
-__all__ = ["dataset_names", "list", "list_datasets", "load", "make_adding_problem", "make_copy_memory"]
+__all__ = [
+    "check_dataset_name",
+    "dataset_names",
+    "list",
+    "list_datasets",
+    "load",
+    "make_adding_problem",
+    "make_copy_memory",
+]

@@ -116,6 +116,18 @@ def dataset_names() -> list[str]:
     return list(_DATASETS)
 
 
+def check_dataset_name(name: str) -> None:
+    """Raise the error :func:`load` raises for ``name``, without loading anything (or
+    importing pandas): a name that is not a string, or not one :func:`load` knows."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__}.")
+    base, _, column = name.partition(".")
+    if base not in _DATASETS or (column and base != "macrodata"):
+        raise ValueError(
+            f"unknown dataset {name!r}; choose one of {sorted(_DATASETS)} (or 'macrodata.<column>')."
+        )
+
+
 def list_datasets() -> pd.DataFrame:
     """The real datasets :func:`load` knows, with a description and the source of each."""
     import pandas as pd
@@ -148,13 +160,8 @@ def load(name: str) -> pd.Series | pd.DataFrame:
     >>> y.index[0], len(y)
     (Period('1700', 'Y-DEC'), 309)
     """
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a string, got {type(name).__name__}.")
+    check_dataset_name(name)
     base, _, column = name.partition(".")
-    if base not in _DATASETS or (column and base != "macrodata"):
-        raise ValueError(
-            f"unknown dataset {name!r}; choose one of {sorted(_DATASETS)} (or 'macrodata.<column>')."
-        )
     meta = _DATASETS[base]
     data = meta.loader()
     if column:
