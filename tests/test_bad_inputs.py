@@ -292,3 +292,33 @@ def test_constant_series_forecast_the_constant():
         HMMForecaster().fit(const)
     summary = compare(const, ["naive", "drift"], horizon=3, n_windows=2)
     assert (summary["mae"] == 0).all()
+
+
+def _without_rounding_noise(table: str) -> str:
+    """The table with the figures that vary in the last bits (relative differences far below
+    their bound, run times) replaced by ``*``."""
+    table = re.sub(r"max relative difference [-+.e0-9]+", "max relative difference *", table)
+    return re.sub(r"in [0-9.]+ s", "in * s", table)
+
+
+@pytest.mark.slow
+def test_the_documented_bad_input_table_is_what_the_code_does():
+    """docs/reliability.md's table of 76 cases (written by examples/bad_inputs.py) matches a
+    fresh run of every case, and every case still behaves as expected."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location(
+        "tsrnn_example_bad_inputs", root / "examples" / "bad_inputs.py"
+    )
+    example = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = example  # its dataclass looks its module up there
+    spec.loader.exec_module(example)
+    rows = [(case, *example.run(case)) for case in example.cases()]
+    assert [f"{case.name} / {case.entry}" for case, _, ok in rows if not ok] == []
+    doc = (root / "docs" / "reliability.md").read_text(encoding="utf-8")
+    documented = doc.split(example.START, 1)[1].split(example.END, 1)[0]
+    documented_table = documented.strip().split("\n\n")[0]
+    assert _without_rounding_noise(example.table(rows)) == _without_rounding_noise(documented_table)
