@@ -41,27 +41,22 @@ from __future__ import annotations
 import os
 import sys
 
-_OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-_REEXEC_FLAG = "_TSRNN_BENCH_REEXEC"
+import _openblas_env
 
-if __name__ == "__main__" and "--keep-openblas-env" not in sys.argv and _REEXEC_FLAG not in os.environ:
-    removed = {k: os.environ[k] for k in _OPENBLAS_VARS if k in os.environ}
-    if removed:
-        env = {k: v for k, v in os.environ.items() if k not in _OPENBLAS_VARS}
-        env[_REEXEC_FLAG] = ";".join(f"{k}={v}" for k, v in removed.items())
-        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+if __name__ == "__main__" and "--keep-openblas-env" not in sys.argv:
+    _openblas_env.run_without_them()
 
-import argparse  # noqa: E402
-import itertools  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import itertools
+import json
+import math
+import platform
+import subprocess
+import tempfile
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -170,7 +165,7 @@ print(json.dumps(res))
 
 def _run_child(code: str, cache_dir: str, threads: int) -> tuple[dict, float]:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, NUMBA_NUM_THREADS=str(threads), PYTHONPATH=str(ROOT))
-    env.pop(_REEXEC_FLAG, None)
+    env.pop(_openblas_env.FLAG, None)
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - t0
@@ -453,13 +448,13 @@ def main(argv=None):
     started = time.time()
     print("tsrnn kernel benchmark:", time.strftime("%Y-%m-%d %H:%M:%S %Z"))
     print("command: python", " ".join(["benchmarks/bench_kernels.py", *sys.argv[1:]]))
-    removed = os.environ.get(_REEXEC_FLAG)
+    removed = _openblas_env.removed()
     if removed:
         print(f"NOTE: unset {removed} for this process (re-executed before importing NumPy), so the")
         print("      BLAS picks the kernel a user's machine would. Tests and CI keep them.")
     else:
-        kept = {k: os.environ[k] for k in _OPENBLAS_VARS if k in os.environ}
-        print(f"OpenBLAS environment: {kept or 'none of ' + ', '.join(_OPENBLAS_VARS) + ' set'}")
+        kept = {k: os.environ[k] for k in _openblas_env.VARIABLES if k in os.environ}
+        print(f"OpenBLAS environment: {kept or 'none of ' + ', '.join(_openblas_env.VARIABLES) + ' set'}")
     print(f"load average at start: {load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f}")
 
     import numba

@@ -30,27 +30,22 @@ from __future__ import annotations
 import os
 import sys
 
-_OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-_REEXEC_FLAG = "_TSRNN_BENCH_REEXEC"
+import _openblas_env
 
-if __name__ == "__main__" and _REEXEC_FLAG not in os.environ:
-    removed = {k: os.environ[k] for k in _OPENBLAS_VARS if k in os.environ}
-    if removed:
-        env = {k: v for k, v in os.environ.items() if k not in _OPENBLAS_VARS}
-        env[_REEXEC_FLAG] = ";".join(f"{k}={v}" for k, v in removed.items())
-        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+if __name__ == "__main__":
+    _openblas_env.run_without_them()
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import math  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import contextlib
+import math
+import platform
+import subprocess
+import time
+import warnings
+from pathlib import Path
 
-import numba  # noqa: E402
-import numpy as np  # noqa: E402
+import numba
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -126,8 +121,8 @@ def main(argv=None) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     say(f"# python benchmarks/bench_thread_team.py{' --quick' if args.quick else ''}")
     say(f"# commit {commit.stdout.strip() or '?'}; {machine()}")
-    if os.environ.get(_REEXEC_FLAG):
-        say(f"# removed from this process's environment: {os.environ[_REEXEC_FLAG]}")
+    if _openblas_env.removed():
+        say(f"# removed from this process's environment: {_openblas_env.removed()}")
     say(f"# MIN_PARALLEL_GATE_VALUES = {cpu.MIN_PARALLEL_GATE_VALUES}; best of {rounds} rounds, ms per fit")
     header = f"{'cell':9s} {'N':>4s} {'L':>3s} {'H':>3s} {'gate values':>12s} "
     say(header + " ".join(f"{name:>8s}" for name in POLICIES) + "  ratio")
