@@ -20,6 +20,9 @@ results are bit-identical under every policy (tests/kernels/test_cpu_fast_paths.
 Usage::
 
     python benchmarks/bench_thread_team.py [--quick] [--out benchmarks/results_thread_team_X.txt]
+    # the AVX2 kernels on an AVX-512 machine, in a fresh Numba cache:
+    NUMBA_CPU_NAME=haswell NUMBA_CPU_FEATURES=+avx,+avx2,+fma TSRNN_VECTOR_BYTES=32 \
+        NUMBA_CACHE_DIR=$(mktemp -d) python benchmarks/bench_thread_team.py
 
 The workplace sets ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE``; this script removes both from
 its own environment by re-executing itself before NumPy is imported, and says so.
@@ -96,7 +99,12 @@ def machine() -> str:
         )
     except (OSError, StopIteration):
         model = platform.processor() or platform.machine()
-    return f"{model}, {os.cpu_count()} logical CPUs, {numba.config.NUMBA_NUM_THREADS} Numba threads"
+    target = os.environ.get("NUMBA_CPU_NAME", "host")
+    vector = os.environ.get("TSRNN_VECTOR_BYTES", "the host's")
+    return (
+        f"{model}, {os.cpu_count()} logical CPUs, {numba.config.NUMBA_NUM_THREADS} Numba threads; "
+        f"kernels compiled for {target} CPU, {vector} vector bytes"
+    )
 
 
 def main(argv=None) -> None:
