@@ -94,6 +94,7 @@ def _write(tmp_path, name, text):
     [
         (["compare", "--dataset", "nope"], "unknown dataset 'nope'"),
         (["compare", "--dataset", "macrodata"], "has several columns"),
+        (["compare", "--dataset", "macrodata.nope"], "macrodata has no column 'nope'"),
         (["compare", "--models", "naive,prophet"], "unknown model(s) ['prophet']"),
         (["compare", "--horizon", "0"], "expected a positive integer, got '0'"),
         (["compare", "--windows", "many"], "expected a positive integer"),

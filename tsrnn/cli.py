@@ -239,7 +239,10 @@ def _load_input(args):
     if args.csv is not None:
         return _read_csv(args.csv, args.time_col, args.target, args.freq), os.path.basename(args.csv)
     name = args.dataset or "sunspots"
-    y = datasets.load(name)
+    try:
+        y = datasets.load(name)
+    except ValueError as exc:  # a column macrodata does not have
+        raise CLIError(str(exc)) from None
     if isinstance(y, pd.DataFrame):
         raise CLIError(
             f"dataset {name!r} has several columns; pick one, e.g. --dataset {name}.{y.columns[0]}"
