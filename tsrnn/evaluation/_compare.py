@@ -265,7 +265,6 @@ def compare(
     results : DataFrame
         Only with ``return_results=True``: the concatenated :func:`tsrnn.backtest` frames.
     """
-
     if is_panel(y):
         return _compare_panel(
             y,
@@ -283,7 +282,7 @@ def compare(
         )
     check_series(y, "y")
     check_choice(errors, "errors", ("warn", "raise"))
-    season, periods = _seasons(y, seasonal_period)
+    season, periods = _seasons(y.index, seasonal_period)
     horizon, n_windows, note = _shrink_to_fit(len(y), horizon, n_windows, step, season)
     # Arguments are checked once, up front: an error inside the loop belongs to one model.
     horizon, n_windows, _, group_size, X, coverage, _, starts = check_backtest_args(
@@ -334,12 +333,12 @@ def compare(
     return (summary, results) if return_results else summary
 
 
-def _seasons(y, seasonal_period) -> tuple[int | None, tuple]:
-    """The season (None without one) and every seasonal period of ``y``: inferred from its
-    index, or the one given."""
+def _seasons(index: pd.Index, seasonal_period) -> tuple[int | None, tuple]:
+    """The season (None without one) and every seasonal period of a series with ``index``:
+    inferred from it, or the one given."""
     if seasonal_period is None:
-        periods = infer_seasonal_periods(y.index)
-        season = round(periods[0]) if periods else None
+        periods = infer_seasonal_periods(index)
+        season = infer_seasonal_period(index)
     else:
         season = check_positive_int(seasonal_period, "seasonal_period")
         periods = (season,)
@@ -420,11 +419,7 @@ def _compare_panel(
     from ._panel_backtest import compare_panel
 
     check_choice(errors, "errors", ("warn", "raise"))
-    if seasonal_period is None:
-        season = infer_seasonal_period(to_panel(y).index[0])
-    else:
-        season = check_positive_int(seasonal_period, "seasonal_period")
-    season = season if season and season > 1 else None
+    season, _ = _seasons(to_panel(y).index[0], seasonal_period)
     horizon = default_horizon(season) if horizon is None else horizon
     models = resolve_forecasters(forecasters, season, horizon=horizon)
     models, devices = training_devices(models, device)
