@@ -17,32 +17,56 @@ def format_time(label) -> str:
     return str(label)
 
 
-# (summary column, header, format)
+# (summary column, header, format): a positive number of digits gives the whole column the
+# same number of decimals, enough for that many significant digits of its largest value, so
+# that the values line up and compare at a glance; a negative one gives each value that many
+# significant digits (the times span several orders of magnitude); a string is the format.
 _DISPLAY = [
     ("mase", "MASE", "{:.3f}"),
-    ("mae", "MAE", "{:.4g}"),
-    ("rmse", "RMSE", "{:.4g}"),
-    ("smape", "sMAPE %", "{:.3g}"),
+    ("mae", "MAE", 4),
+    ("rmse", "RMSE", 4),
+    ("smape", "sMAPE %", 3),
     ("coverage", "coverage", "{:.0%}"),
-    ("width", "width", "{:.4g}"),
-    ("crps", "CRPS", "{:.4g}"),
-    ("winkler", "Winkler", "{:.4g}"),
-    ("fit_time", "fit s", "{:.3g}"),
-    ("predict_time", "predict s", "{:.3g}"),
+    ("width", "width", 4),
+    ("crps", "CRPS", 4),
+    ("winkler", "Winkler", 4),
+    ("fit_time", "fit s", -3),
+    ("predict_time", "predict s", -3),
 ]
+
+
+def _decimals(values: np.ndarray, significant: int) -> int:
+    """Decimals that give the largest finite ``|value|`` ``significant`` significant digits."""
+    finite = np.abs(values[np.isfinite(values)])
+    largest = finite.max() if finite.size else 0.0
+    if largest == 0.0:
+        return significant - 1
+    return max(0, significant - 1 - math.floor(math.log10(largest)))
+
+
+def _column_format(values: np.ndarray, digits: int | str) -> str:
+    if isinstance(digits, str):
+        return digits
+    if digits < 0:
+        return f"{{:.{-digits}g}}"
+    return f"{{:.{_decimals(values, digits)}f}}"
 
 
 def _cells(summary: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     header = ["rank", "model"] + [h for _, h, _ in _DISPLAY]
+    formats = {}
+    for col, _, digits in _DISPLAY:
+        values = pd.to_numeric(summary[col], errors="coerce") if col in summary else pd.Series(dtype=float)
+        formats[col] = _column_format(values.to_numpy(dtype=np.float64), digits)
     rows = []
     for rank, (model, row) in enumerate(summary.iterrows(), start=1):
         cells = [str(rank), str(model)]
-        for col, _, fmt in _DISPLAY:
+        for col, _, _ in _DISPLAY:
             value = row.get(col, np.nan)
             cells.append(
                 "-"
                 if value is None or (isinstance(value, float) and math.isnan(value))
-                else fmt.format(value)
+                else formats[col].format(value)
             )
         rows.append(cells)
     return header, rows
