@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import re
 import shlex
 import shutil
@@ -229,6 +230,18 @@ def run_target(name: str, target: Target, jobs: int, nice: int) -> tuple[list[st
     return rows, figures
 
 
+def machine() -> str:
+    """The processor's name (from /proc/cpuinfo where there is one) and the logical CPU count."""
+    name = platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            names = [line.split(":", 1)[1].strip() for line in info if line.startswith("model name")]
+        name = names[0] if names else name
+    except OSError:
+        pass
+    return f"{name}, {os.cpu_count()} logical CPUs"
+
+
 def write_run_md(name: str, target: Target, rows: list[str], revision: str, argv: list[str]) -> None:
     lines = [
         f"# docs/results/{name}: {target.description}",
@@ -239,7 +252,7 @@ def write_run_md(name: str, target: Target, rows: list[str], revision: str, argv
         "|---|---|---|---|---|",
         *rows,
         "",
-        f"Machine: {os.cpu_count()} logical CPUs. Generated from {revision}.",
+        f"Machine: {machine()}. Generated from {revision}.",
         "",
     ]
     (ROOT / RESULTS / name / "run.md").write_text("\n".join(lines), encoding="utf-8")
