@@ -212,10 +212,19 @@ class _BaseRecurrentRegressor(RegressorMixin, BaseRecurrent):
         # recognises it and runs its device twin.
         return mse_loss if head.name == "squared_error" else head
 
+    def _fits_distribution(self) -> bool:
+        """Whether the loss being fitted now (not a previous fit's) describes a distribution;
+        called before the network is built."""
+        return make_regression_loss(self.loss).probabilistic
+
+    def _auto_early_stopping_min(self) -> int:
+        if self._fits_distribution():
+            return 2  # any hold-out: without one the spread shrinks as the network overfits
+        return super()._auto_early_stopping_min()
+
     def _resolved_validation_split(self) -> str:
         if self.validation_split == "auto":
-            # the loss being fitted now (not a previous fit's): called before the network is built
-            return "blocked" if make_regression_loss(self.loss).probabilistic else "tail"
+            return "blocked" if self._fits_distribution() else "tail"
         return self.validation_split
 
     def _score_outputs(self, output, target) -> float:
