@@ -32,7 +32,8 @@ from ..nn import (
 from ._persist import rebuild_network
 from ._rows import FEATURE_LAYOUTS, INPUT_ORDERS, rows_to_sequences
 
-#: early_stopping="auto" holds out a validation part only when it has at least this many samples
+#: early_stopping="auto" holds out a validation part for the point losses only when it has at least
+#: this many samples (the distributional losses: whenever they can)
 AUTO_EARLY_STOPPING_MIN = 100
 
 #: validation_split="blocked" holds out this many contiguous blocks, one at the end of each of
