@@ -98,6 +98,10 @@ TARGETS = {
             ),
         ),
     ),
+    "estimators": Target(
+        "the estimators' acceptance figures in docs/estimators.md",
+        (Step("python examples/estimators_acceptance.py", stdout="estimators_acceptance.txt"),),
+    ),
     "fan_chart": Target(
         "the fan chart of docs/probabilistic.md",
         (

@@ -32,6 +32,7 @@ def test_every_generated_block_is_its_file():
         "docs/results/compare/sunspots.txt",
         "docs/results/accuracy/relative_mase.md",
         "docs/results/accuracy/baselines.md",
+        "docs/results/estimators/estimators_acceptance.txt",
     }
     for page, source, text in found:
         recorded = (ROOT / source).read_text(encoding="utf-8")
