@@ -102,6 +102,21 @@ TARGETS = {
         "the estimators' acceptance figures in docs/estimators.md",
         (Step("python examples/estimators_acceptance.py", stdout="estimators_acceptance.txt"),),
     ),
+    "coverage": Target(
+        "the coverage tables of docs/probabilistic.md",
+        (
+            Step(
+                "python benchmarks/coverage.py",
+                stdout="coverage.txt",
+                tables=(("coverage.md", "series seeds"),),
+            ),
+            Step(
+                "python benchmarks/short_series_coverage.py",
+                stdout="short_series.txt",
+                tables=(("short_series.md", "seeds"),),
+            ),
+        ),
+    ),
     "fan_chart": Target(
         "the fan chart of docs/probabilistic.md",
         (

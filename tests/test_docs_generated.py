@@ -33,6 +33,8 @@ def test_every_generated_block_is_its_file():
         "docs/results/accuracy/relative_mase.md",
         "docs/results/accuracy/baselines.md",
         "docs/results/estimators/estimators_acceptance.txt",
+        "docs/results/coverage/coverage.md",
+        "docs/results/coverage/short_series.md",
     }
     for page, source, text in found:
         recorded = (ROOT / source).read_text(encoding="utf-8")
