@@ -117,6 +117,10 @@ TARGETS = {
             ),
         ),
     ),
+    "interop": Target(
+        "the skforecast backtest of docs/interop.md (needs pip install '.[interop]')",
+        (Step("python benchmarks/interop_skforecast_sunspots.py", stdout="skforecast_sunspots.txt"),),
+    ),
     "fan_chart": Target(
         "the fan chart of docs/probabilistic.md",
         (

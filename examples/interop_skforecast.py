@@ -31,7 +31,9 @@ def calendar(index: pd.DatetimeIndex) -> pd.DataFrame:
 
 def gru(**layout) -> RecurrentRegressor:
     # the setting of docs/interop.md (chosen on sunspot years that its backtest does not report)
-    return RecurrentRegressor(cell="gru", hidden_size=16, learning_rate=0.002, random_state=0, **layout)
+    return RecurrentRegressor(
+        cell="gru", hidden_size=16, learning_rate=0.002, early_stopping=True, random_state=0, **layout
+    )
 
 
 def main() -> None:
