@@ -291,3 +291,22 @@ def test_quantiles_are_statsmodels_forecast_distribution(sunspots):
     for level, alpha, end in [(0.05, 0.1, 0), (0.25, 0.5, 0), (0.9, 0.2, 1)]:
         np.testing.assert_allclose(q[level].to_numpy(), fc.conf_int(alpha=alpha)[:, end], rtol=1e-10)
     np.testing.assert_allclose(q[0.5].to_numpy(), f.predict(6).to_numpy(), rtol=1e-10)
+
+
+def test_orders_statsmodels_cannot_fit_are_not_chosen():
+    """On US real GDP's first 199 quarters with a season of 4, the CSS search's three best
+    candidates have q >= 4 next to a seasonal MA term, which statsmodels' SARIMAX refuses
+    ("lags in both the seasonal and non-seasonal components"); the search used to end in
+    "no ARIMA model could be fitted". The order it chooses now is one statsmodels fits by
+    itself to the same likelihood (the oracle: an independent SARIMAX fit of that order)."""
+    y = datasets.load("macrodata")["realgdp"].iloc[:199]
+    f = ARIMAForecaster(seasonal_period=4).fit(y)
+    (p, _, q), (P, _, Q, m) = f.order_, f.seasonal_order_
+    assert not ((P and p >= m) or (Q and q >= m))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        oracle = SARIMAX(y.to_numpy(), order=f.order_, seasonal_order=f.seasonal_order_, trend=f.trend_).fit(
+            disp=False
+        )
+    assert f.results_.llf == pytest.approx(oracle.llf, rel=1e-4, abs=0.5)
+    assert np.all(np.isfinite(f.predict(4).to_numpy()))

@@ -582,14 +582,21 @@ class ARIMAForecaster(BaseForecaster):
             for p, q, P, Q, trend in grid:
                 attempt(p, q, P, Q, trend)
 
-        ranked = sorted((k for k in tried if np.isfinite(tried[k])), key=lambda k: tried[k])
-        if css is not None:
-            # Exact ML only for the chosen order, started from its CSS estimates; when that fit
-            # fails or lands on a root near the unit circle, the next best (at most
-            # _MAX_REFITS orders in all, so the cost stays bounded), else the first fit anyway.
-            ranked = ranked[:_MAX_REFITS]
+        def fittable(key) -> bool:
+            # statsmodels' SARIMAX refuses a lag in both the seasonal and the non-seasonal
+            # polynomial (p or q of at least m next to P or Q); the CSS search can score them
+            p, q, P, Q, _ = key
+            return not (m and ((P and p >= m) or (Q and q >= m)))
+
+        ranked = sorted((k for k in tried if np.isfinite(tried[k]) and fittable(k)), key=lambda k: tried[k])
         fallback = None
-        for key in ranked:
+        for rank, key in enumerate(ranked):
+            if css is not None and rank >= _MAX_REFITS and fallback is not None:
+                # Exact ML only for the chosen order, started from its CSS estimates; when that
+                # fit fails or lands on a root near the unit circle, the next best (at most
+                # _MAX_REFITS orders in all, so the cost stays bounded), else the first fit
+                # anyway; only when none of them could be fitted at all, further down.
+                break
             p, q, P, Q, trend = key
             if css is None:
                 res, ic = results[key], tried[key]
