@@ -30,6 +30,7 @@ machine-specific measurements recorded with their own commands in those files.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import re
@@ -68,6 +69,7 @@ class Step:
 class Target:
     description: str
     steps: tuple[Step, ...] = field(default_factory=tuple)
+    needs: tuple[str, ...] = ()  # modules of an optional extra the steps import
 
 
 def _experiment(folder: str, args: str, figure: tuple[str, str] | None = None, timing=False) -> Step:
@@ -120,6 +122,7 @@ TARGETS = {
     "interop": Target(
         "the skforecast backtest of docs/interop.md (needs pip install '.[interop]')",
         (Step("python benchmarks/interop_skforecast_sunspots.py", stdout="skforecast_sunspots.txt"),),
+        needs=("skforecast", "sktime", "darts"),
     ),
     "fan_chart": Target(
         "the fan chart of docs/probabilistic.md",
@@ -323,6 +326,13 @@ def main(argv=None) -> int:
     revision = source_revision()
     copies = []
     for name in args.only or TARGETS:
+        missing = [m for m in TARGETS[name].needs if importlib.util.find_spec(m) is None]
+        if missing:
+            message = f"{name} needs {', '.join(missing)}: pip install '.[interop]'"
+            if args.only:
+                parser.error(message)
+            print(f"skipped {message}", flush=True)
+            continue
         rows, figures = run_target(name, TARGETS[name], args.jobs, args.nice)
         write_run_md(name, TARGETS[name], rows, revision, argv)
         copies += figures
