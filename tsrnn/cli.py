@@ -534,7 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "compare",
-        help="backtest forecasters (naive, ARIMA, HMM, RNN/LSTM/GRU) on a series and rank them",
+        help="backtest forecasters (RNN/LSTM/GRU, ARIMA, ETS, Theta, HMM, naive) on a series and rank them",
         description=(
             "Rolling-origin backtest of several forecasters on one series; prints a table ranked by "
             "MASE and, with --out, writes results.csv, summary.md and forecasts.png. Without "
