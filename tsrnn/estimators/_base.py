@@ -35,6 +35,8 @@ from ._rows import FEATURE_LAYOUTS, INPUT_ORDERS, rows_to_sequences
 #: early_stopping="auto" holds out a validation part for the point losses only when it has at least
 #: this many samples (the distributional losses: whenever they can)
 AUTO_EARLY_STOPPING_MIN = 100
+#: the fewest held-out samples early stopping can work with
+MIN_VALIDATION_SAMPLES = 2
 
 #: validation_split="blocked" holds out this many contiguous blocks, one at the end of each of
 #: as many equal consecutive stretches of the samples
@@ -517,12 +519,12 @@ class BaseRecurrent(BaseEstimator):
         n_val = math.ceil(self.validation_fraction * n)
         if isinstance(self.early_stopping, str) and n_val < self._auto_early_stopping_min():
             return 0
-        if n_val < 2 or n - n_val < 1:
+        if n_val < MIN_VALIDATION_SAMPLES or n - n_val < 1:
             warnings.warn(
                 f"early_stopping holds out validation_fraction={self.validation_fraction} "
                 f"of the samples, which leaves {n_val} validation sample(s) of n_samples = {n} "
-                "(at least 2 are needed); training on every sample without early stopping. Pass "
-                "more samples, a larger validation_fraction or early_stopping=False.",
+                f"(at least {MIN_VALIDATION_SAMPLES} are needed); training on every sample without "
+                "early stopping. Pass more samples, a larger validation_fraction or early_stopping=False.",
                 UserWarning,
                 stacklevel=4,
             )

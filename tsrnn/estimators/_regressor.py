@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._layout import CELLS
 from .._validation import check_positive_int
 from ..nn import REGRESSION_LOSSES, RegressionLoss, check_quantile_levels, make_regression_loss, mse_loss
-from ._base import BaseRecurrent, ChosenCell, ElmanCell, Parameter, _with_docs
+from ._base import MIN_VALIDATION_SAMPLES, BaseRecurrent, ChosenCell, ElmanCell, Parameter, _with_docs
 
 
 def r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -219,7 +219,7 @@ class _BaseRecurrentRegressor(RegressorMixin, BaseRecurrent):
 
     def _auto_early_stopping_min(self) -> int:
         if self._fits_distribution():
-            return 2  # any hold-out: without one the spread shrinks as the network overfits
+            return MIN_VALIDATION_SAMPLES  # any hold-out: without one the spread shrinks as it overfits
         return super()._auto_early_stopping_min()
 
     def _resolved_validation_split(self) -> str:
