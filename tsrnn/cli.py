@@ -301,11 +301,14 @@ def _import_pyplot() -> None:
 
 
 def _more_seasons(periods, season) -> str:
-    """ ", also 336 (removed by MSTL for ARIMA, ETS and Theta)" when there are several seasons."""
+    """ ", also 336 (...MSTL seasonally adjusted series)" when there are several seasons."""
     extra = [str(p) for p in periods if p != season]
     if not extra:
         return ""
-    return f", also {', '.join(extra)} (ARIMA, ETS and Theta forecast the MSTL seasonally adjusted series)"
+    return (
+        f", also {', '.join(extra)} (ARIMA, ETS, Theta and the recurrent models forecast the MSTL "
+        "seasonally adjusted series)"
+    )
 
 
 def _compare(args: argparse.Namespace) -> int:

@@ -104,6 +104,30 @@ def test_registry_decomposes_long_and_multiple_seasons():
     assert isinstance(make_forecaster("theta", 7, (7, 365)), DeseasonalizedForecaster)
 
 
+@pytest.mark.parametrize("name", ["rnn", "lstm", "gru", "rnn-ensemble", "linear-ar"])
+def test_registry_gives_the_recurrent_models_the_decomposition_the_others_get(name):
+    """Several seasons: the recurrent models, like ARIMA, ETS and Theta, forecast the MSTL
+    adjusted series with their variant without a season; one season stays with their STL."""
+    several = make_forecaster(name, 48, (48, 336), horizon=48)
+    assert isinstance(several, DeseasonalizedForecaster) and several.seasonal_periods == (48, 336)
+    assert several.forecaster.get_params()["seasonal_period"] is None
+    assert several.forecaster.get_params()["horizon"] == 48
+    one = make_forecaster(name, 48, horizon=48)
+    assert not isinstance(one, DeseasonalizedForecaster) and one.get_params()["seasonal_period"] == 48
+
+
+def test_linear_ar_with_several_seasons_forecasts_the_mstl_adjusted_series():
+    """The oracle: statsmodels' MSTL, the recipe's linear autoregression without a season fitted
+    on the adjusted series, and each component's last cycle repeated, put together here."""
+    y, h = _half_hourly(n=1344), 48
+    got = make_forecaster("linear-ar", 48, (48, 336), horizon=h).fit(y).predict(h).to_numpy()
+    seasonal = np.asarray(MSTL(y.to_numpy(), periods=[48, 336]).fit().seasonal)
+    adjusted = pd.Series(y.to_numpy() - seasonal.sum(axis=1), index=y.index)
+    inner = make_forecaster("linear-ar", None, horizon=h).fit(adjusted).predict(h).to_numpy()
+    repeated = seasonal[-48:, 0][np.arange(h) % 48] + seasonal[-336:, 1][np.arange(h) % 336]
+    np.testing.assert_allclose(got, inner + repeated, rtol=1e-9)
+
+
 def test_max_windows_trains_on_evenly_spaced_windows_with_the_latest():
     """The oracle: a Ridge regression fitted here on the hand-picked windows."""
     from sklearn.linear_model import Ridge

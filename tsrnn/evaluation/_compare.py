@@ -228,7 +228,8 @@ def compare(
         hourly, 48 half-hourly; none for yearly data such as sunspots); 1 means no season.
         With ``None``, sub-daily and daily indexes also bring a second season (weekly, or
         yearly for daily data; see :func:`~tsrnn.evaluation.infer_seasonal_periods`), which
-        ARIMA, ETS and Theta remove by MSTL when the first window has two full cycles of it.
+        ARIMA, ETS, Theta and the recurrent models remove by MSTL when the first window has
+        two full cycles of it.
     coverage : float, default=0.9
         Nominal coverage of the prediction intervals.
     refit : bool or int, default=True

@@ -83,6 +83,10 @@ def _hmm(m, horizon):
     return HMMForecaster()
 
 
+#: ``ModelSpec.max_season`` of a model that handles one season of any length itself (the Theta
+#: method's test and decomposition, the recurrent recipe's STL) but not several at once.
+ONE_SEASON = float("inf")
+
 #: Training windows of compare's recurrent models (see Forecaster's max_windows).
 MAX_WINDOWS = 1000
 
@@ -123,19 +127,23 @@ MODELS: dict[str, ModelSpec] = {
     "arima": ModelSpec("ARIMA, order selected automatically", _arima, max_season=12),
     "ets": ModelSpec("exponential smoothing (ETS), model selected by AICc", _ets, max_season=24, quick=True),
     "theta": ModelSpec(
-        "Theta method (SES with drift), seasonality tested", _theta, max_season=float("inf"), quick=True
+        "Theta method (SES with drift), seasonality tested", _theta, max_season=ONE_SEASON, quick=True
     ),
     "hmm": ModelSpec("hidden Markov model: 2-regime Markov-switching AR(2)", _hmm),
-    "rnn": ModelSpec("Elman RNN (tanh)", _recurrent("rnn_tanh"), recurrent=True),
-    "lstm": ModelSpec("LSTM", _recurrent("lstm"), recurrent=True),
-    "gru": ModelSpec("GRU", _recurrent("gru"), recurrent=True),
+    "rnn": ModelSpec("Elman RNN (tanh)", _recurrent("rnn_tanh"), recurrent=True, max_season=ONE_SEASON),
+    "lstm": ModelSpec("LSTM", _recurrent("lstm"), recurrent=True, max_season=ONE_SEASON),
+    "gru": ModelSpec("GRU", _recurrent("gru"), recurrent=True, max_season=ONE_SEASON),
     "rnn-ensemble": ModelSpec(
-        "median of the Elman RNN, LSTM and GRU forecasts", _recurrent_ensemble, recurrent=True
+        "median of the Elman RNN, LSTM and GRU forecasts",
+        _recurrent_ensemble,
+        recurrent=True,
+        max_season=ONE_SEASON,
     ),
     "linear-ar": ModelSpec(
         "the recurrent recipe without its network: the linear autoregression alone",
         _linear_ar,
         quick=True,
+        max_season=ONE_SEASON,
     ),
 }
 
@@ -154,9 +162,11 @@ def make_forecaster(
     """A fresh forecaster for a registered model name (see :data:`MODELS`).
 
     ``seasonal_periods`` (e.g. ``(48, 336)`` for half-hourly data) lists every season of the
-    series; ARIMA with a season longer than 12, ETS longer than 24, and ARIMA, ETS and Theta
-    with several seasons forecast the STL/MSTL seasonally adjusted series
-    (:class:`~tsrnn.forecasting.DeseasonalizedForecaster`), never with a seasonal AR of order 48.
+    series. ARIMA with a season longer than 12 and ETS with one longer than 24 forecast the STL
+    seasonally adjusted series, never with a seasonal AR of order 48. With several seasons,
+    every model but the naive ones and the HMM forecasts the MSTL seasonally adjusted series
+    with its variant without a season: ARIMA, ETS, Theta and the recurrent models alike
+    (:class:`~tsrnn.forecasting.DeseasonalizedForecaster`; docs/compare.md, "Several seasons").
     ``horizon`` is the forecast horizon the model is built for (the recurrent models fit one
     multi-output network for it); ``None`` lets each model choose (one season, or 10 steps).
     """

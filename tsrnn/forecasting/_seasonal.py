@@ -126,8 +126,9 @@ def deseasonalize(y, periods, robust: bool = False) -> tuple[np.ndarray, Seasona
     seasonal = _DECOMPOSED.get(key)
     if seasonal is None:
         seasonal = _seasonal_components(x, kept, robust)
-        # ARIMA, ETS and Theta each deseasonalise the same training window in compare: the
-        # decomposition is done once per process and window (a few recent ones are kept).
+        # ARIMA, ETS, Theta and the recurrent models each deseasonalise the same training window
+        # in compare: the decomposition is done once per process and window (a few recent ones
+        # are kept).
         _DECOMPOSED[key] = seasonal
         while len(_DECOMPOSED) > _DECOMPOSED_MAX:
             del _DECOMPOSED[next(iter(_DECOMPOSED))]
