@@ -150,6 +150,16 @@ TARGETS = {
             ),
         ),
     ),
+    "several_seasons": Target(
+        "the recurrent models with MSTL on every season, against the first season's STL (docs/compare.md)",
+        (
+            Step(
+                "python benchmarks/several_seasons.py",
+                stdout="several_seasons.txt",
+                tables=(("tuning.md", "tuning:"), ("reporting.md", "reporting:")),
+            ),
+        ),
+    ),
     "panels": Target(
         "the global GRU, local GRUs and ARIMA on four panels (docs/panels.md), the fertility figure",
         (
