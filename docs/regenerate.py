@@ -158,6 +158,11 @@ TARGETS = {
                 stdout="several_seasons.txt",
                 tables=(("tuning.md", "tuning:"), ("reporting.md", "reporting:")),
             ),
+            Step(
+                "python benchmarks/several_seasons.py --windows 5 --segments tuning",
+                stdout="decision.txt",
+                tables=(("decision.md", "tuning:"),),
+            ),
         ),
     ),
     "panels": Target(
