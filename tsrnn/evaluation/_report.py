@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -20,7 +22,8 @@ def format_time(label) -> str:
 # (summary column, header, format): a positive number of digits gives the whole column the
 # same number of decimals, enough for that many significant digits of its largest value, so
 # that the values line up and compare at a glance; a negative one gives each value that many
-# significant digits (the times span several orders of magnitude); a string is the format.
+# significant digits, trailing zeros kept (the times span several orders of magnitude); a string
+# is the format.
 _DISPLAY = [
     ("mase", "MASE", "{:.3f}"),
     ("mae", "MAE", 4),
@@ -44,12 +47,17 @@ def _decimals(values: np.ndarray, significant: int) -> int:
     return max(0, significant - 1 - math.floor(math.log10(largest)))
 
 
-def _column_format(values: np.ndarray, digits: int | str) -> str:
+def _significant(value: float, significant: int) -> str:
+    """``value`` with ``significant`` significant digits, trailing zeros kept (0.110, not 0.11)."""
+    return f"{value:.{_decimals(np.array([value]), significant)}f}"
+
+
+def _column_format(values: np.ndarray, digits: int | str) -> Callable[[float], str]:
     if isinstance(digits, str):
-        return digits
+        return digits.format
     if digits < 0:
-        return f"{{:.{-digits}g}}"
-    return f"{{:.{_decimals(values, digits)}f}}"
+        return functools.partial(_significant, significant=-digits)
+    return f"{{:.{_decimals(values, digits)}f}}".format
 
 
 def _cells(summary: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
@@ -66,7 +74,7 @@ def _cells(summary: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
             cells.append(
                 "-"
                 if value is None or (isinstance(value, float) and math.isnan(value))
-                else formats[col].format(value)
+                else formats[col](value)
             )
         rows.append(cells)
     return header, rows
