@@ -89,6 +89,35 @@ def test_device_reaches_a_default_estimator_and_a_per_series_forecaster(y):
     assert with_device(per_series, "cpu") is per_series  # nothing to change
 
 
+def test_device_reaches_an_ensembles_networks_a_pipeline_and_a_decomposed_model():
+    """Lists and tuples of estimators (an ensemble, a pipeline's steps) are walked too, and
+    with_device rebuilds them with only the recurrent estimators changed."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from tsrnn.estimators import LSTMRegressor, find_recurrent, with_device
+    from tsrnn.evaluation import make_forecaster
+
+    ensemble = make_forecaster("rnn-ensemble", 48, (48, 336), horizon=48)
+    paths = ["forecaster__estimator[0]", "forecaster__estimator[1]", "forecaster__estimator[2]"]
+    assert list(find_recurrent(ensemble)) == paths
+    assert [e.cell for e in find_recurrent(ensemble).values()] == ["rnn_tanh", "lstm", "gru"]
+    scaler = StandardScaler()
+    piped = Forecaster(make_pipeline(scaler, LSTMRegressor(hidden_size=3)), window=6)
+    assert list(find_recurrent(piped)) == ["estimator__steps[1][1]"]
+    for model in (ensemble, piped):
+        moved = with_device(model, "reference")
+        assert moved is not model
+        devices = [e.device for e in find_recurrent(moved).values()]
+        assert devices == ["reference"] * len(find_recurrent(model))
+        assert all(e.device == "cpu" for e in find_recurrent(model).values())  # left alone
+        assert with_device(moved, "reference") is moved  # nothing left to change
+    # the pipeline keeps its other step and its structure
+    steps = with_device(piped, "reference").estimator.steps
+    assert [name for name, _ in steps] == ["standardscaler", "lstmregressor"]
+    assert type(steps[0][1]) is StandardScaler and steps[0][1] is not scaler
+
+
 def test_compare_applies_the_device_to_every_recurrent_model(no_gpu):
     from tsrnn.estimators import find_recurrent
     from tsrnn.evaluation._compare import training_devices

@@ -17,16 +17,22 @@ def find_recurrent(model) -> dict[str, BaseRecurrent]:
     """Every tsrnn recurrent estimator in ``model``, keyed by its parameter path.
 
     The one finder of "the recurrent models": ``model`` itself (path ``""``), or nested at
-    any depth through ``get_params`` (``"estimator"``, ``"forecaster__estimator"``, ...). A
-    parameter left at None whose owner builds a default estimator in ``fit`` counts too: the
-    owner names those defaults in a ``_default_estimators()`` method (``Forecaster`` does), and
-    the default (a fresh, unfitted instance) is reported at that path.
+    any depth through ``get_params`` (``"estimator"``, ``"forecaster__estimator"``, ...) and
+    through lists and tuples of estimators (``"estimator[1]"`` for the second network of an
+    ensemble, ``"estimator__steps[1][1]"`` for a pipeline's second step). A parameter left at
+    None whose owner builds a default estimator in ``fit`` counts too: the owner names those
+    defaults in a ``_default_estimators()`` method (``Forecaster`` does), and the default (a
+    fresh, unfitted instance) is reported at that path.
     """
     found: dict[str, BaseRecurrent] = {}
 
     def walk(obj, path: str) -> None:
         if isinstance(obj, BaseRecurrent):
             found[path] = obj
+            return
+        if isinstance(obj, (list, tuple)):
+            for i, item in enumerate(obj):
+                walk(item, f"{path}[{i}]")
             return
         if isinstance(obj, type) or not hasattr(obj, "get_params"):
             return
@@ -52,18 +58,31 @@ def with_device(model, device: str):
     alone. An estimator that ``model`` would build by default is made explicit, with the
     device set.
     """
-    found = find_recurrent(model)
-    if all(est.device == device for est in found.values()):
-        return model
-    model = clone(model)
-    for path, est in found.items():
-        if not path:
-            model.set_params(device=device)
-        elif model.get_params(deep=True)[path] is None:  # a default built in fit
-            model.set_params(**{path: clone(est).set_params(device=device)})
-        else:
-            model.set_params(**{f"{path}__device": device})
-    return model
+    return _moved(model, device)
+
+
+def _moved(obj, device: str):
+    """``obj``, or a copy whose recurrent estimators (as :func:`find_recurrent` walks them)
+    train on ``device``: only what changes is cloned."""
+    if isinstance(obj, BaseRecurrent):
+        return obj if obj.device == device else clone(obj).set_params(device=device)
+    if isinstance(obj, (list, tuple)):
+        items = [_moved(item, device) for item in obj]
+        if all(a is b for a, b in zip(items, obj)):
+            return obj
+        # the items that did not move are copied too: the copy shares nothing with the caller's
+        return type(obj)(a if a is not b else clone(b, safe=False) for a, b in zip(items, obj))
+    if isinstance(obj, type) or not hasattr(obj, "get_params"):
+        return obj
+    defaults = obj._default_estimators() if hasattr(obj, "_default_estimators") else {}
+    changes = {}
+    for name, value in obj.get_params(deep=False).items():
+        if value is None and defaults.get(name) is not None:
+            value = defaults[name]  # a default built in fit: made explicit if it must move
+        moved = _moved(value, device)
+        if moved is not value:
+            changes[name] = moved
+    return obj if not changes else clone(obj).set_params(**changes)
 
 
 def kernels_needed(models: Iterable) -> list[tuple[str, str]]:
