@@ -165,6 +165,21 @@ TARGETS = {
             ),
         ),
     ),
+    "daily_yearly": Target(
+        "daily synthetic series with a yearly season held three times: both seasons or the weekly alone"
+        " (docs/compare.md)",
+        (
+            Step(
+                "python benchmarks/daily_yearly.py",
+                stdout="daily_yearly.txt",
+                tables=(
+                    ("random_walk.md", "random walk:"),
+                    ("trend_ar1.md", "trend + AR(1):"),
+                    ("flat.md", "flat:"),
+                ),
+            ),
+        ),
+    ),
     "panels": Target(
         "the global GRU, local GRUs and ARIMA on four panels (docs/panels.md), the fertility figure",
         (

@@ -253,3 +253,20 @@ def test_warmup_names_an_unknown_cell(capsys):
     assert main(["warmup", "--cells", "gru,transformer", "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "unknown cell(s) ['transformer'] in --cells" in err and "lstm" in err
+
+
+def test_compare_prints_the_note_on_a_yearly_season_held_three_times(tmp_path, capsys):
+    """1,155 days, 5 windows of 14: the first window holds 1,085 / 365.25 = 2.97 years."""
+    path = tmp_path / "daily.csv"
+    t = np.arange(1155)
+    y = 100 + 3 * np.sin(2 * np.pi * t / 7) + 10 * np.sin(2 * np.pi * t / 365.25)
+    dates = pd.date_range("2020-01-01", periods=1155, freq="D").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": dates, "value": y}).to_csv(path, index=False)
+    args = ["--csv", str(path), "--time-col", "date", "--target", "value", "--models", "snaive"]
+    code = main(["compare", *args, "--horizon", "14", "--windows", "5", "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == 0
+    notes = [line for line in captured.out.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "the 365-step season 3.0 times" in notes[0]
+    assert "--seasonal-period 7" in notes[0]
+    assert "raised" not in captured.err  # not counted among the models' warnings

@@ -367,7 +367,8 @@ def _compare(args: argparse.Namespace) -> int:
         if issubclass(w.category, RuntimeWarning) and str(w.message).startswith("model ")
     ]
     adjusted = summary.attrs.get("note")
-    other = [w for w in caught if str(w.message) not in notes and str(w.message) != adjusted]
+    season_note = summary.attrs.get("season_note")
+    other = [w for w in caught if str(w.message) not in (*notes, adjusted, season_note)]
 
     horizon = summary.attrs["horizon"]
     season = summary.attrs["seasonal_period"]
@@ -386,6 +387,8 @@ def _compare(args: argparse.Namespace) -> int:
     print(f"tsrnn compare: {label} ({len(y)} observations)")
     if adjusted:
         print(f"note: {adjusted}")
+    if season_note:
+        print(f"note: {season_note}")
     print(meta)
     devices = summary.attrs.get("devices", {})
     for where in dict.fromkeys(devices.values()):

@@ -157,3 +157,33 @@ def test_deseasonalized_quantiles_are_the_inner_ones_shifted():
     q = f.predict_quantiles(20, quantiles=(0.1, 0.5, 0.9))
     ref = inner.predict_quantiles(20, quantiles=(0.1, 0.5, 0.9)).to_numpy() + comps.forecast(20)[:, None]
     np.testing.assert_allclose(q.to_numpy(), ref, rtol=1e-10)
+
+
+@pytest.mark.parametrize(("days", "warned"), [(1155, True), (1540, False)])
+def test_compare_warns_when_the_first_window_holds_the_yearly_season_fewer_than_four_times(days, warned):
+    """Daily data, 5 windows of 14 days: the first window trains on ``days - 70`` values. By hand,
+    1,085 / 365.25 = 2.97 yearly cycles: warned ("3.0 times"); 1,470 > 4 * 365.25 = 1,461: not."""
+    import warnings
+
+    from tsrnn import compare
+
+    t = np.arange(days)
+    y = pd.Series(
+        100 + 3 * np.sin(2 * np.pi * t / 7) + 10 * np.sin(2 * np.pi * t / 365.25),
+        index=pd.date_range("2020-01-01", periods=days, freq="D"),
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        summary = compare(y, ["snaive"], horizon=14, n_windows=5)
+    notes = [str(w.message) for w in caught if "MSTL estimates such a season poorly" in str(w.message)]
+    assert summary.attrs["seasonal_periods"] == (7, 365.25)
+    if warned:
+        assert len(notes) == 1 and "the 365-step season 3.0 times" in notes[0]
+        assert "seasonal_period=7" in notes[0] and summary.attrs["season_note"] == notes[0]
+    else:
+        assert notes == [] and summary.attrs["season_note"] is None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        one = compare(y, ["snaive"], horizon=14, n_windows=5, seasonal_period=7)
+    assert one.attrs["season_note"] is None
+    assert not [w for w in caught if "MSTL" in str(w.message)]

@@ -229,7 +229,9 @@ def compare(
         With ``None``, sub-daily and daily indexes also bring a second season (weekly, or
         yearly for daily data; see :func:`~tsrnn.evaluation.infer_seasonal_periods`), which
         ARIMA, ETS, Theta and the recurrent models remove by MSTL when the first window has
-        two full cycles of it.
+        two full cycles of it. With fewer than four, a UserWarning (and
+        ``summary.attrs["season_note"]``) says that MSTL estimates it poorly and how to keep
+        the shortest season alone.
     coverage : float, default=0.9
         Nominal coverage of the prediction intervals.
     refit : bool or int, default=True
@@ -294,6 +296,9 @@ def compare(
         warnings.warn(note, UserWarning, stacklevel=2)
     # Seasons the first window's training data holds twice (the others cannot be estimated).
     periods = tuple(p for p in periods if p > 1 and 2 * p <= starts[0]) if season else ()
+    season_note = _few_cycles(periods, season, starts[0])
+    if season_note is not None:
+        warnings.warn(season_note, UserWarning, stacklevel=2)
     models = resolve_forecasters(forecasters, season, periods, horizon)
     if device is not None:
         # Resolved once: an unknown name or device="cuda" without a usable GPU is one clear
@@ -330,8 +335,29 @@ def compare(
     summary.attrs["seasonal_period"] = season
     summary.attrs["seasonal_periods"] = periods
     summary.attrs["note"] = note
+    summary.attrs["season_note"] = season_note
     summary.attrs["devices"] = {name: label for name, label in devices.items() if name in summary.index}
     return (summary, results) if return_results else summary
+
+
+#: A longer season that the first window holds fewer times than this gets a warning: with two or
+#: three cycles, MSTL's component of it keeps much of the last cycle's noise and of the level's
+#: wandering (``benchmarks/daily_yearly.py``, docs/compare.md).
+FEW_CYCLES = 4
+
+
+def _few_cycles(periods: tuple, season: int | None, n_first: int) -> str | None:
+    """The warning for the longer seasons that ``n_first`` training values hold only 2-3 times."""
+    few = [p for p in periods if p != season and n_first < FEW_CYCLES * p]
+    if not few:
+        return None
+    held = ", ".join(f"the {round(p)}-step season {n_first / p:.1f} times" for p in few)
+    return (
+        f"the first window's training data holds {held}: MSTL estimates such a season poorly, and "
+        f"on synthetic daily series with a yearly season held 3 times every decomposed model "
+        f"forecast worse than with the shortest season alone (benchmarks/daily_yearly.py). "
+        f"Pass seasonal_period={season} (the CLI's --seasonal-period {season}) to keep only that one."
+    )
 
 
 def _seasons(index: pd.Index, seasonal_period) -> tuple[int | None, tuple]:
