@@ -341,8 +341,8 @@ def compare(
 
 
 #: A longer season that the first window holds fewer times than this gets a warning: with two or
-#: three cycles, MSTL's component of it keeps much of the last cycle's noise and of the level's
-#: wandering (``benchmarks/daily_yearly.py``, docs/compare.md).
+#: three cycles, MSTL's component of it keeps much of the last cycle's noise and of a wandering
+#: level, and repeating that cycle misleads every decomposed model (docs/compare.md).
 FEW_CYCLES = 4
 
 
@@ -353,10 +353,10 @@ def _few_cycles(periods: tuple, season: int | None, n_first: int) -> str | None:
         return None
     held = ", ".join(f"the {round(p)}-step season {n_first / p:.1f} times" for p in few)
     return (
-        f"the first window's training data holds {held}: MSTL estimates such a season poorly, and "
-        f"on synthetic daily series with a yearly season held 3 times every decomposed model "
-        f"forecast worse than with the shortest season alone (benchmarks/daily_yearly.py). "
-        f"Pass seasonal_period={season} (the CLI's --seasonal-period {season}) to keep only that one."
+        f"the first window's training data holds {held}: MSTL estimates such a season poorly, "
+        f"and the decomposed models' intervals come out too narrow (docs/compare.md, 'A yearly "
+        f"season held two or three times'). Pass seasonal_period={season} (the CLI's "
+        f"--seasonal-period {season}) to keep only the shortest season."
     )
 
 
