@@ -11,6 +11,7 @@ to machine code and reports registers, spills and stack, all without a GPU.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
@@ -32,28 +33,36 @@ def ptx():
     return codegen_module()
 
 
+@functools.cache
+def launched(dtype: str) -> dict:
+    """``launched_signatures(dtype)``, recorded once per test process (read-only here)."""
+    from .helpers import codegen_module
+
+    return codegen_module().launched_signatures(dtype)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_every_kernel_is_launched_and_recorded(ptx, dtype):
     """The recorded launches (both recurrence paths, split and unsplit products, and
     device-resident training of every cell) reach every kernel the package defines, so the
     compilation below covers all of them, and every device function too (each is inlined
     into the kernels that call it)."""
-    launched = {name for name, _types in ptx.launched_signatures(dtype)}
-    assert launched == set(ptx.kernel_names(dtype).values())
+    names = {name for name, _types in launched(dtype)}
+    assert names == set(ptx.kernel_names(dtype).values())
     # both compiled variants of each persistent kernel: W_hh in shared and in global memory
     for cell in ("rnn_tanh", "rnn_relu", "lstm", "gru"):
         for kind in ("forward", "backward"):
             assert {
                 f"{cell}.{kind}_persistent[rows1,shared]",
                 f"{cell}.{kind}_persistent[rows2,global]",
-            } <= launched
+            } <= names
     # the hidden-split kernels (cooperative launch)
     for cell in ("rnn_tanh", "rnn_relu", "lstm", "gru"):
-        assert {f"{cell}.forward_split", f"{cell}.backward_split"} <= launched
-    training = {name for name in launched if name.startswith("train.")}
+        assert {f"{cell}.forward_split", f"{cell}.backward_split"} <= names
+    training = {name for name in names if name.startswith("train.")}
     assert len(training) == 9, training
     # one signature per kernel: every launch site passes the same argument types
-    assert len(ptx.launched_signatures(dtype)) == len(launched)
+    assert len(launched(dtype)) == len(names)
 
 
 # The kernels compiled by one test: one cell's, the training kernels, and the rest (shared
@@ -74,7 +83,7 @@ def test_kernels_compile_to_machine_code(ptx, dtype, cc, group):
 
     assert MAX_PERSISTENT_THREADS <= MAX_DEFAULT_THREADS
     assert LaunchConfig().elementwise_threads <= MAX_DEFAULT_THREADS
-    mine = {key: k for key, k in ptx.launched_signatures(dtype).items() if _group(key[0]) == group}
+    mine = {key: k for key, k in launched(dtype).items() if _group(key[0]) == group}
     assert mine, f"no launched kernel in group {group!r}"
     for (name, signature), kernel in mine.items():
         build = ptx.build(name, kernel, signature, dtype, cc)
