@@ -66,9 +66,8 @@ from tsrnn.kernels import cpu
 warnings.simplefilter("ignore")
 rng = np.random.default_rng(0)
 X, y = rng.normal(size=(32, 6, 2)), rng.normal(size=32)
-RecurrentRegressor(cell="rnn_tanh", hidden_size=8, max_iter=2).fit(X, y).predict(X)
-names = ("rnn_tanh_forward", "rnn_tanh_backward", "rnn_tanh_forward_inference")
-stats = {n: getattr(cpu, n).stats for n in names}
+RecurrentRegressor(cell="gru", hidden_size=8, max_iter=2).fit(X, y).predict(X)
+stats = {n: getattr(cpu, n).stats for n in ("gru_forward", "gru_backward", "gru_forward_inference")}
 print(json.dumps({n: [sum(s.cache_hits.values()), sum(s.cache_misses.values())] for n, s in stats.items()}))
 """
 
@@ -76,14 +75,14 @@ print(json.dumps({n: [sum(s.cache_hits.values()), sum(s.cache_misses.values())] 
 @pytest.mark.slow
 def test_tsrnn_warmup_fills_the_cache_a_later_fit_loads(tmp_path):
     """``tsrnn warmup`` (in a worker process) in a fresh Numba cache, then a new process fits a
-    tanh RNN (the cell that compiles fastest): every kernel it calls comes from the cache
-    (Numba's own hit/miss counters), none is compiled again."""
+    GRU: every kernel it calls comes from the cache (Numba's own hit/miss counters),
+    none is compiled again."""
     env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}
     out = run_python(
-        "from tsrnn.cli import main; main(['warmup', '--cells', 'rnn_tanh', '--jobs', '2', '--no-progress'])",
+        "from tsrnn.cli import main; main(['warmup', '--cells', 'gru', '--jobs', '2', '--no-progress'])",
         env_overrides=env,
     )
-    assert "compiled or loaded the CPU kernels of rnn_tanh in float32" in out
+    assert "compiled or loaded the CPU kernels of gru in float32" in out
     counts = json.loads(run_python(FIT_AFTER_WARMUP_COMMAND, env_overrides=env).strip().splitlines()[-1])
     for name, (hits, misses) in counts.items():
         assert hits >= 1 and misses == 0, (name, hits, misses)
