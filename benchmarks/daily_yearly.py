@@ -27,9 +27,6 @@ one markdown table per level: mean MASE and mean 90 % coverage over the seeds.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import subprocess
 import sys
 import time
 import warnings
@@ -40,6 +37,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _provenance import run_header  # noqa: E402
 
 from tsrnn import compare  # noqa: E402
 
@@ -73,13 +73,7 @@ def main(argv=None) -> None:
     parser.add_argument("--windows", type=int, default=5)
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    print(
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"commit {commit or '?'}; seeds {seeds}; {args.windows} windows of {HORIZON} days."
-    )
+    print(run_header(f"seeds {seeds}; {args.windows} windows of {HORIZON} days."))
     start = time.perf_counter()
     for level in LEVELS:
         rows = []

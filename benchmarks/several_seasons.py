@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -40,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _provenance import run_header  # noqa: E402
 from bench_main_job import VIC_ELEC  # noqa: E402
 
 from tsrnn import compare  # noqa: E402
@@ -77,13 +76,7 @@ def main(argv=None) -> None:
     parser.add_argument("--windows", type=int, default=10)
     parser.add_argument("--segments", default="tuning,reporting")
     args = parser.parse_args(argv)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    print(
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"commit {commit or '?'}; load {os.getloadavg()[0]:.1f} at the start; {args.windows} windows."
-    )
+    print(run_header(f"load {os.getloadavg()[0]:.1f} at the start; {args.windows} windows."))
     for name in args.segments.split(","):
         y = segment(name)
         periods = infer_seasonal_periods(y.index)
