@@ -267,6 +267,6 @@ def test_compare_prints_the_note_on_a_yearly_season_held_three_times(tmp_path, c
     captured = capsys.readouterr()
     assert code == 0
     notes = [line for line in captured.out.splitlines() if line.startswith("note:")]
-    assert len(notes) == 1 and "the 365-step season 3.0 times" in notes[0]
+    assert len(notes) == 1 and "the 365.25-step season 3.0 times" in notes[0]
     assert "--seasonal-period 7" in notes[0]
     assert "raised" not in captured.err  # not counted among the models' warnings

@@ -178,7 +178,7 @@ def test_compare_warns_when_the_first_window_holds_the_yearly_season_fewer_than_
     notes = [str(w.message) for w in caught if "MSTL estimates such a season poorly" in str(w.message)]
     assert summary.attrs["seasonal_periods"] == (7, 365.25)
     if warned:
-        assert len(notes) == 1 and "the 365-step season 3.0 times" in notes[0]
+        assert len(notes) == 1 and "the 365.25-step season 3.0 times" in notes[0]
         assert "seasonal_period=7" in notes[0] and summary.attrs["season_note"] == notes[0]
     else:
         assert notes == [] and summary.attrs["season_note"] is None

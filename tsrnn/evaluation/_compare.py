@@ -351,7 +351,7 @@ def _few_cycles(periods: tuple, season: int | None, n_first: int) -> str | None:
     few = [p for p in periods if p != season and n_first < FEW_CYCLES * p]
     if not few:
         return None
-    held = ", ".join(f"the {round(p)}-step season {n_first / p:.1f} times" for p in few)
+    held = ", ".join(f"the {p:g}-step season {n_first / p:.1f} times" for p in few)
     return (
         f"the first window's training data holds {held}: MSTL estimates such a season poorly, "
         f"and the decomposed models' intervals come out too narrow (docs/compare.md, 'A yearly "
