@@ -571,7 +571,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--seasonal-period",
         type=_positive_int,
-        help="season length (default: from the index frequency; 1: none)",
+        help="season length (default: from the index frequency, with a second season for daily "
+        "and sub-daily data; a number keeps that one season alone; 1: none)",
     )
     ev.add_argument("--coverage", type=_coverage, default=0.9, help="interval coverage (default: 0.9)")
     ev.add_argument(
