@@ -34,12 +34,7 @@ def find_recurrent(model) -> dict[str, BaseRecurrent]:
             for i, item in enumerate(obj):
                 walk(item, f"{path}[{i}]")
             return
-        if isinstance(obj, type) or not hasattr(obj, "get_params"):
-            return
-        defaults = obj._default_estimators() if hasattr(obj, "_default_estimators") else {}
-        for name, value in obj.get_params(deep=False).items():
-            if value is None:
-                value = defaults.get(name)
+        for name, value in _parameters(obj).items():
             walk(value, f"{path}__{name}" if path else name)
 
     walk(model, "")
@@ -72,17 +67,25 @@ def _moved(obj, device: str):
             return obj
         # the items that did not move are copied too: the copy shares nothing with the caller's
         return type(obj)(a if a is not b else clone(b, safe=False) for a, b in zip(items, obj))
-    if isinstance(obj, type) or not hasattr(obj, "get_params"):
-        return obj
-    defaults = obj._default_estimators() if hasattr(obj, "_default_estimators") else {}
     changes = {}
-    for name, value in obj.get_params(deep=False).items():
-        if value is None and defaults.get(name) is not None:
-            value = defaults[name]  # a default built in fit: made explicit if it must move
+    for name, value in _parameters(obj).items():  # a default built in fit is made explicit if it moves
         moved = _moved(value, device)
         if moved is not value:
             changes[name] = moved
     return obj if not changes else clone(obj).set_params(**changes)
+
+
+def _parameters(obj) -> dict:
+    """``obj``'s own parameters (``get_params(deep=False)``; none when it is not an estimator),
+    with each one left at None replaced by the estimator ``obj`` would build for it in ``fit``
+    (named by its ``_default_estimators()``), where there is one."""
+    if isinstance(obj, type) or not hasattr(obj, "get_params"):
+        return {}
+    defaults = obj._default_estimators() if hasattr(obj, "_default_estimators") else {}
+    return {
+        name: defaults.get(name) if value is None else value
+        for name, value in obj.get_params(deep=False).items()
+    }
 
 
 def kernels_needed(models: Iterable) -> list[tuple[str, str]]:
