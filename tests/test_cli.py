@@ -255,6 +255,26 @@ def test_warmup_names_an_unknown_cell(capsys):
     assert "unknown cell(s) ['transformer'] in --cells" in err and "lstm" in err
 
 
+@pytest.mark.parametrize(
+    ("cells", "dtype", "jobs", "expected"), [("gru", "float32", 4, 1), ("gru,lstm", "all", 3, 3)]
+)
+def test_warmup_starts_no_more_processes_than_kernel_sets(monkeypatch, cells, dtype, jobs, expected):
+    """One process per (cell, dtype) set at most: 1 set with --jobs 4 compiles in this process,
+    4 sets with --jobs 3 use 3 (the compile itself is replaced: only the job count is checked)."""
+    from tsrnn import _parallel
+
+    seen = {}
+
+    def record(fn, calls, n_jobs):
+        seen["n_jobs"], seen["calls"] = n_jobs, list(calls)
+        return iter([None] * len(seen["calls"]))
+
+    monkeypatch.setattr(_parallel, "run_tasks", record)
+    assert main(["warmup", "--cells", cells, "--dtype", dtype, "--jobs", str(jobs), "--no-progress"]) == 0
+    assert seen["n_jobs"] == expected
+    assert len(seen["calls"]) == len(cells.split(",")) * (2 if dtype == "all" else 1)
+
+
 def test_compare_prints_the_note_on_a_yearly_season_held_three_times(tmp_path, capsys):
     """1,155 days, 5 windows of 14: the first window holds 1,085 / 365.25 = 2.97 years."""
     path = tmp_path / "daily.csv"

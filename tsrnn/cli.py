@@ -84,9 +84,12 @@ def _warmup(args: argparse.Namespace) -> int:
     keys = [(cell, dtype) for dtype in dtypes for cell in cells]
     start = time.perf_counter()
     calls = [(cell, dtype, "cpu") for cell, dtype in keys]
+    # One process per (cell, dtype) set: they compile at once and share Numba's on-disk cache.
+    # No more processes than sets (each would import the library for nothing); one set
+    # compiles here, without a worker.
+    jobs = min(args.jobs, len(keys))
     with tqdm(total=len(keys), disable=args.no_progress, desc="warmup", unit="kernel set") as pbar:
-        # One process per (cell, dtype) set: they compile at once and share Numba's on-disk cache.
-        for (cell, dtype), _ in zip(keys, run_tasks(compile_kernels, calls, args.jobs)):
+        for (cell, dtype), _ in zip(keys, run_tasks(compile_kernels, calls, jobs)):
             pbar.set_postfix_str(f"{cell} {dtype}")
             pbar.update(1)
     print(
@@ -529,7 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=_positive_int,
         default=os.cpu_count() or 1,
-        help="parallel compiling processes (default: the number of cores)",
+        help="parallel compiling processes, at most one per kernel set (default: the number of cores)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_warmup)

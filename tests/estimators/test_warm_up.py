@@ -74,9 +74,9 @@ print(json.dumps({n: [sum(s.cache_hits.values()), sum(s.cache_misses.values())] 
 
 @pytest.mark.slow
 def test_tsrnn_warmup_fills_the_cache_a_later_fit_loads(tmp_path):
-    """``tsrnn warmup`` (in a worker process) in a fresh Numba cache, then a new process fits a
-    GRU: every kernel it calls comes from the cache (Numba's own hit/miss counters),
-    none is compiled again."""
+    """``tsrnn warmup`` in a fresh Numba cache, then a new process fits a GRU: every kernel it
+    calls comes from the cache (Numba's own hit/miss counters), none is compiled again. One
+    kernel set: it compiles in the warm-up's own process, whatever ``--jobs`` asks for."""
     env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}
     out = run_python(
         "from tsrnn.cli import main; main(['warmup', '--cells', 'gru', '--jobs', '2', '--no-progress'])",
