@@ -125,6 +125,46 @@ def test_select_differencing_follows_kpss():
     assert select_differencing(x) == 1
 
 
+def _statsmodels_release(monkeypatch, release: str) -> None:
+    """Make ``kpss`` and ``adfuller`` behave as in another statsmodels ``release``: "0.14" has no
+    result objects (tuples only), "0.16" returns them by default (0.15 announces the change)."""
+    import statsmodels.tsa.stattools as stattools
+
+    for name in ("kpss", "adfuller"):
+        real = getattr(stattools, name)
+        if release == "0.14":
+
+            def test(x, *args, _real=real, **kwargs):
+                return _real(x, *args, result_object=False, **kwargs)
+
+        else:
+
+            def test(x, *args, _real=real, result_object=True, **kwargs):
+                return _real(x, *args, result_object=result_object, **kwargs)
+
+        monkeypatch.setattr(stattools, name, test)
+
+
+@pytest.mark.parametrize("release", ["installed", "0.14", "0.16"])
+def test_select_differencing_reads_every_statsmodels_release(monkeypatch, release):
+    """The unit-root tests' results are read right whatever statsmodels returns (the tuples of
+    0.14, the result objects that 0.16 makes the default), with no FutureWarning. Oracles: the
+    KPSS test written from the paper, and a random walk (one unit root) against white noise."""
+    if release != "installed":
+        _statsmodels_release(monkeypatch, release)
+    rng = np.random.default_rng(3)
+    walk = np.cumsum(rng.normal(size=200))
+    trend = np.arange(150.0) + rng.normal(size=150)
+    noise = rng.normal(size=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a deprecation the library does not handle fails here
+        for x in (walk, trend, noise, datasets.load("sunspots").to_numpy()):
+            for alpha in (0.05, 0.01):
+                assert select_differencing(x, max_d=1, alpha=alpha) == int(rejects_stationarity(x, alpha))
+        assert select_differencing(walk, max_d=1, test="adf") == 1
+        assert select_differencing(noise, max_d=1, test="adf") == 0
+
+
 def test_select_seasonal_differencing():
     rng = np.random.default_rng(1)
     t = np.arange(240)
