@@ -23,6 +23,7 @@ LAYERS = [
         "_lazy",
         "_state",
         "_stattests",
+        "_time_index",
         "_parallel",
         "datasets",
     },

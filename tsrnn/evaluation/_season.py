@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
-
 import pandas as pd
+
+from .._time_index import regular_offset
 
 __all__ = ["infer_seasonal_period", "infer_seasonal_periods", "regular_offset"]
 
@@ -26,22 +26,6 @@ _SEASONS = (
     ((pd.offsets.BusinessDay,), 5),
     ((pd.offsets.Hour,), 24),
 )
-
-
-def regular_offset(index: pd.Index):
-    """The frequency of a Period/Datetime index as an offset (inferred if unset), or ``None``."""
-    if isinstance(index, pd.PeriodIndex):
-        return index.freq
-    if isinstance(index, pd.DatetimeIndex):
-        if index.freq is not None:
-            return index.freq
-        if len(index) < 3:
-            return None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pandas 3 announces a change of infer_freq's return type
-            inferred = pd.infer_freq(index)
-        return None if inferred is None else pd.tseries.frequencies.to_offset(inferred)
-    return None
 
 
 def _calendar_period(offset) -> int | None:

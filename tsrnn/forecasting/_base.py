@@ -33,6 +33,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._state import check_int, check_keys, fail, register
+from .._time_index import regular_offset
 
 __all__ = [
     "BaseForecaster",
@@ -216,15 +217,6 @@ def _resample_hint(index: pd.Index) -> str:
     return "MS"
 
 
-def _infer_freq(index: pd.DatetimeIndex):
-    """``pd.infer_freq`` without pandas' warning about its future return type (str or offset)."""
-    try:
-        with pd.option_context("future.infer_freq_returns_offset", True):
-            return pd.infer_freq(index)
-    except KeyError:  # pandas without that option (OptionError subclasses KeyError): returns a str
-        return pd.infer_freq(index)
-
-
 def _index_freq(index: pd.Index, freq=None):
     """The step that extends ``index``: a pandas offset, or an int for integer indexes."""
     if isinstance(index, pd.PeriodIndex):
@@ -232,16 +224,14 @@ def _index_freq(index: pd.Index, freq=None):
     if isinstance(index, pd.DatetimeIndex):
         if freq is not None:
             return pd.tseries.frequencies.to_offset(freq)
-        if index.freq is not None:
-            return index.freq
-        inferred = _infer_freq(index) if len(index) >= 3 else None
-        if inferred is None:
+        offset = regular_offset(index)
+        if offset is None:
             raise ValueError(
                 "the DatetimeIndex has no regular frequency (index.freq is None and none can be "
                 "inferred), so future timestamps are undefined; resample to a regular grid "
                 "(y.resample('MS').mean()) or pass freq=..., e.g. freq='D'."
             )
-        return pd.tseries.frequencies.to_offset(inferred)
+        return offset
     if pd.api.types.is_integer_dtype(index.dtype):
         if isinstance(index, pd.RangeIndex):
             return index.step

@@ -26,6 +26,7 @@ import pandas as pd
 from .._parallel import run_tasks
 from .._scaling import moments
 from .._state import check_array, check_choice, check_int, check_keys, check_vector, fail, register
+from .._time_index import regular_offset
 from ._base import check_horizon, check_time_index, future_index
 from ._transforms import TargetTransform
 
@@ -130,15 +131,9 @@ def _infer_step(indexes: list[pd.Index], freq):
     if isinstance(first, pd.PeriodIndex):
         return first.freq
     if isinstance(first, pd.DatetimeIndex):
-        from ._base import _infer_freq
-
         for ix in sorted(indexes, key=len, reverse=True):
-            if ix.freq is not None:
-                return ix.freq
-            if len(ix) >= 3:
-                inferred = _infer_freq(ix)
-                if inferred is not None:
-                    return pd.tseries.frequencies.to_offset(inferred)
+            if (offset := regular_offset(ix)) is not None:
+                return offset
         raise ValueError(
             "no regular frequency can be inferred from the timestamps of any series (is a series "
             "gappy?); pass freq=..., e.g. Forecaster(..., freq='D')."

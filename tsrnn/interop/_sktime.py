@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn.base import clone
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 
+from .._time_index import regular_offset
 from ..forecasting import Forecaster
 
 __all__ = ["SktimeForecaster"]
@@ -176,8 +177,8 @@ class SktimeForecaster(BaseForecaster):
     def _plain(y: pd.Series) -> pd.Series:
         """``y`` with a plain index: tsrnn reads frequencies from the index itself."""
         y = y.astype(np.float64)
-        if isinstance(y.index, pd.DatetimeIndex) and y.index.freq is None and len(y) > 2:
-            freq = pd.infer_freq(y.index)
+        if isinstance(y.index, pd.DatetimeIndex) and y.index.freq is None:
+            freq = regular_offset(y.index)
             if freq is not None:
                 y = y.copy()
                 y.index = pd.DatetimeIndex(y.index, freq=freq)
