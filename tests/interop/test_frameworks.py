@@ -268,3 +268,27 @@ def test_sktime_forecaster_interval_coverage_on_ar1():
     coverage = hits / n_origins
     print(f"one-step 90% interval coverage over {n_origins} origins: {coverage:.3f}")
     assert abs(coverage - 0.9) <= 0.03, coverage
+
+
+def test_sktime_forecaster_warns_of_nothing_and_update_refits_on_all_data_seen():
+    """Construction, fit on timestamps without a freq, and update with refitting announce no
+    deprecation (sktime's notice about remember_data's default concerns forecasters that leave it unset);
+    update(update_params=True) refits on every value seen: the same forecasts to the bit as the
+    wrapped Forecaster fitted on them directly."""
+    from sklearn.base import clone
+
+    from tsrnn.interop import SktimeForecaster
+
+    values = np.sin(np.arange(70) / 4) + np.random.default_rng(1).normal(scale=0.1, size=70)
+    days = pd.DatetimeIndex(list(pd.date_range("2021-01-01", periods=70, freq="D")))  # no freq
+    y = pd.Series(values, index=days, name="load")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        warnings.simplefilter("error", DeprecationWarning)
+        f = clone(SktimeForecaster(_small_forecaster()))
+        f.fit(y.iloc[:60], fh=[1, 2])
+        f.update(y.iloc[60:], update_params=True)
+        got = f.predict()
+    direct = _small_forecaster().fit(y.asfreq("D")).predict(2)
+    assert list(got.index) == list(pd.date_range("2021-03-12", periods=2, freq="D"))
+    np.testing.assert_array_equal(got.to_numpy(), direct.to_numpy())

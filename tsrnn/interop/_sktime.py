@@ -68,7 +68,11 @@ class SktimeForecaster(BaseForecaster):
 
     def __init__(self, forecaster=None):
         self.forecaster = forecaster
-        super().__init__()
+        with warnings.catch_warnings():
+            # sktime announces that remember_data's default becomes False, on every construction
+            # of a forecaster that remembers data, even one that sets it explicitly, as this does
+            warnings.filterwarnings("ignore", "The default of config ``remember_data``", FutureWarning)
+            super().__init__()
 
     # -- sktime hooks ------------------------------------------------------------------------
 
